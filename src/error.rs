@@ -1,0 +1,205 @@
+//! Errors are UI.
+//!
+//! Every stage reports problems as [`Diagnostic`]s: a message, an optional
+//! hint saying how to fix it, and *where* in the input it comes from as data
+//! (a [`Site`]: file, document, key path), not as text. The line number of a
+//! site is looked up only when the diagnostic is printed, so the happy path
+//! never pays for locating anything. A stage collects every problem it finds
+//! and returns them together; the top level prints them all and maps the
+//! outcome to an exit code.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: user error (bad inventory, refused by a guard, usage).
+pub const EXIT_USER: i32 = 1;
+/// Exit code: `diff` / `--check` found changes where asked to say so.
+pub const EXIT_CHANGES: i32 = 2;
+
+/// One step of a path into a YAML/JSON document.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+impl Seg {
+    pub fn key(s: impl Into<String>) -> Seg {
+        Seg::Key(s.into())
+    }
+}
+
+/// A place in the inventory: a file (relative to the inventory root), the
+/// document within it (0-based, counting every YAML document of the file),
+/// and the key path inside that document.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Site {
+    pub file: PathBuf,
+    pub doc: usize,
+    pub path: Vec<Seg>,
+}
+
+impl Site {
+    pub fn file(file: impl Into<PathBuf>) -> Site {
+        Site {
+            file: file.into(),
+            doc: 0,
+            path: Vec::new(),
+        }
+    }
+
+    /// The same document, one step deeper.
+    pub fn at(&self, seg: Seg) -> Site {
+        let mut s = self.clone();
+        s.path.push(seg);
+        s
+    }
+
+    pub fn key(&self, key: &str) -> Site {
+        self.at(Seg::Key(key.to_string()))
+    }
+
+    /// The path as the user would write it: `metadata.region`, `depends_on[1]`.
+    pub fn dotted(&self) -> String {
+        dotted(&self.path)
+    }
+}
+
+/// `a.b[2].c` for a key path.
+pub fn dotted(path: &[Seg]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Index(i) => {
+                out.push_str(&format!("[{i}]"));
+            }
+        }
+    }
+    out
+}
+
+/// A problem found in the input, with where it is and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub site: Option<Site>,
+    /// A line (1-based) known directly, e.g. from the YAML parser.
+    pub line: Option<usize>,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            site: None,
+            line: None,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn at(site: Site, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            site: Some(site),
+            line: None,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn help_opt(mut self, help: Option<String>) -> Diagnostic {
+        self.help = help;
+        self
+    }
+
+    pub fn line(mut self, line: usize) -> Diagnostic {
+        self.line = Some(line);
+        self
+    }
+
+    /// Sort key: file, then line, then message, so output is stable.
+    fn sort_key(&self) -> (Option<&PathBuf>, usize, &str) {
+        (
+            self.site.as_ref().map(|s| &s.file),
+            self.line.unwrap_or(0),
+            &self.message,
+        )
+    }
+}
+
+/// Prints like a compiler: `error: file:line: message` and an indented hint.
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: ")?;
+        if let Some(site) = &self.site {
+            write!(f, "{}", site.file.display())?;
+            if let Some(line) = self.line {
+                write!(f, ":{line}")?;
+            }
+            write!(f, ": ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(help) = &self.help {
+            for (i, l) in help.lines().enumerate() {
+                if i == 0 {
+                    write!(f, "\n  help: {l}")?;
+                } else {
+                    write!(f, "\n        {l}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The inventory (or a template) has problems; every one is listed.
+    #[error("{} problem(s) in the inventory", .0.len())]
+    Invalid(Vec<Diagnostic>),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The command was used wrongly, or something outside the inventory refused.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        EXIT_USER
+    }
+}
+
+/// Sorts diagnostics by file and line and drops exact repeats.
+pub fn sort_diagnostics(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    diags.dedup();
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

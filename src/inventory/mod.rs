@@ -1,0 +1,482 @@
+//! Loading: find the inventory's files, parse them, and sort their documents
+//! by kind into raw (unchecked) structs.
+//!
+//! Every `*.yaml`, `*.yml` and `*.json` under the root is read, filtered by
+//! the `include` / `exclude` globs of `fleetc.yaml`. Hidden entries, the
+//! template folder and any folder fleetc rendered (it holds a
+//! `.fleetc-manifest`) are never inventory. A document's kind is its `kind:`
+//! field, or else its top-level folder. Problems are collected, never
+//! returned one at a time.
+
+pub mod raw;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{Diagnostic, Error, Seg, Site};
+use crate::output::MANIFEST_FILE;
+use crate::suggest;
+use crate::yaml::{self, Document};
+use raw::*;
+
+/// The settings file at the inventory root.
+pub const SETTINGS_FILE: &str = "fleetc.yaml";
+
+/// Kinds of inventory document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Cluster,
+    App,
+    Namespace,
+    TargetPolicy,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [
+        Kind::Cluster,
+        Kind::App,
+        Kind::Namespace,
+        Kind::TargetPolicy,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Cluster => "Cluster",
+            Kind::App => "App",
+            Kind::Namespace => "Namespace",
+            Kind::TargetPolicy => "TargetPolicy",
+        }
+    }
+
+    /// The top-level folder that implies this kind.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Kind::Cluster => "clusters",
+            Kind::App => "apps",
+            Kind::Namespace => "namespaces",
+            Kind::TargetPolicy => "policies",
+        }
+    }
+}
+
+/// A raw document and where it came from.
+#[derive(Clone, Debug)]
+pub struct Located<T> {
+    pub site: Site,
+    pub raw: T,
+}
+
+/// The text of every file read, kept so that an error can name its line.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    texts: BTreeMap<PathBuf, String>,
+}
+
+impl Sources {
+    pub fn insert(&mut self, file: PathBuf, text: String) {
+        self.texts.insert(file, text);
+    }
+
+    /// Fills in the line of every diagnostic whose site is in a known file.
+    pub fn locate(&self, diags: &mut [Diagnostic]) {
+        for d in diags.iter_mut() {
+            if d.line.is_some() {
+                continue;
+            }
+            let Some(site) = &d.site else { continue };
+            let Some(text) = self.texts.get(&site.file) else {
+                continue;
+            };
+            d.line = yaml::locate(text, site.doc, &site.path);
+        }
+    }
+}
+
+/// Everything read from the inventory, not yet checked.
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    pub root: PathBuf,
+    pub settings: Option<Located<RawSettings>>,
+    pub clusters: Vec<Located<RawCluster>>,
+    pub apps: Vec<Located<RawApp>>,
+    pub namespaces: Vec<Located<RawNamespace>>,
+    pub policies: Vec<Located<RawPolicy>>,
+    pub sources: Sources,
+    /// How many files were read.
+    pub files: usize,
+}
+
+/// Reads the inventory under `root`. Returns what could be read and every
+/// problem found; the caller must not go on when there are problems.
+pub fn load(root: &Path) -> Result<(Loaded, Vec<Diagnostic>), Error> {
+    if !root.is_dir() {
+        return Err(Error::Usage(format!(
+            "inventory folder `{}` does not exist (pass `-i DIR` or run fleetc in the inventory)",
+            root.display()
+        )));
+    }
+    let mut loaded = Loaded {
+        root: root.to_path_buf(),
+        ..Loaded::default()
+    };
+    let mut diags = Vec::new();
+
+    let settings_path = root.join(SETTINGS_FILE);
+    if settings_path.is_file() {
+        let file = PathBuf::from(SETTINGS_FILE);
+        if let Some(docs) = read_file(root, &file, &mut loaded.sources, &mut diags)? {
+            match docs.as_slice() {
+                [] => {}
+                [doc] => {
+                    let site = Site {
+                        file: file.clone(),
+                        doc: doc.index,
+                        path: Vec::new(),
+                    };
+                    if let Some(raw) = deserialize::<RawSettings>(
+                        doc.value.clone(),
+                        &site,
+                        "fleetc.yaml",
+                        &mut diags,
+                    ) {
+                        loaded.settings = Some(Located { site, raw });
+                    }
+                }
+                [_, second, ..] => diags.push(
+                    Diagnostic::at(
+                        Site {
+                            file: file.clone(),
+                            doc: second.index,
+                            path: Vec::new(),
+                        },
+                        "`fleetc.yaml` holds more than one document",
+                    )
+                    .help("keep the settings in one document"),
+                ),
+            }
+        }
+    }
+
+    let settings = loaded.settings.as_ref().map(|s| &s.raw);
+    let filter = match FileFilter::new(settings) {
+        Ok(f) => f,
+        Err(d) => {
+            diags.push(d);
+            return Ok((loaded, diags));
+        }
+    };
+
+    for file in discover(root, &filter)? {
+        let Some(docs) = read_file(root, &file, &mut loaded.sources, &mut diags)? else {
+            continue;
+        };
+        loaded.files += 1;
+        for doc in docs {
+            let site = Site {
+                file: file.clone(),
+                doc: doc.index,
+                path: Vec::new(),
+            };
+            add_document(&mut loaded, doc.value, site, &mut diags);
+        }
+    }
+    Ok((loaded, diags))
+}
+
+/// Include and exclude globs, matched against `/`-separated relative paths.
+struct FileFilter {
+    include: GlobSet,
+    exclude: GlobSet,
+    templates: PathBuf,
+}
+
+impl FileFilter {
+    fn new(settings: Option<&RawSettings>) -> Result<FileFilter, Diagnostic> {
+        let default_include = vec![
+            "**/*.yaml".to_string(),
+            "**/*.yml".to_string(),
+            "**/*.json".to_string(),
+        ];
+        let include = settings
+            .and_then(|s| s.include.clone())
+            .unwrap_or(default_include);
+        let exclude = settings.map(|s| s.exclude.clone()).unwrap_or_default();
+        let templates = settings
+            .and_then(|s| s.templates.clone())
+            .unwrap_or_else(|| "templates".to_string());
+        Ok(FileFilter {
+            include: globs(&include, "include")?,
+            exclude: globs(&exclude, "exclude")?,
+            templates: PathBuf::from(templates),
+        })
+    }
+}
+
+fn globs(patterns: &[String], field: &str) -> Result<GlobSet, Diagnostic> {
+    let mut b = GlobSetBuilder::new();
+    for (i, p) in patterns.iter().enumerate() {
+        let glob = GlobBuilder::new(p)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| {
+                Diagnostic::at(
+                    Site::file(SETTINGS_FILE).key(field).at(Seg::Index(i)),
+                    format!("invalid glob `{p}`: {e}"),
+                )
+            })?;
+        b.add(glob);
+    }
+    b.build()
+        .map_err(|e| Diagnostic::at(Site::file(SETTINGS_FILE).key(field), e.to_string()))
+}
+
+/// The inventory files under `root`, relative, in a stable order.
+fn discover(root: &Path, filter: &FileFilter) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    let walker = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let name = e.file_name().to_string_lossy();
+            if name.starts_with('.') {
+                return false;
+            }
+            if e.file_type().is_dir() {
+                let rel = e.path().strip_prefix(root).unwrap_or(e.path());
+                if rel == filter.templates {
+                    return false;
+                }
+                // A folder fleetc rendered is output, not inventory.
+                if e.path().join(MANIFEST_FILE).exists() {
+                    return false;
+                }
+            }
+            true
+        });
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            let path = e.path().map(Path::to_path_buf).unwrap_or_default();
+            Error::io(path, e.into())
+        })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        if rel == Path::new(SETTINGS_FILE) {
+            continue;
+        }
+        let slash = rel.to_string_lossy().replace('\\', "/");
+        if filter.include.is_match(&slash) && !filter.exclude.is_match(&slash) {
+            files.push(rel.to_path_buf());
+        }
+    }
+    Ok(files)
+}
+
+/// Reads and parses one file. `None` when it could not be parsed (the
+/// problem is in `diags`).
+fn read_file(
+    root: &Path,
+    file: &Path,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<Vec<Document>>, Error> {
+    let path = root.join(file);
+    let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
+    if meta.len() > yaml::MAX_FILE_BYTES {
+        diags.push(
+            Diagnostic::at(
+                Site::file(file),
+                format!(
+                    "file is {} bytes, over the limit of {} bytes for one inventory file",
+                    meta.len(),
+                    yaml::MAX_FILE_BYTES
+                ),
+            )
+            .help("split it into one file per cluster, app, team or policy"),
+        );
+        return Ok(None);
+    }
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(_) => {
+            diags.push(
+                Diagnostic::at(Site::file(file), "file is not UTF-8 text").help("save it as UTF-8"),
+            );
+            return Ok(None);
+        }
+    };
+    let is_json = file.extension().is_some_and(|e| e == "json");
+    let parsed = if is_json {
+        yaml::parse_json(&text)
+    } else {
+        yaml::parse_yaml(&text)
+    };
+    sources.insert(file.to_path_buf(), text);
+    match parsed {
+        Ok(docs) => Ok(Some(docs)),
+        Err(e) => {
+            let mut d = Diagnostic::at(
+                Site {
+                    file: file.to_path_buf(),
+                    doc: e.doc,
+                    path: e.path,
+                },
+                e.message,
+            );
+            d.line = e.line;
+            diags.push(d);
+            Ok(None)
+        }
+    }
+}
+
+/// Sorts one document into its kind.
+fn add_document(loaded: &mut Loaded, value: Value, site: Site, diags: &mut Vec<Diagnostic>) {
+    let Value::Object(map) = &value else {
+        diags.push(
+            Diagnostic::at(site, "a document must be a mapping of fields")
+                .help("write `name: ...` and the other fields at the top level"),
+        );
+        return;
+    };
+    let kind = match map.get("kind") {
+        Some(Value::String(k)) => match Kind::ALL.iter().find(|x| x.name() == k) {
+            Some(kind) => *kind,
+            None => {
+                let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+                diags.push(
+                    Diagnostic::at(site.key("kind"), format!("unknown kind `{k}`"))
+                        .help_opt(suggest::hint(k, &names)),
+                );
+                return;
+            }
+        },
+        Some(_) => {
+            diags.push(Diagnostic::at(site.key("kind"), "`kind` must be text"));
+            return;
+        }
+        None => {
+            let top = site
+                .file
+                .components()
+                .next()
+                .map(|c| c.as_os_str().to_string_lossy().to_string());
+            match Kind::ALL
+                .iter()
+                .find(|k| site.file.components().count() > 1 && Some(k.folder()) == top.as_deref())
+            {
+                Some(kind) => *kind,
+                None => {
+                    diags.push(
+                        Diagnostic::at(site, "cannot tell what kind of document this is")
+                            .help("add `kind: Cluster`, `App`, `Namespace` or `TargetPolicy`, or move the file under `clusters/`, `apps/`, `namespaces/` or `policies/`"),
+                    );
+                    return;
+                }
+            }
+        }
+    };
+    let what = kind.name();
+    match kind {
+        Kind::Cluster => {
+            if let Some(raw) = deserialize(value, &site, what, diags) {
+                loaded.clusters.push(Located { site, raw });
+            }
+        }
+        Kind::App => {
+            if let Some(raw) = deserialize(value, &site, what, diags) {
+                loaded.apps.push(Located { site, raw });
+            }
+        }
+        Kind::Namespace => {
+            if let Some(raw) = deserialize(value, &site, what, diags) {
+                loaded.namespaces.push(Located { site, raw });
+            }
+        }
+        Kind::TargetPolicy => {
+            if let Some(raw) = deserialize(value, &site, what, diags) {
+                loaded.policies.push(Located { site, raw });
+            }
+        }
+    }
+}
+
+/// Deserializes a document into its raw struct; a failure becomes a
+/// diagnostic at the failing field, with a "did you mean" for unknown ones.
+fn deserialize<T: DeserializeOwned>(
+    value: Value,
+    site: &Site,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    match serde_path_to_error::deserialize::<_, T>(value) {
+        Ok(t) => Some(t),
+        Err(err) => {
+            let mut path = Vec::new();
+            for seg in err.path().iter() {
+                match seg {
+                    serde_path_to_error::Segment::Map { key } => path.push(Seg::Key(key.clone())),
+                    serde_path_to_error::Segment::Seq { index } => path.push(Seg::Index(*index)),
+                    _ => {}
+                }
+            }
+            let msg = err.inner().to_string();
+            let mut at = site.clone();
+            at.path = path;
+            diags.push(friendly(&msg, at, what));
+            None
+        }
+    }
+}
+
+/// Rewrites serde's messages into ours.
+fn friendly(msg: &str, mut site: Site, what: &str) -> Diagnostic {
+    let ticked: Vec<&str> = msg.split('`').skip(1).step_by(2).collect();
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        let field = rest.split('`').next().unwrap_or("");
+        let expected: Vec<&str> = ticked
+            .iter()
+            .skip(1)
+            .copied()
+            .filter(|f| *f != "kind")
+            .collect();
+        if site.path.last() != Some(&Seg::Key(field.to_string())) {
+            site.path.push(Seg::Key(field.to_string()));
+        }
+        let where_ = if site.path.len() > 1 {
+            format!(
+                " in `{}`",
+                crate::error::dotted(&site.path[..site.path.len() - 1])
+            )
+        } else {
+            format!(" in a {what}")
+        };
+        return Diagnostic::at(site, format!("unknown field `{field}`{where_}"))
+            .help_opt(suggest::hint(field, &expected));
+    }
+    if let Some(rest) = msg.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or("");
+        let where_ = if site.path.is_empty() {
+            format!("a {what}")
+        } else {
+            format!("`{}`", site.dotted())
+        };
+        return Diagnostic::at(site, format!("{where_} needs the field `{field}`"))
+            .help(format!("add `{field}: ...`"));
+    }
+    let field = if site.path.is_empty() {
+        String::new()
+    } else {
+        format!("`{}`: ", site.dotted())
+    };
+    Diagnostic::at(site, format!("{field}{msg}"))
+}

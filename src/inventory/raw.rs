@@ -1,0 +1,219 @@
+//! The inventory as written: serde structs that mirror the files exactly.
+//!
+//! Every struct denies unknown fields. Nothing here is checked beyond its
+//! shape; [`crate::model`] turns these into validated types.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A label value as written: YAML booleans and numbers are labels too, so
+/// they become strings (`true` → `"true"`, `3` → `"3"`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LabelValue(pub String);
+
+impl<'de> Deserialize<'de> for LabelValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = LabelValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a label value (text, a boolean or a number)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<LabelValue, E> {
+                Ok(LabelValue(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<LabelValue, E> {
+                Ok(LabelValue(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<LabelValue, E> {
+                Ok(LabelValue(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<LabelValue, E> {
+                Ok(LabelValue(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<LabelValue, E> {
+                Ok(LabelValue(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+pub type RawLabels = BTreeMap<String, LabelValue>;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    #[serde(default)]
+    pub kind: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, rename = "shortName")]
+    pub short_name: Option<String>,
+    #[serde(default)]
+    pub environment: Option<LabelValue>,
+    #[serde(default)]
+    pub metadata: RawLabels,
+    #[serde(default)]
+    pub server: Option<String>,
+    #[serde(default)]
+    pub values: Option<Value>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApp {
+    #[serde(default)]
+    pub kind: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub repo_url: String,
+    #[serde(default)]
+    pub repo_branch: Option<String>,
+    #[serde(default)]
+    pub repo_path: Option<String>,
+    #[serde(default)]
+    pub chart: Option<String>,
+    #[serde(default)]
+    pub metadata: RawLabels,
+    pub namespace: String,
+    #[serde(default)]
+    pub destination_namespace: Option<String>,
+    #[serde(default)]
+    pub release_name: Option<String>,
+    #[serde(default)]
+    pub values: Option<Value>,
+    #[serde(default, rename = "valueOverrides")]
+    pub value_overrides: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    #[serde(default)]
+    pub sync: Option<RawSync>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSync {
+    #[serde(default)]
+    pub automated: Option<bool>,
+    #[serde(default)]
+    pub prune: Option<bool>,
+    #[serde(default, rename = "selfHeal")]
+    pub self_heal: Option<bool>,
+    #[serde(default, rename = "syncOptions")]
+    pub sync_options: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNamespace {
+    #[serde(default)]
+    pub kind: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub groups: RawGroups,
+    #[serde(default)]
+    pub source_repos: Option<Vec<String>>,
+    /// Further Kubernetes namespaces the team's apps may deploy into.
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroups {
+    #[serde(default)]
+    pub contributor: Vec<String>,
+    #[serde(default)]
+    pub reader: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicy {
+    #[serde(default)]
+    pub kind: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub app_selector: Option<Value>,
+    #[serde(default)]
+    pub cluster_selector: Option<Value>,
+    #[serde(default)]
+    pub clusters: Vec<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub priority: i64,
+    #[serde(default)]
+    pub values: Option<Value>,
+    #[serde(default)]
+    pub exclude: bool,
+}
+
+/// `fleetc.yaml`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    #[serde(default)]
+    pub argocd_namespace: Option<String>,
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub deploy_repo: Option<RawDeployRepo>,
+    #[serde(default)]
+    pub application_name: Option<String>,
+    #[serde(default)]
+    pub include: Option<Vec<String>>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub templates: Option<String>,
+    #[serde(default)]
+    pub layout: RawLayout,
+    #[serde(default)]
+    pub removal_guard: RawGuard,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeployRepo {
+    pub url: String,
+    #[serde(default)]
+    pub branch: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLayout {
+    #[serde(default)]
+    pub application: Option<String>,
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(default)]
+    pub hub_project: Option<String>,
+    #[serde(default)]
+    pub bootstrap: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuard {
+    /// Largest share (0..=1) of the rendered Applications one compile may remove.
+    #[serde(default)]
+    pub max_share: Option<f64>,
+    /// Removals up to this many are always allowed.
+    #[serde(default)]
+    pub min_count: Option<usize>,
+}

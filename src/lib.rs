@@ -1,0 +1,27 @@
+//! fleetc compiles a GitOps fleet.
+//!
+//! ```text
+//!  inventory/ ──load──▶ Loaded ──check──▶ Inventory ──place──▶ Matrix
+//!  (YAML/JSON)  inventory   (raw)   model   (checked)   matrix  (pairs +
+//!                                                               provenance)
+//!        ──merge + render──▶ Rendered ──▶ Tree ──write──▶ --out DIR
+//!          values, render     (texts)    output
+//! ```
+//!
+//! Every stage before `output` is pure: it reads values and returns values,
+//! so it can be tested without a disk and run in parallel. Problems are
+//! collected as [`error::Diagnostic`]s with a location and reported together.
+
+pub mod cli;
+pub mod error;
+pub mod inventory;
+pub mod k8s;
+pub mod matrix;
+pub mod model;
+pub mod output;
+pub mod render;
+pub mod run;
+pub mod selector;
+pub mod suggest;
+pub mod values;
+pub mod yaml;

@@ -1,0 +1,312 @@
+//! The rendered tree and writing it to a folder.
+//!
+//! A [`Tree`] is the whole output as bytes, keyed by relative path. Writing
+//! it to `--out DIR` is atomic: the new folder is assembled beside the old
+//! one, then the two are exchanged with one `renameat2(RENAME_EXCHANGE)`, so
+//! a reader sees the old tree or the new one, never a mix, and a killed
+//! compile leaves the old tree. Files fleetc did not write are carried into
+//! the new folder as hard links (same inode, same bytes, untouched); files it
+//! wrote before and no longer renders are left behind. What fleetc wrote is
+//! listed in `DIR/.fleetc-manifest`, in `sha256sum` format.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// The list of files fleetc wrote, at the root of an output folder.
+pub const MANIFEST_FILE: &str = ".fleetc-manifest";
+
+/// The output: relative `/`-separated path → bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tree {
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Tree {
+    pub fn from_texts(files: BTreeMap<String, String>) -> Tree {
+        Tree {
+            files: files
+                .into_iter()
+                .map(|(k, v)| (k, v.into_bytes()))
+                .collect(),
+        }
+    }
+
+    /// `sha256sum` format: `<hex>  <path>` per file, sorted by path.
+    pub fn manifest(&self) -> String {
+        let mut out = String::new();
+        for (path, bytes) in &self.files {
+            out.push_str(&sha256_hex(bytes));
+            out.push_str("  ");
+            out.push_str(path);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut s = String::with_capacity(64);
+    for b in digest.iter() {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// What writing a tree did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// Paths written because they are new or their bytes changed.
+    pub written: Vec<String>,
+    pub unchanged: usize,
+    /// Paths fleetc wrote before and no longer renders.
+    pub removed: Vec<String>,
+}
+
+impl WriteSummary {
+    pub fn is_noop(&self) -> bool {
+        self.written.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// The paths listed in an output folder's manifest (empty when none).
+pub fn read_manifest(dir: &Path) -> Result<BTreeSet<String>> {
+    let path = dir.join(MANIFEST_FILE);
+    match fs::read_to_string(&path) {
+        Ok(text) => Ok(text
+            .lines()
+            .filter_map(|l| l.split_once("  ").map(|(_, p)| p.to_string()))
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeSet::new()),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// What writing `tree` to `dir` would change, without writing.
+pub fn plan(dir: &Path, tree: &Tree) -> Result<WriteSummary> {
+    let previous = read_manifest(dir)?;
+    let mut summary = WriteSummary::default();
+    for (path, bytes) in &tree.files {
+        match fs::read(dir.join(path)) {
+            Ok(old) if &old == bytes => summary.unchanged += 1,
+            Ok(_) => summary.written.push(path.clone()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                summary.written.push(path.clone())
+            }
+            Err(e) => return Err(Error::io(dir.join(path), e)),
+        }
+    }
+    for path in previous {
+        if !tree.files.contains_key(&path) && dir.join(&path).exists() {
+            summary.removed.push(path);
+        }
+    }
+    let manifest_stale =
+        fs::read(dir.join(MANIFEST_FILE)).ok().as_deref() != Some(tree.manifest().as_bytes());
+    if summary.is_noop() && manifest_stale && !tree.files.is_empty() {
+        // Only the manifest is missing or stale: rewrite it with the tree.
+        summary.written.push(MANIFEST_FILE.to_string());
+    }
+    Ok(summary)
+}
+
+/// Writes `tree` to `dir` atomically (see the module doc). `inventory` is
+/// refused as a target, and so is any folder that contains it.
+pub fn write_dir(dir: &Path, tree: &Tree, inventory: &Path) -> Result<WriteSummary> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    let parent = parent.canonicalize().map_err(|e| Error::io(&parent, e))?;
+    let name = dir
+        .file_name()
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "`{}` is not a folder name fleetc can write to",
+                dir.display()
+            ))
+        })?
+        .to_os_string();
+    let mut target = parent.join(&name);
+    if target.is_symlink() {
+        target = target.canonicalize().map_err(|e| Error::io(&target, e))?;
+    }
+    if target.exists() && !target.is_dir() {
+        return Err(Error::Usage(format!(
+            "`{}` exists and is not a folder",
+            dir.display()
+        )));
+    }
+    if let Ok(inv) = inventory.canonicalize() {
+        if inv.starts_with(&target) {
+            return Err(Error::Usage(format!(
+                "refusing to write into `{}`: it holds the inventory; choose an output folder of its own",
+                dir.display()
+            )));
+        }
+    }
+    let parent = target.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let base = target
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+
+    // One writer at a time; the lock dies with the process.
+    let lock_path = parent.join(format!(".{base}.fleetc.lock"));
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| Error::io(&lock_path, e))?;
+    lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+
+    let staging_prefix = format!(".{base}.fleetc-");
+    remove_leftovers(&parent, &staging_prefix)?;
+
+    let summary = plan(&target, tree)?;
+    if summary.is_noop() && target.is_dir() {
+        return Ok(summary);
+    }
+    let previous = read_manifest(&target)?;
+    let staging = parent.join(format!("{staging_prefix}{}", std::process::id()));
+    fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+    let result =
+        assemble(&target, &staging, tree, &previous).and_then(|()| swap(&staging, &target));
+    // After a swap the staging name holds the old tree; after a failure, the
+    // half-built new one. Either way it goes.
+    let _ = fs::remove_dir_all(&staging);
+    result?;
+    if let Ok(d) = fs::File::open(&parent) {
+        let _ = d.sync_all();
+    }
+    drop(lock);
+    Ok(summary)
+}
+
+/// Staging folders left by a compile that was killed.
+fn remove_leftovers(parent: &Path, prefix: &str) -> Result<()> {
+    let entries = fs::read_dir(parent).map_err(|e| Error::io(parent, e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with(prefix) && !name.ends_with(".lock") && entry.path().is_dir() {
+            fs::remove_dir_all(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the new folder in `staging`: the tree, the manifest, and every
+/// file of the old folder that fleetc did not write.
+fn assemble(old: &Path, staging: &Path, tree: &Tree, previous: &BTreeSet<String>) -> Result<()> {
+    if old.is_dir() {
+        let perms = fs::metadata(old)
+            .map_err(|e| Error::io(old, e))?
+            .permissions();
+        fs::set_permissions(staging, perms).map_err(|e| Error::io(staging, e))?;
+        carry_foreign(old, staging, old, tree, previous)?;
+    }
+    for (path, bytes) in tree.files.iter() {
+        let dest = staging.join(path);
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let src = old.join(path);
+        let same = fs::read(&src).map(|b| &b == bytes).unwrap_or(false);
+        if same && fs::hard_link(&src, &dest).is_ok() {
+            continue;
+        }
+        write_file(&dest, bytes)?;
+    }
+    write_file(&staging.join(MANIFEST_FILE), tree.manifest().as_bytes())
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    f.sync_all().map_err(|e| Error::io(path, e))
+}
+
+/// Recreates `dir`'s entries that fleetc does not own under `staging`.
+fn carry_foreign(
+    root: &Path,
+    staging: &Path,
+    dir: &Path,
+    tree: &Tree,
+    previous: &BTreeSet<String>,
+) -> Result<()> {
+    let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        let rel = path.strip_prefix(root).unwrap_or(&path);
+        let rel_s = rel.to_string_lossy().replace('\\', "/");
+        if rel_s == MANIFEST_FILE || tree.files.contains_key(&rel_s) || previous.contains(&rel_s) {
+            continue;
+        }
+        let dest = staging.join(rel);
+        let ft = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        if ft.is_dir() {
+            fs::create_dir_all(&dest).map_err(|e| Error::io(&dest, e))?;
+            let perms = entry
+                .metadata()
+                .map_err(|e| Error::io(&path, e))?
+                .permissions();
+            fs::set_permissions(&dest, perms).map_err(|e| Error::io(&dest, e))?;
+            carry_foreign(root, staging, &path, tree, previous)?;
+        } else {
+            if let Some(p) = dest.parent() {
+                fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
+            }
+            if ft.is_symlink() {
+                let target = fs::read_link(&path).map_err(|e| Error::io(&path, e))?;
+                symlink(&target, &dest).map_err(|e| Error::io(&dest, e))?;
+            } else if fs::hard_link(&path, &dest).is_err() {
+                fs::copy(&path, &dest).map_err(|e| Error::io(&path, e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(not(unix))]
+fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    fs::copy(target, link).map(|_| ())
+}
+
+/// Puts `staging` in place of `target`. On Linux one atomic exchange;
+/// elsewhere two renames (a moment with no folder, never a mixed one).
+fn swap(staging: &Path, target: &Path) -> Result<()> {
+    if !target.exists() {
+        return fs::rename(staging, target).map_err(|e| Error::io(target, e));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        renameat_with(CWD, staging, CWD, target, RenameFlags::EXCHANGE).map_err(|e| {
+            Error::Usage(format!(
+                "cannot swap the new tree into `{}`: {e} (is it a mount point? write to a folder inside it)",
+                target.display()
+            ))
+        })
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let aside = staging.with_extension("old");
+        fs::rename(target, &aside).map_err(|e| Error::io(target, e))?;
+        fs::rename(staging, target).map_err(|e| Error::io(target, e))?;
+        fs::rename(&aside, staging).map_err(|e| Error::io(staging, e))
+    }
+}

@@ -1,0 +1,1015 @@
+//! Rendering: placed pairs → Argo CD manifests.
+//!
+//! One minijinja environment holds the manifest templates (built into the
+//! binary, each overridable by a file of the same name in the inventory's
+//! template folder), the Application name template and the output layout.
+//! Undefined variables are errors and every render has a fuel budget, so a
+//! template can neither guess nor loop forever. For each placed pair the
+//! values are merged ([`crate::values`]), `${ }` references are expanded, and
+//! the Application is rendered; then AppProjects and the clusters' root
+//! Applications. The result is a map from relative path to file text.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::Mutex;
+
+use minijinja::{context, Environment, UndefinedBehavior, Value as JValue};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::error::{Diagnostic, Error, Seg, Site};
+use crate::k8s;
+use crate::matrix::{Matrix, Pair};
+use crate::model::{App, Cluster, Inventory, Mode, Team, IN_CLUSTER};
+use crate::values;
+use crate::yaml;
+
+/// The built-in templates: (file name, text).
+pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "application.yaml.j2",
+        include_str!("../templates/application.yaml.j2"),
+    ),
+    (
+        "appproject.yaml.j2",
+        include_str!("../templates/appproject.yaml.j2"),
+    ),
+    (
+        "root-application.yaml.j2",
+        include_str!("../templates/root-application.yaml.j2"),
+    ),
+];
+
+/// Work budget for one template render (minijinja fuel units).
+const FUEL: u64 = 200_000;
+
+/// One rendered Application and what it came from.
+#[derive(Clone, Debug)]
+pub struct RenderedApp {
+    pub cluster: usize,
+    pub app: usize,
+    pub name: String,
+    pub path: String,
+    /// Names of the policies that placed it.
+    pub policies: Vec<String>,
+}
+
+/// Everything a compile writes, before it is written.
+#[derive(Clone, Debug, Default)]
+pub struct Rendered {
+    /// Relative path (`/`-separated) → file text.
+    pub files: BTreeMap<String, String>,
+    /// The Applications, sorted by cluster then app.
+    pub apps: Vec<RenderedApp>,
+    /// Notes for the user (not errors), e.g. what was not rendered and why.
+    pub notes: Vec<String>,
+}
+
+/// The layers of one pair's values, lowest precedence first.
+pub struct Layers<'a> {
+    pub values: Vec<&'a Value>,
+    /// For each layer: what it is (`app values`, `policy x`, ...) and where.
+    pub origins: Vec<(String, Site)>,
+}
+
+/// The value layers of a placed pair in precedence order (DESIGN §4):
+/// app values, placing policies by ascending priority then name, cluster
+/// values, the app's override for the cluster.
+pub fn layers<'a>(inv: &'a Inventory, pair: &Pair) -> Layers<'a> {
+    let app = &inv.apps[pair.app];
+    let cluster = &inv.clusters[pair.cluster];
+    let mut out = Layers {
+        values: Vec::new(),
+        origins: Vec::new(),
+    };
+    if let Some(v) = &app.values {
+        out.values.push(v);
+        out.origins
+            .push((format!("app `{}` values", app.name), app.site.key("values")));
+    }
+    for pi in policy_order(inv, pair) {
+        let p = &inv.policies[pi];
+        if let Some(v) = &p.values {
+            out.values.push(v);
+            out.origins
+                .push((format!("policy `{}` values", p.name), p.site.key("values")));
+        }
+    }
+    if let Some(v) = &cluster.values {
+        out.values.push(v);
+        out.origins.push((
+            format!("cluster `{}` values", cluster.name),
+            cluster.site.key("values"),
+        ));
+    }
+    if let Some(v) = app.overrides.get(&pair.cluster) {
+        out.values.push(v);
+        out.origins.push((
+            format!("app `{}` valueOverrides for `{}`", app.name, cluster.name),
+            app.site.key("valueOverrides").key(&cluster.name),
+        ));
+    }
+    out
+}
+
+/// The placing policies of a pair by ascending priority, then name.
+pub fn policy_order(inv: &Inventory, pair: &Pair) -> Vec<usize> {
+    let mut order: Vec<usize> = pair.hits.iter().map(|h| h.policy).collect();
+    // Policies are sorted by name, so index order is name order.
+    order.sort_by_key(|&p| (inv.policies[p].priority, p));
+    order
+}
+
+/// Builds the template environment: built-ins, the user's overrides, the
+/// name template and the layout.
+pub fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<Diagnostic>> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Quoting is the `yaml` filter's job; minijinja would JSON-escape `.yaml`.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_fuel(Some(FUEL));
+    env.set_recursion_limit(64);
+    env.add_filter("yaml", |v: JValue| -> Result<String, minijinja::Error> {
+        Ok(yaml::to_inline(&to_json(&v)?))
+    });
+    env.add_filter(
+        "yaml_block",
+        |v: JValue, indent: usize| -> Result<String, minijinja::Error> {
+            Ok(yaml::to_block(&to_json(&v)?, indent))
+        },
+    );
+    let mut diags = Vec::new();
+    for (name, builtin) in BUILTIN_TEMPLATES {
+        let (text, site) = match &inv.settings.templates {
+            Some(dir) if dir.join(name).is_file() => {
+                let path = dir.join(name);
+                let rel = path.strip_prefix(&inv.root).unwrap_or(&path).to_path_buf();
+                match std::fs::read_to_string(&path) {
+                    Ok(t) => (t, Site::file(rel)),
+                    Err(e) => {
+                        diags.push(Diagnostic::at(
+                            Site::file(rel),
+                            format!("cannot read template: {e}"),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            _ => (
+                builtin.to_string(),
+                Site::file(format!("<built-in>/{name}")),
+            ),
+        };
+        if let Err(e) = env.add_template_owned(name.to_string(), text) {
+            diags.push(template_error(&site, &e));
+        }
+    }
+    let settings_site = Site::file(crate::inventory::SETTINGS_FILE);
+    let named = [
+        ("name", &inv.settings.application_name, "application_name"),
+        (
+            "layout.application",
+            &inv.settings.layout.application,
+            "layout",
+        ),
+        ("layout.project", &inv.settings.layout.project, "layout"),
+        (
+            "layout.hub_project",
+            &inv.settings.layout.hub_project,
+            "layout",
+        ),
+        ("layout.bootstrap", &inv.settings.layout.bootstrap, "layout"),
+    ];
+    for (name, text, field) in named {
+        if let Err(e) = env.add_template_owned(name.to_string(), text.clone()) {
+            diags.push(template_error(&settings_site.key(field), &e));
+        }
+    }
+    if diags.is_empty() {
+        Ok(env)
+    } else {
+        Err(diags)
+    }
+}
+
+/// A serializable Rust value as a template value.
+fn jv<T: Serialize>(v: T) -> JValue {
+    JValue::from(minijinja::value::Serde(v))
+}
+
+fn to_json(v: &JValue) -> Result<Value, minijinja::Error> {
+    serde_json::to_value(v).map_err(|e| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("cannot write as YAML: {e}"),
+        )
+    })
+}
+
+fn template_error(site: &Site, e: &minijinja::Error) -> Diagnostic {
+    let mut d = Diagnostic::at(
+        site.clone(),
+        format!("template: {}", e.detail().unwrap_or(&e.to_string())),
+    );
+    if let Some(line) = e.line() {
+        if !site.file.starts_with("<built-in>") && site.path.is_empty() {
+            d.line = Some(line);
+        }
+    }
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        d.message.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    d
+}
+
+/// Renders the whole tree. Every problem is reported, and nothing is
+/// returned when there is one.
+pub fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Error> {
+    let env = environment(inv).map_err(Error::Invalid)?;
+    let ctx = Contexts::new(inv);
+    let mut diags = Vec::new();
+    let mut out = Rendered::default();
+
+    check_dependencies(inv, matrix, &mut diags);
+    let conflicts = ConflictCache::default();
+
+    for pair in &matrix.placed {
+        match render_pair(inv, &env, &ctx, &conflicts, pair) {
+            Ok((app, text)) => {
+                out.files.insert(app.path.clone(), text);
+                out.apps.push(app);
+            }
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+    diags.extend(conflicts.into_diagnostics(inv));
+    check_collisions(inv, &out.apps, &mut diags);
+    render_projects(inv, &env, &ctx, &mut out, &mut diags);
+    render_roots(inv, &env, &ctx, &mut out, &mut diags);
+
+    if !diags.is_empty() {
+        return Err(Error::Invalid(diags));
+    }
+    Ok(out)
+}
+
+/// The template views of clusters, apps and teams, built once each.
+struct Contexts {
+    clusters: Vec<JValue>,
+    apps: Vec<JValue>,
+    teams: Vec<JValue>,
+    settings: JValue,
+}
+
+#[derive(Serialize)]
+struct ClusterView<'a> {
+    name: &'a str,
+    #[serde(rename = "shortName")]
+    short_name: Option<&'a str>,
+    description: Option<&'a str>,
+    environment: Option<&'a str>,
+    metadata: &'a BTreeMap<String, String>,
+    labels: &'a BTreeMap<String, String>,
+    server: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct AppView<'a> {
+    name: &'a str,
+    description: Option<&'a str>,
+    repo_url: &'a str,
+    repo_branch: &'a str,
+    repo_path: Option<&'a str>,
+    chart: Option<&'a str>,
+    metadata: &'a BTreeMap<String, String>,
+    namespace: &'a str,
+    destination_namespace: &'a str,
+    release_name: &'a str,
+    depends_on: Vec<&'a str>,
+    sync: Value,
+}
+
+fn cluster_view(c: &Cluster) -> ClusterView<'_> {
+    ClusterView {
+        name: &c.name,
+        short_name: c.short_name.as_deref(),
+        description: c.description.as_deref(),
+        environment: c.environment.as_deref(),
+        metadata: &c.metadata,
+        labels: &c.labels,
+        server: c.server.as_deref(),
+    }
+}
+
+fn app_view<'a>(inv: &'a Inventory, a: &'a App) -> AppView<'a> {
+    AppView {
+        name: &a.name,
+        description: a.description.as_deref(),
+        repo_url: &a.repo_url,
+        repo_branch: &a.repo_branch,
+        repo_path: a.repo_path.as_deref(),
+        chart: a.chart.as_deref(),
+        metadata: &a.metadata,
+        namespace: &inv.teams[a.team].name,
+        destination_namespace: &a.destination_namespace,
+        release_name: &a.release_name,
+        depends_on: a
+            .depends_on
+            .iter()
+            .map(|d| inv.apps[*d].name.as_str())
+            .collect(),
+        sync: json!({
+            "automated": a.sync.automated,
+            "prune": a.sync.prune,
+            "selfHeal": a.sync.self_heal,
+            "syncOptions": a.sync.sync_options,
+        }),
+    }
+}
+
+fn team_view(t: &Team) -> Value {
+    json!({
+        "name": t.name,
+        "description": t.description,
+        "namespaces": t.namespaces,
+        "groups": {"contributor": t.contributors, "reader": t.readers},
+    })
+}
+
+impl Contexts {
+    fn new(inv: &Inventory) -> Contexts {
+        Contexts {
+            clusters: inv.clusters.iter().map(|c| jv(cluster_view(c))).collect(),
+            apps: inv.apps.iter().map(|a| jv(app_view(inv, a))).collect(),
+            teams: inv.teams.iter().map(|t| jv(team_view(t))).collect(),
+            settings: jv(json!({
+                "argocd_namespace": inv.settings.argocd_namespace,
+                "mode": inv.settings.mode.name(),
+            })),
+        }
+    }
+}
+
+/// Pairs of same-priority policies that set one leaf differently, found once
+/// per policy pair, reported with the first (cluster, app) they meet on.
+#[derive(Default)]
+struct ConflictCache {
+    seen: Mutex<HashMap<(usize, usize), Vec<String>>>,
+    found: Mutex<BTreeMap<(usize, usize), (Vec<String>, String, String)>>,
+}
+
+impl ConflictCache {
+    fn check(&self, inv: &Inventory, pair: &Pair) {
+        let order = policy_order(inv, pair);
+        for (i, &p) in order.iter().enumerate() {
+            for &q in &order[i + 1..] {
+                let (pp, qp) = (&inv.policies[p], &inv.policies[q]);
+                if pp.priority != qp.priority {
+                    break;
+                }
+                let (Some(pv), Some(qv)) = (&pp.values, &qp.values) else {
+                    continue;
+                };
+                let paths = {
+                    let mut seen = self.seen.lock().unwrap();
+                    seen.entry((p, q))
+                        .or_insert_with(|| values::conflicts(pv, qv))
+                        .clone()
+                };
+                if !paths.is_empty() {
+                    self.found.lock().unwrap().entry((p, q)).or_insert_with(|| {
+                        (
+                            paths,
+                            inv.clusters[pair.cluster].name.clone(),
+                            inv.apps[pair.app].name.clone(),
+                        )
+                    });
+                }
+            }
+        }
+    }
+
+    /// One error per conflicting policy pair, naming both policies' files.
+    fn into_diagnostics(self, inv: &Inventory) -> Vec<Diagnostic> {
+        let found = self.found.into_inner().unwrap();
+        found
+            .into_iter()
+            .map(|((p, q), (paths, cluster, app))| {
+                let (pp, qp) = (&inv.policies[p], &inv.policies[q]);
+                let leaves: Vec<String> = paths
+                    .iter()
+                    .map(|ptr| format!("`{}`", crate::error::dotted(&pointer_segments(ptr))))
+                    .collect();
+                let first = pointer_segments(&paths[0]);
+                let mut site = pp.site.key("values");
+                site.path.extend(first);
+                Diagnostic::at(
+                    site,
+                    format!(
+                        "policies `{}` and `{}` (both priority {}) set {} differently, and both place app `{app}` on cluster `{cluster}`",
+                        pp.name,
+                        qp.name,
+                        pp.priority,
+                        leaves.join(", ")
+                    ),
+                )
+                .help(format!(
+                    "give one of them a higher `priority` (the other is in {}), or set the value in one place",
+                    qp.site.file.display()
+                ))
+            })
+            .collect()
+    }
+}
+
+/// Renders one placed pair's Application.
+fn render_pair(
+    inv: &Inventory,
+    env: &Environment<'static>,
+    ctx: &Contexts,
+    conflicts: &ConflictCache,
+    pair: &Pair,
+) -> Result<(RenderedApp, String), Vec<Diagnostic>> {
+    let app = &inv.apps[pair.app];
+    let cluster = &inv.clusters[pair.cluster];
+    let team = &inv.teams[app.team];
+    let mut diags = Vec::new();
+    conflicts.check(inv, pair);
+
+    let base = context! {
+        app => ctx.apps[pair.app].clone(),
+        cluster => ctx.clusters[pair.cluster].clone(),
+        team => ctx.teams[app.team].clone(),
+    };
+    let layers = layers(inv, pair);
+    let mut merged = values::merge(&layers.values);
+    let mut eval = |expr: &str| -> Result<String, String> {
+        let e = env
+            .compile_expression(expr)
+            .map_err(|e| e.detail().unwrap_or(&e.to_string()).to_string())?;
+        let v = e.eval(base.clone()).map_err(|e| describe(&e))?;
+        if v.is_undefined() {
+            return Err(format!("`{expr}` is undefined"));
+        }
+        Ok(v.to_string())
+    };
+    if let Err(errors) = values::expand(&mut merged, &mut eval) {
+        let (_, origins) = values::merge_traced(&layers.values);
+        for e in errors {
+            let origin = origins
+                .iter()
+                .find(|o| o.pointer == e.pointer)
+                .map(|o| &layers.origins[o.layer]);
+            let path = pointer_segments(&e.pointer);
+            let (what, site) = match origin {
+                Some((what, site)) => {
+                    let mut s = site.clone();
+                    s.path.extend(path.iter().cloned());
+                    (what.clone(), s)
+                }
+                None => ("values".to_string(), app.site.clone()),
+            };
+            diags.push(
+                Diagnostic::at(
+                    site,
+                    format!(
+                        "in {what}, `{}` for cluster `{}`: {}",
+                        crate::error::dotted(&path),
+                        cluster.name,
+                        e.message
+                    ),
+                )
+                .help("references can use `cluster` (name, shortName, environment, metadata, ...), `app` and `team`; write `$${` for a literal `${`"),
+            );
+        }
+        return Err(diags);
+    }
+
+    let name = match env
+        .get_template("name")
+        .and_then(|t| t.render(base.clone()))
+    {
+        Ok(n) => n.trim().to_string(),
+        Err(e) => {
+            return Err(vec![template_error(
+                &Site::file(crate::inventory::SETTINGS_FILE).key("application_name"),
+                &e,
+            )]);
+        }
+    };
+    if let Err(e) = k8s::dns1123_subdomain(&name).and_then(|()| {
+        if name.len() > 63 {
+            Err(format!("it is {} characters long; Argo CD also uses it as a label value, which allows at most 63", name.len()))
+        } else {
+            Ok(())
+        }
+    }) {
+        diags.push(
+            Diagnostic::at(
+                app.site.key("name"),
+                format!("Application name `{name}` (app `{}` on cluster `{}`) is not valid: {e}", app.name, cluster.name),
+            )
+            .help("shorten the app name, give the cluster a `shortName`, or change `application_name` in fleetc.yaml"),
+        );
+        return Err(diags);
+    }
+
+    let path = render_path(env, "layout.application", base.clone())?;
+    let policies: Vec<String> = policy_order(inv, pair)
+        .into_iter()
+        .map(|p| inv.policies[p].name.clone())
+        .collect();
+    let destination = match inv.settings.mode {
+        Mode::PerCluster => json!({"server": IN_CLUSTER, "namespace": app.destination_namespace}),
+        Mode::Hub => json!({"name": cluster.name, "namespace": app.destination_namespace}),
+    };
+    let values = if merged.as_object().is_some_and(|m| !m.is_empty()) {
+        jv(&merged)
+    } else {
+        JValue::from(())
+    };
+    let full = context! {
+        app => ctx.apps[pair.app].clone(),
+        cluster => ctx.clusters[pair.cluster].clone(),
+        team => ctx.teams[app.team].clone(),
+        settings => ctx.settings.clone(),
+        values => values,
+        application => context! {
+            name => name.clone(),
+            namespace => inv.settings.argocd_namespace.clone(),
+            policies => policies.clone(),
+            sync_wave => app.wave,
+            destination => jv(&destination),
+        },
+    };
+    let text = render_manifest(env, "application.yaml.j2", full, inv)?;
+    let _ = team;
+    Ok((
+        RenderedApp {
+            cluster: pair.cluster,
+            app: pair.app,
+            name,
+            path,
+            policies,
+        },
+        text,
+    ))
+}
+
+/// Renders a manifest template and checks the result is one YAML mapping.
+fn render_manifest(
+    env: &Environment<'static>,
+    template: &str,
+    ctx: JValue,
+    inv: &Inventory,
+) -> Result<String, Vec<Diagnostic>> {
+    let site = template_site(inv, template);
+    let text = env
+        .get_template(template)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| vec![template_error(&site, &e)])?;
+    let mut text = text.trim_end().to_string();
+    text.push('\n');
+    if std::env::var_os("FLEETC_DEBUG_RENDER").is_some() {
+        eprintln!("{text}");
+    }
+    match yaml::parse_yaml(&text) {
+        Ok(docs) if docs.len() == 1 && docs[0].value.get("kind").is_some() => Ok(text),
+        Ok(_) => Err(vec![Diagnostic::at(
+            site,
+            "template must render one YAML document with a `kind`",
+        )]),
+        Err(e) => Err(vec![Diagnostic::at(
+            site,
+            format!(
+                "template rendered invalid YAML, {} at line {} of the output: `{}`",
+                e.message,
+                e.line.unwrap_or(0),
+                e.line
+                    .and_then(|l| text.lines().nth(l.saturating_sub(1)))
+                    .unwrap_or("")
+                    .trim()
+            ),
+        )
+        .help(
+            "check the template's indentation; write values with `| yaml` or `| yaml_block(N)`",
+        )]),
+    }
+}
+
+fn template_site(inv: &Inventory, template: &str) -> Site {
+    match &inv.settings.templates {
+        Some(dir) if dir.join(template).is_file() => {
+            let p = dir.join(template);
+            Site::file(p.strip_prefix(&inv.root).unwrap_or(&p).to_path_buf())
+        }
+        _ => Site::file(format!("<built-in>/{template}")),
+    }
+}
+
+/// Renders an output path and checks it stays inside the output root.
+fn render_path(
+    env: &Environment<'static>,
+    template: &str,
+    ctx: JValue,
+) -> Result<String, Vec<Diagnostic>> {
+    let site = Site::file(crate::inventory::SETTINGS_FILE).key("layout");
+    let path = env
+        .get_template(template)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| vec![template_error(&site, &e)])?;
+    let path = path.trim().to_string();
+    check_relative_path(&path).map_err(|why| {
+        vec![
+            Diagnostic::at(site, format!("output path `{path}` is not allowed: {why}"))
+                .help("layout paths are relative, `/`-separated, without `..`"),
+        ]
+    })?;
+    Ok(path)
+}
+
+/// An output path must stay under the output root, whatever a name holds.
+pub fn check_relative_path(path: &str) -> Result<(), &'static str> {
+    if path.is_empty() {
+        return Err("it is empty");
+    }
+    if path.starts_with('/') || path.contains('\\') || path.contains(':') {
+        return Err("it must be relative and `/`-separated");
+    }
+    for part in path.split('/') {
+        if part.is_empty() || part == "." || part == ".." {
+            return Err("it has an empty, `.` or `..` part");
+        }
+        if part.starts_with(".fleetc") || part == ".git" {
+            return Err("it names a folder fleetc or git keeps for itself");
+        }
+        if part.chars().any(|c| c.is_control()) {
+            return Err("it has a control character");
+        }
+    }
+    if Path::new(path).is_absolute() {
+        return Err("it must be relative");
+    }
+    Ok(())
+}
+
+fn describe(e: &minijinja::Error) -> String {
+    let mut s = e
+        .detail()
+        .map(str::to_string)
+        .unwrap_or_else(|| e.kind().to_string());
+    if e.kind() == minijinja::ErrorKind::UndefinedError && e.detail().is_none() {
+        s = "undefined value (an unknown name or field)".to_string();
+    }
+    s
+}
+
+fn pointer_segments(pointer: &str) -> Vec<Seg> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| {
+            let s = s.replace("~1", "/").replace("~0", "~");
+            match s.parse::<usize>() {
+                Ok(i) if !s.starts_with('0') || s == "0" => Seg::Index(i),
+                _ => Seg::Key(s),
+            }
+        })
+        .collect()
+}
+
+/// Each placed app's dependencies must be placed on the same cluster.
+fn check_dependencies(inv: &Inventory, matrix: &Matrix, diags: &mut Vec<Diagnostic>) {
+    let mut reported = BTreeSet::new();
+    for pair in &matrix.placed {
+        let app = &inv.apps[pair.app];
+        for (i, &dep) in app.depends_on.iter().enumerate() {
+            if matrix.get(pair.cluster, dep).is_none() && reported.insert((pair.app, dep)) {
+                let cluster = &inv.clusters[pair.cluster];
+                diags.push(
+                    Diagnostic::at(
+                        app.site.key("depends_on").at(Seg::Index(i)),
+                        format!(
+                            "app `{}` depends on `{}`, which is not placed on cluster `{}`",
+                            app.name, inv.apps[dep].name, cluster.name
+                        ),
+                    )
+                    .help(format!(
+                        "place `{}` wherever `{}` goes (add it to the same policy), or remove the dependency",
+                        inv.apps[dep].name, app.name
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// Application names must be unique where Argo CD keeps them (per cluster in
+/// per-cluster mode, in the hub otherwise), files unique, and release names
+/// unique per destination namespace on a cluster.
+fn check_collisions(inv: &Inventory, apps: &[RenderedApp], diags: &mut Vec<Diagnostic>) {
+    let mut names: HashMap<(Option<usize>, &str), &RenderedApp> = HashMap::new();
+    let mut paths: HashMap<&str, &RenderedApp> = HashMap::new();
+    let mut releases: HashMap<(usize, &str, &str), &RenderedApp> = HashMap::new();
+    let who = |r: &RenderedApp| {
+        format!(
+            "app `{}` on cluster `{}`",
+            inv.apps[r.app].name, inv.clusters[r.cluster].name
+        )
+    };
+    for r in apps {
+        let scope = match inv.settings.mode {
+            Mode::PerCluster => Some(r.cluster),
+            Mode::Hub => None,
+        };
+        if let Some(other) = names.insert((scope, &r.name), r) {
+            diags.push(
+                Diagnostic::at(
+                    inv.apps[r.app].site.key("name"),
+                    format!("{} and {} both render the Application name `{}`", who(other), who(r), r.name),
+                )
+                .help("give the clusters distinct `shortName`s, or change `application_name` in fleetc.yaml"),
+            );
+        }
+        if let Some(other) = paths.insert(&r.path, r) {
+            diags.push(
+                Diagnostic::at(
+                    Site::file(crate::inventory::SETTINGS_FILE).key("layout"),
+                    format!(
+                        "{} and {} both render to the file `{}`",
+                        who(other),
+                        who(r),
+                        r.path
+                    ),
+                )
+                .help("the application layout must name both the cluster and the app"),
+            );
+        }
+        let app = &inv.apps[r.app];
+        if let Some(other) = releases.insert(
+            (r.cluster, &app.destination_namespace, &app.release_name),
+            r,
+        ) {
+            diags.push(
+                Diagnostic::at(
+                    app.site.key("name"),
+                    format!(
+                        "{} and {} both install Helm release `{}` into namespace `{}`",
+                        who(other),
+                        who(r),
+                        app.release_name,
+                        app.destination_namespace
+                    ),
+                )
+                .help("set a distinct `release_name` or `destination_namespace` on one of them"),
+            );
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Role {
+    name: String,
+    description: String,
+    policies: Vec<String>,
+    groups: Vec<String>,
+}
+
+/// AppProjects: per cluster for the teams with apps there (per-cluster
+/// mode), or one per team with placed apps (hub mode).
+fn render_projects(
+    inv: &Inventory,
+    env: &Environment<'static>,
+    ctx: &Contexts,
+    out: &mut Rendered,
+    diags: &mut Vec<Diagnostic>,
+) {
+    // team → cluster → placed (so destinations and repos are known).
+    let mut by_team: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    for r in &out.apps {
+        by_team
+            .entry(inv.apps[r.app].team)
+            .or_default()
+            .insert(r.cluster);
+    }
+    let mut files = Vec::new();
+    for (&ti, clusters) in &by_team {
+        let team = &inv.teams[ti];
+        let source_repos: Vec<String> = match &team.source_repos {
+            Some(r) => r.clone(),
+            None => inv
+                .apps
+                .iter()
+                .filter(|a| a.team == ti)
+                .map(|a| a.repo_url.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        };
+        let mut roles = Vec::new();
+        if !team.contributors.is_empty() {
+            roles.push(Role {
+                name: "contributor".into(),
+                description: format!("Sync and manage the applications of team {}", team.name),
+                policies: vec![format!(
+                    "p, proj:{0}:contributor, applications, *, {0}/*, allow",
+                    team.name
+                )],
+                groups: team.contributors.clone(),
+            });
+        }
+        if !team.readers.is_empty() {
+            roles.push(Role {
+                name: "reader".into(),
+                description: format!("Read the applications of team {}", team.name),
+                policies: vec![format!(
+                    "p, proj:{0}:reader, applications, get, {0}/*, allow",
+                    team.name
+                )],
+                groups: team.readers.clone(),
+            });
+        }
+        let project_for = |destinations: Value| -> JValue {
+            jv(json!({
+                "source_repos": source_repos,
+                "destinations": destinations,
+                "roles": roles,
+            }))
+        };
+        match inv.settings.mode {
+            Mode::PerCluster => {
+                for &ci in clusters {
+                    let dests: Vec<Value> = team
+                        .namespaces
+                        .iter()
+                        .map(|ns| json!({"server": IN_CLUSTER, "namespace": ns}))
+                        .collect();
+                    let c = context! {
+                        team => ctx.teams[ti].clone(),
+                        cluster => ctx.clusters[ci].clone(),
+                        settings => ctx.settings.clone(),
+                        project => project_for(Value::Array(dests)),
+                    };
+                    files.push(("layout.project", c));
+                }
+            }
+            Mode::Hub => {
+                let dests: Vec<Value> = clusters
+                    .iter()
+                    .flat_map(|&ci| {
+                        team.namespaces
+                            .iter()
+                            .map(move |ns| json!({"name": inv.clusters[ci].name, "namespace": ns}))
+                    })
+                    .collect();
+                let c = context! {
+                    team => ctx.teams[ti].clone(),
+                    settings => ctx.settings.clone(),
+                    project => project_for(Value::Array(dests)),
+                };
+                files.push(("layout.hub_project", c));
+            }
+        }
+    }
+    for (layout, c) in files {
+        let path = match render_path(env, layout, c.clone()) {
+            Ok(p) => p,
+            Err(mut d) => {
+                diags.append(&mut d);
+                continue;
+            }
+        };
+        match render_manifest(env, "appproject.yaml.j2", c, inv) {
+            Ok(text) => add_file(out, path, text, diags),
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+}
+
+/// The root Application of every cluster with something rendered: it points
+/// at the folder holding that cluster's files (and, in hub mode, one more
+/// for the projects).
+fn render_roots(
+    inv: &Inventory,
+    env: &Environment<'static>,
+    ctx: &Contexts,
+    out: &mut Rendered,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(repo) = &inv.settings.deploy_repo else {
+        out.notes.push(
+            "no `deploy_repo` in fleetc.yaml, so no root Applications (bootstrap/) were rendered"
+                .to_string(),
+        );
+        return;
+    };
+    let prefix = |p: &str| {
+        if repo.path.is_empty() {
+            p.to_string()
+        } else {
+            format!("{}/{p}", repo.path)
+        }
+    };
+    let clusters: BTreeSet<usize> = out.apps.iter().map(|r| r.cluster).collect();
+    let mut roots = Vec::new();
+    for ci in clusters {
+        let folder = common_folder(
+            out.apps
+                .iter()
+                .filter(|r| r.cluster == ci)
+                .map(|r| r.path.as_str()),
+        );
+        let c = &inv.clusters[ci];
+        roots.push((Some(ci), format!("fleetc-{}", c.name), folder));
+    }
+    if inv.settings.mode == Mode::Hub {
+        let project_paths: Vec<&str> = out
+            .files
+            .keys()
+            .map(String::as_str)
+            .filter(|p| !out.apps.iter().any(|r| r.path == *p))
+            .collect();
+        if !project_paths.is_empty() {
+            roots.push((
+                None,
+                "fleetc-projects".to_string(),
+                common_folder(project_paths.into_iter()),
+            ));
+        }
+    }
+    for (cluster, name, folder) in roots {
+        let base = match cluster {
+            Some(ci) => context! { cluster => ctx.clusters[ci].clone() },
+            None => context! { cluster => JValue::from(()) },
+        };
+        let c = context! {
+            settings => ctx.settings.clone(),
+            deploy_repo => context! { url => repo.url.clone(), branch => repo.branch.clone() },
+            root => context! { name => name, path => prefix(&folder) },
+            ..base.clone()
+        };
+        if cluster.is_none() {
+            // Hub mode's projects root has no cluster; its path is fixed.
+            let text = match render_manifest(env, "root-application.yaml.j2", c, inv) {
+                Ok(t) => t,
+                Err(mut d) => {
+                    diags.append(&mut d);
+                    continue;
+                }
+            };
+            add_file(out, "bootstrap/projects.yaml".to_string(), text, diags);
+            continue;
+        }
+        let path = match render_path(env, "layout.bootstrap", base) {
+            Ok(p) => p,
+            Err(mut d) => {
+                diags.append(&mut d);
+                continue;
+            }
+        };
+        match render_manifest(env, "root-application.yaml.j2", c, inv) {
+            Ok(text) => add_file(out, path, text, diags),
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+}
+
+/// The deepest folder that holds every path (`.` when they share none).
+fn common_folder<'a>(paths: impl Iterator<Item = &'a str>) -> String {
+    let mut common: Option<Vec<&str>> = None;
+    for p in paths {
+        let parts: Vec<&str> = p.split('/').collect();
+        let dir = &parts[..parts.len().saturating_sub(1)];
+        common = Some(match common {
+            None => dir.to_vec(),
+            Some(c) => c
+                .iter()
+                .zip(dir)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| *a)
+                .collect(),
+        });
+    }
+    let c = common.unwrap_or_default();
+    if c.is_empty() {
+        ".".to_string()
+    } else {
+        c.join("/")
+    }
+}
+
+fn add_file(out: &mut Rendered, path: String, text: String, diags: &mut Vec<Diagnostic>) {
+    if out.files.contains_key(&path) {
+        diags.push(
+            Diagnostic::at(
+                Site::file(crate::inventory::SETTINGS_FILE).key("layout"),
+                format!("two manifests render to the same file `{path}`"),
+            )
+            .help("each layout path must name what makes its file unique (cluster, app, team)"),
+        );
+        return;
+    }
+    out.files.insert(path, text);
+}

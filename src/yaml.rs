@@ -1,0 +1,561 @@
+//! The one door to YAML.
+//!
+//! fleetc reads YAML through serde_yaml and writes it through serde_yaml, and
+//! nothing else in the crate names that crate, so it can be swapped. Documents
+//! become [`serde_json::Value`] trees: label values, Helm values and JSON
+//! inputs all share one tree type, and its objects are sorted maps, so every
+//! output built from them is deterministic.
+//!
+//! serde_yaml's values carry no positions. Lines for semantic errors come from
+//! [`locate`], which walks the same text with an event parser (saphyr-parser)
+//! only when an error is printed.
+
+use serde::Deserialize;
+use serde_json::{Map, Number, Value};
+
+use crate::error::Seg;
+
+/// Largest inventory file fleetc reads: inventories are many small files.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// A parse failure with the line where the parser stopped, when known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub message: String,
+    pub line: Option<usize>,
+    /// The document (0-based) and path inside it, for errors found after parsing.
+    pub doc: usize,
+    pub path: Vec<Seg>,
+}
+
+/// One parsed document of a file, with its index among the file's documents.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Document {
+    pub index: usize,
+    pub value: Value,
+}
+
+/// Parses every document of a YAML stream. Empty documents are skipped (their
+/// index is still counted, so [`locate`] agrees).
+pub fn parse_yaml(text: &str) -> Result<Vec<Document>, ParseError> {
+    let mut docs = Vec::new();
+    for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        let raw = serde_yaml::Value::deserialize(de).map_err(|e| ParseError {
+            message: yaml_message(&e),
+            line: e.location().map(|l| l.line()),
+            doc: index,
+            path: Vec::new(),
+        })?;
+        let mut path = Vec::new();
+        let value = convert(raw, &mut path).map_err(|(message, path)| ParseError {
+            message,
+            line: None,
+            doc: index,
+            path,
+        })?;
+        if !value.is_null() {
+            docs.push(Document { index, value });
+        }
+    }
+    Ok(docs)
+}
+
+/// Parses a JSON file: one document, or a top-level array of documents.
+pub fn parse_json(text: &str) -> Result<Vec<Document>, ParseError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| ParseError {
+        message: e
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or("")
+            .to_string(),
+        line: Some(e.line()),
+        doc: 0,
+        path: Vec::new(),
+    })?;
+    Ok(match value {
+        Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| Document { index, value })
+            .collect(),
+        value => vec![Document { index: 0, value }],
+    })
+}
+
+fn yaml_message(e: &serde_yaml::Error) -> String {
+    // serde_yaml appends " at line L column C"; the line is reported apart.
+    let s = e.to_string();
+    match s.find(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+type ConvertError = (String, Vec<Seg>);
+
+/// serde_yaml's tree → JSON tree. Keys become strings as Kubernetes' YAML
+/// does (`1: x` → `"1"`); tags, non-finite floats and non-scalar keys are
+/// errors rather than silently changed data.
+fn convert(v: serde_yaml::Value, path: &mut Vec<Seg>) -> Result<Value, ConvertError> {
+    Ok(match v {
+        serde_yaml::Value::Null => Value::Null,
+        serde_yaml::Value::Bool(b) => Value::Bool(b),
+        serde_yaml::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::Number(i.into())
+            } else if let Some(u) = n.as_u64() {
+                Value::Number(u.into())
+            } else {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                match Number::from_f64(f) {
+                    Some(n) => Value::Number(n),
+                    None => {
+                        return Err((
+                            format!("`{f}` is not a finite number; quote it if it is text"),
+                            path.clone(),
+                        ))
+                    }
+                }
+            }
+        }
+        serde_yaml::Value::String(s) => Value::String(s),
+        serde_yaml::Value::Sequence(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                path.push(Seg::Index(i));
+                out.push(convert(item, path)?);
+                path.pop();
+            }
+            Value::Array(out)
+        }
+        serde_yaml::Value::Mapping(map) => {
+            let mut out = Map::new();
+            for (k, item) in map {
+                let key = match k {
+                    serde_yaml::Value::String(s) => s,
+                    serde_yaml::Value::Bool(b) => b.to_string(),
+                    serde_yaml::Value::Number(n) => n.to_string(),
+                    other => {
+                        return Err((
+                            format!("a mapping key must be text, not {}", kind_name(&other)),
+                            path.clone(),
+                        ))
+                    }
+                };
+                path.push(Seg::Key(key.clone()));
+                let value = convert(item, path)?;
+                path.pop();
+                out.insert(key, value);
+            }
+            Value::Object(out)
+        }
+        serde_yaml::Value::Tagged(t) => {
+            return Err((
+                format!(
+                    "YAML tag `{}` is not supported: inventory files are plain data",
+                    t.tag
+                ),
+                path.clone(),
+            ))
+        }
+    })
+}
+
+fn kind_name(v: &serde_yaml::Value) -> &'static str {
+    match v {
+        serde_yaml::Value::Null => "null",
+        serde_yaml::Value::Bool(_) => "a boolean",
+        serde_yaml::Value::Number(_) => "a number",
+        serde_yaml::Value::String(_) => "a string",
+        serde_yaml::Value::Sequence(_) => "a list",
+        serde_yaml::Value::Mapping(_) => "a mapping",
+        serde_yaml::Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// A value as block YAML, each line indented by `indent` spaces, without a
+/// trailing newline. Keys come out in the tree's (sorted) order.
+///
+/// fleetc writes YAML itself rather than through serde_yaml: Argo CD and
+/// `kubectl` read manifests with a YAML 1.1 parser, where `yes`, `on`, `0o7`
+/// or `1:20` are not strings. Every string either version could read as
+/// something else is quoted, multi-line strings become literal blocks, and the
+/// output is the same bytes on every machine.
+pub fn to_block(value: &Value, indent: usize) -> String {
+    let mut out = String::new();
+    match value {
+        Value::Object(map) if !map.is_empty() => write_map(&mut out, map, indent),
+        Value::Array(items) if !items.is_empty() => write_seq(&mut out, items, indent),
+        scalar => {
+            push_indent(&mut out, indent);
+            write_scalar(&mut out, scalar, indent);
+        }
+    }
+    out
+}
+
+/// A value as YAML on one line (a flow scalar or flow collection), safe to
+/// write after `key: `.
+pub fn to_inline(value: &Value) -> String {
+    match value {
+        Value::String(s) => {
+            let mut out = String::new();
+            write_flow_string(&mut out, s);
+            out
+        }
+        // JSON is YAML flow syntax, and one line.
+        other => other.to_string(),
+    }
+}
+
+fn push_indent(out: &mut String, n: usize) {
+    for _ in 0..n {
+        out.push(' ');
+    }
+}
+
+fn write_map(out: &mut String, map: &Map<String, Value>, indent: usize) {
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        push_indent(out, indent);
+        write_flow_string(out, key);
+        out.push(':');
+        write_child(out, value, indent);
+    }
+}
+
+fn write_seq(out: &mut String, items: &[Value], indent: usize) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        push_indent(out, indent);
+        out.push('-');
+        match item {
+            // A map item starts on the dash line: `- a: 1`.
+            Value::Object(map) if !map.is_empty() => {
+                out.push(' ');
+                let mut inner = String::new();
+                write_map(&mut inner, map, indent + 2);
+                out.push_str(&inner[indent + 2..]);
+            }
+            other => write_child(out, other, indent),
+        }
+    }
+}
+
+/// The value after `key:` or `-`: nested collections on the next lines.
+fn write_child(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            out.push('\n');
+            write_map(out, map, indent + 2);
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push('\n');
+            write_seq(out, items, indent + 2);
+        }
+        scalar => {
+            out.push(' ');
+            write_scalar(out, scalar, indent);
+        }
+    }
+}
+
+fn write_scalar(out: &mut String, value: &Value, indent: usize) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) if is_literal_block(s) => write_literal(out, s, indent + 2),
+        Value::String(s) => write_flow_string(out, s),
+        Value::Object(_) => out.push_str("{}"),
+        Value::Array(_) => out.push_str("[]"),
+    }
+}
+
+/// Multi-line text reads best as a literal block, when its characters allow.
+fn is_literal_block(s: &str) -> bool {
+    s.contains('\n')
+        && !s
+            .chars()
+            .any(|c| (c.is_control() && c != '\n' && c != '\t') || c == '\u{feff}')
+        && !s.contains(" \n")
+        && !s.ends_with(' ')
+}
+
+fn write_literal(out: &mut String, s: &str, indent: usize) {
+    out.push('|');
+    // An indentation indicator when the first line starts with a space.
+    if s.starts_with(' ') || s.starts_with('\n') {
+        out.push('2');
+    }
+    let body = s.trim_end_matches('\n');
+    let trailing = s.len() - body.len();
+    match trailing {
+        0 => out.push('-'),
+        1 => {}
+        _ => out.push('+'),
+    }
+    let lines: Vec<&str> = s.split('\n').collect();
+    let lines = match trailing {
+        // `split` yields one empty piece after the last newline.
+        0 => &lines[..],
+        _ => &lines[..lines.len() - 1],
+    };
+    for line in lines {
+        out.push('\n');
+        if !line.is_empty() {
+            push_indent(out, indent);
+            out.push_str(line);
+        }
+    }
+}
+
+fn write_flow_string(out: &mut String, s: &str) {
+    if is_plain_safe(s) {
+        out.push_str(s);
+    } else if s.chars().any(|c| c.is_control() || c == '\u{feff}') {
+        // JSON's escapes are YAML double-quoted escapes.
+        out.push_str(&Value::String(s.to_string()).to_string());
+    } else {
+        out.push('\'');
+        out.push_str(&s.replace('\'', "''"));
+        out.push('\'');
+    }
+}
+
+/// Whether `s` reads back as the same string, unquoted, in YAML 1.1 and 1.2.
+fn is_plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if !(first.is_alphanumeric() || first == '_' || first == '/') {
+        return false;
+    }
+    if s.ends_with(' ') || s.ends_with(':') {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.contains('\t') {
+        return false;
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_alphanumeric() || " _-./:@+=,()%^~$".contains(c))
+    {
+        return false;
+    }
+    const WORDS: &[&str] = &[
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
+        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
+    ];
+    if WORDS.contains(&s) {
+        return false;
+    }
+    // Anything that might be a number in either version: ints in any base,
+    // floats, sexagesimal `1:20`, `1_000`.
+    let numberish = |t: &str| {
+        t.chars()
+            .all(|c| c.is_ascii_hexdigit() || "xXoObB._+-:".contains(c))
+    };
+    !(first.is_ascii_digit() && numberish(s))
+}
+
+/// The line (1-based) of `path` in document `doc` of `text`: the line of the
+/// key for a mapping entry, of the item for a list entry. When the path goes
+/// deeper than the document, the deepest node found answers.
+pub fn locate(text: &str, doc: usize, path: &[Seg]) -> Option<usize> {
+    use saphyr_parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    let mut next = move || -> Option<(Event<'_>, usize)> {
+        match parser.next_event()? {
+            Ok((ev, span)) => Some((ev, span.start.line())),
+            Err(_) => None,
+        }
+    };
+    // Find the start of document `doc`.
+    let mut seen = 0usize;
+    loop {
+        let (ev, line) = next()?;
+        match ev {
+            Event::DocumentStart(_) => {
+                if seen == doc {
+                    let (first, first_line) = next()?;
+                    return descend(first, first_line, path, &mut next).or(Some(line));
+                }
+                seen += 1;
+            }
+            Event::StreamEnd => return None,
+            _ => {}
+        }
+    }
+}
+
+/// Walks down `path` from the node that begins with `ev`.
+fn descend<'a>(
+    ev: saphyr_parser::Event<'a>,
+    line: usize,
+    path: &[Seg],
+    next: &mut dyn FnMut() -> Option<(saphyr_parser::Event<'a>, usize)>,
+) -> Option<usize> {
+    use saphyr_parser::Event;
+    let Some((seg, rest)) = path.split_first() else {
+        return Some(line);
+    };
+    match (ev, seg) {
+        (Event::MappingStart(..), Seg::Key(want)) => loop {
+            let (k, kline) = next()?;
+            match k {
+                Event::MappingEnd => return None,
+                Event::Scalar(key, ..) if key.as_ref() == want.as_str() => {
+                    let (v, vline) = next()?;
+                    if rest.is_empty() {
+                        return Some(kline);
+                    }
+                    return descend(v, vline, rest, next).or(Some(kline));
+                }
+                other => {
+                    skip(other, next)?;
+                    let (v, _) = next()?;
+                    skip(v, next)?;
+                }
+            }
+        },
+        (Event::SequenceStart(..), Seg::Index(want)) => {
+            let mut i = 0;
+            loop {
+                let (item, iline) = next()?;
+                if matches!(item, Event::SequenceEnd) {
+                    return None;
+                }
+                if i == *want {
+                    return descend(item, iline, rest, next).or(Some(iline));
+                }
+                skip(item, next)?;
+                i += 1;
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Consumes the rest of the node that begins with `ev`.
+fn skip<'a>(
+    ev: saphyr_parser::Event<'a>,
+    next: &mut dyn FnMut() -> Option<(saphyr_parser::Event<'a>, usize)>,
+) -> Option<()> {
+    use saphyr_parser::Event;
+    let mut depth = match ev {
+        Event::MappingStart(..) | Event::SequenceStart(..) => 1usize,
+        _ => return Some(()),
+    };
+    while depth > 0 {
+        match next()?.0 {
+            Event::MappingStart(..) | Event::SequenceStart(..) => depth += 1,
+            Event::MappingEnd | Event::SequenceEnd => depth -= 1,
+            _ => {}
+        }
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn k(s: &str) -> Seg {
+        Seg::Key(s.into())
+    }
+
+    #[test]
+    fn documents_keep_their_index() {
+        let docs = parse_yaml("a: 1\n---\n# only a comment\n---\nb: 2\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].index, 0);
+        assert_eq!(docs[1].index, 2);
+        assert_eq!(locate("a: 1\n---\n# c\n---\nb: 2\n", 2, &[k("b")]), Some(5));
+    }
+
+    #[test]
+    fn syntax_errors_have_lines() {
+        let e = parse_yaml("a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
+        assert!(e.line.is_some(), "{e:?}");
+    }
+
+    #[test]
+    fn keys_become_strings_and_tags_are_refused() {
+        let docs = parse_yaml("1: a\ntrue: b\n").unwrap();
+        assert_eq!(docs[0].value, json!({"1": "a", "true": "b"}));
+        let e = parse_yaml("a:\n  b: !secret x\n").unwrap_err();
+        assert_eq!(e.path, vec![k("a"), k("b")]);
+        assert!(e.message.contains("tag"), "{}", e.message);
+    }
+
+    #[test]
+    fn non_finite_numbers_are_refused() {
+        let e = parse_yaml("a: .nan\n").unwrap_err();
+        assert!(e.message.contains("finite"), "{}", e.message);
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert!(parse_yaml(&text).is_err());
+    }
+
+    #[test]
+    fn locate_finds_keys_and_items() {
+        let text = "name: x\nmetadata:\n  gpu: true\n  region: east\ndepends_on:\n  - a\n  - b\n";
+        assert_eq!(locate(text, 0, &[k("metadata"), k("region")]), Some(4));
+        assert_eq!(locate(text, 0, &[k("depends_on"), Seg::Index(1)]), Some(7));
+        assert_eq!(locate(text, 0, &[k("name")]), Some(1));
+        // Deeper than the document: the deepest node found.
+        assert_eq!(locate(text, 0, &[k("metadata"), k("nope")]), Some(2));
+    }
+
+    #[test]
+    fn locate_reads_json() {
+        let text = "{\n  \"name\": \"app1\",\n  \"metadata\": {\n    \"gpu\": \"false\"\n  }\n}\n";
+        assert_eq!(locate(text, 0, &[k("metadata"), k("gpu")]), Some(4));
+    }
+
+    #[test]
+    fn ambiguous_strings_are_quoted() {
+        for s in [
+            "true", "yes", "on", "1.0", "~", "null", "0x10", "", "- a", "a: b",
+        ] {
+            let out = to_inline(&json!(s));
+            let back = parse_yaml(&format!("k: {out}\n")).unwrap();
+            assert_eq!(back[0].value, json!({ "k": s }), "{s:?} -> {out}");
+            assert!(
+                out.starts_with('\'') || out.starts_with('"'),
+                "{s:?} -> {out}"
+            );
+        }
+        assert_eq!(to_inline(&json!("plain")), "plain");
+        assert_eq!(to_inline(&json!("two\nlines")), "\"two\\nlines\"");
+    }
+
+    #[test]
+    fn block_output_round_trips() {
+        let v = json!({
+            "a": {"b": [1, "x", null, {"k": "v", "l": [true]}, [1, 2]], "c": "multi\nline\n"},
+            "d": {}, "e": [], "f": "  indented\nfirst\n\n", "g": "no newline\nat end",
+            "h": "tab\tand \u{1}control", "i": "it's", "j": "#x", "k": "a #b", "yes": "on",
+            "0x1F": "1:20", "m": "1_000", "n": ".inf", "o": "-", "p": "x\r\ny"
+        });
+        let text = format!("root:\n{}\n", to_block(&v, 2));
+        let back = parse_yaml(&text).unwrap();
+        assert_eq!(back[0].value, json!({ "root": v }));
+    }
+}

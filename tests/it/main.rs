@@ -1,0 +1,4 @@
+//! fleetc's integration tests: one binary (`autotests = false`).
+
+mod conformance_helm;
+mod support;
