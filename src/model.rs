@@ -577,6 +577,7 @@ pub fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     }
 
     if !diags.is_empty() {
+        loaded.sources.locate(&mut diags);
         return Err(diags);
     }
     Ok(Inventory {

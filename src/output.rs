@@ -119,25 +119,7 @@ pub fn plan(dir: &Path, tree: &Tree) -> Result<WriteSummary> {
 /// Writes `tree` to `dir` atomically (see the module doc). `inventory` is
 /// refused as a target, and so is any folder that contains it.
 pub fn write_dir(dir: &Path, tree: &Tree, inventory: &Path) -> Result<WriteSummary> {
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-    let parent = parent.canonicalize().map_err(|e| Error::io(&parent, e))?;
-    let name = dir
-        .file_name()
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "`{}` is not a folder name fleetc can write to",
-                dir.display()
-            ))
-        })?
-        .to_os_string();
-    let mut target = parent.join(&name);
-    if target.is_symlink() {
-        target = target.canonicalize().map_err(|e| Error::io(&target, e))?;
-    }
+    let target = resolve(dir)?;
     if target.exists() && !target.is_dir() {
         return Err(Error::Usage(format!(
             "`{}` exists and is not a folder",
@@ -189,6 +171,27 @@ pub fn write_dir(dir: &Path, tree: &Tree, inventory: &Path) -> Result<WriteSumma
     }
     drop(lock);
     Ok(summary)
+}
+
+/// The absolute path `dir` names, through symlinks, whether or not it exists
+/// yet (its parent is created).
+fn resolve(dir: &Path) -> Result<PathBuf> {
+    if dir.exists() {
+        return dir.canonicalize().map_err(|e| Error::io(dir, e));
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    let parent = parent.canonicalize().map_err(|e| Error::io(&parent, e))?;
+    match dir.file_name() {
+        Some(name) => Ok(parent.join(name)),
+        None => Err(Error::Usage(format!(
+            "`{}` is not a folder name fleetc can write to",
+            dir.display()
+        ))),
+    }
 }
 
 /// Staging folders left by a compile that was killed.

@@ -61,6 +61,8 @@ pub struct Rendered {
     pub files: BTreeMap<String, String>,
     /// The Applications, sorted by cluster then app.
     pub apps: Vec<RenderedApp>,
+    /// The AppProjects: (cluster in per-cluster mode, path).
+    pub projects: Vec<(Option<usize>, String)>,
     /// Notes for the user (not errors), e.g. what was not rendered and why.
     pub notes: Vec<String>,
 }
@@ -198,6 +200,12 @@ fn jv<T: Serialize>(v: T) -> JValue {
 }
 
 fn to_json(v: &JValue) -> Result<Value, minijinja::Error> {
+    if v.is_undefined() {
+        return Err(minijinja::Error::new(
+            minijinja::ErrorKind::UndefinedError,
+            "the value passed to `yaml` is undefined",
+        ));
+    }
     serde_json::to_value(v).map_err(|e| {
         minijinja::Error::new(
             minijinja::ErrorKind::InvalidOperation,
@@ -221,6 +229,12 @@ fn template_error(site: &Site, e: &minijinja::Error) -> Diagnostic {
         d.message.push_str(&format!(": {s}"));
         src = s.source();
     }
+    // Show the template line, so the user sees which expression failed.
+    if let (Some(source), Some(line)) = (e.template_source(), e.line()) {
+        if let Some(text) = source.lines().nth(line.saturating_sub(1)) {
+            d.message.push_str(&format!(" in `{}`", text.trim()));
+        }
+    }
     d
 }
 
@@ -234,9 +248,10 @@ pub fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Error> {
 
     check_dependencies(inv, matrix, &mut diags);
     let conflicts = ConflictCache::default();
+    let expansion_errors = ExpansionErrors::default();
 
     for pair in &matrix.placed {
-        match render_pair(inv, &env, &ctx, &conflicts, pair) {
+        match render_pair(inv, &env, &ctx, &conflicts, &expansion_errors, pair) {
             Ok((app, text)) => {
                 out.files.insert(app.path.clone(), text);
                 out.apps.push(app);
@@ -245,6 +260,25 @@ pub fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Error> {
         }
     }
     diags.extend(conflicts.into_diagnostics(inv));
+    for ((site, message), clusters) in expansion_errors.into_inner().unwrap() {
+        let clusters: Vec<String> = clusters.into_iter().collect();
+        let on = match clusters.len() {
+            1 => format!("cluster `{}`", clusters[0]),
+            n if n <= 3 => format!(
+                "clusters {}",
+                clusters
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            n => format!("{n} clusters (`{}`, `{}`, ...)", clusters[0], clusters[1]),
+        };
+        diags.push(
+            Diagnostic::at(site, format!("{message} (for {on})"))
+                .help("references can use `cluster` (name, shortName, environment, metadata, ...), `app` and `team`; write `$${` for a literal `${`"),
+        );
+    }
     check_collisions(inv, &out.apps, &mut diags);
     render_projects(inv, &env, &ctx, &mut out, &mut diags);
     render_roots(inv, &env, &ctx, &mut out, &mut diags);
@@ -352,12 +386,16 @@ impl Contexts {
     }
 }
 
+/// Where two policies disagree: the JSON pointers, and the first cluster and
+/// app they meet on.
+type Conflict = (Vec<String>, String, String);
+
 /// Pairs of same-priority policies that set one leaf differently, found once
 /// per policy pair, reported with the first (cluster, app) they meet on.
 #[derive(Default)]
 struct ConflictCache {
     seen: Mutex<HashMap<(usize, usize), Vec<String>>>,
-    found: Mutex<BTreeMap<(usize, usize), (Vec<String>, String, String)>>,
+    found: Mutex<BTreeMap<(usize, usize), Conflict>>,
 }
 
 impl ConflictCache {
@@ -424,12 +462,16 @@ impl ConflictCache {
     }
 }
 
+/// `${ }` failures, by where and what, with the clusters they happen for.
+type ExpansionErrors = Mutex<BTreeMap<(Site, String), BTreeSet<String>>>;
+
 /// Renders one placed pair's Application.
 fn render_pair(
     inv: &Inventory,
     env: &Environment<'static>,
     ctx: &Contexts,
     conflicts: &ConflictCache,
+    expansion_errors: &ExpansionErrors,
     pair: &Pair,
 ) -> Result<(RenderedApp, String), Vec<Diagnostic>> {
     let app = &inv.apps[pair.app];
@@ -458,31 +500,36 @@ fn render_pair(
     if let Err(errors) = values::expand(&mut merged, &mut eval) {
         let (_, origins) = values::merge_traced(&layers.values);
         for e in errors {
+            // The leaf that holds the string: lists are leaves, so an item's
+            // pointer extends its list's.
             let origin = origins
                 .iter()
-                .find(|o| o.pointer == e.pointer)
+                .filter(|o| {
+                    e.pointer == o.pointer || e.pointer.starts_with(&format!("{}/", o.pointer))
+                })
+                .max_by_key(|o| o.pointer.len())
                 .map(|o| &layers.origins[o.layer]);
             let path = pointer_segments(&e.pointer);
             let (what, site) = match origin {
                 Some((what, site)) => {
                     let mut s = site.clone();
+                    // The layer's site ends at its `values` key.
                     s.path.extend(path.iter().cloned());
                     (what.clone(), s)
                 }
                 None => ("values".to_string(), app.site.clone()),
             };
-            diags.push(
-                Diagnostic::at(
-                    site,
-                    format!(
-                        "in {what}, `{}` for cluster `{}`: {}",
-                        crate::error::dotted(&path),
-                        cluster.name,
-                        e.message
-                    ),
-                )
-                .help("references can use `cluster` (name, shortName, environment, metadata, ...), `app` and `team`; write `$${` for a literal `${`"),
+            let message = format!(
+                "in {what}, `{}`: {}",
+                crate::error::dotted(&path),
+                e.message
             );
+            expansion_errors
+                .lock()
+                .unwrap()
+                .entry((site, message))
+                .or_default()
+                .insert(cluster.name.clone());
         }
         return Err(diags);
     }
@@ -522,8 +569,12 @@ fn render_pair(
         .map(|p| inv.policies[p].name.clone())
         .collect();
     let destination = match inv.settings.mode {
-        Mode::PerCluster => json!({"server": IN_CLUSTER, "namespace": app.destination_namespace}),
-        Mode::Hub => json!({"name": cluster.name, "namespace": app.destination_namespace}),
+        Mode::PerCluster => {
+            json!({"server": IN_CLUSTER, "name": null, "namespace": app.destination_namespace})
+        }
+        Mode::Hub => {
+            json!({"server": null, "name": cluster.name, "namespace": app.destination_namespace})
+        }
     };
     let values = if merged.as_object().is_some_and(|m| !m.is_empty()) {
         jv(&merged)
@@ -852,7 +903,7 @@ fn render_projects(
                         settings => ctx.settings.clone(),
                         project => project_for(Value::Array(dests)),
                     };
-                    files.push(("layout.project", c));
+                    files.push((Some(ci), "layout.project", c));
                 }
             }
             Mode::Hub => {
@@ -869,11 +920,11 @@ fn render_projects(
                     settings => ctx.settings.clone(),
                     project => project_for(Value::Array(dests)),
                 };
-                files.push(("layout.hub_project", c));
+                files.push((None, "layout.hub_project", c));
             }
         }
     }
-    for (layout, c) in files {
+    for (cluster, layout, c) in files {
         let path = match render_path(env, layout, c.clone()) {
             Ok(p) => p,
             Err(mut d) => {
@@ -882,7 +933,10 @@ fn render_projects(
             }
         };
         match render_manifest(env, "appproject.yaml.j2", c, inv) {
-            Ok(text) => add_file(out, path, text, diags),
+            Ok(text) => {
+                out.projects.push((cluster, path.clone()));
+                add_file(out, path, text, diags);
+            }
             Err(mut d) => diags.append(&mut d),
         }
     }
@@ -915,29 +969,36 @@ fn render_roots(
     let clusters: BTreeSet<usize> = out.apps.iter().map(|r| r.cluster).collect();
     let mut roots = Vec::new();
     for ci in clusters {
-        let folder = common_folder(
-            out.apps
-                .iter()
-                .filter(|r| r.cluster == ci)
-                .map(|r| r.path.as_str()),
-        );
-        let c = &inv.clusters[ci];
-        roots.push((Some(ci), format!("fleetc-{}", c.name), folder));
+        // Everything rendered for the cluster: its apps and, per cluster, its projects.
+        let apps = out
+            .apps
+            .iter()
+            .filter(|r| r.cluster == ci)
+            .map(|r| r.path.as_str());
+        let projects = out
+            .projects
+            .iter()
+            .filter(|(c, _)| *c == Some(ci))
+            .map(|(_, p)| p.as_str());
+        let folder = common_folder(apps.chain(projects));
+        roots.push((
+            Some(ci),
+            format!("fleetc-{}", inv.clusters[ci].name),
+            folder,
+        ));
     }
-    if inv.settings.mode == Mode::Hub {
-        let project_paths: Vec<&str> = out
-            .files
-            .keys()
-            .map(String::as_str)
-            .filter(|p| !out.apps.iter().any(|r| r.path == *p))
-            .collect();
-        if !project_paths.is_empty() {
-            roots.push((
-                None,
-                "fleetc-projects".to_string(),
-                common_folder(project_paths.into_iter()),
-            ));
-        }
+    let hub_projects: Vec<&str> = out
+        .projects
+        .iter()
+        .filter(|(c, _)| c.is_none())
+        .map(|(_, p)| p.as_str())
+        .collect();
+    if !hub_projects.is_empty() {
+        roots.push((
+            None,
+            "fleetc-projects".to_string(),
+            common_folder(hub_projects.into_iter()),
+        ));
     }
     for (cluster, name, folder) in roots {
         let base = match cluster {

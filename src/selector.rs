@@ -18,10 +18,17 @@
 //!   that parses as a 64-bit integer;
 //! * [`Display`](fmt::Display) gives Kubernetes' canonical `String()` form.
 //!
-//! One deliberate difference: upstream's lexer treats a NUL byte as the end of
-//! the input (so `"\0env=prod"` parses as "everything"). Such a string is
-//! rejected here instead, because silently selecting the whole fleet is the
-//! worst possible reading of a typo.
+//! Where this differs from upstream, on purpose:
+//!
+//! * upstream's lexer treats a NUL byte as the end of the input (so
+//!   `"\0env=prod"` parses as "everything"). Such a string is rejected here,
+//!   because silently selecting the whole fleet is the worst possible reading
+//!   of a typo;
+//! * [`Requirement::new`] always deduplicates values, so a `matchExpressions`
+//!   entry with `values: [a, a]` prints as `k in (a)` where upstream prints
+//!   `k in (a,a)` (it matches the same labels either way);
+//! * the "nothing" selector prints as `<nothing>` rather than the empty
+//!   string, which would read as "everything".
 //!
 //! Errors say what is wrong and, where the fix is obvious, how to fix it.
 //! [`Selector::matches`] is allocation-free: it runs for every cluster and app

@@ -14,7 +14,7 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 
 /// A hint line for an unknown `name`: `did you mean `x`?`, or the list of
 /// what is allowed when it is short.
-pub fn hint<'a>(name: &str, candidates: &[&'a str]) -> Option<String> {
+pub fn hint(name: &str, candidates: &[&str]) -> Option<String> {
     if let Some(c) = closest(name, candidates.iter().copied()) {
         return Some(format!("did you mean `{c}`?"));
     }
