@@ -9,7 +9,7 @@
 //! wrote before and no longer renders are left behind. What fleetc wrote is
 //! listed in `DIR/.fleetc-manifest`, in `sha256sum` format.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -90,16 +90,35 @@ pub fn read_manifest(dir: &Path) -> Result<BTreeSet<String>> {
 
 /// What writing `tree` to `dir` would change, without writing.
 pub fn plan(dir: &Path, tree: &Tree) -> Result<WriteSummary> {
+    Ok(compare(dir, tree)?.0)
+}
+
+/// The plan, and the set of paths whose bytes on disk already match.
+fn compare(dir: &Path, tree: &Tree) -> Result<(WriteSummary, HashSet<String>)> {
+    use rayon::prelude::*;
     let previous = read_manifest(dir)?;
+    // Reading is the only honest comparison (a file may have been edited by
+    // hand); it runs in parallel, and the page cache serves most of it.
+    let states: Vec<(&String, Result<bool>)> = tree
+        .files
+        .par_iter()
+        .map(|(path, bytes)| {
+            let state = match fs::read(dir.join(path)) {
+                Ok(old) => Ok(&old == bytes),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(Error::io(dir.join(path), e)),
+            };
+            (path, state)
+        })
+        .collect();
     let mut summary = WriteSummary::default();
-    for (path, bytes) in &tree.files {
-        match fs::read(dir.join(path)) {
-            Ok(old) if &old == bytes => summary.unchanged += 1,
-            Ok(_) => summary.written.push(path.clone()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                summary.written.push(path.clone())
-            }
-            Err(e) => return Err(Error::io(dir.join(path), e)),
+    let mut same = HashSet::new();
+    for (path, state) in states {
+        if state? {
+            summary.unchanged += 1;
+            same.insert(path.clone());
+        } else {
+            summary.written.push(path.clone());
         }
     }
     for path in previous {
@@ -113,7 +132,7 @@ pub fn plan(dir: &Path, tree: &Tree) -> Result<WriteSummary> {
         // Only the manifest is missing or stale: rewrite it with the tree.
         summary.written.push(MANIFEST_FILE.to_string());
     }
-    Ok(summary)
+    Ok((summary, same))
 }
 
 /// Writes `tree` to `dir` atomically (see the module doc). `inventory` is
@@ -153,15 +172,16 @@ pub fn write_dir(dir: &Path, tree: &Tree, inventory: &Path) -> Result<WriteSumma
     let staging_prefix = format!(".{base}.fleetc-");
     remove_leftovers(&parent, &staging_prefix)?;
 
-    let summary = plan(&target, tree)?;
+    let (summary, same) = compare(&target, tree)?;
     if summary.is_noop() && target.is_dir() {
         return Ok(summary);
     }
     let previous = read_manifest(&target)?;
     let staging = parent.join(format!("{staging_prefix}{}", std::process::id()));
     fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
-    let result =
-        assemble(&target, &staging, tree, &previous).and_then(|()| swap(&staging, &target));
+    let result = assemble(&target, &staging, tree, &previous, &same)
+        .and_then(|()| flush(&staging))
+        .and_then(|()| swap(&staging, &target));
     // After a swap the staging name holds the old tree; after a failure, the
     // half-built new one. Either way it goes.
     let _ = fs::remove_dir_all(&staging);
@@ -208,7 +228,13 @@ fn remove_leftovers(parent: &Path, prefix: &str) -> Result<()> {
 
 /// Builds the new folder in `staging`: the tree, the manifest, and every
 /// file of the old folder that fleetc did not write.
-fn assemble(old: &Path, staging: &Path, tree: &Tree, previous: &BTreeSet<String>) -> Result<()> {
+fn assemble(
+    old: &Path,
+    staging: &Path,
+    tree: &Tree,
+    previous: &BTreeSet<String>,
+    same: &HashSet<String>,
+) -> Result<()> {
     if old.is_dir() {
         let perms = fs::metadata(old)
             .map_err(|e| Error::io(old, e))?
@@ -216,25 +242,50 @@ fn assemble(old: &Path, staging: &Path, tree: &Tree, previous: &BTreeSet<String>
         fs::set_permissions(staging, perms).map_err(|e| Error::io(staging, e))?;
         carry_foreign(old, staging, old, tree, previous)?;
     }
-    for (path, bytes) in tree.files.iter() {
-        let dest = staging.join(path);
-        if let Some(dir) = dest.parent() {
-            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let src = old.join(path);
-        let same = fs::read(&src).map(|b| &b == bytes).unwrap_or(false);
-        if same && fs::hard_link(&src, &dest).is_ok() {
-            continue;
-        }
-        write_file(&dest, bytes)?;
+    // Folders first, once each; then the files, in parallel.
+    let dirs: BTreeSet<&str> = tree
+        .files
+        .keys()
+        .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
+        .collect();
+    for dir in dirs {
+        let dir = staging.join(dir);
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     }
+    use rayon::prelude::*;
+    tree.files.par_iter().try_for_each(|(path, bytes)| {
+        let dest = staging.join(path);
+        // An unchanged file keeps its inode (and mtime): watchers see no change.
+        if same.contains(path) && fs::hard_link(old.join(path), &dest).is_ok() {
+            return Ok(());
+        }
+        write_file(&dest, bytes)
+    })?;
     write_file(&staging.join(MANIFEST_FILE), tree.manifest().as_bytes())
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = fs::File::create(path).map_err(|e| Error::io(path, e))?;
     f.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    f.sync_all().map_err(|e| Error::io(path, e))
+    // Elsewhere than Linux there is no syncfs: each file is flushed here.
+    if !cfg!(target_os = "linux") {
+        f.sync_all().map_err(|e| Error::io(path, e))?;
+    }
+    Ok(())
+}
+
+/// Puts the staged tree on disk before it is swapped in, so a power cut
+/// after the swap cannot leave empty files: one syncfs for the whole
+/// filesystem on Linux (instead of one fsync per file).
+fn flush(staging: &Path) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let dir = fs::File::open(staging).map_err(|e| Error::io(staging, e))?;
+        rustix::fs::syncfs(&dir).map_err(|e| Error::io(staging, e.into()))?;
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = staging;
+    Ok(())
 }
 
 /// Recreates `dir`'s entries that fleetc does not own under `staging`.

@@ -14,6 +14,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use minijinja::{context, Environment, UndefinedBehavior, Value as JValue};
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -132,11 +133,17 @@ pub fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<Diagnost
     env.set_fuel(Some(FUEL));
     env.set_recursion_limit(64);
     env.add_filter("yaml", |v: JValue| -> Result<String, minijinja::Error> {
+        if let Some(s) = v.as_str() {
+            return Ok(yaml::inline_str(s));
+        }
         Ok(yaml::to_inline(&to_json(&v)?))
     });
     env.add_filter(
         "yaml_block",
         |v: JValue, indent: usize| -> Result<String, minijinja::Error> {
+            if let Some(j) = v.downcast_object_ref::<Json>() {
+                return Ok(yaml::to_block(&j.0, indent));
+            }
             Ok(yaml::to_block(&to_json(&v)?, indent))
         },
     );
@@ -191,6 +198,40 @@ pub fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<Diagnost
         Ok(env)
     } else {
         Err(diags)
+    }
+}
+
+/// A JSON tree handed to templates without converting it: the `yaml`
+/// filters write it directly, and templates can still read into it.
+#[derive(Debug)]
+pub struct Json(pub Value);
+
+impl minijinja::value::Object for Json {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        match &self.0 {
+            Value::Array(_) => minijinja::value::ObjectRepr::Seq,
+            _ => minijinja::value::ObjectRepr::Map,
+        }
+    }
+
+    fn get_value(self: &std::sync::Arc<Self>, key: &JValue) -> Option<JValue> {
+        let child = match &self.0 {
+            Value::Object(m) => m.get(key.as_str()?)?,
+            Value::Array(a) => a.get(key.as_usize()?)?,
+            _ => return None,
+        };
+        Some(jv(child))
+    }
+
+    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
+        match &self.0 {
+            Value::Object(m) => {
+                let keys: Vec<JValue> = m.keys().map(|k| JValue::from(k.as_str())).collect();
+                minijinja::value::Enumerator::Values(keys)
+            }
+            Value::Array(a) => minijinja::value::Enumerator::Seq(a.len()),
+            _ => minijinja::value::Enumerator::Empty,
+        }
     }
 }
 
@@ -249,9 +290,15 @@ pub fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Error> {
     check_dependencies(inv, matrix, &mut diags);
     let conflicts = ConflictCache::default();
     let expansion_errors = ExpansionErrors::default();
+    let exprs = compile_expressions(inv, &env);
 
-    for pair in &matrix.placed {
-        match render_pair(inv, &env, &ctx, &conflicts, &expansion_errors, pair) {
+    let results: Vec<_> = matrix
+        .placed
+        .par_iter()
+        .map(|pair| render_pair(inv, &env, &ctx, &conflicts, &expansion_errors, &exprs, pair))
+        .collect();
+    for result in results {
+        match result {
             Ok((app, text)) => {
                 out.files.insert(app.path.clone(), text);
                 out.apps.push(app);
@@ -388,7 +435,7 @@ impl Contexts {
 
 /// Where two policies disagree: the JSON pointers, and the first cluster and
 /// app they meet on.
-type Conflict = (Vec<String>, String, String);
+type Conflict = (Vec<String>, usize, usize);
 
 /// Pairs of same-priority policies that set one leaf differently, found once
 /// per policy pair, reported with the first (cluster, app) they meet on.
@@ -417,13 +464,15 @@ impl ConflictCache {
                         .clone()
                 };
                 if !paths.is_empty() {
-                    self.found.lock().unwrap().entry((p, q)).or_insert_with(|| {
-                        (
-                            paths,
-                            inv.clusters[pair.cluster].name.clone(),
-                            inv.apps[pair.app].name.clone(),
-                        )
-                    });
+                    // Report the first pair in matrix order, whatever thread saw it first.
+                    let mut found = self.found.lock().unwrap();
+                    let entry = found
+                        .entry((p, q))
+                        .or_insert((paths, pair.cluster, pair.app));
+                    if (pair.cluster, pair.app) < (entry.1, entry.2) {
+                        entry.1 = pair.cluster;
+                        entry.2 = pair.app;
+                    }
                 }
             }
         }
@@ -434,7 +483,8 @@ impl ConflictCache {
         let found = self.found.into_inner().unwrap();
         found
             .into_iter()
-            .map(|((p, q), (paths, cluster, app))| {
+            .map(|((p, q), (paths, ci, ai))| {
+                let (cluster, app) = (&inv.clusters[ci].name, &inv.apps[ai].name);
                 let (pp, qp) = (&inv.policies[p], &inv.policies[q]);
                 let leaves: Vec<String> = paths
                     .iter()
@@ -462,6 +512,39 @@ impl ConflictCache {
     }
 }
 
+/// Every `${ }` expression of the inventory, compiled once.
+type Expressions<'env> = HashMap<String, Result<minijinja::Expression<'env, 'static>, String>>;
+
+fn compile_expressions<'env>(
+    inv: &Inventory,
+    env: &'env Environment<'static>,
+) -> Expressions<'env> {
+    let mut sources: BTreeSet<String> = BTreeSet::new();
+    let layers = inv
+        .apps
+        .iter()
+        .flat_map(|a| a.values.iter().chain(a.overrides.values()))
+        .chain(inv.policies.iter().filter_map(|p| p.values.as_ref()))
+        .chain(inv.clusters.iter().filter_map(|c| c.values.as_ref()));
+    for layer in layers {
+        let mut copy = layer.clone();
+        // Syntax errors surface again, with their place, when the pair renders.
+        let _ = values::expand(&mut copy, &mut |e: &str| {
+            sources.insert(e.to_string());
+            Ok(String::new())
+        });
+    }
+    sources
+        .into_iter()
+        .map(|src| {
+            let compiled = env
+                .compile_expression_owned(src.clone())
+                .map_err(|e| e.detail().unwrap_or(&e.to_string()).to_string());
+            (src, compiled)
+        })
+        .collect()
+}
+
 /// `${ }` failures, by where and what, with the clusters they happen for.
 type ExpansionErrors = Mutex<BTreeMap<(Site, String), BTreeSet<String>>>;
 
@@ -472,6 +555,7 @@ fn render_pair(
     ctx: &Contexts,
     conflicts: &ConflictCache,
     expansion_errors: &ExpansionErrors,
+    exprs: &Expressions,
     pair: &Pair,
 ) -> Result<(RenderedApp, String), Vec<Diagnostic>> {
     let app = &inv.apps[pair.app];
@@ -488,9 +572,11 @@ fn render_pair(
     let layers = layers(inv, pair);
     let mut merged = values::merge(&layers.values);
     let mut eval = |expr: &str| -> Result<String, String> {
-        let e = env
-            .compile_expression(expr)
-            .map_err(|e| e.detail().unwrap_or(&e.to_string()).to_string())?;
+        let e = match exprs.get(expr) {
+            Some(Ok(e)) => e,
+            Some(Err(message)) => return Err(message.clone()),
+            None => return Err(format!("`{expr}` was not compiled")),
+        };
         let v = e.eval(base.clone()).map_err(|e| describe(&e))?;
         if v.is_undefined() {
             return Err(format!("`{expr}` is undefined"));
@@ -577,7 +663,7 @@ fn render_pair(
         }
     };
     let values = if merged.as_object().is_some_and(|m| !m.is_empty()) {
-        jv(&merged)
+        JValue::from_object(Json(merged))
     } else {
         JValue::from(())
     };
@@ -623,15 +709,16 @@ fn render_manifest(
         .map_err(|e| vec![template_error(&site, &e)])?;
     let mut text = text.trim_end().to_string();
     text.push('\n');
-    if std::env::var_os("FLEETC_DEBUG_RENDER").is_some() {
-        eprintln!("{text}");
+    // A user's template may render anything, so its every output is checked.
+    // The built-in ones write every value through the `yaml` filters, whose
+    // output round-trips by test; the golden and schema tests check their
+    // shape, and debug builds (every test run) check each output as well.
+    let user_template = !site.file.starts_with("<built-in>");
+    if !user_template && !cfg!(debug_assertions) {
+        return Ok(text);
     }
-    match yaml::parse_yaml(&text) {
-        Ok(docs) if docs.len() == 1 && docs[0].value.get("kind").is_some() => Ok(text),
-        Ok(_) => Err(vec![Diagnostic::at(
-            site,
-            "template must render one YAML document with a `kind`",
-        )]),
+    match yaml::check_manifest(&text) {
+        Ok(()) => Ok(text),
         Err(e) => Err(vec![Diagnostic::at(
             site,
             format!(
@@ -968,19 +1055,18 @@ fn render_roots(
     };
     let clusters: BTreeSet<usize> = out.apps.iter().map(|r| r.cluster).collect();
     let mut roots = Vec::new();
+    // Everything rendered for a cluster: its apps and, per cluster, its projects.
+    let mut by_cluster: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+    for r in &out.apps {
+        by_cluster.entry(r.cluster).or_default().push(&r.path);
+    }
+    for (c, p) in &out.projects {
+        if let Some(ci) = c {
+            by_cluster.entry(*ci).or_default().push(p);
+        }
+    }
     for ci in clusters {
-        // Everything rendered for the cluster: its apps and, per cluster, its projects.
-        let apps = out
-            .apps
-            .iter()
-            .filter(|r| r.cluster == ci)
-            .map(|r| r.path.as_str());
-        let projects = out
-            .projects
-            .iter()
-            .filter(|(c, _)| *c == Some(ci))
-            .map(|(_, p)| p.as_str());
-        let folder = common_folder(apps.chain(projects));
+        let folder = common_folder(by_cluster.get(&ci).into_iter().flatten().copied());
         roots.push((
             Some(ci),
             format!("fleetc-{}", inv.clusters[ci].name),

@@ -22,21 +22,26 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    pub fn tree(&self) -> Tree {
-        Tree::from_texts(self.rendered.files.clone())
+    /// The rendered files as an output tree (taken out of `rendered`).
+    pub fn take_tree(&mut self) -> Tree {
+        Tree::from_texts(std::mem::take(&mut self.rendered.files))
     }
 }
 
 /// load → check → place → render. Pure but for reading the inventory; any
 /// problem anywhere is an `Error::Invalid` listing all of them, each located.
 pub fn compile(root: &Path) -> Result<Compiled> {
+    let mut clock = Stages::start();
     let (loaded, mut diags) = inventory::load(root)?;
+    clock.lap("load");
     if !diags.is_empty() {
         loaded.sources.locate(&mut diags);
         return Err(Error::Invalid(diags));
     }
     let inventory = model::check(loaded).map_err(Error::Invalid)?;
+    clock.lap("check");
     let matrix = matrix::place(&inventory);
+    clock.lap("place");
     let rendered = match render::render(&inventory, &matrix) {
         Ok(r) => r,
         Err(Error::Invalid(mut diags)) => {
@@ -45,11 +50,37 @@ pub fn compile(root: &Path) -> Result<Compiled> {
         }
         Err(e) => return Err(e),
     };
+    clock.lap("merge+render");
     Ok(Compiled {
         inventory,
         matrix,
         rendered,
     })
+}
+
+/// Stage timings on stderr when `FLEETC_TIMINGS=1`, for benchmarks.
+struct Stages {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Stages {
+    fn start() -> Stages {
+        Stages {
+            on: std::env::var_os("FLEETC_TIMINGS").is_some_and(|v| v == "1"),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, stage: &str) {
+        if self.on {
+            eprintln!(
+                "timing: {stage:<14} {:>9.1} ms",
+                self.last.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        self.last = std::time::Instant::now();
+    }
 }
 
 /// The binary's entry point: returns the process exit code.
@@ -73,8 +104,8 @@ fn run(cli: Cli) -> Result<i32> {
             Ok(EXIT_OK)
         }
         Command::Compile { out } => {
-            let c = compile(&root)?;
-            let tree = c.tree();
+            let mut c = compile(&root)?;
+            let tree = c.take_tree();
             let w = output::write_dir(&out, &tree, &root)?;
             for note in &c.rendered.notes {
                 eprintln!("note: {note}");

@@ -195,6 +195,13 @@ pub fn to_block(value: &Value, indent: usize) -> String {
     out
 }
 
+/// A string as a YAML flow scalar, quoted only when it must be.
+pub fn inline_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    write_flow_string(&mut out, s);
+    out
+}
+
 /// A value as YAML on one line (a flow scalar or flow collection), safe to
 /// write after `key: `.
 pub fn to_inline(value: &Value) -> String {
@@ -330,38 +337,120 @@ fn write_flow_string(out: &mut String, s: &str) {
 
 /// Whether `s` reads back as the same string, unquoted, in YAML 1.1 and 1.2.
 fn is_plain_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
+    let bytes = s.as_bytes();
+    let Some(&first) = bytes.first() else {
         return false;
     };
-    if !(first.is_alphanumeric() || first == '_' || first == '/') {
+    let last = bytes[bytes.len() - 1];
+    if !(first.is_ascii_alphanumeric() || first == b'_' || first == b'/' || first >= 0x80) {
         return false;
     }
-    if s.ends_with(' ') || s.ends_with(':') {
+    if last == b' ' || last == b':' {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.contains('\t') {
-        return false;
+    // One pass: allowed characters only, no `: ` and no ` #`; and whether
+    // every character could belong to a number.
+    let mut numberish = true;
+    let mut prev = 0u8;
+    for &b in bytes {
+        let allowed = b.is_ascii_alphanumeric() || b" _-./:@+=,()%^~$".contains(&b) || b >= 0x80;
+        if !allowed || (prev == b':' && b == b' ') || (prev == b' ' && b == b'#') {
+            return false;
+        }
+        numberish &= b.is_ascii_hexdigit() || b"xXoObB._+-:".contains(&b);
+        prev = b;
     }
-    if !s
-        .chars()
-        .all(|c| c.is_alphanumeric() || " _-./:@+=,()%^~$".contains(c))
-    {
+    if s.chars().any(|c| !c.is_ascii() && !c.is_alphanumeric()) {
         return false;
     }
     const WORDS: &[&str] = &[
         "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
         "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
     ];
-    if WORDS.contains(&s) {
+    if bytes.len() <= 5 && WORDS.contains(&s) {
         return false;
     }
     // Anything that might be a number in either version: ints in any base,
     // floats, sexagesimal `1:20`, `1_000`.
-    let numberish = |t: &str| {
-        t.chars()
-            .all(|c| c.is_ascii_hexdigit() || "xXoObB._+-:".contains(c))
+    !(first.is_ascii_digit() && numberish)
+}
+
+/// Checks that `text` is one YAML document whose top level is a mapping with
+/// a `kind`, and that no mapping repeats a key (Kubernetes' strict YAML
+/// refuses duplicates). Walks parser events without building a tree.
+pub fn check_manifest(text: &str) -> Result<(), ParseError> {
+    use saphyr_parser::{Event, Parser};
+    use std::collections::HashSet;
+
+    enum Frame<'a> {
+        Map {
+            keys: HashSet<std::borrow::Cow<'a, str>>,
+            at_key: bool,
+        },
+        Seq,
+    }
+    let fail = |message: String, line: usize| ParseError {
+        message,
+        line: Some(line),
+        doc: 0,
+        path: Vec::new(),
     };
-    !(first.is_ascii_digit() && numberish(s))
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut docs = 0;
+    let mut has_kind = false;
+    let mut top_is_map = false;
+    while let Some(next) = parser.next_event() {
+        let (ev, span) = next.map_err(|e| fail(e.info().to_string(), e.marker().line()))?;
+        let line = span.start.line();
+        // A node in key position of the mapping on top of the stack.
+        let mut key_of_top = false;
+        if let Some(Frame::Map { at_key, .. }) = stack.last_mut() {
+            if !matches!(ev, Event::MappingEnd) {
+                key_of_top = *at_key;
+                *at_key = !*at_key;
+            }
+        }
+        match ev {
+            Event::DocumentStart(_) => {
+                docs += 1;
+                if docs > 1 {
+                    return Err(fail("more than one YAML document".to_string(), line));
+                }
+            }
+            Event::Scalar(value, ..) if key_of_top => {
+                if stack.len() == 1 && value == "kind" {
+                    has_kind = true;
+                }
+                if let Some(Frame::Map { keys, .. }) = stack.last_mut() {
+                    if !keys.insert(value.clone()) {
+                        return Err(fail(format!("duplicate key `{value}`"), line));
+                    }
+                }
+            }
+            Event::MappingStart(..) => {
+                if stack.is_empty() {
+                    top_is_map = true;
+                }
+                stack.push(Frame::Map {
+                    keys: HashSet::new(),
+                    at_key: true,
+                });
+            }
+            Event::SequenceStart(..) => stack.push(Frame::Seq),
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    if !top_is_map || !has_kind {
+        return Err(fail(
+            "the document is not a mapping with a `kind`".to_string(),
+            1,
+        ));
+    }
+    Ok(())
 }
 
 /// The line (1-based) of `path` in document `doc` of `text`: the line of the
@@ -544,6 +633,25 @@ mod tests {
         }
         assert_eq!(to_inline(&json!("plain")), "plain");
         assert_eq!(to_inline(&json!("two\nlines")), "\"two\\nlines\"");
+    }
+
+    #[test]
+    fn manifests_are_checked_without_a_tree() {
+        assert!(check_manifest("kind: A\nmetadata:\n  name: x\n").is_ok());
+        let dup = check_manifest("kind: A\nmetadata:\n  name: x\n  name: y\n").unwrap_err();
+        assert_eq!(dup.line, Some(4));
+        assert!(
+            dup.message.contains("duplicate key `name`"),
+            "{}",
+            dup.message
+        );
+        // The same key in two mappings is fine; `kind` must be at the top.
+        assert!(check_manifest("kind: A\na: {name: 1}\nb: {name: 2}\n").is_ok());
+        assert!(check_manifest("metadata:\n  kind: A\n").is_err());
+        assert!(check_manifest("kind: A\n---\nkind: B\n").is_err());
+        assert!(check_manifest("- kind\n").is_err());
+        let bad = check_manifest("kind: A\nspec:\n  a: 1\n b: 2\n").unwrap_err();
+        assert!(bad.line.is_some());
     }
 
     #[test]
