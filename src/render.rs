@@ -260,6 +260,11 @@ fn template_error(site: &Site, e: &minijinja::Error) -> Diagnostic {
         site.clone(),
         format!("template: {}", e.detail().unwrap_or(&e.to_string())),
     );
+    if e.kind() == minijinja::ErrorKind::OutOfFuel {
+        d.help = Some(format!(
+            "one render may take at most {FUEL} steps; a template should not loop over much more than the app and cluster at hand"
+        ));
+    }
     if let Some(line) = e.line() {
         if !site.file.starts_with("<built-in>") && site.path.is_empty() {
             d.line = Some(line);

@@ -5,4 +5,5 @@ mod cli;
 mod conformance_helm;
 mod conformance_labels;
 mod golden;
+mod pipeline;
 mod support;

@@ -1,0 +1,247 @@
+//! The pipeline as a library: what each stage decides, asserted on values.
+
+use fleetc::matrix::ClusterReason;
+use fleetc::run::{compile, Compiled};
+
+use crate::support::{conformance_file, fleetc, repo};
+
+fn example() -> Compiled {
+    compile(&repo().join("fixtures/example")).unwrap()
+}
+
+fn policies_of(c: &Compiled, cluster: &str, app: &str) -> Option<Vec<(String, ClusterReason)>> {
+    let inv = &c.inventory;
+    let pair = c.matrix.get(inv.cluster(cluster)?, inv.app(app)?)?;
+    Some(
+        pair.hits
+            .iter()
+            .map(|h| (inv.policies[h.policy].name.clone(), h.reason))
+            .collect(),
+    )
+}
+
+#[test]
+fn placed_pairs_keep_which_policies_placed_them_and_how() {
+    let c = example();
+    assert_eq!(
+        policies_of(&c, "east-nsw-newcastle-01", "app1"),
+        Some(vec![("app1_to_east".into(), ClusterReason::Selector)])
+    );
+    // Listed by name in `clusters:` (the canary has `canary`, so the
+    // prod policy's `!canary` keeps it out).
+    assert_eq!(
+        policies_of(&c, "west-wa-perth-02", "pos-api"),
+        Some(vec![("payments-canary".into(), ClusterReason::Listed)])
+    );
+    // Two policies place log-shipper on a prod cluster.
+    assert_eq!(
+        policies_of(&c, "west-wa-perth-01", "log-shipper"),
+        Some(vec![
+            ("logs-everywhere".into(), ClusterReason::Selector),
+            ("logs-prod-quiet".into(), ClusterReason::Selector),
+        ])
+    );
+    // A team-scoped policy never selects another team's apps.
+    assert_eq!(policies_of(&c, "west-wa-perth-01", "app1"), None);
+}
+
+#[test]
+fn exclusions_take_pairs_out_whatever_places_them() {
+    let c = example();
+    let inv = &c.inventory;
+    let (mel, inference) = (
+        inv.cluster("south-vic-melbourne-01").unwrap(),
+        inv.app("inference").unwrap(),
+    );
+    assert!(c.matrix.get(mel, inference).is_none());
+    let excluded = c
+        .matrix
+        .excluded
+        .iter()
+        .find(|p| p.cluster == mel && p.app == inference)
+        .unwrap();
+    assert_eq!(
+        inv.policies[excluded.hits[0].policy].name,
+        "freeze-melbourne"
+    );
+    // The freeze only matches apps with a `gpu` label: the agents stay.
+    assert!(c
+        .matrix
+        .get(mel, inv.app("node-exporter").unwrap())
+        .is_some());
+}
+
+#[test]
+fn label_booleans_and_numbers_become_strings() {
+    let c = example();
+    let bne = &c.inventory.clusters[c.inventory.cluster("east-qld-brisbane-01").unwrap()];
+    assert_eq!(bne.labels["edge"], "true");
+    assert_eq!(bne.labels["name"], "east-qld-brisbane-01");
+    assert_eq!(bne.labels["environment"], "prod");
+}
+
+#[test]
+fn values_merge_in_precedence_order_with_references_expanded() {
+    let c = example();
+    let text = &c.rendered.files["clusters/east-qld-brisbane-01/apps/pos-api.yaml"];
+    // App values, cluster values, then the app's override for this cluster.
+    assert!(text.contains("replicaCount: 4"), "{text}");
+    assert!(text.contains("className: nginx-edge"), "{text}");
+    assert!(
+        text.contains("STORE_ID: bne01") && text.contains("REGION: east"),
+        "{text}"
+    );
+    // Helm's template syntax untouched; `$${` is a literal `${`.
+    assert!(
+        text.contains("{{ include (print $.Template.BasePath"),
+        "{text}"
+    );
+    let inference = &c.rendered.files["clusters/east-qld-brisbane-01/apps/inference.yaml"];
+    assert!(
+        inference.contains("startupScript: 'echo ${HOSTNAME}'"),
+        "{inference}"
+    );
+    // A higher priority policy wins.
+    let logs = &c.rendered.files["clusters/west-wa-perth-01/apps/log-shipper.yaml"];
+    assert!(logs.contains("level: warn"), "{logs}");
+    let lab = &c.rendered.files["clusters/lab-sydney-01/apps/log-shipper.yaml"];
+    assert!(lab.contains("level: info"), "{lab}");
+}
+
+#[test]
+fn depends_on_becomes_sync_waves() {
+    let c = example();
+    let api = &c.rendered.files["clusters/west-wa-perth-01/apps/pos-api.yaml"];
+    let worker = &c.rendered.files["clusters/west-wa-perth-01/apps/pos-worker.yaml"];
+    assert!(api.contains("argocd.argoproj.io/sync-wave: '0'"), "{api}");
+    assert!(
+        worker.contains("argocd.argoproj.io/sync-wave: '1'"),
+        "{worker}"
+    );
+}
+
+/// DESIGN §2: "The JSON examples of the logical models below must load
+/// unchanged." They are taken from the design text itself.
+#[test]
+fn the_design_documents_json_examples_load_unchanged() {
+    let Some(design) = conformance_file("../DESIGN.md") else {
+        return;
+    };
+    let text = std::fs::read_to_string(design).unwrap();
+    let blocks: Vec<&str> = text
+        .split("```json\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 3, "DESIGN.md should hold three JSON examples");
+    let tmp = tempfile::tempdir().unwrap();
+    for (folder, block) in ["clusters", "apps", "policies"].iter().zip(&blocks) {
+        std::fs::create_dir_all(tmp.path().join(folder)).unwrap();
+        std::fs::write(tmp.path().join(folder).join("example.json"), block).unwrap();
+    }
+    // The app names team `ieb`; the design gives no Namespace document.
+    std::fs::create_dir_all(tmp.path().join("namespaces")).unwrap();
+    std::fs::write(tmp.path().join("namespaces/ieb.yaml"), "name: ieb\n").unwrap();
+    let c = compile(tmp.path()).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(c.rendered.apps.len(), 1);
+    assert_eq!(c.rendered.apps[0].name, "app1-cluster1");
+    // The same bytes are in the example fixture.
+    let fixture = std::fs::read_to_string(
+        repo().join("fixtures/example/clusters/east-nsw-newcastle-01.json"),
+    )
+    .unwrap();
+    assert_eq!(fixture.trim(), blocks[0].trim());
+}
+
+#[test]
+fn include_and_exclude_globs_choose_the_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let write = |p: &str, t: &str| {
+        let path = root.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, t).unwrap();
+    };
+    write("namespaces/t.yaml", "name: t\n");
+    write("clusters/a.yaml", "name: a\n");
+    write("clusters/b.yml", "name: b\n");
+    write("clusters/drafts/c.yaml", "name: c\n");
+    write(
+        "apps/x.yaml",
+        "name: x\nrepo_url: r\nrepo_path: p\nnamespace: t\n",
+    );
+    write("docs/notes.md", "not inventory\n");
+    write("fleetc.yaml", "exclude: [\"clusters/drafts/**\"]\n");
+    let c = compile(root).unwrap();
+    let names: Vec<&str> = c
+        .inventory
+        .clusters
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    write("fleetc.yaml", "include: [\"**/*.yaml\"]\n");
+    let c = compile(root).unwrap();
+    let names: Vec<&str> = c
+        .inventory
+        .clusters
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["a", "c"]);
+}
+
+#[test]
+fn a_template_that_never_ends_is_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    crate::support::copy_tree(&repo().join("fixtures/hub"), root);
+    std::fs::write(
+        root.join("templates/appproject.yaml.j2"),
+        "kind: AppProject\n{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}\n",
+    )
+    .unwrap();
+    let run = fleetc(root, &["check"]);
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr.contains("templates/appproject.yaml.j2"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("fuel"), "{}", run.stderr);
+}
+
+#[test]
+fn no_output_path_leaves_the_output_root() {
+    use fleetc::render::check_relative_path;
+    for bad in [
+        "../x.yaml",
+        "/etc/passwd",
+        "a/../../b",
+        "a//b",
+        "./a",
+        "a\\b",
+        ".git/config",
+        "C:/x",
+        ".fleetc-manifest",
+    ] {
+        assert!(check_relative_path(bad).is_err(), "{bad}");
+    }
+    assert!(check_relative_path("clusters/c1/apps/a.yaml").is_ok());
+    // A layout that names an inventory value cannot be steered out either.
+    let tmp = tempfile::tempdir().unwrap();
+    crate::support::copy_tree(&repo().join("fixtures/hub"), tmp.path());
+    std::fs::write(
+        tmp.path().join("fleetc.yaml"),
+        "mode: hub\nlayout:\n  application: \"../{{ app.name }}.yaml\"\n",
+    )
+    .unwrap();
+    let run = fleetc(tmp.path(), &["check"]);
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr
+            .contains("output path `../storefront.yaml` is not allowed"),
+        "{}",
+        run.stderr
+    );
+}
