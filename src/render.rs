@@ -951,29 +951,23 @@ fn render_projects(
                 .into_iter()
                 .collect(),
         };
-        let mut roles = Vec::new();
-        if !team.contributors.is_empty() {
-            roles.push(Role {
-                name: "contributor".into(),
-                description: format!("Sync and manage the applications of team {}", team.name),
-                policies: vec![format!(
-                    "p, proj:{0}:contributor, applications, *, {0}/*, allow",
-                    team.name
-                )],
-                groups: team.contributors.clone(),
-            });
-        }
-        if !team.readers.is_empty() {
-            roles.push(Role {
-                name: "reader".into(),
-                description: format!("Read the applications of team {}", team.name),
-                policies: vec![format!(
-                    "p, proj:{0}:reader, applications, get, {0}/*, allow",
-                    team.name
-                )],
-                groups: team.readers.clone(),
-            });
-        }
+        // Contributors manage the team's Applications; readers may look.
+        let roles: Vec<Role> = [
+            ("contributor", &team.contributors, "*", "Sync and manage"),
+            ("reader", &team.readers, "get", "Read"),
+        ]
+        .into_iter()
+        .filter(|(_, groups, _, _)| !groups.is_empty())
+        .map(|(name, groups, action, what)| Role {
+            name: name.into(),
+            description: format!("{what} the applications of team {}", team.name),
+            policies: vec![format!(
+                "p, proj:{0}:{name}, applications, {action}, {0}/*, allow",
+                team.name
+            )],
+            groups: groups.clone(),
+        })
+        .collect();
         let project_for = |destinations: Value| -> JValue {
             jv(json!({
                 "source_repos": source_repos,

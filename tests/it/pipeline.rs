@@ -172,23 +172,17 @@ fn include_and_exclude_globs_choose_the_files() {
     );
     write("docs/notes.md", "not inventory\n");
     write("fleetc.yaml", "exclude: [\"clusters/drafts/**\"]\n");
-    let c = compile(root).unwrap();
-    let names: Vec<&str> = c
-        .inventory
-        .clusters
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
-    assert_eq!(names, ["a", "b"]);
+    let clusters = || -> Vec<String> {
+        let c = compile(root).unwrap();
+        c.inventory
+            .clusters
+            .iter()
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    assert_eq!(clusters(), ["a", "b"]);
     write("fleetc.yaml", "include: [\"**/*.yaml\"]\n");
-    let c = compile(root).unwrap();
-    let names: Vec<&str> = c
-        .inventory
-        .clusters
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
-    assert_eq!(names, ["a", "c"]);
+    assert_eq!(clusters(), ["a", "c"]);
 }
 
 #[test]
