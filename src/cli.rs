@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// fleetc compiles a GitOps fleet inventory (clusters, apps, teams, target
 /// policies) into Argo CD Applications and AppProjects.
@@ -17,6 +17,18 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Where the rendered tree lives: a folder, or a branch of a git repo.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct Target {
+    /// A folder holding the rendered tree.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// A git repository (bare or not) holding the rendered tree on a branch.
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load and validate the inventory; print every problem with file:line.
@@ -25,15 +37,93 @@ pub enum Command {
     /// cycles, and renders the whole fleet in memory to catch name and file
     /// collisions. Writes nothing. Exit 0 when the inventory is valid, 1 when not.
     Check,
-    /// Render the fleet's Argo CD manifests into a folder.
+    /// Render the fleet into a folder, or commit it to a git branch.
     ///
-    /// Renders everything in memory first; any problem aborts before
-    /// anything is written. The folder is then replaced atomically: a reader
-    /// sees the old tree or the new one, never a mix. Files fleetc did not
-    /// write are kept; files it wrote before and no longer renders are removed.
+    /// Renders everything in memory first; any problem aborts before anything
+    /// is written. `--out DIR` replaces the folder atomically (a reader sees
+    /// the old tree or the new one); files fleetc did not write are kept, and
+    /// files it wrote before and no longer renders are removed.
+    /// `--repo PATH --commit` commits the tree to the branch with no checkout
+    /// needed, appends to the deployment log, and moves the branch only if no
+    /// one else moved it meanwhile. Nothing changed: nothing is written.
     Compile {
-        /// The output folder (created when missing).
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
+        #[command(flatten)]
+        target: Target,
+        /// With --repo: the branch (default: the one HEAD names, or `main`).
+        #[arg(long, value_name = "B", requires = "repo")]
+        branch: Option<String>,
+        /// With --repo: commit (required, so that committing is always asked for).
+        #[arg(long, requires = "repo")]
+        commit: bool,
+        /// Write nothing; exit 2 when the rendered tree there is out of date.
+        #[arg(long, conflicts_with = "commit")]
+        check: bool,
+        /// Allow a compile that removes more Applications than the removal
+        /// guard allows (removal_guard in fleetc.yaml), or empties the tree.
+        #[arg(long)]
+        allow_removals: bool,
     },
+    /// Show what a compile would change, without writing anything.
+    ///
+    /// Against a folder (--out), a deploy branch (--repo), or the same
+    /// inventory at another git revision (--base REV: both sides are rendered
+    /// from the inventory repository; this is what a pull-request job runs).
+    Diff {
+        /// A folder holding the rendered tree.
+        #[arg(long, value_name = "DIR", group = "against")]
+        out: Option<PathBuf>,
+        /// A git repository holding the rendered tree on a branch.
+        #[arg(long, value_name = "PATH", group = "against")]
+        repo: Option<PathBuf>,
+        /// The inventory at another revision of its git repository.
+        #[arg(long, value_name = "REV", group = "against")]
+        base: Option<String>,
+        /// With --repo: the branch.
+        #[arg(long, value_name = "B", requires = "repo")]
+        branch: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Exit 2 when there are changes.
+        #[arg(long)]
+        exit_code: bool,
+        /// Markdown: the most bytes to print (a PR comment holds 65,536).
+        #[arg(long, value_name = "BYTES", default_value_t = 60_000)]
+        max_bytes: usize,
+    },
+    /// The deployment history: when did app X reach cluster Y, and why.
+    Log {
+        /// The deploy repository.
+        #[arg(long, value_name = "PATH")]
+        repo: PathBuf,
+        /// The branch (default: the one HEAD names, or `main`).
+        #[arg(long, value_name = "B")]
+        branch: Option<String>,
+        /// Only events of this app.
+        #[arg(long, value_name = "A")]
+        app: Option<String>,
+        /// Only events on this cluster.
+        #[arg(long, value_name = "C")]
+        cluster: Option<String>,
+        /// Only entries at or after this time (2026-11-21, 2026-11-21T17:00:00Z, or 7d, 12h, 30m ago).
+        #[arg(long, value_name = "T")]
+        since: Option<String>,
+        /// Oldest first (default: newest first).
+        #[arg(long)]
+        oldest_first: bool,
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        format: LogFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }

@@ -13,7 +13,10 @@
 //! collected as [`error::Diagnostic`]s with a location and reported together.
 
 pub mod cli;
+pub mod deploylog;
+pub mod diff;
 pub mod error;
+pub mod gitrepo;
 pub mod inventory;
 pub mod k8s;
 pub mod matrix;
