@@ -333,17 +333,27 @@ pub fn markdown(cs: &ChangeSet, cap: usize, notes: &[String]) -> String {
         return out;
     }
     let _ = writeln!(out, "**{}**\n", cs.summary());
-    out.push_str("| cluster | added | changed | removed |\n|---|---:|---:|---:|\n");
+    out.push_str(
+        "| cluster | added | changed | removed | other manifests |\n|---|---:|---:|---:|---:|\n",
+    );
     let groups = cs.by_cluster();
     for (cluster, items) in &groups {
-        let count = |a: &str| items.iter().filter(|i| i.action == a).count();
+        let is_app = |i: &&&Item| i.kind == "Application" && i.app.is_some();
+        let count = |a: &str| {
+            items
+                .iter()
+                .filter(is_app)
+                .filter(|i| i.action == a)
+                .count()
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             cluster.unwrap_or("(fleet-wide files)"),
             count("added"),
             count("changed"),
-            count("removed")
+            count("removed"),
+            items.iter().filter(|i| !is_app(i)).count()
         );
     }
     out.push('\n');

@@ -268,10 +268,13 @@ fn compile_to_repo(
     check: bool,
     allow_removals: bool,
 ) -> Result<i32> {
-    let mut c = compile(root)?;
-    let prefix = deploy_prefix(&c);
+    // The branch as the compile starts: the commit it must still be at when
+    // the compile is done.
+    let prefix = settings_prefix(root);
     let deploy = DeployRepo::open(repo, branch)?;
     let snapshot = deploy.snapshot(&prefix)?;
+    let mut c = compile(root)?;
+    debug_assert_eq!(prefix, deploy_prefix(&c));
     let mut tree = c.take_tree();
     let changes = repo_changes(&deploy, &snapshot, &tree)?;
     let where_ = format!("branch `{}` of {}", deploy.branch, repo.display());

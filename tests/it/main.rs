@@ -4,6 +4,7 @@ mod argocd_schema;
 mod cli;
 mod conformance_helm;
 mod conformance_labels;
+mod git;
 mod golden;
 mod pipeline;
 mod support;
