@@ -198,6 +198,9 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
     assert_eq!(s.commit().status, 0);
     s.move_lab_south();
 
+    // Not a terminal: no colour codes, even without NO_COLOR.
+    let plain = fleetc_env(&s.inv, &["diff", "--repo", s.deploy()], &[("NO_COLOR", "")]);
+    assert!(!plain.stdout.contains('\x1b'), "{}", plain.stdout);
     let diff = fleetc(
         &s.inv,
         &[
@@ -333,6 +336,33 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
         "newest first by default: {}",
         text.stdout
     );
+    // --since filters entries by time.
+    let all = fleetc(
+        &s.inv,
+        &["log", "--repo", s.deploy(), "--since", "2000-01-01"],
+    );
+    assert_eq!(all.stdout.matches("  entry ").count(), 2, "{}", all.stdout);
+    let none = fleetc(
+        &s.inv,
+        &[
+            "log",
+            "--repo",
+            s.deploy(),
+            "--since",
+            "2999-01-01T00:00:00Z",
+        ],
+    );
+    assert!(
+        none.stdout.contains("no matching deployments"),
+        "{}",
+        none.stdout
+    );
+    let bad = fleetc(
+        &s.inv,
+        &["log", "--repo", s.deploy(), "--since", "last tuesday"],
+    );
+    assert_eq!(bad.status, 1);
+    assert!(bad.stderr.contains("write a date"), "{}", bad.stderr);
     // The log only grows: the old one is a prefix of the new one.
     let old = s.git(&["show", "main~1:deployments.jsonl"]);
     assert!(s.git(&["show", "main:deployments.jsonl"]).starts_with(&old));
