@@ -90,6 +90,20 @@ pub enum Command {
         #[arg(long, value_name = "BYTES", default_value_t = 60_000)]
         max_bytes: usize,
     },
+    /// Why an app is on a cluster or not, and where each of its values comes from.
+    ///
+    /// With CLUSTER: every policy, term by term, with the labels that decided
+    /// it; the Application's name and file; each merged value with the layer,
+    /// file and line that set it and what it overrode. Without: the clusters
+    /// the app lands on, exclusions, and near misses (one term away).
+    Explain {
+        /// The app.
+        app: String,
+        /// The cluster.
+        cluster: Option<String>,
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        format: LogFormat,
+    },
     /// The deployment history: when did app X reach cluster Y, and why.
     Log {
         /// The deploy repository.

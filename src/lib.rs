@@ -16,6 +16,7 @@ pub mod cli;
 pub mod deploylog;
 pub mod diff;
 pub mod error;
+pub mod explain;
 pub mod gitrepo;
 pub mod inventory;
 pub mod k8s;

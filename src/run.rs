@@ -12,6 +12,7 @@ use crate::cli::{Cli, Command, Format, LogFormat};
 use crate::deploylog;
 use crate::diff;
 use crate::error::{sort_diagnostics, Diagnostic, Error, Result, EXIT_CHANGES, EXIT_OK, EXIT_USER};
+use crate::explain;
 use crate::gitrepo::{self, DeployRepo};
 use crate::inventory;
 use crate::matrix::{self, Matrix};
@@ -189,6 +190,54 @@ fn run(cli: Cli) -> Result<i32> {
                 EXIT_OK
             })
         }
+        Command::Explain {
+            app,
+            cluster,
+            format,
+        } => {
+            let c = compile(&root)?;
+            let inv = &c.inventory;
+            let find = |what: &str, name: &str, names: Vec<&str>, found: Option<usize>| {
+                found.ok_or_else(|| {
+                    Error::Usage(format!(
+                        "no {what} `{name}` in the inventory{}",
+                        crate::suggest::hint(name, &names)
+                            .map(|h| format!("; {h}"))
+                            .unwrap_or_default()
+                    ))
+                })
+            };
+            let ai = find(
+                "app",
+                &app,
+                inv.apps.iter().map(|a| a.name.as_str()).collect(),
+                inv.app(&app),
+            )?;
+            let text = match cluster {
+                Some(cluster) => {
+                    let ci = find(
+                        "cluster",
+                        &cluster,
+                        inv.clusters.iter().map(|c| c.name.as_str()).collect(),
+                        inv.cluster(&cluster),
+                    )?;
+                    let r = explain::pair(&c, ci, ai);
+                    match format {
+                        LogFormat::Text => explain::pair_text(&r),
+                        LogFormat::Json => to_json(&r),
+                    }
+                }
+                None => {
+                    let r = explain::app(&c, ai);
+                    match format {
+                        LogFormat::Text => explain::app_text(&r),
+                        LogFormat::Json => to_json(&r),
+                    }
+                }
+            };
+            print!("{text}");
+            Ok(EXIT_OK)
+        }
         Command::Log {
             repo,
             branch,
@@ -217,6 +266,12 @@ fn run(cli: Cli) -> Result<i32> {
             Ok(EXIT_OK)
         }
     }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
 }
 
 /// `compile --out DIR` (and `--check`).

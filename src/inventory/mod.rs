@@ -81,6 +81,12 @@ impl Sources {
         self.texts.insert(file, text);
     }
 
+    /// The line (1-based) of a site, when its file was read.
+    pub fn line(&self, site: &Site) -> Option<usize> {
+        let text = self.texts.get(&site.file)?;
+        yaml::locate(text, site.doc, &site.path)
+    }
+
     /// Fills in the line of every diagnostic whose site is in a known file.
     pub fn locate(&self, diags: &mut [Diagnostic]) {
         for d in diags.iter_mut() {

@@ -1,0 +1,490 @@
+//! Why is an app on a cluster, or not? And where does each value come from?
+//!
+//! Everything here is recomputed from the checked inventory and the matrix:
+//! every policy's selectors are evaluated term by term against the labels at
+//! hand, and the pair's value layers are merged again with the origin of
+//! every leaf, down to the file and line that set it.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::Seg;
+use crate::matrix::Pair;
+use crate::model::{Inventory, Policy};
+use crate::render;
+use crate::run::Compiled;
+use crate::selector::{Labels, Operator, Requirement, Selector};
+use crate::values;
+
+/// One selector term and the label that decided it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Term {
+    pub term: String,
+    pub ok: bool,
+    /// What the labels hold for its key: `region=east`, `canary is set`.
+    pub seen: String,
+}
+
+/// A selector against one set of labels.
+#[derive(Clone, Debug, Serialize)]
+pub struct SelectorCheck {
+    pub ok: bool,
+    /// `{}`: selects everything; `<nothing>`: selects nothing.
+    pub selector: String,
+    pub terms: Vec<Term>,
+}
+
+/// One policy against one (cluster, app) pair.
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicyCheck {
+    pub policy: String,
+    pub file: String,
+    pub line: Option<usize>,
+    pub exclude: bool,
+    /// For a team-scoped policy: whether the app is that team's.
+    pub scope: Option<(String, bool)>,
+    pub app: SelectorCheck,
+    /// Whether the cluster is in the policy's `clusters` list (when it has one).
+    pub listed: Option<bool>,
+    pub cluster: Option<SelectorCheck>,
+    /// The policy selects this pair (it places it, or excludes it).
+    pub selects: bool,
+}
+
+impl PolicyCheck {
+    /// How many terms failed (the scope counts as one).
+    pub fn failed_terms(&self) -> usize {
+        let scope = usize::from(self.scope.as_ref().is_some_and(|(_, ok)| !ok));
+        let app = self.app.terms.iter().filter(|t| !t.ok).count()
+            + usize::from(!self.app.ok && self.app.terms.is_empty());
+        let cluster = if self.listed == Some(true) {
+            0
+        } else {
+            match &self.cluster {
+                Some(c) => {
+                    c.terms.iter().filter(|t| !t.ok).count()
+                        + usize::from(!c.ok && c.terms.is_empty())
+                }
+                None => 1,
+            }
+        };
+        scope + app + cluster
+    }
+}
+
+/// A merged value, where it came from, and what it overrode.
+#[derive(Clone, Debug, Serialize)]
+pub struct Leaf {
+    pub path: String,
+    pub value: Value,
+    pub layer: String,
+    pub file: String,
+    pub line: Option<usize>,
+    pub overrode: Vec<String>,
+}
+
+/// The whole answer for one pair.
+#[derive(Clone, Debug, Serialize)]
+pub struct PairReport {
+    pub app: String,
+    pub cluster: String,
+    pub placed: bool,
+    pub excluded_by: Vec<String>,
+    pub application: Option<String>,
+    pub path: Option<String>,
+    pub policies: Vec<PolicyCheck>,
+    pub values: Vec<Leaf>,
+}
+
+/// Where an app lands, and where it nearly did.
+#[derive(Clone, Debug, Serialize)]
+pub struct AppReport {
+    pub app: String,
+    pub clusters: usize,
+    pub placed: Vec<Placed>,
+    pub excluded: Vec<Placed>,
+    pub near_misses: Vec<NearMiss>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Placed {
+    pub cluster: String,
+    pub policies: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NearMiss {
+    pub cluster: String,
+    pub policy: String,
+    /// The one term that failed.
+    pub failed: Term,
+}
+
+/// A term as a person writes it: `region In (east)`, `gpu=true`.
+fn term_text(r: &Requirement) -> String {
+    let k = r.key();
+    let vals = r.values().join(",");
+    match r.operator() {
+        Operator::Equals | Operator::DoubleEquals => format!("{k}={vals}"),
+        Operator::NotEquals => format!("{k}!={vals}"),
+        Operator::In => format!("{k} In ({vals})"),
+        Operator::NotIn => format!("{k} NotIn ({vals})"),
+        Operator::Exists => format!("{k} Exists"),
+        Operator::DoesNotExist => format!("{k} DoesNotExist"),
+        Operator::GreaterThan => format!("{k}>{vals}"),
+        Operator::LessThan => format!("{k}<{vals}"),
+    }
+}
+
+pub fn check_selector(s: &Selector, labels: &Labels) -> SelectorCheck {
+    let terms = s
+        .requirements()
+        .iter()
+        .map(|r| {
+            let seen = match (labels.get(r.key()), r.operator()) {
+                (Some(_), Operator::Exists | Operator::DoesNotExist) => {
+                    format!("{} is set", r.key())
+                }
+                (Some(v), _) => format!("{}={v}", r.key()),
+                (None, _) => format!("{} is not set", r.key()),
+            };
+            Term {
+                term: term_text(r),
+                ok: r.matches(labels),
+                seen,
+            }
+        })
+        .collect();
+    SelectorCheck {
+        ok: s.matches(labels),
+        selector: if s.is_everything() {
+            "{}".to_string()
+        } else if s.is_nothing() {
+            "<nothing>".to_string()
+        } else {
+            s.to_string()
+        },
+        terms,
+    }
+}
+
+fn check_policy(inv: &Inventory, p: &Policy, ci: usize, ai: usize) -> PolicyCheck {
+    let app = &inv.apps[ai];
+    let cluster = &inv.clusters[ci];
+    let scope = p.team.map(|t| (inv.teams[t].name.clone(), t == app.team));
+    let app_check = check_selector(&p.app_selector, &app.labels);
+    let listed = (!p.clusters.is_empty()).then(|| p.clusters.contains(&ci));
+    let cluster_check = p
+        .cluster_selector
+        .as_ref()
+        .map(|s| check_selector(s, &cluster.labels));
+    let cluster_ok = listed == Some(true) || cluster_check.as_ref().is_some_and(|c| c.ok);
+    let selects = scope.as_ref().is_none_or(|(_, ok)| *ok) && app_check.ok && cluster_ok;
+    PolicyCheck {
+        policy: p.name.clone(),
+        file: p.site.file.display().to_string(),
+        line: inv.sources.line(&p.site.key("name")),
+        exclude: p.exclude,
+        scope,
+        app: app_check,
+        listed,
+        cluster: cluster_check,
+        selects,
+    }
+}
+
+/// Explains one pair.
+pub fn pair(c: &Compiled, ci: usize, ai: usize) -> PairReport {
+    let inv = &c.inventory;
+    let placed = c.matrix.get(ci, ai);
+    let excluded_by = c
+        .matrix
+        .excluded
+        .iter()
+        .find(|p| p.cluster == ci && p.app == ai)
+        .map(|p| {
+            p.hits
+                .iter()
+                .map(|h| inv.policies[h.policy].name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let rendered = c
+        .rendered
+        .apps
+        .iter()
+        .find(|r| r.cluster == ci && r.app == ai);
+    PairReport {
+        app: inv.apps[ai].name.clone(),
+        cluster: inv.clusters[ci].name.clone(),
+        placed: placed.is_some(),
+        excluded_by,
+        application: rendered.map(|r| r.name.clone()),
+        path: rendered.map(|r| r.path.clone()),
+        policies: inv
+            .policies
+            .iter()
+            .map(|p| check_policy(inv, p, ci, ai))
+            .collect(),
+        values: placed.map(|p| leaves(c, p)).unwrap_or_default(),
+    }
+}
+
+/// The merged values of a placed pair, each leaf with its origin.
+fn leaves(c: &Compiled, pair: &Pair) -> Vec<Leaf> {
+    let inv = &c.inventory;
+    let layers = render::layers(inv, pair);
+    let (merged, origins) = values::merge_traced(&layers.values);
+    // The final value, `${ }` expanded, as the Application carries it.
+    let rendered: Option<Value> = c
+        .rendered
+        .apps
+        .iter()
+        .find(|r| r.cluster == pair.cluster && r.app == pair.app)
+        .and_then(|r| c.rendered.files.get(&r.path))
+        .and_then(|text| crate::yaml::parse_yaml(text).ok())
+        .and_then(|docs| docs.into_iter().next())
+        .and_then(|d| d.value.pointer("/spec/source/helm/valuesObject").cloned());
+    let describe = |layer: usize, pointer: &str| {
+        let (what, site) = &layers.origins[layer];
+        let mut site = site.clone();
+        site.path.extend(pointer_path(pointer));
+        let line = inv.sources.line(&site);
+        (what.clone(), site.file.display().to_string(), line)
+    };
+    origins
+        .into_iter()
+        .map(|o| {
+            let value = rendered
+                .as_ref()
+                .and_then(|r| r.pointer(&o.pointer))
+                .or_else(|| merged.pointer(&o.pointer))
+                .cloned()
+                .unwrap_or(Value::Null);
+            let (layer, file, line) = describe(o.layer, &o.pointer);
+            let overrode = o
+                .overridden
+                .iter()
+                .map(|l| {
+                    let (what, file, line) = describe(*l, &o.pointer);
+                    match line {
+                        Some(n) => format!("{what} ({file}:{n})"),
+                        None => format!("{what} ({file})"),
+                    }
+                })
+                .collect();
+            Leaf {
+                path: crate::error::dotted(&pointer_path(&o.pointer)),
+                value,
+                layer,
+                file,
+                line,
+                overrode,
+            }
+        })
+        .collect()
+}
+
+fn pointer_path(pointer: &str) -> Vec<Seg> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| Seg::Key(s.replace("~1", "/").replace("~0", "~")))
+        .collect()
+}
+
+/// Explains where one app lands.
+pub fn app(c: &Compiled, ai: usize) -> AppReport {
+    let inv = &c.inventory;
+    let name = |pair: &Pair| Placed {
+        cluster: inv.clusters[pair.cluster].name.clone(),
+        policies: pair
+            .hits
+            .iter()
+            .map(|h| inv.policies[h.policy].name.clone())
+            .collect(),
+    };
+    let placed: Vec<Placed> = c
+        .matrix
+        .placed
+        .iter()
+        .filter(|p| p.app == ai)
+        .map(name)
+        .collect();
+    let excluded: Vec<Placed> = c
+        .matrix
+        .excluded
+        .iter()
+        .filter(|p| p.app == ai)
+        .map(name)
+        .collect();
+    let mut near_misses = Vec::new();
+    for (ci, cluster) in inv.clusters.iter().enumerate() {
+        if c.matrix.get(ci, ai).is_some() || excluded.iter().any(|e| e.cluster == cluster.name) {
+            continue;
+        }
+        for p in inv.policies.iter().filter(|p| !p.exclude) {
+            let check = check_policy(inv, p, ci, ai);
+            // The policy wants this app; its cluster side misses by one term.
+            let wants_app = check.app.ok && check.scope.as_ref().is_none_or(|(_, ok)| *ok);
+            if !wants_app || check.failed_terms() != 1 {
+                continue;
+            }
+            let failed = check
+                .app
+                .terms
+                .iter()
+                .chain(check.cluster.iter().flat_map(|c| c.terms.iter()))
+                .find(|t| !t.ok)
+                .cloned()
+                .unwrap_or_else(|| Term {
+                    term: "clusters".to_string(),
+                    ok: false,
+                    seen: "not listed".to_string(),
+                });
+            near_misses.push(NearMiss {
+                cluster: cluster.name.clone(),
+                policy: p.name.clone(),
+                failed,
+            });
+        }
+    }
+    AppReport {
+        app: inv.apps[ai].name.clone(),
+        clusters: inv.clusters.len(),
+        placed,
+        excluded,
+        near_misses,
+    }
+}
+
+fn mark(ok: bool) -> &'static str {
+    if ok {
+        "✓"
+    } else {
+        "✗"
+    }
+}
+
+fn selector_lines(out: &mut String, label: &str, s: &SelectorCheck) {
+    if s.terms.is_empty() {
+        out.push_str(&format!(
+            "      {label:<17} {} {}\n",
+            mark(s.ok),
+            s.selector
+        ));
+    }
+    for (i, t) in s.terms.iter().enumerate() {
+        let label = if i == 0 { label } else { "" };
+        out.push_str(&format!(
+            "      {label:<17} {} {:<28} {}\n",
+            mark(t.ok),
+            t.term,
+            t.seen
+        ));
+    }
+}
+
+/// The pair report as text.
+pub fn pair_text(r: &PairReport) -> String {
+    let mut out = String::new();
+    let verdict = if r.placed {
+        "placed".to_string()
+    } else if !r.excluded_by.is_empty() {
+        format!("not placed: excluded by {}", r.excluded_by.join(", "))
+    } else {
+        "not placed: no policy selects both".to_string()
+    };
+    out.push_str(&format!("{} on {}: {verdict}\n", r.app, r.cluster));
+    if let (Some(name), Some(path)) = (&r.application, &r.path) {
+        out.push_str(&format!("  Application {name}  →  {path}\n"));
+    }
+    out.push_str("\npolicies:\n");
+    for p in &r.policies {
+        let role = if p.exclude { " (exclusion)" } else { "" };
+        let at = match p.line {
+            Some(n) => format!("{}:{n}", p.file),
+            None => p.file.clone(),
+        };
+        out.push_str(&format!("  {} {}{role}  {at}\n", mark(p.selects), p.policy));
+        if let Some((team, ok)) = &p.scope {
+            out.push_str(&format!(
+                "      {:<17} {} namespace {team}\n",
+                "scope",
+                mark(*ok)
+            ));
+        }
+        selector_lines(&mut out, "app_selector", &p.app);
+        if let Some(listed) = p.listed {
+            out.push_str(&format!(
+                "      {:<17} {} {}\n",
+                "clusters",
+                mark(listed),
+                if listed {
+                    "listed by name"
+                } else {
+                    "not listed"
+                }
+            ));
+        }
+        if let Some(c) = &p.cluster {
+            selector_lines(&mut out, "cluster_selector", c);
+        }
+    }
+    if !r.values.is_empty() {
+        out.push_str("\nvalues:\n");
+        for leaf in &r.values {
+            let at = match leaf.line {
+                Some(n) => format!("{}:{n}", leaf.file),
+                None => leaf.file.clone(),
+            };
+            out.push_str(&format!(
+                "  {} = {}\n      from {} ({at})\n",
+                leaf.path,
+                crate::yaml::to_inline(&leaf.value),
+                leaf.layer
+            ));
+            for o in &leaf.overrode {
+                out.push_str(&format!("      overrides {o}\n"));
+            }
+        }
+    }
+    out
+}
+
+/// The app report as text.
+pub fn app_text(r: &AppReport) -> String {
+    let mut out = format!(
+        "{} lands on {} of {} clusters\n",
+        r.app,
+        r.placed.len(),
+        r.clusters
+    );
+    for p in &r.placed {
+        out.push_str(&format!(
+            "  {:<28} placed by {}\n",
+            p.cluster,
+            p.policies.join(", ")
+        ));
+    }
+    if !r.excluded.is_empty() {
+        out.push_str("\nexcluded:\n");
+        for p in &r.excluded {
+            out.push_str(&format!(
+                "  {:<28} excluded by {}\n",
+                p.cluster,
+                p.policies.join(", ")
+            ));
+        }
+    }
+    if !r.near_misses.is_empty() {
+        out.push_str("\nnear misses (one term away):\n");
+        for m in &r.near_misses {
+            out.push_str(&format!(
+                "  {:<28} {}: {} ✗ {}\n",
+                m.cluster, m.policy, m.failed.term, m.failed.seen
+            ));
+        }
+    }
+    out
+}
