@@ -104,6 +104,17 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]
         format: LogFormat,
     },
+    /// Inventory reporting: the matrix, what a cluster runs, where an app runs.
+    Query {
+        #[command(subcommand)]
+        what: Query,
+        /// Only clusters this selector matches (`region in (east,west)`, or a
+        /// YAML map like `{gpu: "true"}` or `{matchExpressions: [...]}`).
+        #[arg(long, value_name = "S", global = true)]
+        selector: Option<String>,
+        #[arg(long, value_enum, default_value_t = TableFormat::Table, global = true)]
+        format: TableFormat,
+    },
     /// The deployment history: when did app X reach cluster Y, and why.
     Log {
         /// The deploy repository.
@@ -140,4 +151,27 @@ pub enum Format {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Query {
+    /// The cluster × app matrix: placed (●), excluded (x) or not (·).
+    Matrix,
+    /// The apps a cluster runs.
+    Apps {
+        #[arg(long, value_name = "C")]
+        cluster: String,
+    },
+    /// The clusters an app runs on.
+    Clusters {
+        #[arg(long, value_name = "A")]
+        app: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Json,
+    Csv,
 }

@@ -24,6 +24,7 @@ pub mod matrix;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod report;
 pub mod run;
 pub mod selector;
 pub mod suggest;

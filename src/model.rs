@@ -793,6 +793,30 @@ fn mapping(v: Option<&Value>, site: &Site, diags: &mut Vec<Diagnostic>) -> Optio
     }
 }
 
+/// Parses a selector given on the command line: a `kubectl -l` string, or a
+/// YAML/JSON map (plain labels, or `matchLabels` / `matchExpressions`).
+pub fn parse_selector(text: &str) -> Result<Selector, String> {
+    let trimmed = text.trim_start();
+    let value = if trimmed.starts_with('{') {
+        crate::yaml::parse_yaml(text)
+            .map_err(|e| format!("cannot read `{text}`: {}", e.message))?
+            .into_iter()
+            .next()
+            .map(|d| d.value)
+            .unwrap_or(Value::Object(Default::default()))
+    } else {
+        Value::String(text.to_string())
+    };
+    let mut diags = Vec::new();
+    selector(&value, &Site::file("--selector"), &mut diags).ok_or_else(|| {
+        diags
+            .into_iter()
+            .map(|d| d.message)
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+}
+
 /// A selector in any of its three forms: a `kubectl -l` string, a plain map
 /// (`matchLabels`), or a LabelSelector with `matchLabels` / `matchExpressions`.
 fn selector(v: &Value, site: &Site, diags: &mut Vec<Diagnostic>) -> Option<Selector> {

@@ -8,7 +8,7 @@ use clap::Parser;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
-use crate::cli::{Cli, Command, Format, LogFormat};
+use crate::cli::{Cli, Command, Format, LogFormat, Query, TableFormat};
 use crate::deploylog;
 use crate::diff;
 use crate::error::{sort_diagnostics, Diagnostic, Error, Result, EXIT_CHANGES, EXIT_OK, EXIT_USER};
@@ -19,6 +19,7 @@ use crate::matrix::{self, Matrix};
 use crate::model::{self, Inventory};
 use crate::output::{self, Tree};
 use crate::render::{self, Rendered};
+use crate::report;
 
 /// An inventory compiled in memory: every stage's result.
 #[derive(Debug)]
@@ -238,6 +239,69 @@ fn run(cli: Cli) -> Result<i32> {
             print!("{text}");
             Ok(EXIT_OK)
         }
+        Command::Query {
+            what,
+            selector,
+            format,
+        } => {
+            let c = compile(&root)?;
+            let inv = &c.inventory;
+            let filter = match &selector {
+                Some(s) => Some(
+                    model::parse_selector(s)
+                        .map_err(|e| Error::Usage(format!("--selector: {e}")))?,
+                ),
+                None => None,
+            };
+            let all = report::cells(&c, filter.as_ref());
+            let (cells, table, what): (Vec<report::Cell>, report::Table, &str) = match what {
+                Query::Matrix => {
+                    let t = report::matrix_table(&c, &all);
+                    (all, t, "clusters")
+                }
+                Query::Apps { cluster } => {
+                    if inv.cluster(&cluster).is_none() {
+                        return Err(unknown(
+                            "cluster",
+                            &cluster,
+                            inv.clusters.iter().map(|c| c.name.as_str()).collect(),
+                        ));
+                    }
+                    let cells: Vec<_> = all.into_iter().filter(|x| x.cluster == cluster).collect();
+                    let t = report::placed_table(&cells, "app");
+                    (cells, t, "apps")
+                }
+                Query::Clusters { app } => {
+                    if inv.app(&app).is_none() {
+                        return Err(unknown(
+                            "app",
+                            &app,
+                            inv.apps.iter().map(|a| a.name.as_str()).collect(),
+                        ));
+                    }
+                    let cells: Vec<_> = all.into_iter().filter(|x| x.app == app).collect();
+                    let t = report::placed_table(&cells, "cluster");
+                    (cells, t, "clusters")
+                }
+            };
+            let text = match format {
+                TableFormat::Table => report::table_text(&table, what),
+                TableFormat::Csv => report::table_csv(&table),
+                TableFormat::Json => {
+                    let placed = cells.iter().filter(|c| c.status == "placed").count();
+                    to_json(&serde_json::json!({
+                        "counts": {
+                            "cells": cells.len(),
+                            "placed": placed,
+                            "excluded": cells.iter().filter(|c| c.status == "excluded").count(),
+                        },
+                        "cells": cells,
+                    }))
+                }
+            };
+            print!("{text}");
+            Ok(EXIT_OK)
+        }
         Command::Log {
             repo,
             branch,
@@ -266,6 +330,16 @@ fn run(cli: Cli) -> Result<i32> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// An unknown name, with a did-you-mean.
+fn unknown(what: &str, name: &str, names: Vec<&str>) -> Error {
+    Error::Usage(format!(
+        "no {what} `{name}` in the inventory{}",
+        crate::suggest::hint(name, &names)
+            .map(|h| format!("; {h}"))
+            .unwrap_or_default()
+    ))
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {

@@ -1,0 +1,171 @@
+//! Reporting: the fleet as tables, JSON and CSV (`fleetc query`).
+//!
+//! The JSON is the inventory's reporting API: every row names the
+//! Application, so a dashboard can join it with Argo CD's metrics.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::run::Compiled;
+use crate::selector::Selector;
+
+/// A cell of the matrix.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cell {
+    pub cluster: String,
+    pub app: String,
+    /// `placed`, `excluded` or `not placed`.
+    pub status: &'static str,
+    pub policies: Vec<String>,
+    pub application: Option<String>,
+}
+
+/// Rows of a query, ready for any format.
+#[derive(Clone, Debug, Serialize)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Every (cluster, app) cell for the clusters `filter` selects.
+pub fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
+    let inv = &c.inventory;
+    let names: BTreeMap<(usize, usize), &str> = c
+        .rendered
+        .apps
+        .iter()
+        .map(|r| ((r.cluster, r.app), r.name.as_str()))
+        .collect();
+    let excluded: BTreeMap<(usize, usize), &crate::matrix::Pair> = c
+        .matrix
+        .excluded
+        .iter()
+        .map(|p| ((p.cluster, p.app), p))
+        .collect();
+    let mut out = Vec::new();
+    for (ci, cluster) in inv.clusters.iter().enumerate() {
+        if filter.is_some_and(|s| !s.matches(&cluster.labels)) {
+            continue;
+        }
+        for (ai, app) in inv.apps.iter().enumerate() {
+            let policy_names = |p: &crate::matrix::Pair| -> Vec<String> {
+                p.hits
+                    .iter()
+                    .map(|h| inv.policies[h.policy].name.clone())
+                    .collect()
+            };
+            let (status, policies) = if let Some(p) = c.matrix.get(ci, ai) {
+                ("placed", policy_names(p))
+            } else if let Some(p) = excluded.get(&(ci, ai)) {
+                ("excluded", policy_names(p))
+            } else {
+                ("not placed", Vec::new())
+            };
+            out.push(Cell {
+                cluster: cluster.name.clone(),
+                app: app.name.clone(),
+                status,
+                policies,
+                application: names.get(&(ci, ai)).map(|s| s.to_string()),
+            });
+        }
+    }
+    out
+}
+
+/// The matrix as a grid: a row per cluster, a column per app.
+pub fn matrix_table(c: &Compiled, cells: &[Cell]) -> Table {
+    let mut columns = vec!["cluster".to_string()];
+    columns.extend(c.inventory.apps.iter().map(|a| a.name.clone()));
+    columns.push("placed".to_string());
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for chunk in cells.chunks(c.inventory.apps.len().max(1)) {
+        let Some(first) = chunk.first() else { continue };
+        let mut row = vec![first.cluster.clone()];
+        row.extend(chunk.iter().map(|cell| {
+            match cell.status {
+                "placed" => "●",
+                "excluded" => "x",
+                _ => "·",
+            }
+            .to_string()
+        }));
+        row.push(
+            chunk
+                .iter()
+                .filter(|c| c.status == "placed")
+                .count()
+                .to_string(),
+        );
+        rows.push(row);
+    }
+    Table { columns, rows }
+}
+
+/// One row per placed cell.
+pub fn placed_table(cells: &[Cell], first: &str) -> Table {
+    Table {
+        columns: vec![first.to_string(), "application".into(), "policies".into()],
+        rows: cells
+            .iter()
+            .filter(|c| c.status == "placed")
+            .map(|c| {
+                vec![
+                    if first == "app" {
+                        c.app.clone()
+                    } else {
+                        c.cluster.clone()
+                    },
+                    c.application.clone().unwrap_or_default(),
+                    c.policies.join(","),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// Aligned columns for a terminal, with a count line.
+pub fn table_text(t: &Table, what: &str) -> String {
+    let mut widths: Vec<usize> = t.columns.iter().map(|c| c.chars().count()).collect();
+    for row in &t.rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| -> String {
+        let mut s = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(cell);
+            } else {
+                s.push_str(cell);
+                s.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(&t.columns);
+    for row in &t.rows {
+        out.push_str(&line(row));
+    }
+    out.push_str(&format!("({} {what})\n", t.rows.len()));
+    out
+}
+
+/// RFC 4180 CSV.
+pub fn table_csv(t: &Table) -> String {
+    let field = |s: &String| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.clone()
+        }
+    };
+    let mut out = String::new();
+    for row in std::iter::once(&t.columns).chain(&t.rows) {
+        out.push_str(&row.iter().map(field).collect::<Vec<_>>().join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
