@@ -115,6 +115,23 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = TableFormat::Table, global = true)]
         format: TableFormat,
     },
+    /// Print a JSON Schema of the inventory documents, for editors.
+    ///
+    /// yaml-language-server validates and completes a file against it:
+    /// `fleetc schema cluster > schemas/cluster.json`, then put
+    /// `# yaml-language-server: $schema=../schemas/cluster.json` at the top of
+    /// each cluster file (or map globs to schemas in the editor's settings).
+    Schema {
+        /// Which documents.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(crate::schema::KINDS), default_value = "inventory")]
+        kind: String,
+    },
+    /// Print a shell completion script.
+    ///
+    /// bash: `fleetc completions bash > ~/.local/share/bash-completion/completions/fleetc`;
+    /// zsh: `fleetc completions zsh > ~/.zfunc/_fleetc`;
+    /// fish: `fleetc completions fish > ~/.config/fish/completions/fleetc.fish`.
+    Completions { shell: clap_complete::Shell },
     /// The deployment history: when did app X reach cluster Y, and why.
     Log {
         /// The deploy repository.

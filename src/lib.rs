@@ -26,6 +26,7 @@ pub mod output;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod schema;
 pub mod selector;
 pub mod suggest;
 pub mod values;

@@ -106,6 +106,18 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> Result<i32> {
     let root = cli.inventory.clone().unwrap_or_else(|| PathBuf::from("."));
     match cli.command {
+        Command::Schema { kind } => {
+            let schema = crate::schema::schema(&kind)
+                .ok_or_else(|| Error::Usage(format!("no schema `{kind}`")))?;
+            print!("{}", to_json(&schema));
+            Ok(EXIT_OK)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "fleetc", &mut std::io::stdout());
+            Ok(EXIT_OK)
+        }
         Command::Check => {
             let c = compile(&root)?;
             println!("{}", summary_line(&c, "ok"));

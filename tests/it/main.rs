@@ -1,10 +1,12 @@
 //! fleetc's integration tests: one binary (`autotests = false`).
 
 mod argocd_schema;
+mod ask;
 mod cli;
 mod conformance_helm;
 mod conformance_labels;
 mod git;
 mod golden;
 mod pipeline;
+mod schema;
 mod support;

@@ -1,0 +1,247 @@
+//! JSON Schemas of the inventory documents, for editors.
+//!
+//! yaml-language-server (VS Code, Neovim, JetBrains) validates and completes
+//! a YAML file against a JSON Schema named by a `# yaml-language-server:
+//! $schema=...` comment or by the editor's settings. These schemas mirror
+//! the loader's structs (`inventory::raw`); a test checks that every field
+//! the loader accepts is in the schema and no other.
+
+use serde_json::{json, Value};
+
+/// What `fleetc schema` can print.
+pub const KINDS: &[&str] = &[
+    "inventory",
+    "cluster",
+    "app",
+    "namespace",
+    "policy",
+    "settings",
+];
+
+const DNS_LABEL: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+
+fn defs() -> Value {
+    json!({
+        "name": {
+            "type": "string", "pattern": DNS_LABEL, "maxLength": 63,
+            "description": "A Kubernetes name (DNS-1123 label): lower case letters, digits and '-', at most 63 characters."
+        },
+        "labelValue": {
+            "type": ["string", "boolean", "number"],
+            "description": "A label value; booleans and numbers become strings (true → \"true\")."
+        },
+        "labels": {
+            "type": "object",
+            "additionalProperties": {"$ref": "#/definitions/labelValue"},
+            "description": "Labels that selectors match, validated as Kubernetes labels."
+        },
+        "values": {
+            "type": ["object", "null"],
+            "description": "Helm values: a mapping, merged like several `helm -f` files. Strings may use ${ cluster.name }-style references."
+        },
+        "selector": {
+            "description": "A label selector: a map of labels, a LabelSelector with matchLabels/matchExpressions, or a kubectl -l string such as \"region in (east,west),!canary\". {} or \"\" selects everything.",
+            "anyOf": [
+                {"type": "string"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "matchLabels": {"$ref": "#/definitions/labels"},
+                        "matchExpressions": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "key": {"type": "string"},
+                                    "operator": {"enum": ["In", "NotIn", "Exists", "DoesNotExist"]},
+                                    "values": {"type": "array", "items": {"$ref": "#/definitions/labelValue"}}
+                                },
+                                "required": ["key", "operator"],
+                                "additionalProperties": false
+                            }
+                        }
+                    },
+                    "additionalProperties": false,
+                    "minProperties": 1
+                },
+                {"type": "object", "additionalProperties": {"$ref": "#/definitions/labelValue"}}
+            ]
+        },
+        "strings": {"type": "array", "items": {"type": "string"}}
+    })
+}
+
+fn kind_prop(kind: &str) -> Value {
+    json!({"const": kind, "description": format!("Optional when the file is under the folder for {kind} documents.")})
+}
+
+fn cluster() -> Value {
+    json!({
+        "title": "fleetc Cluster",
+        "type": "object",
+        "properties": {
+            "kind": kind_prop("Cluster"),
+            "name": {"$ref": "#/definitions/name"},
+            "description": {"type": "string"},
+            "shortName": {"$ref": "#/definitions/name", "description": "Names the cluster's Applications (default: name)."},
+            "environment": {"$ref": "#/definitions/labelValue"},
+            "metadata": {"$ref": "#/definitions/labels"},
+            "server": {"type": "string", "description": "The cluster's API server URL."},
+            "values": {"$ref": "#/definitions/values"}
+        },
+        "required": ["name"],
+        "additionalProperties": false
+    })
+}
+
+fn app() -> Value {
+    json!({
+        "title": "fleetc App",
+        "type": "object",
+        "properties": {
+            "kind": kind_prop("App"),
+            "name": {"$ref": "#/definitions/name"},
+            "description": {"type": "string"},
+            "repo_url": {"type": "string", "description": "A git repo, or a Helm repo with `chart`."},
+            "repo_branch": {"type": "string", "description": "targetRevision (default HEAD); the chart version with `chart`."},
+            "repo_path": {"type": "string", "description": "A folder in the git repo (or use `chart`)."},
+            "chart": {"type": "string", "description": "A Helm chart in the Helm repo at repo_url."},
+            "metadata": {"$ref": "#/definitions/labels"},
+            "namespace": {"$ref": "#/definitions/name", "description": "The app's team: a Namespace document."},
+            "destination_namespace": {"$ref": "#/definitions/name"},
+            "release_name": {"$ref": "#/definitions/name"},
+            "values": {"$ref": "#/definitions/values"},
+            "valueOverrides": {
+                "type": "object",
+                "additionalProperties": {"$ref": "#/definitions/values"},
+                "description": "Per-cluster values, by cluster name (highest precedence)."
+            },
+            "depends_on": {"type": "array", "items": {"$ref": "#/definitions/name"}},
+            "sync": {
+                "type": "object",
+                "properties": {
+                    "automated": {"type": "boolean"},
+                    "prune": {"type": "boolean"},
+                    "selfHeal": {"type": "boolean"},
+                    "syncOptions": {"$ref": "#/definitions/strings"}
+                },
+                "additionalProperties": false
+            }
+        },
+        "required": ["name", "repo_url", "namespace"],
+        "additionalProperties": false
+    })
+}
+
+fn namespace() -> Value {
+    json!({
+        "title": "fleetc Namespace (a team)",
+        "type": "object",
+        "properties": {
+            "kind": kind_prop("Namespace"),
+            "name": {"$ref": "#/definitions/name"},
+            "description": {"type": "string"},
+            "groups": {
+                "type": "object",
+                "properties": {
+                    "contributor": {"$ref": "#/definitions/strings"},
+                    "reader": {"$ref": "#/definitions/strings"}
+                },
+                "additionalProperties": false
+            },
+            "source_repos": {"$ref": "#/definitions/strings"},
+            "namespaces": {"type": "array", "items": {"$ref": "#/definitions/name"}}
+        },
+        "required": ["name"],
+        "additionalProperties": false
+    })
+}
+
+fn policy() -> Value {
+    json!({
+        "title": "fleetc TargetPolicy",
+        "type": "object",
+        "properties": {
+            "kind": kind_prop("TargetPolicy"),
+            "name": {"type": "string", "pattern": "^[A-Za-z0-9_.-]+$"},
+            "description": {"type": "string"},
+            "app_selector": {"$ref": "#/definitions/selector"},
+            "cluster_selector": {"$ref": "#/definitions/selector"},
+            "clusters": {"type": "array", "items": {"$ref": "#/definitions/name"}},
+            "namespace": {"$ref": "#/definitions/name", "description": "Scope: only apps of this team."},
+            "priority": {"type": "integer"},
+            "values": {"$ref": "#/definitions/values"},
+            "exclude": {"type": "boolean", "description": "Take the pairs it selects out of the matrix."}
+        },
+        "required": ["name", "app_selector"],
+        "additionalProperties": false
+    })
+}
+
+fn settings() -> Value {
+    json!({
+        "title": "fleetc settings (fleetc.yaml)",
+        "type": "object",
+        "properties": {
+            "argocd_namespace": {"$ref": "#/definitions/name"},
+            "mode": {"enum": ["per-cluster", "hub"]},
+            "deploy_repo": {
+                "type": "object",
+                "properties": {
+                    "url": {"type": "string"},
+                    "branch": {"type": "string"},
+                    "path": {"type": "string"}
+                },
+                "required": ["url"],
+                "additionalProperties": false
+            },
+            "application_name": {"type": "string"},
+            "include": {"$ref": "#/definitions/strings"},
+            "exclude": {"$ref": "#/definitions/strings"},
+            "templates": {"type": "string"},
+            "layout": {
+                "type": "object",
+                "properties": {
+                    "application": {"type": "string"},
+                    "project": {"type": "string"},
+                    "hub_project": {"type": "string"},
+                    "bootstrap": {"type": "string"}
+                },
+                "additionalProperties": false
+            },
+            "removal_guard": {
+                "type": "object",
+                "properties": {
+                    "max_share": {"type": "number", "minimum": 0, "maximum": 1},
+                    "min_count": {"type": "integer", "minimum": 0}
+                },
+                "additionalProperties": false
+            }
+        },
+        "additionalProperties": false
+    })
+}
+
+/// The schema for `kind` (one of [`KINDS`]), as a draft-07 document.
+pub fn schema(kind: &str) -> Option<Value> {
+    let mut body = match kind {
+        "cluster" => cluster(),
+        "app" => app(),
+        "namespace" => namespace(),
+        "policy" => policy(),
+        "settings" => settings(),
+        "inventory" => json!({
+            "title": "fleetc inventory document",
+            "anyOf": [cluster(), app(), namespace(), policy()]
+        }),
+        _ => return None,
+    };
+    let obj = body.as_object_mut()?;
+    obj.insert(
+        "$schema".into(),
+        json!("http://json-schema.org/draft-07/schema#"),
+    );
+    obj.insert("$id".into(), json!(format!("urn:fleetc:schema:{kind}")));
+    obj.insert("definitions".into(), defs());
+    Some(body)
+}
