@@ -115,6 +115,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = TableFormat::Table, global = true)]
         format: TableFormat,
     },
+    /// Write the cluster × app matrix as one self-contained HTML page.
+    ///
+    /// No network, no external assets: open it in any browser. Clusters are
+    /// grouped by a label; hover a cell for the policies behind it; filter
+    /// clusters by name or label.
+    Report {
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        html: PathBuf,
+        /// Group clusters by this label (default: region, else environment).
+        #[arg(long, value_name = "LABEL")]
+        group_by: Option<String>,
+    },
     /// Print a JSON Schema of the inventory documents, for editors.
     ///
     /// yaml-language-server validates and completes a file against it:

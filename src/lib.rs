@@ -18,6 +18,7 @@ pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod gitrepo;
+pub mod html;
 pub mod inventory;
 pub mod k8s;
 pub mod matrix;

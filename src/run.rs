@@ -106,6 +106,22 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> Result<i32> {
     let root = cli.inventory.clone().unwrap_or_else(|| PathBuf::from("."));
     match cli.command {
+        Command::Report { html, group_by } => {
+            let c = compile(&root)?;
+            let page = crate::html::page(&c, group_by.as_deref());
+            let tmp = html.with_extension("html.fleetc-tmp");
+            std::fs::write(&tmp, &page)
+                .and_then(|()| std::fs::rename(&tmp, &html))
+                .map_err(|e| Error::io(&html, e))?;
+            println!(
+                "wrote {} ({} bytes): {} clusters × {} apps",
+                html.display(),
+                page.len(),
+                c.inventory.clusters.len(),
+                c.inventory.apps.len()
+            );
+            Ok(EXIT_OK)
+        }
         Command::Schema { kind } => {
             let schema = crate::schema::schema(&kind)
                 .ok_or_else(|| Error::Usage(format!("no schema `{kind}`")))?;

@@ -2,6 +2,7 @@
 
 mod argocd_schema;
 mod ask;
+mod browser;
 mod cli;
 mod conformance_helm;
 mod conformance_labels;
