@@ -199,9 +199,7 @@ pub fn pair(c: &Compiled, ci: usize, ai: usize) -> PairReport {
     let placed = c.matrix.get(ci, ai);
     let excluded_by = c
         .matrix
-        .excluded
-        .iter()
-        .find(|p| p.cluster == ci && p.app == ai)
+        .excluded_at(ci, ai)
         .map(|p| {
             p.hits
                 .iter()

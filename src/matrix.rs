@@ -48,6 +48,14 @@ pub struct Matrix {
 }
 
 impl Matrix {
+    /// The excluded pair for (cluster, app), if an exclusion took it out.
+    pub fn excluded_at(&self, cluster: usize, app: usize) -> Option<&Pair> {
+        self.excluded
+            .binary_search_by(|p| (p.cluster, p.app).cmp(&(cluster, app)))
+            .ok()
+            .map(|i| &self.excluded[i])
+    }
+
     /// The placed pair for (cluster, app), if placed.
     pub fn get(&self, cluster: usize, app: usize) -> Option<&Pair> {
         self.placed

@@ -37,12 +37,6 @@ pub fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
         .iter()
         .map(|r| ((r.cluster, r.app), r.name.as_str()))
         .collect();
-    let excluded: BTreeMap<(usize, usize), &crate::matrix::Pair> = c
-        .matrix
-        .excluded
-        .iter()
-        .map(|p| ((p.cluster, p.app), p))
-        .collect();
     let mut out = Vec::new();
     for (ci, cluster) in inv.clusters.iter().enumerate() {
         if filter.is_some_and(|s| !s.matches(&cluster.labels)) {
@@ -57,7 +51,7 @@ pub fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
             };
             let (status, policies) = if let Some(p) = c.matrix.get(ci, ai) {
                 ("placed", policy_names(p))
-            } else if let Some(p) = excluded.get(&(ci, ai)) {
+            } else if let Some(p) = c.matrix.excluded_at(ci, ai) {
                 ("excluded", policy_names(p))
             } else {
                 ("not placed", Vec::new())

@@ -226,30 +226,22 @@ fn run(cli: Cli) -> Result<i32> {
         } => {
             let c = compile(&root)?;
             let inv = &c.inventory;
-            let find = |what: &str, name: &str, names: Vec<&str>, found: Option<usize>| {
-                found.ok_or_else(|| {
-                    Error::Usage(format!(
-                        "no {what} `{name}` in the inventory{}",
-                        crate::suggest::hint(name, &names)
-                            .map(|h| format!("; {h}"))
-                            .unwrap_or_default()
-                    ))
-                })
-            };
-            let ai = find(
-                "app",
-                &app,
-                inv.apps.iter().map(|a| a.name.as_str()).collect(),
-                inv.app(&app),
-            )?;
+            let ai = inv.app(&app).ok_or_else(|| {
+                unknown(
+                    "app",
+                    &app,
+                    inv.apps.iter().map(|a| a.name.as_str()).collect(),
+                )
+            })?;
             let text = match cluster {
                 Some(cluster) => {
-                    let ci = find(
-                        "cluster",
-                        &cluster,
-                        inv.clusters.iter().map(|c| c.name.as_str()).collect(),
-                        inv.cluster(&cluster),
-                    )?;
+                    let ci = inv.cluster(&cluster).ok_or_else(|| {
+                        unknown(
+                            "cluster",
+                            &cluster,
+                            inv.clusters.iter().map(|c| c.name.as_str()).collect(),
+                        )
+                    })?;
                     let r = explain::pair(&c, ci, ai);
                     match format {
                         LogFormat::Text => explain::pair_text(&r),
@@ -836,12 +828,6 @@ fn inventory_revision(root: &Path) -> (String, bool) {
 /// One log event per changed Application.
 fn log_events(c: &Compiled, cs: &diff::ChangeSet, entry: u64) -> Vec<deploylog::Event> {
     let inv = &c.inventory;
-    let excluded: BTreeMap<(usize, usize), &crate::matrix::Pair> = c
-        .matrix
-        .excluded
-        .iter()
-        .map(|p| ((p.cluster, p.app), p))
-        .collect();
     cs.applications()
         .map(|i| {
             let cluster = i.cluster.clone().unwrap_or_default();
@@ -850,7 +836,7 @@ fn log_events(c: &Compiled, cs: &diff::ChangeSet, entry: u64) -> Vec<deploylog::
                 vec![match (inv.cluster(&cluster), inv.app(&app)) {
                     (None, _) => "cluster removed from the inventory".to_string(),
                     (_, None) => "app removed from the inventory".to_string(),
-                    (Some(ci), Some(ai)) => match excluded.get(&(ci, ai)) {
+                    (Some(ci), Some(ai)) => match c.matrix.excluded_at(ci, ai) {
                         Some(p) => format!(
                             "excluded by {}",
                             p.hits
