@@ -3,17 +3,28 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
+
+use fleetc::run::{compile, Compiled};
 
 use crate::support::{fleetc, repo};
 
-fn chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
+fn example() -> Compiled {
+    compile(&repo().join("fixtures/example")).unwrap()
 }
 
-/// Runs headless Chromium on `url` with extra flags; returns stdout.
+/// Debian's `/usr/bin/chromium`, or a `chromium` on `PATH`.
+fn chromium() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    std::iter::once(PathBuf::from("/usr/bin/chromium"))
+        .chain(on_path.into_iter().map(|d| d.join("chromium")))
+        .find(|p| p.is_file())
+}
+
+/// Runs headless Chromium on `url` with extra flags, in a fresh profile;
+/// returns stdout (the DOM, with `--dump-dom`).
 fn headless(url: &str, extra: &[&str]) -> String {
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(chromium().unwrap())
@@ -32,21 +43,20 @@ fn headless(url: &str, extra: &[&str]) -> String {
         .arg(url)
         .output()
         .unwrap();
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn write_report(dir: &Path) -> PathBuf {
-    let file = dir.join("fleet.html");
-    let run = fleetc(
-        &repo().join("fixtures/example"),
-        &["report", "--html", file.to_str().unwrap()],
-    );
-    assert_eq!(run.status, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("6 clusters × 6 apps"), "{}", run.stdout);
-    file
+fn file_url(path: &Path) -> String {
+    format!("file://{}", path.display())
 }
 
-/// The cells of a cluster's row, in app order, as their classes.
+/// The cells of a cluster's drawn row, in column order: `p` placed,
+/// `x` excluded, `-` not placed.
 fn row_cells(dom: &str, cluster: &str) -> Vec<String> {
     let start = dom
         .find(&format!("data-cluster=\"{cluster}\""))
@@ -55,9 +65,9 @@ fn row_cells(dom: &str, cluster: &str) -> Vec<String> {
     row.split("<td")
         .skip(1)
         .map(|td| {
-            if td.starts_with(" class=\"p\"") || td.starts_with(" class=p") {
+            if td.starts_with(" class=\"p\"") {
                 "p".to_string()
-            } else if td.starts_with(" class=\"x\"") || td.starts_with(" class=x") {
+            } else if td.starts_with(" class=\"x\"") {
                 "x".to_string()
             } else {
                 "-".to_string()
@@ -66,11 +76,27 @@ fn row_cells(dom: &str, cluster: &str) -> Vec<String> {
         .collect()
 }
 
-/// The matrix the page embeds: (cluster, row of p / x / . per app).
-fn embedded_rows(page: &str) -> Vec<(String, String)> {
-    let start = page.find("id=data>").unwrap() + "id=data>".len();
+/// The apps of the header row the DOM holds, in column order.
+fn header_apps(dom: &str) -> Vec<String> {
+    let head = &dom[dom.find("<thead").unwrap()..dom.find("</thead>").unwrap()];
+    head.split("data-app=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_string())
+        .collect()
+}
+
+/// The JSON in `<script type="application/json" id=ID>`.
+fn embedded(page: &str, id: &str) -> serde_json::Value {
+    let tag = format!("id={id}>");
+    let start = page.find(&tag).unwrap() + tag.len();
     let json = &page[start..start + page[start..].find("</script>").unwrap()];
-    let v: serde_json::Value = serde_json::from_str(json).unwrap();
+    serde_json::from_str(json).unwrap()
+}
+
+/// The matrix the page embeds: (cluster, a `p` / `x` / `.` per app), in
+/// display order.
+fn embedded_rows(page: &str) -> Vec<(String, String)> {
+    let v = embedded(page, "data");
     v["clusters"]
         .as_array()
         .unwrap()
@@ -87,83 +113,184 @@ fn embedded_rows(page: &str) -> Vec<(String, String)> {
 
 #[test]
 fn the_page_is_self_contained_and_holds_the_matrix() {
-    let tmp = tempfile::tempdir().unwrap();
-    let page = std::fs::read_to_string(write_report(tmp.path())).unwrap();
+    let c = example();
+    let page = fleetc::html::page(&c, None);
     for external in ["src=", "href=", "@import", "url(", "http://", "https://"] {
         assert!(
             !page.contains(external),
             "the page must need no network: {external}"
         );
     }
+    // Every cell, by status, as many as the matrix has.
     let rows = embedded_rows(&page);
+    assert_eq!(rows.len(), c.inventory.clusters.len());
     let all: String = rows.iter().map(|(_, r)| r.as_str()).collect();
-    assert_eq!(all.matches('p').count(), 25);
-    assert_eq!(all.matches('x').count(), 1);
-    // Grouped by region (east, south, west), apps in inventory order:
+    assert_eq!(
+        all.len(),
+        c.inventory.clusters.len() * c.inventory.apps.len()
+    );
+    assert_eq!(all.matches('p').count(), c.matrix.placed.len());
+    assert_eq!(all.matches('x').count(), c.matrix.excluded.len());
+    assert_eq!((c.matrix.placed.len(), c.matrix.excluded.len()), (25, 1));
+    assert!(page.contains("<b id=nplaced>25</b>") && page.contains("<b id=nexcluded>1</b>"));
+    assert!(page.contains("<b id=nclusters>6</b>") && page.contains("<b id=napps>6</b>"));
+    assert!(page.contains("<b id=napplications>25</b>"));
+
+    // Grouped by region (the example's first grouping label): east, south,
+    // west. Apps in inventory order:
     // app1 inference log-shipper node-exporter pos-api pos-worker.
     let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names[3], "south-vic-melbourne-01");
-    assert_eq!(rows[3].1, ".xpp..");
     assert_eq!(
-        rows[1],
-        ("east-qld-brisbane-01".to_string(), "pppppp".to_string())
+        names,
+        [
+            "east-nsw-newcastle-01",
+            "east-qld-brisbane-01",
+            "lab-sydney-01",
+            "south-vic-melbourne-01",
+            "west-wa-perth-01",
+            "west-wa-perth-02"
+        ]
     );
-    assert!(page.contains("[\"region=east\",3]"), "group headings");
-    // Hover texts name the policies.
-    assert!(page.contains("excluded by freeze-melbourne"));
-    assert!(page.contains("placed by app1_to_east, logs-everywhere, logs-prod-quiet"));
+    assert_eq!(rows[3].1, ".xpp..");
+    assert_eq!(rows[1].1, "pppppp");
+    let data = embedded(&page, "data");
+    assert_eq!(
+        data["groups"],
+        serde_json::json!([["region=east", 3], ["region=south", 1], ["region=west", 2]])
+    );
+
+    // Hover texts name the policies: the melbourne row's inference cell.
+    let titles = embedded(&page, "titles");
+    let hover = embedded(&page, "hover");
+    let k = hover[3][1].as_u64().unwrap() as usize;
+    assert_eq!(titles[k], "excluded by freeze-melbourne");
+    let k = hover[1][2].as_u64().unwrap() as usize;
+    assert_eq!(
+        titles[k],
+        "placed by app1_to_east, logs-everywhere, logs-prod-quiet"
+    );
+    assert_eq!(hover[0][4], 0, "not placed: no hover text");
+
     // Deterministic.
-    let again = std::fs::read_to_string(write_report(tmp.path())).unwrap();
-    assert_eq!(page, again);
+    assert_eq!(page, fleetc::html::page(&example(), None));
+}
+
+#[test]
+fn clusters_without_the_grouping_label_come_last_under_none() {
+    // Only the Brisbane flagship has a `tier`.
+    let page = fleetc::html::page(&example(), Some("tier"));
+    let data = embedded(&page, "data");
+    assert_eq!(
+        data["groups"],
+        serde_json::json!([["tier=flagship", 1], ["tier: (none)", 5]])
+    );
+    assert_eq!(embedded_rows(&page)[0].0, "east-qld-brisbane-01");
+    assert!(page.contains("grouped by <b>tier</b>"));
+}
+
+#[test]
+fn report_html_writes_the_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("fleet.html");
+    let run = fleetc(
+        &repo().join("fixtures/example"),
+        &["report", "--html", file.to_str().unwrap()],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("6 clusters × 6 apps"), "{}", run.stdout);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        fleetc::html::page(&example(), None)
+    );
 }
 
 #[test]
 fn the_page_in_a_real_browser() {
     if chromium().is_none() {
-        println!("SKIPPED: chromium not installed (.ci/run installs Debian's chromium)");
+        println!("SKIPPED: chromium not installed (.ci/run installs it)");
         return;
     }
+    let c = example();
+    let page = fleetc::html::page(&c, None);
     let tmp = tempfile::tempdir().unwrap();
-    let file = write_report(tmp.path());
-    let url = format!("file://{}", file.display());
+    let file = tmp.path().join("fleet.html");
+    std::fs::write(&file, &page).unwrap();
+    let url = file_url(&file);
 
     // The DOM the browser built: the right cells in the right places.
-    let dom = headless(&url, &["--dump-dom"]);
+    let dom = headless(&url, &["--dump-dom", "--window-size=1400,900"]);
     assert!(
-        dom.contains("<table id=\"grid\">"),
+        dom.contains("<table id=\"grid\""),
         "no grid in the DOM:\n{}",
         &dom[..dom.len().min(2000)]
     );
-    assert!(dom.contains("region=east (3 clusters)"), "group headings");
     let body = &dom[dom.find("<tbody id=\"rows\">").unwrap()..dom.find("</tbody>").unwrap()];
-    assert_eq!(body.matches("class=\"p\"").count(), 25);
-    assert_eq!(body.matches("class=\"x\"").count(), 1);
     assert_eq!(
-        row_cells(&dom, "south-vic-melbourne-01"),
-        ["-", "x", "p", "p", "-", "-"]
+        body.matches("<tr data-i=").count(),
+        c.inventory.clusters.len()
     );
+    assert_eq!(
+        body.matches("class=\"p\">●</td>").count(),
+        c.matrix.placed.len()
+    );
+    assert_eq!(
+        body.matches("class=\"x\">✕</td>").count(),
+        c.matrix.excluded.len()
+    );
+    assert!(body.contains("region=east (3 clusters)"), "group headings");
+    let apps = header_apps(&dom);
+    assert_eq!(
+        apps,
+        [
+            "app1",
+            "inference",
+            "log-shipper",
+            "node-exporter",
+            "pos-api",
+            "pos-worker"
+        ]
+    );
+    let cell = |cluster: &str, app: &str| {
+        row_cells(&dom, cluster)[apps.iter().position(|a| a == app).unwrap()].clone()
+    };
+    assert_eq!(cell("south-vic-melbourne-01", "inference"), "x");
+    assert_eq!(cell("east-nsw-newcastle-01", "app1"), "p");
+    assert_eq!(cell("west-wa-perth-01", "app1"), "-");
     assert_eq!(
         row_cells(&dom, "east-nsw-newcastle-01"),
         ["p", "p", "p", "p", "-", "-"]
     );
 
-    // The filter, driven by the link: only the west's clusters stay visible.
+    // Hovering a cell names the policies behind it.
+    let hover = tmp.path().join("hover.html");
+    let probe = "<script>\
+        var tr=document.querySelector('tr[data-cluster=\"south-vic-melbourne-01\"]');\
+        tr.cells[2].dispatchEvent(new MouseEvent('mouseover',{bubbles:true}));\
+        </script></body>";
+    std::fs::write(&hover, page.replace("</body>", probe)).unwrap();
+    let dom = headless(&file_url(&hover), &["--dump-dom"]);
+    assert!(
+        dom.contains(
+            "title=\"south-vic-melbourne-01 / inference: excluded by freeze-melbourne\">✕</td>"
+        ),
+        "hover title missing"
+    );
+
+    // The filters, driven by the link: the west's clusters, the payments apps.
     let dom = headless(
-        &format!("{url}#filter=region%3Dwest"),
-        &["--dump-dom", "--virtual-time-budget=2000"],
+        &format!("{url}#filter=region%3Dwest&apps=pos"),
+        &["--dump-dom"],
     );
     assert!(
-        dom.contains("<b id=\"shown\">2</b>"),
+        dom.contains("<b id=\"shown\">2</b>") && dom.contains("<b id=\"appsshown\">2</b>"),
         "filter did not run:\n{}",
         &dom[..dom.len().min(3000)]
     );
     let drawn = |cluster: &str| dom.contains(&format!("data-cluster=\"{cluster}\""));
     assert!(!drawn("east-qld-brisbane-01") && !drawn("south-vic-melbourne-01"));
     assert!(drawn("west-wa-perth-01") && drawn("west-wa-perth-02"));
-    assert_eq!(
-        row_cells(&dom, "west-wa-perth-01"),
-        ["-", "-", "p", "p", "p", "p"]
-    );
+    assert_eq!(header_apps(&dom), ["pos-api", "pos-worker"]);
+    assert_eq!(row_cells(&dom, "west-wa-perth-01"), ["p", "p"]);
 
     // A screenshot, kept as a test artifact to look at.
     let artifacts = repo().join("target/test-artifacts");
@@ -174,7 +301,7 @@ fn the_page_in_a_real_browser() {
         &url,
         &[
             &format!("--screenshot={}", png.display()),
-            "--window-size=1200,700",
+            "--window-size=1400,900",
         ],
     );
     let bytes = std::fs::read(&png).expect("a screenshot");
@@ -184,7 +311,124 @@ fn the_page_in_a_real_browser() {
         bytes.len()
     );
     println!(
-        "browser: DOM checked, filter checked, screenshot at {}",
+        "browser: DOM, hover and filters checked; screenshot at {}",
         png.display()
+    );
+}
+
+/// A fleet of `clusters` × `apps` across four regions and three
+/// environments, with eight policies (one an exclusion), as one file.
+fn big_inventory(dir: &Path, clusters: usize, apps: usize) {
+    let regions = ["east", "west", "north", "south"];
+    let envs = ["prod", "staging", "dev"];
+    let tiers = ["front", "back", "agent", "batch"];
+    let mut docs = Vec::new();
+    for t in 0..10 {
+        docs.push(format!("kind: Namespace\nname: team-{t:02}\n"));
+    }
+    for i in 0..clusters {
+        let (r, e) = (regions[i % 4], envs[(i / 4) % 3]);
+        docs.push(format!(
+            "kind: Cluster\nname: {r}-store-{i:05}\nenvironment: {e}\n\
+             metadata: {{region: {r}, gpu: \"{}\", edge: \"{}\", rack: r{}}}\n",
+            i % 7 == 0,
+            i % 3 != 0,
+            i % 50
+        ));
+    }
+    for a in 0..apps {
+        let t = a % 10;
+        docs.push(format!(
+            "kind: App\nname: app-{a:04}\nnamespace: team-{t:02}\n\
+             repo_url: https://git.example.com/team-{t:02}/app-{a:04}.git\nrepo_path: deploy\n\
+             metadata: {{tier: {}, gpu: \"{}\", wave: w{}}}\n",
+            tiers[a % 4],
+            a % 9 == 0,
+            a % 5
+        ));
+    }
+    let policies = [
+        ("agents-everywhere", "{tier: agent}", "{}", false),
+        ("front-on-edge", "{tier: front}", "\"edge=true\"", false),
+        (
+            "back-in-prod",
+            "{tier: back}",
+            "\"environment=prod\"",
+            false,
+        ),
+        (
+            "back-east-west",
+            "\"tier=back,wave in (w0,w1)\"",
+            "\"region in (east,west)\"",
+            false,
+        ),
+        ("batch-on-gpus", "{tier: batch}", "{gpu: \"true\"}", false),
+        ("gpu-apps", "{gpu: \"true\"}", "{gpu: \"true\"}", false),
+        (
+            "staging-all-w2",
+            "{wave: w2}",
+            "\"environment=staging\"",
+            false,
+        ),
+        (
+            "freeze-north-w3",
+            "{wave: w3}",
+            "\"region=north,rack in (r1,r2,r3,r4,r5)\"",
+            true,
+        ),
+    ];
+    for (name, apps, clusters, exclude) in policies {
+        docs.push(format!(
+            "kind: TargetPolicy\nname: {name}\napp_selector: {apps}\n\
+             cluster_selector: {clusters}\nexclude: {exclude}\n"
+        ));
+    }
+    std::fs::write(dir.join("inventory.yaml"), docs.join("---\n")).unwrap();
+}
+
+/// A benchmark, not a test: `cargo test --release --test it scale -- --ignored --nocapture`.
+/// Prints the page's size and how long headless Chromium takes to load it
+/// (median of 3), for a 2,000 × 200 fleet. Leaves the page in
+/// target/test-artifacts/scale.html.
+#[test]
+#[ignore]
+fn scale_2000_clusters_by_200_apps() {
+    let tmp = tempfile::tempdir().unwrap();
+    big_inventory(tmp.path(), 2000, 200);
+    let c = compile(tmp.path()).unwrap();
+    let t = Instant::now();
+    let page = fleetc::html::page(&c, None);
+    let render = t.elapsed();
+    assert_eq!(embedded_rows(&page).len(), 2000);
+    let artifacts = repo().join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let file = artifacts.join("scale.html");
+    std::fs::write(&file, &page).unwrap();
+    println!(
+        "scale: {} clusters × {} apps, {} placed, {} excluded: page {} bytes, built in {:.0} ms",
+        c.inventory.clusters.len(),
+        c.inventory.apps.len(),
+        c.matrix.placed.len(),
+        c.matrix.excluded.len(),
+        page.len(),
+        render.as_secs_f64() * 1e3
+    );
+    if chromium().is_none() {
+        println!("SKIPPED: chromium not installed (.ci/run installs it)");
+        return;
+    }
+    let mut secs: Vec<f64> = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            let dom = headless(&file_url(&file), &["--dump-dom", "--window-size=1400,900"]);
+            let s = t.elapsed().as_secs_f64();
+            assert!(dom.contains("data-cluster=\"east-store-00000\""));
+            s
+        })
+        .collect();
+    secs.sort_by(f64::total_cmp);
+    println!(
+        "scale: chromium --headless --dump-dom: median {:.2} s (runs {:.2?})",
+        secs[1], secs
     );
 }
