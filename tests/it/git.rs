@@ -78,6 +78,21 @@ impl Setup {
         r
     }
 
+    /// `fleetc compile --repo <deploy> --commit --allow-removals` from `inv`,
+    /// for tests that start, race or kill it themselves.
+    fn commit_command(&self, inv: &Path) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetc"));
+        cmd.args([
+            "compile",
+            "--repo",
+            self.deploy(),
+            "--commit",
+            "--allow-removals",
+        ])
+        .current_dir(inv);
+        cmd
+    }
+
     fn git(&self, args: &[&str]) -> String {
         git(&self.deploy, args)
     }
@@ -598,15 +613,7 @@ fn racing_compiles_never_lose_or_repeat_an_entry() {
     copy_tree(&s.inv, &other);
     std::fs::remove_file(other.join("policies/ml.yaml")).unwrap(); // inference leaves 2 clusters
     let spawn = |inv: &Path| {
-        Command::new(env!("CARGO_BIN_EXE_fleetc"))
-            .args([
-                "compile",
-                "--repo",
-                s.deploy(),
-                "--commit",
-                "--allow-removals",
-            ])
-            .current_dir(inv)
+        s.commit_command(inv)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -682,15 +689,8 @@ fn a_killed_commit_leaves_the_branch_at_the_old_or_the_new_commit() {
         seed ^= seed << 17;
         let before = s.git(&["rev-parse", "main"]);
         let inv = if i % 2 == 0 { &other } else { &s.inv };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fleetc"))
-            .args([
-                "compile",
-                "--repo",
-                s.deploy(),
-                "--commit",
-                "--allow-removals",
-            ])
-            .current_dir(inv)
+        let mut child = s
+            .commit_command(inv)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
