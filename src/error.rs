@@ -181,6 +181,10 @@ pub enum Error {
     /// The command was used wrongly, or something outside the inventory refused.
     #[error("{0}")]
     Usage(String),
+    /// Whoever read stdout stopped reading (`fleetc log | head`): not a
+    /// failure, so nothing is printed and the exit code is 0.
+    #[error("stdout was closed")]
+    ClosedPipe,
 }
 
 impl Error {
@@ -192,7 +196,10 @@ impl Error {
     }
 
     pub fn exit_code(&self) -> i32 {
-        EXIT_USER
+        match self {
+            Error::ClosedPipe => EXIT_OK,
+            _ => EXIT_USER,
+        }
     }
 }
 

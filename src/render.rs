@@ -169,8 +169,8 @@ pub fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<Diagnost
                 Site::file(format!("<built-in>/{name}")),
             ),
         };
-        if let Err(e) = env.add_template_owned(name.to_string(), text) {
-            diags.push(template_error(&site, &e));
+        if let Err(e) = env.add_template_owned(name.to_string(), text.clone()) {
+            diags.push(template_error(&site, &e, Some(&text)));
         }
     }
     let settings_site = Site::file(crate::inventory::SETTINGS_FILE);
@@ -191,7 +191,7 @@ pub fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<Diagnost
     ];
     for (name, text, field) in named {
         if let Err(e) = env.add_template_owned(name.to_string(), text.clone()) {
-            diags.push(template_error(&settings_site.key(field), &e));
+            diags.push(template_error(&settings_site.key(field), &e, Some(text)));
         }
     }
     if diags.is_empty() {
@@ -255,7 +255,10 @@ fn to_json(v: &JValue) -> Result<Value, minijinja::Error> {
     })
 }
 
-fn template_error(site: &Site, e: &minijinja::Error) -> Diagnostic {
+/// A template failure as a diagnostic. `source`: the template's text, so
+/// the failing line can be shown in any build (minijinja keeps sources in
+/// its errors only in debug builds).
+fn template_error(site: &Site, e: &minijinja::Error, source: Option<&str>) -> Diagnostic {
     let mut d = Diagnostic::at(
         site.clone(),
         format!("template: {}", e.detail().unwrap_or(&e.to_string())),
@@ -276,7 +279,7 @@ fn template_error(site: &Site, e: &minijinja::Error) -> Diagnostic {
         src = s.source();
     }
     // Show the template line, so the user sees which expression failed.
-    if let (Some(source), Some(line)) = (e.template_source(), e.line()) {
+    if let (Some(source), Some(line)) = (source.or(e.template_source()), e.line()) {
         if let Some(text) = source.lines().nth(line.saturating_sub(1)) {
             d.message.push_str(&format!(" in `{}`", text.trim()));
         }
@@ -634,6 +637,7 @@ fn render_pair(
             return Err(vec![template_error(
                 &Site::file(crate::inventory::SETTINGS_FILE).key("application_name"),
                 &e,
+                template_source(env, "name").as_deref(),
             )]);
         }
     };
@@ -711,7 +715,13 @@ fn render_manifest(
     let text = env
         .get_template(template)
         .and_then(|t| t.render(ctx))
-        .map_err(|e| vec![template_error(&site, &e)])?;
+        .map_err(|e| {
+            vec![template_error(
+                &site,
+                &e,
+                template_source(env, template).as_deref(),
+            )]
+        })?;
     let mut text = text.trim_end().to_string();
     text.push('\n');
     // A user's template may render anything, so its every output is checked.
@@ -742,6 +752,10 @@ fn render_manifest(
     }
 }
 
+fn template_source(env: &Environment<'static>, name: &str) -> Option<String> {
+    env.get_template(name).ok().map(|t| t.source().to_string())
+}
+
 fn template_site(inv: &Inventory, template: &str) -> Site {
     match &inv.settings.templates {
         Some(dir) if dir.join(template).is_file() => {
@@ -762,7 +776,13 @@ fn render_path(
     let path = env
         .get_template(template)
         .and_then(|t| t.render(ctx))
-        .map_err(|e| vec![template_error(&site, &e)])?;
+        .map_err(|e| {
+            vec![template_error(
+                &site,
+                &e,
+                template_source(env, template).as_deref(),
+            )]
+        })?;
     let path = path.trim().to_string();
     check_relative_path(&path).map_err(|why| {
         vec![

@@ -93,7 +93,20 @@ impl Stages {
 
 /// The binary's entry point: returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help and the version to stdout, mistakes to stderr.
+            // A usage mistake is a user error (1); 2 means "changes found".
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    EXIT_OK
+                }
+                _ => EXIT_USER,
+            };
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -101,6 +114,23 @@ pub fn main() -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// Writes command output to stdout. A reader that stopped reading
+/// (`fleetc log | head`) is not an error: the command ends quietly.
+fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Error::ClosedPipe,
+            _ => Error::io("<stdout>", e),
+        })
+}
+
+/// A note for the user on stderr (never fails the command).
+fn note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "note: {text}");
 }
 
 fn run(cli: Cli) -> Result<i32> {
@@ -113,30 +143,32 @@ fn run(cli: Cli) -> Result<i32> {
             std::fs::write(&tmp, &page)
                 .and_then(|()| std::fs::rename(&tmp, &html))
                 .map_err(|e| Error::io(&html, e))?;
-            println!(
-                "wrote {} ({} bytes): {} clusters × {} apps",
+            emit(&format!(
+                "wrote {} ({} bytes): {} clusters × {} apps\n",
                 html.display(),
                 page.len(),
                 c.inventory.clusters.len(),
                 c.inventory.apps.len()
-            );
+            ))?;
             Ok(EXIT_OK)
         }
         Command::Schema { kind } => {
             let schema = crate::schema::schema(&kind)
                 .ok_or_else(|| Error::Usage(format!("no schema `{kind}`")))?;
-            print!("{}", to_json(&schema));
+            emit(&to_json(&schema))?;
             Ok(EXIT_OK)
         }
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "fleetc", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "fleetc", &mut script);
+            emit(&String::from_utf8_lossy(&script))?;
             Ok(EXIT_OK)
         }
         Command::Check => {
             let c = compile(&root)?;
-            println!("{}", summary_line(&c, "ok"));
+            emit(&format!("{}\n", summary_line(&c, "ok")))?;
             Ok(EXIT_OK)
         }
         Command::Compile {
@@ -212,7 +244,7 @@ fn run(cli: Cli) -> Result<i32> {
                     diff::json(&cs, serde_json::json!({ "guard": guard, "notes": notes }))
                 }
             };
-            print!("{text}");
+            emit(&text)?;
             Ok(if exit_code && !cs.is_empty() {
                 EXIT_CHANGES
             } else {
@@ -256,7 +288,7 @@ fn run(cli: Cli) -> Result<i32> {
                     }
                 }
             };
-            print!("{text}");
+            emit(&text)?;
             Ok(EXIT_OK)
         }
         Command::Query {
@@ -319,7 +351,7 @@ fn run(cli: Cli) -> Result<i32> {
                     }))
                 }
             };
-            print!("{text}");
+            emit(&text)?;
             Ok(EXIT_OK)
         }
         Command::Log {
@@ -346,7 +378,7 @@ fn run(cli: Cli) -> Result<i32> {
                 oldest_first,
                 format,
             )?;
-            print!("{out}");
+            emit(&out)?;
             Ok(EXIT_OK)
         }
     }
@@ -375,7 +407,7 @@ fn compile_to_dir(root: &Path, out: &Path, check: bool, allow_removals: bool) ->
     let changes = dir_changes(out, &tree)?;
     let cs = diff::classify(changes);
     if check {
-        return Ok(report_stale(&cs, &out.display().to_string()));
+        return report_stale(&cs, &out.display().to_string());
     }
     if !allow_removals {
         if let Some(g) = guard_verdict(&c, &cs) {
@@ -385,8 +417,8 @@ fn compile_to_dir(root: &Path, out: &Path, check: bool, allow_removals: bool) ->
         }
     }
     let w = output::write_dir(out, &tree, root)?;
-    for note in &c.rendered.notes {
-        eprintln!("note: {note}");
+    for n in &c.rendered.notes {
+        note(n);
     }
     let changes = if w.is_noop() {
         "up to date".to_string()
@@ -401,11 +433,11 @@ fn compile_to_dir(root: &Path, out: &Path, check: bool, allow_removals: bool) ->
             w.removed.len()
         )
     };
-    println!(
-        "{} → {}: {changes}",
+    emit(&format!(
+        "{} → {}: {changes}\n",
         summary_line(&c, "compiled"),
         out.display()
-    );
+    ))?;
     Ok(EXIT_OK)
 }
 
@@ -429,7 +461,7 @@ fn compile_to_repo(
     let where_ = format!("branch `{}` of {}", deploy.branch, repo.display());
     let cs = diff::classify(changes.clone());
     if check {
-        return Ok(report_stale(&cs, &where_));
+        return report_stale(&cs, &where_);
     }
     let manifest = tree.manifest();
     let manifest_current = snapshot
@@ -439,10 +471,10 @@ fn compile_to_repo(
         .transpose()?
         .is_some_and(|b| b == manifest.as_bytes());
     if changes.is_empty() && manifest_current {
-        println!(
-            "{}: {where_} is up to date; nothing to commit",
+        emit(&format!(
+            "{}: {where_} is up to date; nothing to commit\n",
             summary_line(&c, "compiled")
-        );
+        ))?;
         return Ok(EXIT_OK);
     }
     if !allow_removals {
@@ -493,38 +525,39 @@ fn compile_to_repo(
     writes.insert(deploylog::LOG_FILE.to_string(), Some(&new_log));
     let message = commit_message(&cs, &revision, dirty, entry_no);
     let commit = deploy.commit(&snapshot, &prefix, &writes, &message)?;
-    for note in &c.rendered.notes {
-        eprintln!("note: {note}");
+    for n in &c.rendered.notes {
+        note(n);
     }
-    println!(
-        "{}: committed {} to {where_}: {} (log entry {entry_no})",
+    emit(&format!(
+        "{}: committed {} to {where_}: {} (log entry {entry_no})\n",
         summary_line(&c, "compiled"),
         gitrepo::short(commit),
         cs.summary()
-    );
+    ))?;
     if deploy.is_checked_out() {
-        eprintln!(
-            "note: `{}` is checked out in {}; its working tree still shows the previous commit (`git -C {} reset --hard` to update it)",
+        note(&format!(
+            "`{}` is checked out in {}; its working tree still shows the previous commit (`git -C {} reset --hard` to update it)",
             deploy.branch,
             repo.display(),
             repo.display()
-        );
+        ));
     }
     Ok(EXIT_OK)
 }
 
 /// `--check`: exit 2 naming what differs, or 0.
-fn report_stale(cs: &diff::ChangeSet, where_: &str) -> i32 {
+fn report_stale(cs: &diff::ChangeSet, where_: &str) -> Result<i32> {
     if cs.is_empty() {
-        println!("{where_} is up to date");
-        return EXIT_OK;
+        emit(&format!("{where_} is up to date\n"))?;
+        return Ok(EXIT_OK);
     }
-    println!("{where_} is out of date: {}", cs.summary());
+    let mut text = format!("{where_} is out of date: {}\n", cs.summary());
     for i in &cs.items {
-        println!("  {} {}", i.action, i.path);
+        text.push_str(&format!("  {} {}\n", i.action, i.path));
     }
-    println!("run `fleetc compile` to update it");
-    EXIT_CHANGES
+    text.push_str("run `fleetc compile` to update it\n");
+    emit(&text)?;
+    Ok(EXIT_CHANGES)
 }
 
 /// The folder of the rendered tree inside the deploy repo.
@@ -1092,6 +1125,7 @@ pub fn print_error(e: &Error) {
     let stderr = std::io::stderr();
     let mut w = stderr.lock();
     match e {
+        Error::ClosedPipe => {}
         Error::Invalid(diags) => {
             let mut diags: Vec<Diagnostic> = diags.clone();
             sort_diagnostics(&mut diags);

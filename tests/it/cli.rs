@@ -241,3 +241,92 @@ fn a_killed_compile_leaves_the_old_tree_or_the_new_one() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// A usage mistake is a user error (1), never 2: `diff --exit-code` and
+/// `compile --check` use 2 to say "changes found", and CI tells them apart.
+#[test]
+fn usage_errors_exit_1_with_clap_s_message_and_help_exits_0() {
+    let inv = repo().join("fixtures/example");
+    for args in [
+        &["compile"][..],
+        &["--no-such-flag"],
+        &["diff", "--format", "yaml", "--out", "x"],
+        &["explain"],
+        &[],
+    ] {
+        let run = fleetc(&inv, args);
+        assert_eq!(run.status, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert!(
+            run.stderr.starts_with("error: ") || run.stderr.contains("Usage: fleetc"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    for args in [&["--help"][..], &["compile", "--help"], &["--version"]] {
+        let run = fleetc(&inv, args);
+        assert_eq!(run.status, 0, "{args:?}: {}", run.stderr);
+        assert!(run.stdout.contains("fleetc"), "{args:?}");
+    }
+}
+
+/// `fleetc … | head`: when the reader of stdout has gone, every command ends
+/// quietly with status 0 (ripgrep's rule), never with a panic.
+#[test]
+fn a_closed_stdout_ends_every_command_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = example_copy(tmp.path());
+    let deploy = tmp.path().join("deploy");
+    crate::support::git(tmp.path(), &["init", "-q", "--bare", "deploy"]);
+    let d = deploy.to_str().unwrap();
+    let commit = fleetc(&inv, &["compile", "--repo", d, "--commit"]);
+    assert_eq!(commit.status, 0, "{}", commit.stderr);
+    let out = tmp.path().join("out");
+    let o = out.to_str().unwrap();
+    let html = tmp.path().join("report.html");
+    let h = html.to_str().unwrap();
+    let commands: &[&[&str]] = &[
+        &["check"],
+        &["compile", "--out", o],
+        &["compile", "--check", "--out", o],
+        &["diff", "--repo", d],
+        &["diff", "--out", o, "--format", "markdown"],
+        &["diff", "--out", o, "--format", "json"],
+        &["explain", "pos-api", "east-qld-brisbane-01"],
+        &["explain", "pos-api", "--format", "json"],
+        &["query", "matrix"],
+        &[
+            "query",
+            "apps",
+            "--cluster",
+            "lab-sydney-01",
+            "--format",
+            "csv",
+        ],
+        &["query", "clusters", "--app", "app1", "--format", "json"],
+        &["log", "--repo", d],
+        &["report", "--html", h],
+        &["schema"],
+        &["completions", "bash"],
+        &["--help"],
+        &["--version"],
+    ];
+    for args in commands {
+        // A pipe whose reading end is closed before fleetc writes a byte.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let run = Command::new(env!("CARGO_BIN_EXE_fleetc"))
+            .args(*args)
+            .current_dir(&inv)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
