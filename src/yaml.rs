@@ -483,6 +483,132 @@ pub fn locate(text: &str, doc: usize, path: &[Seg]) -> Option<usize> {
     }
 }
 
+/// The text as written of the plain scalars at `wanted` (document index,
+/// key path), in one pass over `text`. A label written `ver: 1.50` parses
+/// as the number 1.5, but the label is the text `1.50`: this is how the
+/// loader gets it back. Scalars that are quoted, aliased or absent are not
+/// in the result (their parsed value is already the text).
+pub fn plain_scalars(
+    text: &str,
+    wanted: &std::collections::HashSet<(usize, Vec<Seg>)>,
+) -> std::collections::HashMap<(usize, Vec<Seg>), String> {
+    use saphyr_parser::{Event, Parser, ScalarStyle};
+    use std::collections::HashMap;
+
+    enum Frame {
+        /// `key`: the key whose value comes next (`None`: at a key, or a
+        /// key that is not a plain text).
+        Map {
+            at_key: bool,
+            key: Option<String>,
+        },
+        Seq {
+            next: usize,
+        },
+    }
+    let mut found = HashMap::new();
+    if wanted.is_empty() {
+        return found;
+    }
+    let docs: std::collections::HashSet<usize> = wanted.iter().map(|(d, _)| *d).collect();
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut doc = 0usize;
+    let mut started = false;
+    // Frames entered while in a mapping key (complex keys) are skipped.
+    while let Some(Ok((ev, _))) = parser.next_event() {
+        let is_node = matches!(
+            ev,
+            Event::Scalar(..)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+                | Event::Alias(_)
+        );
+        let mut as_key = false;
+        if is_node {
+            if let Some(Frame::Map { at_key, .. }) = stack.last() {
+                as_key = *at_key;
+            }
+        }
+        match ev {
+            Event::DocumentStart(_) => {
+                if started {
+                    doc += 1;
+                }
+                started = true;
+                stack.clear();
+            }
+            Event::Scalar(value, style, ..) => {
+                if as_key {
+                    if let Some(Frame::Map { at_key, key }) = stack.last_mut() {
+                        *key = Some(value.into_owned());
+                        *at_key = false;
+                    }
+                    continue;
+                }
+                if style == ScalarStyle::Plain && docs.contains(&doc) {
+                    let mut path = Vec::with_capacity(stack.len());
+                    let mut complete = true;
+                    for f in &stack {
+                        match f {
+                            Frame::Map { key: Some(k), .. } => path.push(Seg::Key(k.clone())),
+                            Frame::Seq { next } => path.push(Seg::Index(*next)),
+                            Frame::Map { key: None, .. } => complete = false,
+                        }
+                    }
+                    let at = (doc, path);
+                    if complete && wanted.contains(&at) {
+                        found.insert(at, value.into_owned());
+                    }
+                }
+                advance(&mut stack);
+            }
+            Event::Alias(_) => {
+                if as_key {
+                    if let Some(Frame::Map { at_key, key }) = stack.last_mut() {
+                        *key = None;
+                        *at_key = false;
+                    }
+                } else {
+                    advance(&mut stack);
+                }
+            }
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                if as_key {
+                    // A mapping or list as a key: nothing under it is a label.
+                    if let Some(Frame::Map { at_key, key }) = stack.last_mut() {
+                        *key = None;
+                        *at_key = false;
+                    }
+                }
+                stack.push(if matches!(ev, Event::MappingStart(..)) {
+                    Frame::Map {
+                        at_key: true,
+                        key: None,
+                    }
+                } else {
+                    Frame::Seq { next: 0 }
+                });
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+                advance(&mut stack);
+            }
+            _ => {}
+        }
+    }
+
+    /// A value of the top frame has ended.
+    fn advance(stack: &mut [Frame]) {
+        match stack.last_mut() {
+            Some(Frame::Map { at_key, .. }) => *at_key = true,
+            Some(Frame::Seq { next }) => *next += 1,
+            None => {}
+        }
+    }
+    found
+}
+
 /// Walks down `path` from the node that begins with `ev`.
 fn descend<'a>(
     ev: saphyr_parser::Event<'a>,
@@ -610,6 +736,44 @@ mod tests {
         assert_eq!(locate(text, 0, &[k("name")]), Some(1));
         // Deeper than the document: the deepest node found.
         assert_eq!(locate(text, 0, &[k("metadata"), k("nope")]), Some(2));
+    }
+
+    #[test]
+    fn plain_scalars_are_read_as_written() {
+        let text = "a: 1\n---\nmetadata:\n  ver: 1.50\n  hex: 0x1F\n  q: '1.50'\n  n: ~\nlist: [1e3, yes]\n";
+        let wanted: std::collections::HashSet<(usize, Vec<Seg>)> = [
+            (1, vec![k("metadata"), k("ver")]),
+            (1, vec![k("metadata"), k("hex")]),
+            (1, vec![k("metadata"), k("q")]),
+            (1, vec![k("metadata"), k("n")]),
+            (1, vec![k("list"), Seg::Index(0)]),
+            (1, vec![k("list"), Seg::Index(1)]),
+            (0, vec![k("a")]),
+            (0, vec![k("missing")]),
+        ]
+        .into_iter()
+        .collect();
+        let found = plain_scalars(text, &wanted);
+        let get = |d: usize, p: Vec<Seg>| found.get(&(d, p)).map(String::as_str);
+        assert_eq!(get(1, vec![k("metadata"), k("ver")]), Some("1.50"));
+        assert_eq!(get(1, vec![k("metadata"), k("hex")]), Some("0x1F"));
+        assert_eq!(get(1, vec![k("metadata"), k("q")]), None, "quoted");
+        assert_eq!(get(1, vec![k("metadata"), k("n")]), Some("~"));
+        assert_eq!(get(1, vec![k("list"), Seg::Index(0)]), Some("1e3"));
+        assert_eq!(get(1, vec![k("list"), Seg::Index(1)]), Some("yes"));
+        assert_eq!(get(0, vec![k("a")]), Some("1"));
+        assert_eq!(found.len(), 6);
+        // JSON is YAML too.
+        let json = "[{\"metadata\": {\"ver\": 1.50}}, {\"metadata\": {\"ver\": 2.0}}]";
+        let wanted = [(0, vec![Seg::Index(1), k("metadata"), k("ver")])]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            plain_scalars(json, &wanted)
+                .into_values()
+                .collect::<Vec<_>>(),
+            vec!["2.0".to_string()]
+        );
     }
 
     #[test]

@@ -81,6 +81,11 @@ impl Sources {
         self.texts.insert(file, text);
     }
 
+    /// The text of a file that was read.
+    pub fn text(&self, file: &Path) -> Option<&str> {
+        self.texts.get(file).map(String::as_str)
+    }
+
     /// The line (1-based) of a site, when its file was read.
     pub fn line(&self, site: &Site) -> Option<usize> {
         let text = self.texts.get(&site.file)?;
@@ -177,10 +182,13 @@ pub fn load(root: &Path) -> Result<(Loaded, Vec<Diagnostic>), Error> {
     };
 
     for file in discover(root, &filter)? {
-        let Some(docs) = read_file(root, &file, &mut loaded.sources, &mut diags)? else {
+        let Some(mut docs) = read_file(root, &file, &mut loaded.sources, &mut diags)? else {
             continue;
         };
         loaded.files += 1;
+        if let Some(text) = loaded.sources.text(&file) {
+            labels_as_written(&file, text, &mut docs);
+        }
         for doc in docs {
             let site = Site {
                 file: file.clone(),
@@ -345,50 +353,175 @@ fn read_file(
     }
 }
 
-/// Sorts one document into its kind.
-fn add_document(loaded: &mut Loaded, value: Value, site: Site, diags: &mut Vec<Diagnostic>) {
-    let Value::Object(map) = &value else {
-        diags.push(
-            Diagnostic::at(site, "a document must be a mapping of fields")
+/// A document's kind: its `kind:` field, or else its top-level folder.
+fn document_kind(value: &Value, site: &Site) -> Result<Kind, Diagnostic> {
+    let Value::Object(map) = value else {
+        return Err(
+            Diagnostic::at(site.clone(), "a document must be a mapping of fields")
                 .help("write `name: ...` and the other fields at the top level"),
         );
-        return;
     };
-    let kind = match map.get("kind") {
+    match map.get("kind") {
         Some(Value::String(k)) => match Kind::ALL.iter().find(|x| x.name() == k) {
-            Some(kind) => *kind,
+            Some(kind) => Ok(*kind),
             None => {
                 let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
-                diags.push(
+                Err(
                     Diagnostic::at(site.key("kind"), format!("unknown kind `{k}`"))
                         .help_opt(suggest::hint(k, &names)),
-                );
-                return;
+                )
             }
         },
-        Some(_) => {
-            diags.push(Diagnostic::at(site.key("kind"), "`kind` must be text"));
-            return;
-        }
+        Some(_) => Err(Diagnostic::at(site.key("kind"), "`kind` must be text")),
         None => {
             let top = site
                 .file
                 .components()
                 .next()
                 .map(|c| c.as_os_str().to_string_lossy().to_string());
-            match Kind::ALL
+            Kind::ALL
                 .iter()
                 .find(|k| site.file.components().count() > 1 && Some(k.folder()) == top.as_deref())
-            {
-                Some(kind) => *kind,
-                None => {
-                    diags.push(
-                        Diagnostic::at(site, "cannot tell what kind of document this is")
-                            .help("add `kind: Cluster`, `App`, `Namespace` or `TargetPolicy`, or move the file under `clusters/`, `apps/`, `namespaces/` or `policies/`"),
-                    );
-                    return;
+                .copied()
+                .ok_or_else(|| {
+                    Diagnostic::at(site.clone(), "cannot tell what kind of document this is")
+                        .help("add `kind: Cluster`, `App`, `Namespace` or `TargetPolicy`, or move the file under `clusters/`, `apps/`, `namespaces/` or `policies/`")
+                })
+        }
+    }
+}
+
+/// Label values are the text the user wrote: `ver: 1.50` is the label
+/// `1.50`, `hex: 0x1F` is `0x1F`, not what a YAML or JSON parser makes of
+/// them. Every label value that parsed as something other than text
+/// (metadata, a cluster's environment, selector values) gets its source text
+/// back, read in one pass over the file and only when there is one.
+fn labels_as_written(file: &Path, text: &str, docs: &mut [Document]) {
+    // A JSON file with a top-level array holds its documents as items of one.
+    let json_array =
+        file.extension().is_some_and(|e| e == "json") && text.trim_start().starts_with('[');
+    let source_of = |doc: usize, path: &[Seg]| -> (usize, Vec<Seg>) {
+        if json_array {
+            let mut p = vec![Seg::Index(doc)];
+            p.extend_from_slice(path);
+            (0, p)
+        } else {
+            (doc, path.to_vec())
+        }
+    };
+    let mut wanted = std::collections::HashSet::new();
+    let mut places = Vec::new();
+    for (i, doc) in docs.iter().enumerate() {
+        let site = Site::file(file);
+        let Ok(kind) = document_kind(&doc.value, &site) else {
+            continue;
+        };
+        for path in label_positions(kind, &doc.value) {
+            // `environment: ~` means no environment; a null label elsewhere
+            // is refused with the text written.
+            let environment_null = path == [Seg::key("environment")];
+            let restore = |v: &Value| !(v.is_string() || (environment_null && v.is_null()));
+            if doc.value.pointer(&pointer(&path)).is_some_and(restore) {
+                wanted.insert(source_of(doc.index, &path));
+                places.push((i, path));
+            }
+        }
+    }
+    if places.is_empty() {
+        return;
+    }
+    let found = yaml::plain_scalars(text, &wanted);
+    for (i, path) in places {
+        let doc = &mut docs[i];
+        if let Some(raw) = found.get(&source_of(doc.index, &path)) {
+            if let Some(v) = doc.value.pointer_mut(&pointer(&path)) {
+                *v = Value::String(raw.clone());
+            }
+        }
+    }
+}
+
+/// Where a document of `kind` holds label values.
+fn label_positions(kind: Kind, value: &Value) -> Vec<Vec<Seg>> {
+    let keys_of = |v: Option<&Value>, at: Vec<Seg>| -> Vec<Vec<Seg>> {
+        match v {
+            Some(Value::Object(m)) => m
+                .keys()
+                .map(|k| {
+                    let mut p = at.clone();
+                    p.push(Seg::Key(k.clone()));
+                    p
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut out = Vec::new();
+    match kind {
+        Kind::Cluster => {
+            out.extend(keys_of(value.get("metadata"), vec![Seg::key("metadata")]));
+            out.push(vec![Seg::key("environment")]);
+        }
+        Kind::App => out.extend(keys_of(value.get("metadata"), vec![Seg::key("metadata")])),
+        Kind::TargetPolicy => {
+            for field in ["app_selector", "cluster_selector"] {
+                let Some(Value::Object(sel)) = value.get(field) else {
+                    continue;
+                };
+                let structured = !sel.is_empty()
+                    && sel
+                        .keys()
+                        .all(|k| k == "matchLabels" || k == "matchExpressions");
+                if !structured {
+                    out.extend(keys_of(value.get(field), vec![Seg::key(field)]));
+                    continue;
+                }
+                out.extend(keys_of(
+                    sel.get("matchLabels"),
+                    vec![Seg::key(field), Seg::key("matchLabels")],
+                ));
+                if let Some(Value::Array(exprs)) = sel.get("matchExpressions") {
+                    for (i, e) in exprs.iter().enumerate() {
+                        if let Some(Value::Array(values)) = e.get("values") {
+                            for j in 0..values.len() {
+                                out.push(vec![
+                                    Seg::key(field),
+                                    Seg::key("matchExpressions"),
+                                    Seg::Index(i),
+                                    Seg::key("values"),
+                                    Seg::Index(j),
+                                ]);
+                            }
+                        }
+                    }
                 }
             }
+        }
+        Kind::Namespace => {}
+    }
+    out
+}
+
+/// A key path as an RFC 6901 JSON pointer.
+fn pointer(path: &[Seg]) -> String {
+    let mut p = String::new();
+    for seg in path {
+        p.push('/');
+        match seg {
+            Seg::Key(k) => p.push_str(&crate::values::escape_pointer_segment(k)),
+            Seg::Index(i) => p.push_str(&i.to_string()),
+        }
+    }
+    p
+}
+
+/// Sorts one document into its kind.
+fn add_document(loaded: &mut Loaded, value: Value, site: Site, diags: &mut Vec<Diagnostic>) {
+    let kind = match document_kind(&value, &site) {
+        Ok(kind) => kind,
+        Err(d) => {
+            diags.push(d);
+            return;
         }
     };
     let what = kind.name();

@@ -80,6 +80,83 @@ fn label_booleans_and_numbers_become_strings() {
     assert_eq!(bne.labels["environment"], "prod");
 }
 
+/// A label value is the text the user wrote, in YAML and in JSON, and the
+/// selectors that name it (in all three forms) match it.
+#[test]
+fn label_values_keep_the_text_as_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path();
+    let write = |rel: &str, text: &str| {
+        let p = inv.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "clusters/c.yaml",
+        "name: c\nenvironment: 2024\nmetadata:\n  ver: 1.50\n  hex: 0x1F\n  sci: 1e3\n  flag: true\n  word: yes\n  quoted: '007'\n  oct: 0o17\n",
+    );
+    write(
+        "clusters/d.json",
+        "[{\"name\": \"d\", \"metadata\": {\"ver\": 1.50, \"n\": 10}}]",
+    );
+    write("namespaces/t.yaml", "name: t\n");
+    write(
+        "apps/a.yaml",
+        "name: a\nrepo_url: https://r\nrepo_path: p\nnamespace: t\nmetadata:\n  ver: 1.50\n",
+    );
+    write(
+        "policies/p.yaml",
+        "name: by-string\napp_selector: ver=1.50\ncluster_selector: ver=1.50,hex=0x1F,sci=1e3,flag=true,word=yes,quoted=007,oct=0o17,environment=2024\n---\nname: by-map\napp_selector: {ver: 1.50}\ncluster_selector: {ver: 1.50}\n---\nname: by-expressions\napp_selector:\n  matchLabels: {ver: 1.50}\ncluster_selector:\n  matchExpressions:\n    - {key: ver, operator: In, values: [1.50, 2.0]}\n",
+    );
+    let c = compile(inv).unwrap();
+    let ci = c.inventory.cluster("c").unwrap();
+    let labels = &c.inventory.clusters[ci].labels;
+    for (k, v) in [
+        ("ver", "1.50"),
+        ("hex", "0x1F"),
+        ("sci", "1e3"),
+        ("flag", "true"),
+        ("word", "yes"),
+        ("quoted", "007"),
+        ("oct", "0o17"),
+        ("environment", "2024"),
+    ] {
+        assert_eq!(labels[k], v, "label {k}");
+    }
+    let d = &c.inventory.clusters[c.inventory.cluster("d").unwrap()];
+    assert_eq!(d.labels["ver"], "1.50");
+    assert_eq!(d.labels["n"], "10");
+    let names = |cluster: &str| {
+        policies_of(&c, cluster, "a").map(|p| p.into_iter().map(|(n, _)| n).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        names("c"),
+        Some(vec![
+            "by-expressions".into(),
+            "by-map".into(),
+            "by-string".into()
+        ])
+    );
+    assert_eq!(
+        names("d"),
+        Some(vec!["by-expressions".into(), "by-map".into()])
+    );
+
+    // `~` is not a label value, and the error quotes what was written.
+    write(
+        "clusters/e.yaml",
+        "name: e\nmetadata:\n  gone: ~\n  hex: 0xZZ\n",
+    );
+    let run = fleetc(inv, &["check"]);
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr
+            .contains("clusters/e.yaml:3: invalid value `~` for label `gone`"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn values_merge_in_precedence_order_with_references_expanded() {
     let c = example();
