@@ -37,14 +37,23 @@ pub struct Entry {
     pub added: usize,
     pub changed: usize,
     pub removed: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub recreated: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// What happened to one Application.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     pub entry: u64,
-    /// `added`, `changed` or `removed`.
+    /// `added`, `changed`, `recreated` or `removed`.
     pub action: String,
+    /// For `recreated`: the Application's name before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_application: Option<String>,
     pub cluster: String,
     pub app: String,
     /// The Application's name and file.
@@ -185,10 +194,12 @@ mod tests {
             added: 1,
             changed: 0,
             removed: 0,
+            recreated: 0,
         };
         let event = Event {
             entry: 1,
             action: "added".into(),
+            old_application: None,
             cluster: "c".into(),
             app: "a".into(),
             application: "a-c".into(),

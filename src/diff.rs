@@ -18,15 +18,72 @@ pub struct FileChange {
     pub new: Option<Vec<u8>>,
 }
 
+/// What a compile does to one manifest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Added,
+    Changed,
+    /// An Application whose name changes: Argo CD deletes the old one and
+    /// creates the new one, and with the resources finalizer the live
+    /// resources go and come back with them.
+    Recreated,
+    Removed,
+}
+
+impl Action {
+    pub const ALL: [Action; 4] = [
+        Action::Added,
+        Action::Changed,
+        Action::Recreated,
+        Action::Removed,
+    ];
+
+    /// The word the user reads.
+    pub fn word(self) -> &'static str {
+        match self {
+            Action::Added => "added",
+            Action::Changed => "changed",
+            Action::Recreated => "recreated",
+            Action::Removed => "removed",
+        }
+    }
+
+    /// The sign of a diff line: `+`, `~`, `!`, `-`.
+    pub fn sign(self) -> &'static str {
+        match self {
+            Action::Added => "+",
+            Action::Changed => "~",
+            Action::Recreated => "!",
+            Action::Removed => "-",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
+    }
+}
+
 /// One changed manifest, classified.
 #[derive(Clone, Debug, Serialize)]
 pub struct Item {
     pub path: String,
-    /// `added`, `changed` or `removed`.
-    pub action: &'static str,
+    pub action: Action,
     /// The manifest's `kind` (`Application`, `AppProject`, ...), or `file`.
     pub kind: String,
     pub name: Option<String>,
+    /// For `recreated`: the name it had.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_name: Option<String>,
+    /// For `recreated` into another file: the file it was in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old_path: Option<String>,
+    /// For `recreated`: whether the old Application had the resources
+    /// finalizer, so that deleting it deletes its live resources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cascade: Option<bool>,
     pub cluster: Option<String>,
     pub app: Option<String>,
     /// The policies that place it (from its annotations).
@@ -51,12 +108,40 @@ pub struct ChangeSet {
 pub struct Counts {
     pub added: usize,
     pub changed: usize,
+    pub recreated: usize,
     pub removed: usize,
 }
 
 impl Counts {
     pub fn total(&self) -> usize {
-        self.added + self.changed + self.removed
+        self.added + self.changed + self.recreated + self.removed
+    }
+
+    pub fn of(&self, action: Action) -> usize {
+        match action {
+            Action::Added => self.added,
+            Action::Changed => self.changed,
+            Action::Recreated => self.recreated,
+            Action::Removed => self.removed,
+        }
+    }
+}
+
+impl Item {
+    /// What a recreation does to the live resources, in words.
+    pub fn recreation(&self) -> Option<String> {
+        if self.action != Action::Recreated {
+            return None;
+        }
+        let (old, new) = (
+            self.old_name.as_deref().unwrap_or("?"),
+            self.name.as_deref().unwrap_or("?"),
+        );
+        Some(if self.cascade == Some(false) {
+            format!("{old} → {new}: Argo CD deletes the old Application without its resources (no resources finalizer); the new one takes them over")
+        } else {
+            format!("{old} → {new}: Argo CD deletes the old Application and its live resources, then creates them again")
+        })
     }
 }
 
@@ -76,9 +161,10 @@ impl ChangeSet {
         let mut c = Counts::default();
         for i in self.applications() {
             match i.action {
-                "added" => c.added += 1,
-                "changed" => c.changed += 1,
-                _ => c.removed += 1,
+                Action::Added => c.added += 1,
+                Action::Changed => c.changed += 1,
+                Action::Recreated => c.recreated += 1,
+                Action::Removed => c.removed += 1,
             }
         }
         c
@@ -93,12 +179,18 @@ impl ChangeSet {
         set.len()
     }
 
-    /// `+3 ~1 -0 applications on 2 clusters`.
+    /// `+3 ~1 -0 applications on 2 clusters`, with `, 4 recreated,` after
+    /// `applications` when names change.
     pub fn summary(&self) -> String {
         let c = self.counts();
         let n = self.clusters();
+        let recreated = if c.recreated > 0 {
+            format!(", {} recreated,", c.recreated)
+        } else {
+            String::new()
+        };
         format!(
-            "+{} ~{} -{} applications on {n} cluster{}",
+            "+{} ~{} -{} applications{recreated} on {n} cluster{}",
             c.added,
             c.changed,
             c.removed,
@@ -117,6 +209,10 @@ impl ChangeSet {
 }
 
 /// Classifies changed files. `changes` must hold only files that differ.
+///
+/// An Application whose name changes is `recreated`, whether it stays in its
+/// file or moves to another (a removed and an added Application of the same
+/// cluster and app): for Argo CD it is a deletion and a creation.
 pub fn classify(changes: Vec<FileChange>) -> ChangeSet {
     let mut items: Vec<Item> = changes
         .into_iter()
@@ -129,15 +225,43 @@ pub fn classify(changes: Vec<FileChange>) -> ChangeSet {
                     .and_then(Value::as_str)
                     .map(str::to_string)
             };
-            let action = match (&c.old, &c.new) {
-                (None, _) => "added",
-                (_, None) => "removed",
-                _ => "changed",
+            let name_of = |d: Option<&Value>| {
+                d.and_then(|d| d.pointer("/metadata/name"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            };
+            let mut action = match (&c.old, &c.new) {
+                (None, _) => Action::Added,
+                (_, None) => Action::Removed,
+                _ => Action::Changed,
             };
             let what = match (&old, &new) {
-                (Some(o), Some(n)) if action == "changed" => aspects(o, n),
+                (Some(o), Some(n)) if action == Action::Changed => aspects(o, n),
                 _ => Vec::new(),
             };
+            let kind = doc
+                .and_then(|d| d.get("kind"))
+                .and_then(Value::as_str)
+                .unwrap_or("file")
+                .to_string();
+            let mut old_name = None;
+            let mut cascade = None;
+            let mut what = what;
+            if action == Action::Changed
+                && kind == "Application"
+                && name_of(old.as_ref()) != name_of(new.as_ref())
+            {
+                action = Action::Recreated;
+                // The name is metadata; say so only when more of it changed.
+                if let (Some(o), Some(n)) = (&old, &new) {
+                    let (mut o, mut n) = (o.clone(), n.clone());
+                    remove_pointer(&mut o, "/metadata/name");
+                    remove_pointer(&mut n, "/metadata/name");
+                    what = aspects(&o, &n);
+                }
+                old_name = name_of(old.as_ref());
+                cascade = Some(has_finalizer(old.as_ref()));
+            }
             let policies = doc
                 .and_then(|d| d.pointer("/metadata/annotations/fleetc.io~1policies"))
                 .and_then(Value::as_str)
@@ -150,15 +274,12 @@ pub fn classify(changes: Vec<FileChange>) -> ChangeSet {
                 .unwrap_or_default();
             Item {
                 diff: unified(&c.path, c.old.as_deref(), c.new.as_deref()),
-                kind: doc
-                    .and_then(|d| d.get("kind"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("file")
-                    .to_string(),
-                name: doc
-                    .and_then(|d| d.pointer("/metadata/name"))
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                name: name_of(doc),
+                old_name,
+                old_path: None,
+                cascade: cascade
+                    .or_else(|| (action == Action::Removed).then(|| has_finalizer(old.as_ref()))),
+                kind,
                 cluster: label("fleetc.io/cluster"),
                 app: label("fleetc.io/app"),
                 policies,
@@ -170,8 +291,63 @@ pub fn classify(changes: Vec<FileChange>) -> ChangeSet {
             }
         })
         .collect();
+    pair_moves(&mut items);
     items.sort_by(|a, b| (&a.cluster, &a.app, &a.path).cmp(&(&b.cluster, &b.app, &b.path)));
     ChangeSet { items }
+}
+
+/// Whether a manifest carries Argo CD's resources finalizer.
+fn has_finalizer(doc: Option<&Value>) -> bool {
+    doc.and_then(|d| d.pointer("/metadata/finalizers"))
+        .and_then(Value::as_array)
+        .is_some_and(|f| {
+            f.iter()
+                .any(|x| x.as_str() == Some("resources-finalizer.argocd.argoproj.io"))
+        })
+}
+
+/// A removed and an added Application of the same cluster and app become
+/// one `recreated` item (or `changed`, when the name stayed and only the
+/// file moved).
+fn pair_moves(items: &mut Vec<Item>) {
+    let key = |i: &Item| -> Option<(String, String)> {
+        (i.kind == "Application").then(|| Some((i.cluster.clone()?, i.app.clone()?)))?
+    };
+    let mut removed: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (n, i) in items.iter().enumerate() {
+        if i.action == Action::Removed {
+            if let Some(k) = key(i) {
+                removed.insert(k, n);
+            }
+        }
+    }
+    let mut gone = Vec::new();
+    for n in 0..items.len() {
+        if items[n].action != Action::Added {
+            continue;
+        }
+        let Some(r) = key(&items[n]).and_then(|k| removed.remove(&k)) else {
+            continue;
+        };
+        let old = items[r].clone();
+        let item = &mut items[n];
+        if old.name == item.name {
+            item.action = Action::Changed;
+            item.what = vec!["file"];
+        } else {
+            item.action = Action::Recreated;
+            item.old_name = old.name;
+        }
+        item.cascade = old.cascade;
+        item.old_path = Some(old.path);
+        item.sha256_old = old.sha256_old;
+        item.diff = format!("{}{}", old.diff, item.diff);
+        gone.push(r);
+    }
+    gone.sort_unstable();
+    for r in gone.into_iter().rev() {
+        items.remove(r);
+    }
 }
 
 fn parse(bytes: &[u8]) -> Option<Value> {
@@ -279,11 +455,12 @@ pub fn text(cs: &ChangeSet, color: bool, with_diffs: bool) -> String {
             paint("1", cluster.unwrap_or("(fleet-wide files)"))
         );
         for i in items {
-            let (sign, code) = match i.action {
-                "added" => ("+", "32"),
-                "removed" => ("-", "31"),
-                _ => ("~", "33"),
+            let code = match i.action {
+                Action::Added => "32",
+                Action::Removed | Action::Recreated => "31",
+                Action::Changed => "33",
             };
+            let sign = i.action.sign();
             let subject = match (&i.app, i.kind.as_str()) {
                 (Some(app), "Application") => app.clone(),
                 _ => format!("{} {}", i.kind, i.name.as_deref().unwrap_or(&i.path)),
@@ -292,8 +469,11 @@ pub fn text(cs: &ChangeSet, color: bool, with_diffs: bool) -> String {
             if !i.what.is_empty() {
                 let _ = write!(line, " ({})", i.what.join(", "));
             }
-            if !i.policies.is_empty() && i.action != "removed" {
+            if !i.policies.is_empty() && i.action != Action::Removed {
                 let _ = write!(line, "  [{}]", i.policies.join(", "));
+            }
+            if let Some(r) = i.recreation() {
+                let _ = write!(line, "\n      recreated: {r}");
             }
             let _ = writeln!(out, "{}", paint(code, &line));
         }
@@ -334,12 +514,12 @@ pub fn markdown(cs: &ChangeSet, cap: usize, notes: &[String]) -> String {
     }
     let _ = writeln!(out, "**{}**\n", cs.summary());
     out.push_str(
-        "| cluster | added | changed | removed | other manifests |\n|---|---:|---:|---:|---:|\n",
+        "| cluster | added | changed | recreated | removed | other manifests |\n|---|---:|---:|---:|---:|---:|\n",
     );
     let groups = cs.by_cluster();
     for (cluster, items) in &groups {
         let is_app = |i: &&&Item| i.kind == "Application" && i.app.is_some();
-        let count = |a: &str| {
+        let count = |a: Action| {
             items
                 .iter()
                 .filter(is_app)
@@ -348,11 +528,12 @@ pub fn markdown(cs: &ChangeSet, cap: usize, notes: &[String]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             cluster.unwrap_or("(fleet-wide files)"),
-            count("added"),
-            count("changed"),
-            count("removed"),
+            count(Action::Added),
+            count(Action::Changed),
+            count(Action::Recreated),
+            count(Action::Removed),
             items.iter().filter(|i| !is_app(i)).count()
         );
     }
@@ -367,11 +548,14 @@ pub fn markdown(cs: &ChangeSet, cap: usize, notes: &[String]) -> String {
             if items.len() == 1 { "" } else { "s" }
         );
         for i in items {
-            let what = if i.what.is_empty() {
+            let mut what = if i.what.is_empty() {
                 String::new()
             } else {
                 format!(" ({})", i.what.join(", "))
             };
+            if let Some(r) = i.recreation() {
+                what.push_str(&format!(": {r}"));
+            }
             let _ = writeln!(
                 section,
                 "**{}** `{}` {}{}\n\n```diff\n{}```\n",

@@ -242,7 +242,16 @@ fn leaves(c: &Compiled, pair: &Pair) -> Vec<Leaf> {
         .and_then(|r| c.rendered.files.get(&r.path))
         .and_then(|text| crate::yaml::parse_yaml(text).ok())
         .and_then(|docs| docs.into_iter().next())
-        .and_then(|d| d.value.pointer("/spec/source/helm/valuesObject").cloned());
+        .and_then(|d| {
+            // `helm.values` is a YAML document in a string.
+            match d.value.pointer("/spec/source/helm/values") {
+                Some(Value::String(text)) => crate::yaml::parse_yaml(text)
+                    .ok()
+                    .and_then(|docs| docs.into_iter().next())
+                    .map(|d| d.value),
+                _ => d.value.pointer("/spec/source/helm/valuesObject").cloned(),
+            }
+        });
     let describe = |layer: usize, pointer: &str| {
         let (what, site) = &layers.origins[layer];
         let mut site = site.clone();

@@ -12,6 +12,7 @@
 //! so it can be tested without a disk and run in parallel. Problems are
 //! collected as [`error::Diagnostic`]s with a location and reported together.
 
+pub mod argocd;
 pub mod cli;
 pub mod deploylog;
 pub mod diff;

@@ -53,7 +53,24 @@ pub struct Layout {
     pub project: String,
     pub hub_project: String,
     pub bootstrap: String,
+    /// A cluster's platform AppProject (`fleetc-<cluster>`).
+    pub platform_project: String,
+    /// A cluster's platform Application, which applies its namespaces.
+    pub platform_application: String,
+    /// One team namespace on one cluster: the Namespace and its RoleBindings.
+    pub namespace: String,
+    /// The folder a cluster's root Application syncs.
+    pub root: String,
 }
+
+/// Namespaces no team may claim: Kubernetes' own (the Argo CD namespace and
+/// `fleetc.yaml`'s `reserved_namespaces` are added to these).
+pub const SYSTEM_NAMESPACES: &[&str] =
+    &["default", "kube-node-lease", "kube-public", "kube-system"];
+
+/// The prefix of the names fleetc gives its own objects (root and platform
+/// Applications, platform AppProjects): no team or Application may use it.
+pub const OWN_PREFIX: &str = "fleetc-";
 
 #[derive(Clone, Debug)]
 pub struct Guard {
@@ -71,6 +88,12 @@ pub struct Settings {
     pub templates: Option<PathBuf>,
     pub layout: Layout,
     pub guard: Guard,
+    /// Namespaces no team may claim, sorted.
+    pub reserved_namespaces: Vec<String>,
+    /// The default of [`App::cascade_delete`].
+    pub cascade_delete: bool,
+    /// argocd-cm has the health check for Applications (README).
+    pub application_health_check: bool,
 }
 
 pub const DEFAULT_APPLICATION_NAME: &str = "{{ app.name }}-{{ cluster.shortName or cluster.name }}";
@@ -123,6 +146,9 @@ pub struct App {
     /// highest wave among them.
     pub wave: u32,
     pub sync: Sync,
+    /// Deleting its Applications deletes their live resources: they carry
+    /// Argo CD's resources finalizer.
+    pub cascade_delete: bool,
     pub site: Site,
 }
 
@@ -213,20 +239,67 @@ pub fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     let app_names: Vec<&str> = apps_raw.iter().map(|a| a.raw.name.as_str()).collect();
     let team_names: Vec<&str> = teams_raw.iter().map(|t| t.raw.name.as_str()).collect();
 
-    // Teams.
+    // Teams. A Kubernetes namespace belongs to one team, and none may
+    // claim a system namespace or a name fleetc keeps for itself.
     let mut teams = Vec::with_capacity(teams_raw.len());
+    let mut owners: HashMap<String, (&str, &Site)> = HashMap::new();
     for Located { site, raw } in &teams_raw {
         dns_label(&raw.name, "namespace name", &site.key("name"), &mut diags);
-        let mut namespaces = vec![raw.name.clone()];
-        for (i, ns) in raw.namespaces.iter().enumerate() {
-            dns_label(
-                ns,
-                "namespace",
-                &site.key("namespaces").at(Seg::Index(i)),
-                &mut diags,
+        if raw.name.starts_with(OWN_PREFIX) {
+            diags.push(
+                Diagnostic::at(
+                    site.key("name"),
+                    format!("team `{}`: names starting with `{OWN_PREFIX}` are fleetc's own (its platform AppProjects are `{OWN_PREFIX}<cluster>`)", raw.name),
+                )
+                .help("choose another name"),
             );
-            if !namespaces.contains(ns) {
+        }
+        let mut namespaces = vec![raw.name.clone()];
+        let claims = std::iter::once((site.key("name"), &raw.name)).chain(
+            raw.namespaces
+                .iter()
+                .enumerate()
+                .map(|(i, ns)| (site.key("namespaces").at(Seg::Index(i)), ns)),
+        );
+        for (at, ns) in claims {
+            if at.path.first() == Some(&Seg::key("namespaces")) {
+                dns_label(ns, "namespace", &at, &mut diags);
+                if namespaces.contains(ns) {
+                    continue;
+                }
                 namespaces.push(ns.clone());
+            }
+            if settings.reserved_namespaces.contains(ns) {
+                diags.push(
+                    Diagnostic::at(
+                        at,
+                        format!("team `{}` claims namespace `{ns}`, which is reserved: no team's apps may deploy there", raw.name),
+                    )
+                    .help(format!(
+                        "reserved: {} (Kubernetes' own, Argo CD's, and `reserved_namespaces` in fleetc.yaml)",
+                        settings.reserved_namespaces.join(", ")
+                    )),
+                );
+                continue;
+            }
+            match owners.get(ns.as_str()) {
+                Some((other, other_site)) if *other != raw.name.as_str() => diags.push(
+                    Diagnostic::at(
+                        at,
+                        format!(
+                            "team `{}` claims namespace `{ns}`, which belongs to team `{other}`",
+                            raw.name
+                        ),
+                    )
+                    .help(format!(
+                        "a namespace belongs to one team; team `{other}` is in {}",
+                        other_site.file.display()
+                    )),
+                ),
+                Some(_) => {}
+                None => {
+                    owners.insert(ns.clone(), (raw.name.as_str(), site));
+                }
             }
         }
         teams.push(Team {
@@ -359,7 +432,7 @@ pub fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
         }
         if let Some(t) = teams.get(team) {
             if let Some(repos) = &t.source_repos {
-                if !repos.iter().any(|r| repo_matches(r, &raw.repo_url)) {
+                if !crate::argocd::source_permitted(repos, &raw.repo_url) {
                     diags.push(
                         Diagnostic::at(
                             site.key("repo_url"),
@@ -369,8 +442,13 @@ pub fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
                             ),
                         )
                         .help(format!(
-                            "add it to `source_repos` in {}",
-                            t.site.file.display()
+                            "add it to `source_repos` in {}{}",
+                            t.site.file.display(),
+                            if repos.iter().any(|r| r.contains('*')) {
+                                " (Argo CD reads them as globs where `*` stops at `/` and `**` does not)"
+                            } else {
+                                ""
+                            }
                         )),
                     );
                 }
@@ -441,10 +519,22 @@ pub fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
             automated: s.automated.unwrap_or(true),
             prune: s.prune.unwrap_or(false),
             self_heal: s.self_heal.unwrap_or(true),
-            sync_options: s
-                .sync_options
-                .unwrap_or_else(|| vec!["CreateNamespace=true".to_string()]),
+            sync_options: s.sync_options.unwrap_or_default(),
         };
+        for (i, option) in sync.sync_options.iter().enumerate() {
+            if option
+                .replace(' ', "")
+                .eq_ignore_ascii_case("CreateNamespace=true")
+            {
+                diags.push(
+                    Diagnostic::at(
+                        site.key("sync").key("syncOptions").at(Seg::Index(i)),
+                        "`CreateNamespace=true` would be refused: a team's AppProject allows no cluster-scoped resources, Namespaces included (\"resource :Namespace is not permitted in project\")",
+                    )
+                    .help("remove it: fleetc creates the team's namespaces on every cluster its apps go to, with its platform Application, before the apps sync"),
+                );
+            }
+        }
         apps.push(App {
             name: raw.name.clone(),
             description: raw.description.clone(),
@@ -465,6 +555,7 @@ pub fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
             depends_on,
             wave: 0,
             sync,
+            cascade_delete: raw.cascade_delete.unwrap_or(settings.cascade_delete),
             site: site.clone(),
         });
     }
@@ -655,6 +746,20 @@ fn check_settings(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Settings {
             "`max_share` is a share of the rendered Applications, from 0 to 1",
         ));
     }
+    let mut reserved_namespaces: Vec<String> =
+        SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
+    reserved_namespaces.push(argocd_namespace.clone());
+    for (i, ns) in raw.reserved_namespaces.iter().enumerate() {
+        dns_label(
+            ns,
+            "reserved namespace",
+            &site.key("reserved_namespaces").at(Seg::Index(i)),
+            diags,
+        );
+        reserved_namespaces.push(ns.clone());
+    }
+    reserved_namespaces.sort();
+    reserved_namespaces.dedup();
     let l = &raw.layout;
     Settings {
         argocd_namespace,
@@ -681,8 +786,27 @@ fn check_settings(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Settings {
                 .bootstrap
                 .clone()
                 .unwrap_or_else(|| "bootstrap/{{ cluster.name }}.yaml".into()),
+            platform_project: l
+                .platform_project
+                .clone()
+                .unwrap_or_else(|| "clusters/{{ cluster.name }}/platform/project.yaml".into()),
+            platform_application: l
+                .platform_application
+                .clone()
+                .unwrap_or_else(|| "clusters/{{ cluster.name }}/platform/namespaces.yaml".into()),
+            namespace: l
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "namespaces/{{ cluster.name }}/{{ namespace }}.yaml".into()),
+            root: l
+                .root
+                .clone()
+                .unwrap_or_else(|| "clusters/{{ cluster.name }}".into()),
         },
         guard,
+        reserved_namespaces,
+        cascade_delete: raw.cascade_delete.unwrap_or(true),
+        application_health_check: raw.application_health_check.unwrap_or(false),
     }
 }
 
@@ -909,16 +1033,6 @@ fn stringify_scalars(map: &mut serde_json::Map<String, Value>) {
     for v in map.values_mut() {
         stringify(v);
     }
-}
-
-/// Argo CD's `sourceRepos` entries are globs; `*` allows any repo.
-fn repo_matches(pattern: &str, url: &str) -> bool {
-    if pattern == url || pattern == "*" {
-        return true;
-    }
-    globset::Glob::new(pattern)
-        .map(|g| g.compile_matcher().is_match(url))
-        .unwrap_or(false)
 }
 
 /// Sync waves from `depends_on`, and every dependency cycle as an error.

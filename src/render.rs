@@ -39,6 +39,18 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
         "root-application.yaml.j2",
         include_str!("../templates/root-application.yaml.j2"),
     ),
+    (
+        "platform-project.yaml.j2",
+        include_str!("../templates/platform-project.yaml.j2"),
+    ),
+    (
+        "platform-application.yaml.j2",
+        include_str!("../templates/platform-application.yaml.j2"),
+    ),
+    (
+        "namespace.yaml.j2",
+        include_str!("../templates/namespace.yaml.j2"),
+    ),
 ];
 
 /// Work budget for one template render (minijinja fuel units).
@@ -64,6 +76,10 @@ pub struct Rendered {
     pub apps: Vec<RenderedApp>,
     /// The AppProjects: (cluster in per-cluster mode, path).
     pub projects: Vec<(Option<usize>, String)>,
+    /// Each cluster's platform AppProject and platform Application: (cluster, path).
+    pub platform: Vec<(usize, String)>,
+    /// The team namespaces on each cluster: (cluster, path).
+    pub namespaces: Vec<(usize, String)>,
     /// Notes for the user (not errors), e.g. what was not rendered and why.
     pub notes: Vec<String>,
 }
@@ -139,6 +155,18 @@ pub fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<Diagnost
         Ok(yaml::to_inline(&to_json(&v)?))
     });
     env.add_filter(
+        "yaml_literal",
+        |v: JValue, indent: usize| -> Result<String, minijinja::Error> {
+            match v.as_str() {
+                Some(text) => Ok(yaml::literal(text, indent)),
+                None => Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    "`yaml_literal` writes text",
+                )),
+            }
+        },
+    );
+    env.add_filter(
         "yaml_block",
         |v: JValue, indent: usize| -> Result<String, minijinja::Error> {
             if let Some(j) = v.downcast_object_ref::<Json>() {
@@ -188,6 +216,18 @@ pub fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<Diagnost
             "layout",
         ),
         ("layout.bootstrap", &inv.settings.layout.bootstrap, "layout"),
+        (
+            "layout.platform_project",
+            &inv.settings.layout.platform_project,
+            "layout",
+        ),
+        (
+            "layout.platform_application",
+            &inv.settings.layout.platform_application,
+            "layout",
+        ),
+        ("layout.namespace", &inv.settings.layout.namespace, "layout"),
+        ("layout.root", &inv.settings.layout.root, "layout"),
     ];
     for (name, text, field) in named {
         if let Err(e) = env.add_template_owned(name.to_string(), text.clone()) {
@@ -336,7 +376,18 @@ pub fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Error> {
     }
     check_collisions(inv, &out.apps, &mut diags);
     render_projects(inv, &env, &ctx, &mut out, &mut diags);
+    render_platform(inv, &env, &ctx, &mut out, &mut diags);
     render_roots(inv, &env, &ctx, &mut out, &mut diags);
+    if !inv.settings.application_health_check
+        && out
+            .apps
+            .iter()
+            .any(|r| !inv.apps[r.app].depends_on.is_empty())
+    {
+        out.notes.push(
+            "`depends_on` puts dependents in later sync waves, but Argo CD waits for a wave's Applications to be Synced and Healthy only when argocd-cm has a health check for `argoproj.io/Application` (it has none since Argo CD 1.8): add the one in fleetc's README (\"Dependencies\"), then set `application_health_check: true` in fleetc.yaml".to_string(),
+        );
+    }
 
     if !diags.is_empty() {
         return Err(Error::Invalid(diags));
@@ -644,6 +695,8 @@ fn render_pair(
     if let Err(e) = k8s::dns1123_subdomain(&name).and_then(|()| {
         if name.len() > 63 {
             Err(format!("it is {} characters long; Argo CD also uses it as a label value, which allows at most 63", name.len()))
+        } else if name.starts_with(crate::model::OWN_PREFIX) {
+            Err(format!("names starting with `{}` are fleetc's own (root and platform Applications)", crate::model::OWN_PREFIX))
         } else {
             Ok(())
         }
@@ -671,10 +724,14 @@ fn render_pair(
             json!({"server": null, "name": cluster.name, "namespace": app.destination_namespace})
         }
     };
-    let values = if merged.as_object().is_some_and(|m| !m.is_empty()) {
-        JValue::from_object(Json(merged))
+    // Helm gets the merged values as a document (`helm.values`), so that a
+    // null reaches it: Argo CD drops nulls from `helm.valuesObject`.
+    let (values, helm_values) = if merged.as_object().is_some_and(|m| !m.is_empty()) {
+        let mut text = yaml::to_block(&merged, 0);
+        text.push('\n');
+        (JValue::from_object(Json(merged)), JValue::from(text))
     } else {
-        JValue::from(())
+        (JValue::from(()), JValue::from(()))
     };
     let full = context! {
         app => ctx.apps[pair.app].clone(),
@@ -682,12 +739,14 @@ fn render_pair(
         team => ctx.teams[app.team].clone(),
         settings => ctx.settings.clone(),
         values => values,
+        helm_values => helm_values,
         application => context! {
             name => name.clone(),
             namespace => inv.settings.argocd_namespace.clone(),
             policies => policies.clone(),
             sync_wave => app.wave,
             destination => jv(&destination),
+            cascade_delete => app.cascade_delete,
         },
     };
     let text = render_manifest(env, "application.yaml.j2", full, inv)?;
@@ -732,7 +791,7 @@ fn render_manifest(
     if !user_template && !cfg!(debug_assertions) {
         return Ok(text);
     }
-    match yaml::check_manifest(&text) {
+    match yaml::check_manifests(&text, template == "namespace.yaml.j2") {
         Ok(()) => Ok(text),
         Err(e) => Err(vec![Diagnostic::at(
             site,
@@ -1048,9 +1107,144 @@ fn render_projects(
     }
 }
 
-/// The root Application of every cluster with something rendered: it points
-/// at the folder holding that cluster's files (and, in hub mode, one more
-/// for the projects).
+/// Each cluster's platform: the Kubernetes namespaces of every team with
+/// apps there (with RoleBindings of its groups to `edit` and `view`), the
+/// Argo CD Application that applies them, and its AppProject, which allows
+/// exactly those Namespaces (by name) and RoleBindings. The AppProject is
+/// rendered for every cluster, even one that runs nothing, so that the
+/// cluster's folder is never empty: the root Application of an emptied
+/// cluster then prunes what left, instead of failing on a missing path.
+fn render_platform(
+    inv: &Inventory,
+    env: &Environment<'static>,
+    ctx: &Contexts,
+    out: &mut Rendered,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut teams_on: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); inv.clusters.len()];
+    for r in &out.apps {
+        teams_on[r.cluster].insert(inv.apps[r.app].team);
+    }
+    let repo = inv.settings.deploy_repo.as_ref();
+    for (ci, teams) in teams_on.iter().enumerate() {
+        let cluster = &inv.clusters[ci];
+        let mut namespaces: Vec<&str> = Vec::new();
+        let mut ns_paths: Vec<String> = Vec::new();
+        for &ti in teams {
+            let team = &inv.teams[ti];
+            let bindings: Vec<Value> = [
+                ("fleetc-contributor", "edit", &team.contributors),
+                ("fleetc-reader", "view", &team.readers),
+            ]
+            .into_iter()
+            .filter(|(_, _, groups)| !groups.is_empty())
+            .map(|(name, role, groups)| json!({"name": name, "role": role, "groups": groups}))
+            .collect();
+            for ns in &team.namespaces {
+                let c = context! {
+                    cluster => ctx.clusters[ci].clone(),
+                    team => ctx.teams[ti].clone(),
+                    settings => ctx.settings.clone(),
+                    namespace => ns.clone(),
+                    bindings => jv(&bindings),
+                };
+                let rendered = render_path(env, "layout.namespace", c.clone()).and_then(|path| {
+                    render_manifest(env, "namespace.yaml.j2", c, inv).map(|text| (path, text))
+                });
+                match rendered {
+                    Ok((path, text)) => {
+                        out.namespaces.push((ci, path.clone()));
+                        ns_paths.push(path.clone());
+                        add_file(out, path, text, diags);
+                        namespaces.push(ns);
+                    }
+                    Err(mut d) => diags.append(&mut d),
+                }
+            }
+        }
+        // The platform's Argo CD objects read the tree from the deploy repo.
+        let Some(repo) = repo else { continue };
+        namespaces.sort_unstable();
+        let (server, name) = match inv.settings.mode {
+            Mode::PerCluster => (Some(IN_CLUSTER), None),
+            Mode::Hub => (None, Some(cluster.name.as_str())),
+        };
+        // The namespaces, and no namespace at all: the platform Application
+        // has none of its own (it applies Namespaces, and RoleBindings that
+        // name theirs), and Argo CD checks that too against the project.
+        let destinations: Vec<Value> = (!namespaces.is_empty())
+            .then_some("")
+            .into_iter()
+            .chain(namespaces.iter().copied())
+            .map(|ns| match server {
+                Some(s) => json!({"namespace": ns, "server": s}),
+                None => json!({"name": name, "namespace": ns}),
+            })
+            .collect();
+        let project = format!("{}{}", crate::model::OWN_PREFIX, cluster.name);
+        let deploy_repo = context! { url => repo.url.clone(), branch => repo.branch.clone() };
+        let base = context! {
+            cluster => ctx.clusters[ci].clone(),
+            settings => ctx.settings.clone(),
+            deploy_repo => deploy_repo,
+        };
+        let mut files = vec![(
+            "layout.platform_project",
+            "platform-project.yaml.j2",
+            context! {
+                project => context! {
+                    name => project.clone(),
+                    destinations => jv(&destinations),
+                    namespaces => jv(&namespaces),
+                },
+                ..base.clone()
+            },
+        )];
+        if !namespaces.is_empty() {
+            let folder = common_folder(ns_paths.iter().map(String::as_str));
+            files.push((
+                "layout.platform_application",
+                "platform-application.yaml.j2",
+                context! {
+                    platform => context! {
+                        name => format!("{project}-namespaces"),
+                        project => project.clone(),
+                        path => prefixed(&repo.path, &folder),
+                        destination => jv(json!({"server": server, "name": name})),
+                    },
+                    ..base.clone()
+                },
+            ));
+        }
+        for (layout, template, c) in files {
+            let rendered = render_path(env, layout, c.clone())
+                .and_then(|path| render_manifest(env, template, c, inv).map(|text| (path, text)));
+            match rendered {
+                Ok((path, text)) => {
+                    out.platform.push((ci, path.clone()));
+                    add_file(out, path, text, diags);
+                }
+                Err(mut d) => diags.append(&mut d),
+            }
+        }
+    }
+}
+
+/// `folder` inside the deploy repo's `path`.
+fn prefixed(repo_path: &str, folder: &str) -> String {
+    match (repo_path.is_empty(), folder) {
+        (true, _) => folder.to_string(),
+        (false, ".") => repo_path.to_string(),
+        (false, _) => format!("{repo_path}/{folder}"),
+    }
+}
+
+/// The root Application of every cluster in the inventory: it syncs the
+/// cluster's folder (`layout.root`) and prunes what leaves it. In hub mode
+/// one more syncs the teams' AppProjects. Each root's folder must hold
+/// exactly what that root applies, and the folder of a cluster's namespaces
+/// none of it: a file in the wrong folder would be applied twice, or by the
+/// wrong Application, or pruned by it.
 fn render_roots(
     inv: &Inventory,
     env: &Environment<'static>,
@@ -1060,51 +1254,72 @@ fn render_roots(
 ) {
     let Some(repo) = &inv.settings.deploy_repo else {
         out.notes.push(
-            "no `deploy_repo` in fleetc.yaml, so no root Applications (bootstrap/) were rendered"
+            "no `deploy_repo` in fleetc.yaml, so no root or platform Applications (bootstrap/) were rendered; apply each cluster's files yourself"
                 .to_string(),
         );
         return;
     };
-    let prefix = |p: &str| {
-        if repo.path.is_empty() {
-            p.to_string()
-        } else {
-            format!("{}/{p}", repo.path)
-        }
-    };
-    let clusters: BTreeSet<usize> = out.apps.iter().map(|r| r.cluster).collect();
-    let mut roots = Vec::new();
-    // Everything rendered for a cluster: its apps and, per cluster, its projects.
-    let mut by_cluster: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
+    // What each root applies: apps, per-cluster projects, platform files.
+    let mut owned: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); inv.clusters.len()];
     for r in &out.apps {
-        by_cluster.entry(r.cluster).or_default().push(&r.path);
+        owned[r.cluster].insert(&r.path);
     }
     for (c, p) in &out.projects {
         if let Some(ci) = c {
-            by_cluster.entry(*ci).or_default().push(p);
+            owned[*ci].insert(p);
         }
     }
-    for ci in clusters {
-        let folder = common_folder(by_cluster.get(&ci).into_iter().flatten().copied());
-        roots.push((
-            Some(ci),
-            format!("fleetc-{}", inv.clusters[ci].name),
-            folder,
-        ));
+    for (ci, p) in &out.platform {
+        owned[*ci].insert(p);
     }
-    let hub_projects: Vec<&str> = out
+    let mut folders: Vec<(String, String, BTreeSet<&str>)> = Vec::new();
+    let mut roots = Vec::new();
+    for (ci, files) in owned.into_iter().enumerate() {
+        let base = context! { cluster => ctx.clusters[ci].clone() };
+        let folder = match render_path(env, "layout.root", base) {
+            Ok(f) => f,
+            Err(mut d) => {
+                diags.append(&mut d);
+                continue;
+            }
+        };
+        let name = format!("{}{}", crate::model::OWN_PREFIX, inv.clusters[ci].name);
+        folders.push((format!("root Application `{name}`"), folder.clone(), files));
+        roots.push((Some(ci), name, folder));
+    }
+    let hub_projects: BTreeSet<&str> = out
         .projects
         .iter()
         .filter(|(c, _)| c.is_none())
         .map(|(_, p)| p.as_str())
         .collect();
     if !hub_projects.is_empty() {
-        roots.push((
-            None,
-            "fleetc-projects".to_string(),
-            common_folder(hub_projects.into_iter()),
+        let folder = common_folder(hub_projects.iter().copied());
+        let name = format!("{}projects", crate::model::OWN_PREFIX);
+        folders.push((
+            format!("root Application `{name}`"),
+            folder.clone(),
+            hub_projects,
         ));
+        roots.push((None, name, folder));
     }
+    let mut ns_files: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); inv.clusters.len()];
+    for (ci, p) in &out.namespaces {
+        ns_files[*ci].insert(p);
+    }
+    for (ci, files) in ns_files.into_iter().enumerate() {
+        if !files.is_empty() {
+            let name = format!(
+                "{}{}-namespaces",
+                crate::model::OWN_PREFIX,
+                inv.clusters[ci].name
+            );
+            let folder = common_folder(files.iter().copied());
+            folders.push((format!("platform Application `{name}`"), folder, files));
+        }
+    }
+    check_folders(&out.files, &folders, diags);
+
     for (cluster, name, folder) in roots {
         let base = match cluster {
             Some(ci) => context! { cluster => ctx.clusters[ci].clone() },
@@ -1113,7 +1328,7 @@ fn render_roots(
         let c = context! {
             settings => ctx.settings.clone(),
             deploy_repo => context! { url => repo.url.clone(), branch => repo.branch.clone() },
-            root => context! { name => name, path => prefix(&folder) },
+            root => context! { name => name, path => prefixed(&repo.path, &folder) },
             ..base.clone()
         };
         if cluster.is_none() {
@@ -1138,6 +1353,45 @@ fn render_roots(
         match render_manifest(env, "root-application.yaml.j2", c, inv) {
             Ok(text) => add_file(out, path, text, diags),
             Err(mut d) => diags.append(&mut d),
+        }
+    }
+}
+
+/// Each (Application, folder, files it applies): the files are in the
+/// folder, and the folder holds nothing else. One error per folder.
+fn check_folders(
+    files: &BTreeMap<String, String>,
+    folders: &[(String, String, BTreeSet<&str>)],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let site = Site::file(crate::inventory::SETTINGS_FILE).key("layout");
+    for (who, folder, owned) in folders {
+        let inside = |p: &str| {
+            folder == "."
+                || p.strip_prefix(folder.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+        };
+        let problem = match owned.iter().find(|p| !inside(p)) {
+            Some(p) => Some(format!(
+                "{who} syncs the folder `{folder}`, but `{p}`, which it must apply, is outside it"
+            )),
+            None => {
+                let start = if folder == "." {
+                    String::new()
+                } else {
+                    format!("{folder}/")
+                };
+                files
+                    .range(start.clone()..)
+                    .take_while(|(p, _)| p.starts_with(&start))
+                    .find(|(p, _)| !owned.contains(p.as_str()))
+                    .map(|(p, _)| format!("{who} syncs the folder `{folder}`, which also holds `{p}`: it would apply (and prune) a file that is not its own"))
+            }
+        };
+        if let Some(message) = problem {
+            diags.push(Diagnostic::at(site.clone(), message).help(
+                "a cluster's apps, projects and platform files go under its `layout.root` folder (default `clusters/{{ cluster.name }}`), and its namespaces outside it, in a folder of their own",
+            ));
         }
     }
 }

@@ -169,6 +169,9 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Check => {
             let c = compile(&root)?;
             emit(&format!("{}\n", summary_line(&c, "ok")))?;
+            for n in &c.rendered.notes {
+                note(n);
+            }
             Ok(EXIT_OK)
         }
         Command::Compile {
@@ -508,6 +511,7 @@ fn compile_to_repo(
         added: counts.added,
         changed: counts.changed,
         removed: counts.removed,
+        recreated: counts.recreated,
     };
     let events = log_events(&c, &cs, entry_no);
     let new_log = deploylog::append(&old_log, &entry, &events);
@@ -776,14 +780,21 @@ fn guard_verdict(c: &Compiled, cs: &diff::ChangeSet) -> Option<String> {
     let now = c.rendered.apps.len();
     let before = (now + counts.removed).saturating_sub(counts.added);
     let g = &c.inventory.settings.guard;
+    // A recreation deletes the live Application (and, with the resources
+    // finalizer, what it runs) before creating it again: it counts.
     let removed: Vec<String> = cs
         .applications()
-        .filter(|i| i.action == "removed")
+        .filter(|i| matches!(i.action, diff::Action::Removed | diff::Action::Recreated))
         .map(|i| {
             format!(
-                "{}/{}",
+                "{}/{}{}",
                 i.cluster.as_deref().unwrap_or("?"),
-                i.app.as_deref().unwrap_or("?")
+                i.app.as_deref().unwrap_or("?"),
+                if i.action == diff::Action::Recreated {
+                    " (recreated)"
+                } else {
+                    ""
+                }
             )
         })
         .collect();
@@ -805,15 +816,23 @@ fn guard_verdict(c: &Compiled, cs: &diff::ChangeSet) -> Option<String> {
             list(&removed)
         ));
     }
+    let gone = counts.removed + counts.recreated;
     let share = if before == 0 {
         0.0
     } else {
-        counts.removed as f64 / before as f64
+        gone as f64 / before as f64
     };
-    if counts.removed >= g.min_count && share > g.max_share {
+    if gone >= g.min_count && share > g.max_share {
+        let recreated = if counts.recreated > 0 {
+            format!(
+                " ({} of them recreated under a new name: deleted, then created again)",
+                counts.recreated
+            )
+        } else {
+            String::new()
+        };
         return Some(format!(
-            "this compile would remove {} of {before} Applications ({:.0}%), over the removal guard ({:.0}% and at least {}): {}",
-            counts.removed,
+            "this compile would remove {gone} of {before} Applications{recreated} ({:.0}%), over the removal guard ({:.0}% and at least {}): {}",
             share * 100.0,
             g.max_share * 100.0,
             g.min_count,
@@ -865,7 +884,7 @@ fn log_events(c: &Compiled, cs: &diff::ChangeSet, entry: u64) -> Vec<deploylog::
         .map(|i| {
             let cluster = i.cluster.clone().unwrap_or_default();
             let app = i.app.clone().unwrap_or_default();
-            let what: Vec<String> = if i.action == "removed" {
+            let what: Vec<String> = if i.action == diff::Action::Removed {
                 vec![match (inv.cluster(&cluster), inv.app(&app)) {
                     (None, _) => "cluster removed from the inventory".to_string(),
                     (_, None) => "app removed from the inventory".to_string(),
@@ -881,12 +900,15 @@ fn log_events(c: &Compiled, cs: &diff::ChangeSet, entry: u64) -> Vec<deploylog::
                         None => "no policy places it any more".to_string(),
                     },
                 }]
+            } else if let Some(r) = i.recreation() {
+                vec![format!("recreated: {r}")]
             } else {
                 i.what.iter().map(|w| w.to_string()).collect()
             };
             deploylog::Event {
                 entry,
                 action: i.action.to_string(),
+                old_application: i.old_name.clone(),
                 cluster,
                 app,
                 application: i.name.clone().unwrap_or_default(),
@@ -908,7 +930,7 @@ fn commit_message(cs: &diff::ChangeSet, revision: &str, dirty: bool, entry: u64)
     let mut m = format!("fleetc: {}\n\n", cs.summary());
     const MAX_LINES: usize = 200;
     let mut lines = 0;
-    for action in ["added", "changed", "removed"] {
+    for action in diff::Action::ALL {
         let items: Vec<&diff::Item> = cs.items.iter().filter(|i| i.action == action).collect();
         if items.is_empty() {
             continue;
@@ -923,9 +945,11 @@ fn commit_message(cs: &diff::ChangeSet, revision: &str, dirty: bool, entry: u64)
                 (Some(c), Some(a)) => format!("{c}/{a}"),
                 _ => format!("{} {}", i.kind, i.path),
             };
-            let detail = if !i.what.is_empty() {
+            let detail = if let Some(r) = i.recreation() {
+                format!(" ({r})")
+            } else if !i.what.is_empty() {
                 format!(" ({})", i.what.join(", "))
-            } else if action != "removed" && !i.policies.is_empty() {
+            } else if action != diff::Action::Removed && !i.policies.is_empty() {
                 format!(" (placed by {})", i.policies.join(", "))
             } else {
                 String::new()
@@ -1071,14 +1095,19 @@ fn history(
             for (e, evs) in &selected {
                 let commit = commits.get(&e.entry).map(|c| &c[..7]).unwrap_or("?");
                 out.push_str(&format!(
-                    "{}  entry {}  commit {commit}  inventory {}{}  +{} ~{} -{}\n",
+                    "{}  entry {}  commit {commit}  inventory {}{}  +{} ~{} -{}{}\n",
                     e.time,
                     e.entry,
                     &e.inventory[..e.inventory.len().min(12)],
                     if e.dirty { " (dirty)" } else { "" },
                     e.added,
                     e.changed,
-                    e.removed
+                    e.removed,
+                    if e.recreated > 0 {
+                        format!(" !{}", e.recreated)
+                    } else {
+                        String::new()
+                    }
                 ));
                 for ev in evs {
                     let why = match ev.action.as_str() {
@@ -1087,7 +1116,7 @@ fn history(
                         _ => ev.what.join(", "),
                     };
                     out.push_str(&format!(
-                        "    {:<8} {}/{}  {}  sha256:{}\n",
+                        "    {:<9} {}/{}  {}  sha256:{}\n",
                         ev.action,
                         ev.cluster,
                         ev.app,

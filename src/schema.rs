@@ -126,7 +126,8 @@ fn app() -> Value {
                     "syncOptions": {"$ref": "#/definitions/strings"}
                 },
                 "additionalProperties": false
-            }
+            },
+            "cascade_delete": {"type": "boolean", "description": "Deleting its Applications deletes their live resources (default: fleetc.yaml's cascade_delete)."}
         },
         "required": ["name", "repo_url", "namespace"],
         "additionalProperties": false
@@ -205,7 +206,11 @@ fn settings() -> Value {
                     "application": {"type": "string"},
                     "project": {"type": "string"},
                     "hub_project": {"type": "string"},
-                    "bootstrap": {"type": "string"}
+                    "bootstrap": {"type": "string"},
+                    "platform_project": {"type": "string"},
+                    "platform_application": {"type": "string"},
+                    "namespace": {"type": "string"},
+                    "root": {"type": "string"}
                 },
                 "additionalProperties": false
             },
@@ -216,7 +221,10 @@ fn settings() -> Value {
                     "min_count": {"type": "integer", "minimum": 0}
                 },
                 "additionalProperties": false
-            }
+            },
+            "reserved_namespaces": {"type": "array", "items": {"$ref": "#/definitions/name"}, "description": "Namespaces no team may claim, beyond kube-system, kube-public, kube-node-lease, default and the Argo CD namespace."},
+            "cascade_delete": {"type": "boolean", "description": "Deleting an Application deletes its live resources (the resources finalizer); default true."},
+            "application_health_check": {"type": "boolean", "description": "argocd-cm has the argoproj.io/Application health check from fleetc's README, so depends_on waits for health."}
         },
         "additionalProperties": false
     })

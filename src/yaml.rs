@@ -195,6 +195,19 @@ pub fn to_block(value: &Value, indent: usize) -> String {
     out
 }
 
+/// A text (such as a YAML document) as a literal block scalar whose lines are
+/// indented by `indent` spaces, written after `key: `; a text that a literal
+/// block cannot carry exactly is written as a quoted string.
+pub fn literal(text: &str, indent: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    if is_literal_block(text) {
+        write_literal(&mut out, text, indent);
+    } else {
+        write_flow_string(&mut out, text);
+    }
+    out
+}
+
 /// A string as a YAML flow scalar, quoted only when it must be.
 pub fn inline_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -379,6 +392,12 @@ fn is_plain_safe(s: &str) -> bool {
 /// a `kind`, and that no mapping repeats a key (Kubernetes' strict YAML
 /// refuses duplicates). Walks parser events without building a tree.
 pub fn check_manifest(text: &str) -> Result<(), ParseError> {
+    check_manifests(text, false)
+}
+
+/// [`check_manifest`] for every document of `text`; `several`: more than
+/// one document is allowed.
+pub fn check_manifests(text: &str, several: bool) -> Result<(), ParseError> {
     use saphyr_parser::{Event, Parser};
     use std::collections::HashSet;
 
@@ -400,6 +419,13 @@ pub fn check_manifest(text: &str) -> Result<(), ParseError> {
     let mut docs = 0;
     let mut has_kind = false;
     let mut top_is_map = false;
+    let mut doc_line = 1;
+    let not_a_manifest = |line: usize| {
+        fail(
+            "the document is not a mapping with a `kind`".to_string(),
+            line,
+        )
+    };
     while let Some(next) = parser.next_event() {
         let (ev, span) = next.map_err(|e| fail(e.info().to_string(), e.marker().line()))?;
         let line = span.start.line();
@@ -414,9 +440,17 @@ pub fn check_manifest(text: &str) -> Result<(), ParseError> {
         match ev {
             Event::DocumentStart(_) => {
                 docs += 1;
-                if docs > 1 {
+                if docs > 1 && !several {
                     return Err(fail("more than one YAML document".to_string(), line));
                 }
+                doc_line = line;
+            }
+            Event::DocumentEnd => {
+                if !top_is_map || !has_kind {
+                    return Err(not_a_manifest(doc_line));
+                }
+                top_is_map = false;
+                has_kind = false;
             }
             Event::Scalar(value, ..) if key_of_top => {
                 if stack.len() == 1 && value == "kind" {
@@ -444,11 +478,8 @@ pub fn check_manifest(text: &str) -> Result<(), ParseError> {
             _ => {}
         }
     }
-    if !top_is_map || !has_kind {
-        return Err(fail(
-            "the document is not a mapping with a `kind`".to_string(),
-            1,
-        ));
+    if docs == 0 {
+        return Err(not_a_manifest(1));
     }
     Ok(())
 }
@@ -813,6 +844,10 @@ mod tests {
         assert!(check_manifest("kind: A\na: {name: 1}\nb: {name: 2}\n").is_ok());
         assert!(check_manifest("metadata:\n  kind: A\n").is_err());
         assert!(check_manifest("kind: A\n---\nkind: B\n").is_err());
+        assert!(check_manifests("kind: A\n---\nkind: B\n", true).is_ok());
+        assert!(check_manifests("kind: A\n---\nname: B\n", true).is_err());
+        assert!(check_manifests("kind: A\n---\n", true).is_err());
+        assert!(check_manifests("", true).is_err());
         assert!(check_manifest("- kind\n").is_err());
         let bad = check_manifest("kind: A\nspec:\n  a: 1\n b: 2\n").unwrap_err();
         assert!(bad.line.is_some());

@@ -95,6 +95,10 @@ pub struct RawApp {
     pub depends_on: Vec<String>,
     #[serde(default)]
     pub sync: Option<RawSync>,
+    /// Whether deleting the app's Applications deletes their live resources
+    /// (the resources finalizer); default: the `fleetc.yaml` setting.
+    #[serde(default)]
+    pub cascade_delete: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -182,6 +186,17 @@ pub struct RawSettings {
     pub layout: RawLayout,
     #[serde(default)]
     pub removal_guard: RawGuard,
+    /// Namespaces no team may claim, beyond Kubernetes' own and Argo CD's.
+    #[serde(default)]
+    pub reserved_namespaces: Vec<String>,
+    /// Whether deleting an Application deletes its live resources (default
+    /// true: the resources finalizer).
+    #[serde(default)]
+    pub cascade_delete: Option<bool>,
+    /// argocd-cm holds the health check for `argoproj.io/Application` that
+    /// the README gives, so `depends_on` waits for health.
+    #[serde(default)]
+    pub application_health_check: Option<bool>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -205,6 +220,15 @@ pub struct RawLayout {
     pub hub_project: Option<String>,
     #[serde(default)]
     pub bootstrap: Option<String>,
+    #[serde(default)]
+    pub platform_project: Option<String>,
+    #[serde(default)]
+    pub platform_application: Option<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// The folder a cluster's root Application syncs.
+    #[serde(default)]
+    pub root: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

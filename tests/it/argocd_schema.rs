@@ -77,29 +77,53 @@ fn every_golden_manifest_validates_against_the_crd_schema() {
             }
             let text = String::from_utf8(bytes).unwrap();
             let docs = fleetc::yaml::parse_yaml(&text).unwrap_or_else(|e| panic!("{path}: {e:?}"));
-            assert_eq!(docs.len(), 1, "{path}: one document per file");
-            let doc: &Value = &docs[0].value;
-            let kind = doc["kind"].as_str().unwrap_or_default();
-            let Some(v) = validators.get(kind) else {
-                failures.push(format!("{path}: unexpected kind `{kind}`"));
-                continue;
-            };
-            for err in v.iter_errors(doc) {
-                failures.push(format!(
-                    "{}/{path}: {err} at {}",
-                    dir.display(),
-                    err.instance_path()
-                ));
+            // One Argo CD object per file; a namespace's file holds the
+            // Namespace and its RoleBindings.
+            let kinds: Vec<&str> = docs
+                .iter()
+                .map(|d| d.value["kind"].as_str().unwrap_or_default())
+                .collect();
+            if kinds.len() != 1 && kinds[0] != "Namespace" {
+                failures.push(format!("{path}: {} documents: {kinds:?}", kinds.len()));
             }
-            if kind == "Application" {
-                let dest = &doc["spec"]["destination"];
-                if dest.get("server").is_some() == dest.get("name").is_some() {
-                    failures.push(format!(
-                        "{path}: destination must have exactly one of server and name: {dest}"
-                    ));
+            for doc in &docs {
+                let doc: &Value = &doc.value;
+                let kind = doc["kind"].as_str().unwrap_or_default();
+                if let Some(v) = validators.get(kind) {
+                    for err in v.iter_errors(doc) {
+                        failures.push(format!(
+                            "{}/{path}: {err} at {}",
+                            dir.display(),
+                            err.instance_path()
+                        ));
+                    }
+                } else {
+                    // Kubernetes' own kinds: the fields the API server requires.
+                    let api = doc["apiVersion"].as_str().unwrap_or_default();
+                    let ok = match kind {
+                        "Namespace" => api == "v1" && doc.pointer("/metadata/namespace").is_none(),
+                        "RoleBinding" => {
+                            api == "rbac.authorization.k8s.io/v1"
+                                && doc.pointer("/metadata/namespace").is_some()
+                                && doc.pointer("/roleRef/kind").is_some()
+                                && doc["subjects"].as_array().is_some_and(|s| !s.is_empty())
+                        }
+                        _ => false,
+                    };
+                    if !ok || doc.pointer("/metadata/name").is_none() {
+                        failures.push(format!("{path}: unexpected or incomplete `{kind}`: {doc}"));
+                    }
                 }
+                if kind == "Application" {
+                    let dest = &doc["spec"]["destination"];
+                    if dest.get("server").is_some() == dest.get("name").is_some() {
+                        failures.push(format!(
+                            "{path}: destination must have exactly one of server and name: {dest}"
+                        ));
+                    }
+                }
+                checked += 1;
             }
-            checked += 1;
         }
     }
     println!("argocd schema: {checked} golden manifests validated");

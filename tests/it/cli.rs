@@ -330,3 +330,46 @@ fn a_closed_stdout_ends_every_command_quietly() {
         );
     }
 }
+
+/// `depends_on` waits for health only with the argocd-cm health check for
+/// Applications: `check` says so once, until fleetc.yaml says it is there.
+#[test]
+fn depends_on_without_the_application_health_check_is_noted_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = example_copy(tmp.path());
+    let run = fleetc(&inv, &["check"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("resource.customizations").count()
+            + run
+                .stderr
+                .matches("health check for `argoproj.io/Application`")
+                .count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    let settings = inv.join("fleetc.yaml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(&settings, format!("{text}application_health_check: true\n")).unwrap();
+    let run = fleetc(&inv, &["check"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("argoproj.io/Application"),
+        "{}",
+        run.stderr
+    );
+    // No dependency, no note.
+    std::fs::write(&settings, text).unwrap();
+    let pos = inv.join("apps/pos.yaml");
+    let apps = std::fs::read_to_string(&pos)
+        .unwrap()
+        .replace("depends_on: [pos-api]\n", "");
+    std::fs::write(&pos, apps).unwrap();
+    let run = fleetc(&inv, &["check"]);
+    assert!(
+        !run.stderr.contains("argoproj.io/Application"),
+        "{}",
+        run.stderr
+    );
+}

@@ -231,7 +231,7 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
     let v: Value = serde_json::from_str(&diff.stdout).unwrap();
     assert_eq!(
         v["applications"],
-        serde_json::json!({"added": 0, "changed": 3, "removed": 1})
+        serde_json::json!({"added": 0, "changed": 3, "recreated": 0, "removed": 1})
     );
     let apps: Vec<(String, String, Value)> = v["changes"]
         .as_array()
@@ -287,10 +287,12 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
         [
             "D\tclusters/lab-sydney-01/apps/app1.yaml",
             "D\tclusters/lab-sydney-01/projects/ieb.yaml",
+            "D\tnamespaces/lab-sydney-01/ieb.yaml",
             "M\t.fleetc-manifest",
             "M\tclusters/lab-sydney-01/apps/log-shipper.yaml",
             "M\tclusters/lab-sydney-01/apps/node-exporter.yaml",
             "M\tclusters/lab-sydney-01/apps/pos-api.yaml",
+            "M\tclusters/lab-sydney-01/platform/project.yaml",
             "M\tdeployments.jsonl",
         ]
     );
@@ -492,7 +494,7 @@ fn diff_against_another_inventory_revision_needs_no_deploy_repo() {
         &["diff", "--base", "HEAD~1", "--format", "markdown"],
     );
     assert!(
-        md.stdout.contains("| lab-sydney-01 | 0 | 3 | 1 | 1 |"),
+        md.stdout.contains("| lab-sydney-01 | 0 | 3 | 0 | 1 | 3 |"),
         "{}",
         md.stdout
     );
@@ -734,4 +736,218 @@ fn a_killed_commit_leaves_the_branch_at_the_old_or_the_new_commit() {
     println!("killed commits: branch moved {moved} times, kept {kept} times");
     assert!(kept > 0, "the kills never stopped a commit");
     assert!(moved > 0, "no commit ever finished");
+}
+
+/// A new name is a new Application for Argo CD: the old one is deleted
+/// (with its live resources, through the resources finalizer) and the new
+/// one created. diff, the log and the commit say so, and the removal guard
+/// counts it.
+#[test]
+fn renamed_applications_are_recreations_everywhere() {
+    let s = Setup::new();
+    assert_eq!(s.commit().status, 0);
+    let settings = s.inv.join("fleetc.yaml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(
+        &settings,
+        format!("{text}application_name: \"{{{{ cluster.name }}}}-{{{{ app.name }}}}\"\n"),
+    )
+    .unwrap();
+
+    let diff = fleetc(&s.inv, &["diff", "--repo", s.deploy()]);
+    assert!(
+        diff.stdout.contains(
+            "  ! pos-api  [payments-prod-edge]\n      recreated: pos-api-bne01 → east-qld-brisbane-01-pos-api: Argo CD deletes the old Application and its live resources, then creates them again\n"
+        ),
+        "{}",
+        diff.stdout
+    );
+    assert!(
+        diff.stdout
+            .contains("+0 ~0 -0 applications, 25 recreated, on 6 clusters"),
+        "{}",
+        diff.stdout
+    );
+    assert!(diff.stdout.contains("would refuse it"), "{}", diff.stdout);
+    let json = fleetc(&s.inv, &["diff", "--repo", s.deploy(), "--format", "json"]);
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        v["applications"],
+        serde_json::json!({"added": 0, "changed": 0, "recreated": 25, "removed": 0})
+    );
+    let item = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["app"] == "pos-api" && i["cluster"] == "east-qld-brisbane-01")
+        .unwrap();
+    assert_eq!(item["action"], "recreated");
+    assert_eq!(item["old_name"], "pos-api-bne01");
+    assert_eq!(item["name"], "east-qld-brisbane-01-pos-api");
+    assert_eq!(item["cascade"], true);
+    let md = fleetc(
+        &s.inv,
+        &["diff", "--repo", s.deploy(), "--format", "markdown"],
+    );
+    assert!(
+        md.stdout
+            .contains("| east-qld-brisbane-01 | 0 | 0 | 6 | 0 | 0 |"),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        md.stdout.contains("**recreated** `pos-api` Application: pos-api-bne01 → east-qld-brisbane-01-pos-api: Argo CD deletes the old Application and its live resources"),
+        "{}",
+        md.stdout
+    );
+
+    // The guard counts them as removals.
+    let refused = s.commit();
+    assert_eq!(refused.status, 1);
+    assert!(
+        refused.stderr.contains(
+            "would remove 25 of 25 Applications (25 of them recreated under a new name: deleted, then created again) (100%)"
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(s.count(), 2);
+    let mut cmd = s.commit_command(&s.inv);
+    assert!(cmd.status().unwrap().success());
+    s.fsck();
+    let msg = s.git(&["log", "-1", "--format=%B", "main"]);
+    assert!(
+        msg.starts_with("fleetc: +0 ~0 -0 applications, 25 recreated, on 6 clusters\n"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("recreated:\n  east-nsw-newcastle-01/app1 (app1-cluster1 → east-nsw-newcastle-01-app1: Argo CD deletes"),
+        "{msg}"
+    );
+    let log = fleetc(
+        &s.inv,
+        &[
+            "log",
+            "--repo",
+            s.deploy(),
+            "--app",
+            "pos-api",
+            "--cluster",
+            "west-wa-perth-01",
+        ],
+    );
+    assert!(
+        log.stdout.contains("    recreated west-wa-perth-01/pos-api  recreated: pos-api-per01 → west-wa-perth-01-pos-api: Argo CD deletes the old Application and its live resources, then creates them again"),
+        "{}",
+        log.stdout
+    );
+    let log = fleetc(&s.inv, &["log", "--repo", s.deploy(), "--format", "json"]);
+    let entries: Value = serde_json::from_str(&log.stdout).unwrap();
+    assert_eq!(entries[0]["entry"]["recreated"], 25);
+    let event = &entries[0]["events"][0];
+    assert_eq!(event["action"], "recreated");
+    assert_eq!(event["old_application"], "app1-cluster1");
+
+    // Without the resources finalizer, the old Application goes alone and
+    // the new one takes its resources over.
+    let text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(&settings, format!("{text}cascade_delete: false\n")).unwrap();
+    assert_eq!(s.commit().status, 0);
+    let tree = s.git(&[
+        "show",
+        "main:clusters/east-qld-brisbane-01/apps/pos-api.yaml",
+    ]);
+    assert!(!tree.contains("finalizers"), "{tree}");
+    let cluster = s.inv.join("clusters/east-qld-brisbane-01.yaml");
+    let text = std::fs::read_to_string(&cluster).unwrap();
+    std::fs::write(
+        &cluster,
+        text.replace("shortName: bne01", "shortName: bne02"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(
+        &settings,
+        text.replace(
+            "{{ cluster.name }}-{{ app.name }}",
+            "{{ app.name }}-{{ cluster.shortName }}",
+        ),
+    )
+    .unwrap();
+    let diff = fleetc(&s.inv, &["diff", "--repo", s.deploy()]);
+    assert!(
+        diff.stdout.contains("recreated: east-qld-brisbane-01-pos-api → pos-api-bne02: Argo CD deletes the old Application without its resources (no resources finalizer); the new one takes them over"),
+        "{}",
+        diff.stdout
+    );
+}
+
+/// A cluster that runs nothing keeps its bootstrap file and a folder with a
+/// manifest in it, so its root Application prunes what left instead of
+/// failing on a missing path; a cluster taken out of the inventory leaves
+/// no file behind.
+#[test]
+fn an_emptied_cluster_keeps_its_root_and_a_removed_one_leaves_nothing() {
+    let s = Setup::new();
+    assert_eq!(s.commit().status, 0);
+    std::fs::write(
+        s.inv.join("policies/freeze-lab.yaml"),
+        "name: freeze-lab\nexclude: true\napp_selector: {}\nclusters: [lab-sydney-01]\n",
+    )
+    .unwrap();
+    let run = s.commit();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    s.fsck();
+    let files = s.git(&["ls-tree", "-r", "--name-only", "main"]);
+    let lab: Vec<&str> = files
+        .lines()
+        .filter(|p| p.contains("lab-sydney-01"))
+        .collect();
+    assert_eq!(
+        lab,
+        [
+            "bootstrap/lab-sydney-01.yaml",
+            "clusters/lab-sydney-01/platform/project.yaml"
+        ]
+    );
+    let root = s.git(&["show", "main:bootstrap/lab-sydney-01.yaml"]);
+    assert!(
+        root.contains("    path: clusters/lab-sydney-01\n"),
+        "{root}"
+    );
+    let project = s.git(&["show", "main:clusters/lab-sydney-01/platform/project.yaml"]);
+    assert!(project.contains("  destinations: []\n"), "{project}");
+    assert!(
+        project.contains("  clusterResourceWhitelist: []\n"),
+        "{project}"
+    );
+    // The log says why each left.
+    let log = fleetc(
+        &s.inv,
+        &["log", "--repo", s.deploy(), "--cluster", "lab-sydney-01"],
+    );
+    assert!(
+        log.stdout
+            .contains("removed   lab-sydney-01/pos-api  excluded by freeze-lab"),
+        "{}",
+        log.stdout
+    );
+
+    // Offboarded: out of the inventory, out of the deploy repo.
+    std::fs::remove_file(s.inv.join("clusters/lab-sydney-01.yaml")).unwrap();
+    std::fs::remove_file(s.inv.join("policies/freeze-lab.yaml")).unwrap();
+    let text = std::fs::read_to_string(s.inv.join("policies/payments.yaml")).unwrap();
+    std::fs::write(
+        s.inv.join("policies/payments.yaml"),
+        text.replace(
+            "clusters: [west-wa-perth-02, lab-sydney-01]",
+            "clusters: [west-wa-perth-02]",
+        ),
+    )
+    .unwrap();
+    let run = s.commit();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let files = s.git(&["ls-tree", "-r", "--name-only", "main"]);
+    assert!(!files.contains("lab-sydney-01"), "{files}");
+    s.fsck();
 }

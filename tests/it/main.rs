@@ -1,5 +1,6 @@
 //! fleetc's integration tests: one binary (`autotests = false`).
 
+mod argocd_admission;
 mod argocd_schema;
 mod ask;
 mod browser;
