@@ -9,6 +9,7 @@ mod conformance_helm;
 mod conformance_labels;
 mod git;
 mod golden;
+mod helm;
 mod pipeline;
 mod schema;
 mod support;
