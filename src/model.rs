@@ -761,6 +761,7 @@ fn check_settings(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Settings {
     reserved_namespaces.sort();
     reserved_namespaces.dedup();
     let l = &raw.layout;
+    let or = |set: &Option<String>, default: &str| set.clone().unwrap_or_else(|| default.into());
     Settings {
         argocd_namespace,
         mode,
@@ -771,37 +772,29 @@ fn check_settings(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Settings {
             .unwrap_or_else(|| DEFAULT_APPLICATION_NAME.to_string()),
         templates,
         layout: Layout {
-            application: l
-                .application
-                .clone()
-                .unwrap_or_else(|| "clusters/{{ cluster.name }}/apps/{{ app.name }}.yaml".into()),
-            project: l.project.clone().unwrap_or_else(|| {
-                "clusters/{{ cluster.name }}/projects/{{ team.name }}.yaml".into()
-            }),
-            hub_project: l
-                .hub_project
-                .clone()
-                .unwrap_or_else(|| "projects/{{ team.name }}.yaml".into()),
-            bootstrap: l
-                .bootstrap
-                .clone()
-                .unwrap_or_else(|| "bootstrap/{{ cluster.name }}.yaml".into()),
-            platform_project: l
-                .platform_project
-                .clone()
-                .unwrap_or_else(|| "clusters/{{ cluster.name }}/platform/project.yaml".into()),
-            platform_application: l
-                .platform_application
-                .clone()
-                .unwrap_or_else(|| "clusters/{{ cluster.name }}/platform/namespaces.yaml".into()),
-            namespace: l
-                .namespace
-                .clone()
-                .unwrap_or_else(|| "namespaces/{{ cluster.name }}/{{ namespace }}.yaml".into()),
-            root: l
-                .root
-                .clone()
-                .unwrap_or_else(|| "clusters/{{ cluster.name }}".into()),
+            application: or(
+                &l.application,
+                "clusters/{{ cluster.name }}/apps/{{ app.name }}.yaml",
+            ),
+            project: or(
+                &l.project,
+                "clusters/{{ cluster.name }}/projects/{{ team.name }}.yaml",
+            ),
+            hub_project: or(&l.hub_project, "projects/{{ team.name }}.yaml"),
+            bootstrap: or(&l.bootstrap, "bootstrap/{{ cluster.name }}.yaml"),
+            platform_project: or(
+                &l.platform_project,
+                "clusters/{{ cluster.name }}/platform/project.yaml",
+            ),
+            platform_application: or(
+                &l.platform_application,
+                "clusters/{{ cluster.name }}/platform/namespaces.yaml",
+            ),
+            namespace: or(
+                &l.namespace,
+                "namespaces/{{ cluster.name }}/{{ namespace }}.yaml",
+            ),
+            root: or(&l.root, "clusters/{{ cluster.name }}"),
         },
         guard,
         reserved_namespaces,

@@ -679,19 +679,10 @@ fn render_pair(
         return Err(diags);
     }
 
-    let name = match env
-        .get_template("name")
-        .and_then(|t| t.render(base.clone()))
-    {
-        Ok(n) => n.trim().to_string(),
-        Err(e) => {
-            return Err(vec![template_error(
-                &Site::file(crate::inventory::SETTINGS_FILE).key("application_name"),
-                &e,
-                template_source(env, "name").as_deref(),
-            )]);
-        }
-    };
+    let name_site = Site::file(crate::inventory::SETTINGS_FILE).key("application_name");
+    let name = render_template(env, "name", base.clone(), &name_site)?
+        .trim()
+        .to_string();
     if let Err(e) = k8s::dns1123_subdomain(&name).and_then(|()| {
         if name.len() > 63 {
             Err(format!("it is {} characters long; Argo CD also uses it as a label value, which allows at most 63", name.len()))
@@ -771,16 +762,7 @@ fn render_manifest(
     inv: &Inventory,
 ) -> Result<String, Vec<Diagnostic>> {
     let site = template_site(inv, template);
-    let text = env
-        .get_template(template)
-        .and_then(|t| t.render(ctx))
-        .map_err(|e| {
-            vec![template_error(
-                &site,
-                &e,
-                template_source(env, template).as_deref(),
-            )]
-        })?;
+    let text = render_template(env, template, ctx, &site)?;
     let mut text = text.trim_end().to_string();
     text.push('\n');
     // A user's template may render anything, so its every output is checked.
@@ -811,8 +793,31 @@ fn render_manifest(
     }
 }
 
-fn template_source(env: &Environment<'static>, name: &str) -> Option<String> {
-    env.get_template(name).ok().map(|t| t.source().to_string())
+/// Renders one template; a failure is a diagnostic at `site`.
+fn render_template(
+    env: &Environment<'static>,
+    template: &str,
+    ctx: JValue,
+    site: &Site,
+) -> Result<String, Vec<Diagnostic>> {
+    let t = env
+        .get_template(template)
+        .map_err(|e| vec![template_error(site, &e, None)])?;
+    t.render(ctx)
+        .map_err(|e| vec![template_error(site, &e, Some(t.source()))])
+}
+
+/// A manifest and the path its layout gives it.
+fn render_file(
+    env: &Environment<'static>,
+    layout: &str,
+    template: &str,
+    ctx: JValue,
+    inv: &Inventory,
+) -> Result<(String, String), Vec<Diagnostic>> {
+    let path = render_path(env, layout, ctx.clone())?;
+    let text = render_manifest(env, template, ctx, inv)?;
+    Ok((path, text))
 }
 
 fn template_site(inv: &Inventory, template: &str) -> Site {
@@ -832,16 +837,7 @@ fn render_path(
     ctx: JValue,
 ) -> Result<String, Vec<Diagnostic>> {
     let site = Site::file(crate::inventory::SETTINGS_FILE).key("layout");
-    let path = env
-        .get_template(template)
-        .and_then(|t| t.render(ctx))
-        .map_err(|e| {
-            vec![template_error(
-                &site,
-                &e,
-                template_source(env, template).as_deref(),
-            )]
-        })?;
+    let path = render_template(env, template, ctx, &site)?;
     let path = path.trim().to_string();
     check_relative_path(&path).map_err(|why| {
         vec![
@@ -1148,10 +1144,7 @@ fn render_platform(
                     namespace => ns.clone(),
                     bindings => jv(&bindings),
                 };
-                let rendered = render_path(env, "layout.namespace", c.clone()).and_then(|path| {
-                    render_manifest(env, "namespace.yaml.j2", c, inv).map(|text| (path, text))
-                });
-                match rendered {
+                match render_file(env, "layout.namespace", "namespace.yaml.j2", c, inv) {
                     Ok((path, text)) => {
                         out.namespaces.push((ci, path.clone()));
                         ns_paths.push(path.clone());
@@ -1217,9 +1210,7 @@ fn render_platform(
             ));
         }
         for (layout, template, c) in files {
-            let rendered = render_path(env, layout, c.clone())
-                .and_then(|path| render_manifest(env, template, c, inv).map(|text| (path, text)));
-            match rendered {
+            match render_file(env, layout, template, c, inv) {
                 Ok((path, text)) => {
                     out.platform.push((ci, path.clone()));
                     add_file(out, path, text, diags);
