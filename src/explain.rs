@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use crate::error::Seg;
 use crate::matrix::Pair;
-use crate::model::{Inventory, Policy};
+use crate::model::Policy;
+use crate::pipeline::Compiled;
 use crate::render;
-use crate::run::Compiled;
 use crate::selector::{Labels, Operator, Requirement, Selector};
 use crate::values;
 
@@ -168,7 +168,8 @@ pub fn check_selector(s: &Selector, labels: &Labels) -> SelectorCheck {
     }
 }
 
-fn check_policy(inv: &Inventory, p: &Policy, ci: usize, ai: usize) -> PolicyCheck {
+fn check_policy(c: &Compiled, p: &Policy, ci: usize, ai: usize) -> PolicyCheck {
+    let inv = &c.inventory;
     let app = &inv.apps[ai];
     let cluster = &inv.clusters[ci];
     let scope = p.team.map(|t| (inv.teams[t].name.clone(), t == app.team));
@@ -183,7 +184,7 @@ fn check_policy(inv: &Inventory, p: &Policy, ci: usize, ai: usize) -> PolicyChec
     PolicyCheck {
         policy: p.name.clone(),
         file: p.site.file.display().to_string(),
-        line: inv.sources.line(&p.site.key("name")),
+        line: c.sources.line(&p.site.key("name")),
         exclude: p.exclude,
         scope,
         app: app_check,
@@ -222,7 +223,7 @@ pub fn pair(c: &Compiled, ci: usize, ai: usize) -> PairReport {
         policies: inv
             .policies
             .iter()
-            .map(|p| check_policy(inv, p, ci, ai))
+            .map(|p| check_policy(c, p, ci, ai))
             .collect(),
         values: placed.map(|p| leaves(c, p)).unwrap_or_default(),
     }
@@ -256,7 +257,7 @@ fn leaves(c: &Compiled, pair: &Pair) -> Vec<Leaf> {
         let (what, site) = &layers.origins[layer];
         let mut site = site.clone();
         site.path.extend(pointer_path(pointer));
-        let line = inv.sources.line(&site);
+        let line = c.sources.line(&site);
         (what.clone(), site.file.display().to_string(), line)
     };
     origins
@@ -331,7 +332,7 @@ pub fn app(c: &Compiled, ai: usize) -> AppReport {
             continue;
         }
         for p in inv.policies.iter().filter(|p| !p.exclude) {
-            let check = check_policy(inv, p, ci, ai);
+            let check = check_policy(c, p, ci, ai);
             // The policy wants this app; its cluster side misses by one term.
             let wants_app = check.app.ok && check.scope.as_ref().is_none_or(|(_, ok)| *ok);
             if !wants_app || check.failed_terms() != 1 {

@@ -17,8 +17,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::pipeline::Compiled;
 use crate::report;
-use crate::run::Compiled;
 
 /// The group of clusters that do not have the grouping label.
 const NO_GROUP: &str = "(none)";

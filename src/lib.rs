@@ -25,6 +25,7 @@ pub mod k8s;
 pub mod matrix;
 pub mod model;
 pub mod output;
+pub mod pipeline;
 pub mod render;
 pub mod report;
 pub mod run;
@@ -33,3 +34,5 @@ pub mod selector;
 pub mod suggest;
 pub mod values;
 pub mod yaml;
+
+pub use pipeline::{compile, Compiled};

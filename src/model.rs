@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::error::{Diagnostic, Seg, Site};
 use crate::inventory::raw::{LabelValue, RawLabels, RawSettings};
-use crate::inventory::{Loaded, Located, Sources};
+use crate::inventory::{Loaded, Located};
 use crate::k8s;
 use crate::selector::{LabelSelector, Labels, Selector};
 use crate::suggest;
@@ -191,7 +191,6 @@ pub struct Inventory {
     pub apps: Vec<App>,
     pub teams: Vec<Team>,
     pub policies: Vec<Policy>,
-    pub sources: Sources,
     /// How many inventory files were read.
     pub files: usize,
 }
@@ -668,7 +667,6 @@ pub fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     }
 
     if !diags.is_empty() {
-        loaded.sources.locate(&mut diags);
         return Err(diags);
     }
     Ok(Inventory {
@@ -678,7 +676,6 @@ pub fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
         apps,
         teams,
         policies,
-        sources: loaded.sources,
         files: loaded.files,
     })
 }

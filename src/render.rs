@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::error::{Diagnostic, Error, Seg, Site};
+use crate::error::{Diagnostic, Seg, Site};
 use crate::k8s;
 use crate::matrix::{Matrix, Pair};
 use crate::model::{App, Cluster, Inventory, Mode, Team, IN_CLUSTER};
@@ -329,8 +329,8 @@ fn template_error(site: &Site, e: &minijinja::Error, source: Option<&str>) -> Di
 
 /// Renders the whole tree. Every problem is reported, and nothing is
 /// returned when there is one.
-pub fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Error> {
-    let env = environment(inv).map_err(Error::Invalid)?;
+pub fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Vec<Diagnostic>> {
+    let env = environment(inv)?;
     let ctx = Contexts::new(inv);
     let mut diags = Vec::new();
     let mut out = Rendered::default();
@@ -390,7 +390,7 @@ pub fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Error> {
     }
 
     if !diags.is_empty() {
-        return Err(Error::Invalid(diags));
+        return Err(diags);
     }
     Ok(out)
 }

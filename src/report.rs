@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::run::Compiled;
+use crate::pipeline::Compiled;
 use crate::selector::Selector;
 
 /// A cell of the matrix.

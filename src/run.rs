@@ -14,82 +14,10 @@ use crate::diff;
 use crate::error::{sort_diagnostics, Diagnostic, Error, Result, EXIT_CHANGES, EXIT_OK, EXIT_USER};
 use crate::explain;
 use crate::gitrepo::{self, DeployRepo};
-use crate::inventory;
-use crate::matrix::{self, Matrix};
-use crate::model::{self, Inventory};
+use crate::model;
 use crate::output::{self, Tree};
-use crate::render::{self, Rendered};
+use crate::pipeline::{compile, Compiled};
 use crate::report;
-
-/// An inventory compiled in memory: every stage's result.
-#[derive(Debug)]
-pub struct Compiled {
-    pub inventory: Inventory,
-    pub matrix: Matrix,
-    pub rendered: Rendered,
-}
-
-impl Compiled {
-    /// The rendered files as an output tree (taken out of `rendered`).
-    pub fn take_tree(&mut self) -> Tree {
-        Tree::from_texts(std::mem::take(&mut self.rendered.files))
-    }
-}
-
-/// load → check → place → render. Pure but for reading the inventory; any
-/// problem anywhere is an `Error::Invalid` listing all of them, each located.
-pub fn compile(root: &Path) -> Result<Compiled> {
-    let mut clock = Stages::start();
-    let (loaded, mut diags) = inventory::load(root)?;
-    clock.lap("load");
-    if !diags.is_empty() {
-        loaded.sources.locate(&mut diags);
-        return Err(Error::Invalid(diags));
-    }
-    let inventory = model::check(loaded).map_err(Error::Invalid)?;
-    clock.lap("check");
-    let matrix = matrix::place(&inventory);
-    clock.lap("place");
-    let rendered = match render::render(&inventory, &matrix) {
-        Ok(r) => r,
-        Err(Error::Invalid(mut diags)) => {
-            inventory.sources.locate(&mut diags);
-            return Err(Error::Invalid(diags));
-        }
-        Err(e) => return Err(e),
-    };
-    clock.lap("merge+render");
-    Ok(Compiled {
-        inventory,
-        matrix,
-        rendered,
-    })
-}
-
-/// Stage timings on stderr when `FLEETC_TIMINGS=1`, for benchmarks.
-struct Stages {
-    on: bool,
-    last: std::time::Instant,
-}
-
-impl Stages {
-    fn start() -> Stages {
-        Stages {
-            on: std::env::var_os("FLEETC_TIMINGS").is_some_and(|v| v == "1"),
-            last: std::time::Instant::now(),
-        }
-    }
-
-    fn lap(&mut self, stage: &str) {
-        if self.on {
-            eprintln!(
-                "timing: {stage:<14} {:>9.1} ms",
-                self.last.elapsed().as_secs_f64() * 1e3
-            );
-        }
-        self.last = std::time::Instant::now();
-    }
-}
 
 /// The binary's entry point: returns the process exit code.
 pub fn main() -> i32 {
@@ -576,7 +504,8 @@ fn deploy_prefix(c: &Compiled) -> String {
 
 /// The prefix from `fleetc.yaml` alone, for commands that need no inventory.
 fn settings_prefix(root: &Path) -> String {
-    let text = std::fs::read_to_string(root.join(inventory::SETTINGS_FILE)).unwrap_or_default();
+    let text =
+        std::fs::read_to_string(root.join(crate::inventory::SETTINGS_FILE)).unwrap_or_default();
     crate::yaml::parse_yaml(&text)
         .ok()
         .and_then(|docs| docs.into_iter().next())

@@ -116,14 +116,14 @@ pub struct Loaded {
     pub apps: Vec<Located<RawApp>>,
     pub namespaces: Vec<Located<RawNamespace>>,
     pub policies: Vec<Located<RawPolicy>>,
-    pub sources: Sources,
     /// How many files were read.
     pub files: usize,
 }
 
-/// Reads the inventory under `root`. Returns what could be read and every
-/// problem found; the caller must not go on when there are problems.
-pub fn load(root: &Path) -> Result<(Loaded, Vec<Diagnostic>), Error> {
+/// Reads the inventory under `root`. Returns what could be read, the text of
+/// every file read (to locate problems later), and every problem found; the
+/// caller must not go on when there are problems.
+pub fn load(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Error> {
     if !root.is_dir() {
         return Err(Error::Usage(format!(
             "inventory folder `{}` does not exist (pass `-i DIR` or run fleetc in the inventory)",
@@ -135,11 +135,12 @@ pub fn load(root: &Path) -> Result<(Loaded, Vec<Diagnostic>), Error> {
         ..Loaded::default()
     };
     let mut diags = Vec::new();
+    let mut sources = Sources::default();
 
     let settings_path = root.join(SETTINGS_FILE);
     if settings_path.is_file() {
         let file = PathBuf::from(SETTINGS_FILE);
-        if let Some(docs) = read_file(root, &file, &mut loaded.sources, &mut diags)? {
+        if let Some(docs) = read_file(root, &file, &mut sources, &mut diags)? {
             match docs.as_slice() {
                 [] => {}
                 [doc] => {
@@ -177,16 +178,16 @@ pub fn load(root: &Path) -> Result<(Loaded, Vec<Diagnostic>), Error> {
         Ok(f) => f,
         Err(d) => {
             diags.push(d);
-            return Ok((loaded, diags));
+            return Ok((loaded, sources, diags));
         }
     };
 
     for file in discover(root, &filter)? {
-        let Some(mut docs) = read_file(root, &file, &mut loaded.sources, &mut diags)? else {
+        let Some(mut docs) = read_file(root, &file, &mut sources, &mut diags)? else {
             continue;
         };
         loaded.files += 1;
-        if let Some(text) = loaded.sources.text(&file) {
+        if let Some(text) = sources.text(&file) {
             labels_as_written(&file, text, &mut docs);
         }
         for doc in docs {
@@ -198,7 +199,7 @@ pub fn load(root: &Path) -> Result<(Loaded, Vec<Diagnostic>), Error> {
             add_document(&mut loaded, doc.value, site, &mut diags);
         }
     }
-    Ok((loaded, diags))
+    Ok((loaded, sources, diags))
 }
 
 /// Include and exclude globs, matched against `/`-separated relative paths.

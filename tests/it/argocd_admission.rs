@@ -410,7 +410,7 @@ fn fixture_trees() -> Vec<(String, BTreeMap<String, String>, Fleet)> {
         .collect();
     cases.sort();
     for dir in cases {
-        let Ok(c) = fleetc::run::compile(&dir) else {
+        let Ok(c) = fleetc::compile(&dir) else {
             continue;
         };
         let settings = &c.inventory.settings;

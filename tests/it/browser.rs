@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use fleetc::run::{compile, Compiled};
+use fleetc::{compile, Compiled};
 
 use crate::support::{fleetc, repo};
 

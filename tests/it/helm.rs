@@ -97,7 +97,7 @@ fn helm_renders_fleetc_s_values_as_it_renders_the_layers() {
     };
     let fixture = repo().join("fixtures/helm-nulls");
     let chart = fixture.join("chart");
-    let c = fleetc::run::compile(&fixture).unwrap();
+    let c = fleetc::compile(&fixture).unwrap();
     let inv = &c.inventory;
     let tmp = tempfile::tempdir().unwrap();
     let (mut pairs, mut with_nulls, mut nulls_matter, mut runs) = (0, 0, 0, 0);

@@ -1,7 +1,7 @@
 //! The pipeline as a library: what each stage decides, asserted on values.
 
 use fleetc::matrix::ClusterReason;
-use fleetc::run::{compile, Compiled};
+use fleetc::{compile, Compiled};
 
 use crate::support::{conformance_file, fleetc, repo};
 

@@ -1,0 +1,86 @@
+//! The compiler's one function: load → check → place → merge → render.
+//!
+//! [`compile`] runs the stages in order on an inventory folder and returns
+//! every stage's result, or every problem found, each located (file and
+//! line) here, once, at the boundary: the stages report places as data
+//! ([`crate::error::Site`]), and only a failed compile pays for turning them
+//! into lines. Commands call this; so do the tests. Nothing here writes.
+
+use std::path::Path;
+
+use crate::error::{Diagnostic, Error, Result};
+use crate::inventory::{self, Sources};
+use crate::matrix::{self, Matrix};
+use crate::model::{self, Inventory};
+use crate::output::Tree;
+use crate::render::{self, Rendered};
+
+/// An inventory compiled in memory: every stage's result.
+#[derive(Debug)]
+pub struct Compiled {
+    pub inventory: Inventory,
+    pub matrix: Matrix,
+    pub rendered: Rendered,
+    /// The inventory's files as read, to name the line of a place.
+    pub sources: Sources,
+}
+
+impl Compiled {
+    /// The rendered files as an output tree (taken out of `rendered`).
+    pub fn take_tree(&mut self) -> Tree {
+        Tree::from_texts(std::mem::take(&mut self.rendered.files))
+    }
+}
+
+/// load → check → place → merge → render. Pure but for reading the
+/// inventory; any problem anywhere is an `Error::Invalid` listing all of
+/// them, each located.
+pub fn compile(root: &Path) -> Result<Compiled> {
+    let mut clock = Stages::start();
+    let (loaded, sources, diags) = inventory::load(root)?;
+    clock.lap("load");
+    let located = |mut diags: Vec<Diagnostic>| {
+        sources.locate(&mut diags);
+        Error::Invalid(diags)
+    };
+    if !diags.is_empty() {
+        return Err(located(diags));
+    }
+    let inventory = model::check(loaded).map_err(located)?;
+    clock.lap("check");
+    let matrix = matrix::place(&inventory);
+    clock.lap("place");
+    let rendered = render::render(&inventory, &matrix).map_err(located)?;
+    clock.lap("merge+render");
+    Ok(Compiled {
+        inventory,
+        matrix,
+        rendered,
+        sources,
+    })
+}
+
+/// Stage timings on stderr when `FLEETC_TIMINGS=1`, for benchmarks.
+struct Stages {
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Stages {
+    fn start() -> Stages {
+        Stages {
+            on: std::env::var_os("FLEETC_TIMINGS").is_some_and(|v| v == "1"),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, stage: &str) {
+        if self.on {
+            eprintln!(
+                "timing: {stage:<14} {:>9.1} ms",
+                self.last.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        self.last = std::time::Instant::now();
+    }
+}
