@@ -1,4 +1,4 @@
-//! The command line: clap types only.
+//! The command line: clap types only, one `Args` struct per command.
 
 use std::path::PathBuf;
 
@@ -29,6 +29,22 @@ pub struct Target {
     pub repo: Option<PathBuf>,
 }
 
+/// Parses the command line. On a mistake (or `--help`, `--version`) clap's
+/// message is printed and the exit code is returned: 0 for help and the
+/// version, 1 for a usage mistake (2 means "changes found" to fleetc).
+pub fn parse() -> Result<Cli, i32> {
+    use clap::Parser;
+    Cli::try_parse().map_err(|e| {
+        let _ = e.print();
+        match e.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                crate::error::EXIT_OK
+            }
+            _ => crate::error::EXIT_USER,
+        }
+    })
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load and validate the inventory; print every problem with file:line.
@@ -46,128 +62,162 @@ pub enum Command {
     /// `--repo PATH --commit` commits the tree to the branch with no checkout
     /// needed, appends to the deployment log, and moves the branch only if no
     /// one else moved it meanwhile. Nothing changed: nothing is written.
-    Compile {
-        #[command(flatten)]
-        target: Target,
-        /// With --repo: the branch (default: the one HEAD names, or `main`).
-        #[arg(long, value_name = "B", requires = "repo")]
-        branch: Option<String>,
-        /// With --repo: commit (required, so that committing is always asked for).
-        #[arg(long, requires = "repo")]
-        commit: bool,
-        /// Write nothing; exit 2 when the rendered tree there is out of date.
-        #[arg(long, conflicts_with = "commit")]
-        check: bool,
-        /// Allow a compile that removes more Applications than the removal
-        /// guard allows (removal_guard in fleetc.yaml), or empties the tree.
-        #[arg(long)]
-        allow_removals: bool,
-    },
+    Compile(CompileArgs),
     /// Show what a compile would change, without writing anything.
     ///
     /// Against a folder (--out), a deploy branch (--repo), or the same
     /// inventory at another git revision (--base REV: both sides are rendered
     /// from the inventory repository; this is what a pull-request job runs).
-    Diff {
-        /// A folder holding the rendered tree.
-        #[arg(long, value_name = "DIR", group = "against")]
-        out: Option<PathBuf>,
-        /// A git repository holding the rendered tree on a branch.
-        #[arg(long, value_name = "PATH", group = "against")]
-        repo: Option<PathBuf>,
-        /// The inventory at another revision of its git repository.
-        #[arg(long, value_name = "REV", group = "against")]
-        base: Option<String>,
-        /// With --repo: the branch.
-        #[arg(long, value_name = "B", requires = "repo")]
-        branch: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Exit 2 when there are changes.
-        #[arg(long)]
-        exit_code: bool,
-        /// Markdown: the most bytes to print (a PR comment holds 65,536).
-        #[arg(long, value_name = "BYTES", default_value_t = 60_000)]
-        max_bytes: usize,
-    },
+    Diff(DiffArgs),
     /// Why an app is on a cluster or not, and where each of its values comes from.
     ///
     /// With CLUSTER: every policy, term by term, with the labels that decided
     /// it; the Application's name and file; each merged value with the layer,
     /// file and line that set it and what it overrode. Without: the clusters
     /// the app lands on, exclusions, and near misses (one term away).
-    Explain {
-        /// The app.
-        app: String,
-        /// The cluster.
-        cluster: Option<String>,
-        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-        format: LogFormat,
-    },
+    Explain(ExplainArgs),
     /// Inventory reporting: the matrix, what a cluster runs, where an app runs.
-    Query {
-        #[command(subcommand)]
-        what: Query,
-        /// Only clusters this selector matches (`region in (east,west)`, or a
-        /// YAML map like `{gpu: "true"}` or `{matchExpressions: [...]}`).
-        #[arg(long, value_name = "S", global = true)]
-        selector: Option<String>,
-        #[arg(long, value_enum, default_value_t = TableFormat::Table, global = true)]
-        format: TableFormat,
-    },
+    Query(QueryArgs),
     /// Write the cluster × app matrix as one self-contained HTML page.
     ///
     /// No network, no external assets: open it in any browser. Clusters are
     /// grouped by a label; hover a cell for the policies behind it; filter
     /// clusters by name or label.
-    Report {
-        /// The file to write.
-        #[arg(long, value_name = "FILE")]
-        html: PathBuf,
-        /// Group clusters by this label (default: region, else environment).
-        #[arg(long, value_name = "LABEL")]
-        group_by: Option<String>,
-    },
+    Report(ReportArgs),
     /// Print a JSON Schema of the inventory documents, for editors.
     ///
     /// yaml-language-server validates and completes a file against it:
     /// `fleetc schema cluster > schemas/cluster.json`, then put
     /// `# yaml-language-server: $schema=../schemas/cluster.json` at the top of
     /// each cluster file (or map globs to schemas in the editor's settings).
-    Schema {
-        /// Which documents.
-        #[arg(value_parser = clap::builder::PossibleValuesParser::new(crate::schema::KINDS), default_value = "inventory")]
-        kind: String,
-    },
+    Schema(SchemaArgs),
     /// Print a shell completion script.
     ///
     /// bash: `fleetc completions bash > ~/.local/share/bash-completion/completions/fleetc`;
     /// zsh: `fleetc completions zsh > ~/.zfunc/_fleetc`;
     /// fish: `fleetc completions fish > ~/.config/fish/completions/fleetc.fish`.
-    Completions { shell: clap_complete::Shell },
+    Completions(CompletionsArgs),
     /// The deployment history: when did app X reach cluster Y, and why.
-    Log {
-        /// The deploy repository.
-        #[arg(long, value_name = "PATH")]
-        repo: PathBuf,
-        /// The branch (default: the one HEAD names, or `main`).
-        #[arg(long, value_name = "B")]
-        branch: Option<String>,
-        /// Only events of this app.
-        #[arg(long, value_name = "A")]
-        app: Option<String>,
-        /// Only events on this cluster.
-        #[arg(long, value_name = "C")]
-        cluster: Option<String>,
-        /// Only entries at or after this time (2026-11-21, 2026-11-21T17:00:00Z, or 7d, 12h, 30m ago).
-        #[arg(long, value_name = "T")]
-        since: Option<String>,
-        /// Oldest first (default: newest first).
-        #[arg(long)]
-        oldest_first: bool,
-        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-        format: LogFormat,
-    },
+    Log(LogArgs),
+}
+
+// `fleetc compile`
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// With --repo: the branch (default: the one HEAD names, or `main`).
+    #[arg(long, value_name = "B", requires = "repo")]
+    pub branch: Option<String>,
+    /// With --repo: commit (required, so that committing is always asked for).
+    #[arg(long, requires = "repo")]
+    pub commit: bool,
+    /// Write nothing; exit 2 when the rendered tree there is out of date.
+    #[arg(long, conflicts_with = "commit")]
+    pub check: bool,
+    /// Allow a compile that removes more Applications than the removal
+    /// guard allows (removal_guard in fleetc.yaml), or empties the tree.
+    #[arg(long)]
+    pub allow_removals: bool,
+}
+
+// `fleetc diff`
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// A folder holding the rendered tree.
+    #[arg(long, value_name = "DIR", group = "against")]
+    pub out: Option<PathBuf>,
+    /// A git repository holding the rendered tree on a branch.
+    #[arg(long, value_name = "PATH", group = "against")]
+    pub repo: Option<PathBuf>,
+    /// The inventory at another revision of its git repository.
+    #[arg(long, value_name = "REV", group = "against")]
+    pub base: Option<String>,
+    /// With --repo: the branch.
+    #[arg(long, value_name = "B", requires = "repo")]
+    pub branch: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 2 when there are changes.
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Markdown: the most bytes to print (a PR comment holds 65,536).
+    #[arg(long, value_name = "BYTES", default_value_t = 60_000)]
+    pub max_bytes: usize,
+}
+
+// `fleetc explain`
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The app.
+    pub app: String,
+    /// The cluster.
+    pub cluster: Option<String>,
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub format: LogFormat,
+}
+
+// `fleetc query`
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(subcommand)]
+    pub what: Query,
+    /// Only clusters this selector matches (`region in (east,west)`, or a
+    /// YAML map like `{gpu: "true"}` or `{matchExpressions: [...]}`).
+    #[arg(long, value_name = "S", global = true)]
+    pub selector: Option<String>,
+    #[arg(long, value_enum, default_value_t = TableFormat::Table, global = true)]
+    pub format: TableFormat,
+}
+
+// `fleetc report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The file to write.
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+    /// Group clusters by this label (default: region, else environment).
+    #[arg(long, value_name = "LABEL")]
+    pub group_by: Option<String>,
+}
+
+// `fleetc schema`
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which documents.
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(crate::schema::KINDS), default_value = "inventory")]
+    pub kind: String,
+}
+
+// `fleetc log`
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// The deploy repository.
+    #[arg(long, value_name = "PATH")]
+    pub repo: PathBuf,
+    /// The branch (default: the one HEAD names, or `main`).
+    #[arg(long, value_name = "B")]
+    pub branch: Option<String>,
+    /// Only events of this app.
+    #[arg(long, value_name = "A")]
+    pub app: Option<String>,
+    /// Only events on this cluster.
+    #[arg(long, value_name = "C")]
+    pub cluster: Option<String>,
+    /// Only entries at or after this time (2026-11-21, 2026-11-21T17:00:00Z, or 7d, 12h, 30m ago).
+    #[arg(long, value_name = "T")]
+    pub since: Option<String>,
+    /// Oldest first (default: newest first).
+    #[arg(long)]
+    pub oldest_first: bool,
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub format: LogFormat,
+}
+
+// `fleetc completions`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -9,7 +9,13 @@
 //! removed. A commit cannot name itself, so the entry's own deploy commit is
 //! found through the `Fleetc-Log-Entry: N` trailer of its commit message.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
 use serde::{Deserialize, Serialize};
+
+use crate::diff::{Action, ChangeSet, Item};
+use crate::pipeline::Compiled;
 
 /// The log's file name, at the top of the rendered tree in the deploy branch.
 pub const LOG_FILE: &str = "deployments.jsonl";
@@ -49,8 +55,7 @@ fn is_zero(n: &usize) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     pub entry: u64,
-    /// `added`, `changed`, `recreated` or `removed`.
-    pub action: String,
+    pub action: Action,
     /// For `recreated`: the Application's name before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_application: Option<String>,
@@ -105,6 +110,270 @@ pub fn append(old: &[u8], entry: &Entry, events: &[Event]) -> Vec<u8> {
         push(&Line::Event(e.clone()));
     }
     out
+}
+
+/// What one changing compile adds: the log with its entry appended, the
+/// entry's number, and the message of the commit that carries it.
+#[derive(Debug)]
+pub struct Record {
+    pub entry: u64,
+    pub log: Vec<u8>,
+    pub message: String,
+}
+
+/// Where a compile comes from, for its log entry and commit.
+#[derive(Debug)]
+pub struct Origin {
+    /// The inventory's commit (`unknown` outside git) and whether its
+    /// worktree had uncommitted changes.
+    pub revision: String,
+    pub dirty: bool,
+    /// The commit's time, Unix seconds.
+    pub time: i64,
+    /// The deploy commit the new one is built on.
+    pub parent: Option<String>,
+}
+
+/// Appends the compile's entry to `old` (the log as it is on the branch).
+pub fn record(old: &[u8], c: &Compiled, cs: &ChangeSet, origin: &Origin) -> Result<Record, String> {
+    let lines = parse(&String::from_utf8_lossy(old))?;
+    let entry_no = next_entry(&lines);
+    let counts = cs.counts();
+    let entry = Entry {
+        entry: entry_no,
+        time: format_time(origin.time),
+        inventory: origin.revision.clone(),
+        dirty: origin.dirty,
+        parent: origin.parent.clone(),
+        added: counts.added,
+        changed: counts.changed,
+        removed: counts.removed,
+        recreated: counts.recreated,
+    };
+    let events = events(c, cs, entry_no);
+    Ok(Record {
+        entry: entry_no,
+        log: append(old, &entry, &events),
+        message: commit_message(cs, &origin.revision, origin.dirty, entry_no),
+    })
+}
+
+/// One event per changed Application; a removed one says why it left.
+fn events(c: &Compiled, cs: &ChangeSet, entry: u64) -> Vec<Event> {
+    let inv = &c.inventory;
+    cs.applications()
+        .map(|i| {
+            let cluster = i.cluster.clone().unwrap_or_default();
+            let app = i.app.clone().unwrap_or_default();
+            let what: Vec<String> = if i.action == Action::Removed {
+                vec![match (inv.cluster(&cluster), inv.app(&app)) {
+                    (None, _) => "cluster removed from the inventory".to_string(),
+                    (_, None) => "app removed from the inventory".to_string(),
+                    (Some(ci), Some(ai)) => match c.matrix.excluded_at(ci, ai) {
+                        Some(p) => format!(
+                            "excluded by {}",
+                            p.hits
+                                .iter()
+                                .map(|h| inv.policies[h.policy].name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        None => "no policy places it any more".to_string(),
+                    },
+                }]
+            } else if let Some(r) = i.recreation() {
+                vec![format!("recreated: {r}")]
+            } else {
+                i.what.iter().map(|w| w.to_string()).collect()
+            };
+            Event {
+                entry,
+                action: i.action,
+                old_application: i.old_name.clone(),
+                cluster,
+                app,
+                application: i.name.clone().unwrap_or_default(),
+                path: i.path.clone(),
+                policies: i.policies.clone(),
+                what,
+                sha256: i
+                    .sha256_new
+                    .clone()
+                    .or_else(|| i.sha256_old.clone())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// The commit message: a one-line summary, the changes, and trailers.
+fn commit_message(cs: &ChangeSet, revision: &str, dirty: bool, entry: u64) -> String {
+    let mut m = format!("fleetc: {}\n\n", cs.summary());
+    const MAX_LINES: usize = 200;
+    let mut lines = 0;
+    for action in Action::ALL {
+        let items: Vec<&Item> = cs.items.iter().filter(|i| i.action == action).collect();
+        if items.is_empty() {
+            continue;
+        }
+        let _ = writeln!(m, "{action}:");
+        for i in items {
+            lines += 1;
+            if lines > MAX_LINES {
+                continue;
+            }
+            let subject = match (&i.cluster, &i.app) {
+                (Some(c), Some(a)) => format!("{c}/{a}"),
+                _ => format!("{} {}", i.kind, i.path),
+            };
+            let detail = if let Some(r) = i.recreation() {
+                format!(" ({r})")
+            } else if !i.what.is_empty() {
+                format!(" ({})", i.what.join(", "))
+            } else if action != Action::Removed && !i.policies.is_empty() {
+                format!(" (placed by {})", i.policies.join(", "))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(m, "  {subject}{detail}");
+        }
+    }
+    if lines > MAX_LINES {
+        let _ = writeln!(m, "  … and {} more: see {LOG_FILE}", lines - MAX_LINES);
+    }
+    let _ = write!(
+        m,
+        "\nFleetc-Inventory-Revision: {revision}\nFleetc-Inventory-Dirty: {dirty}\nFleetc-Log-Entry: {entry}\n"
+    );
+    m
+}
+
+/// Which part of the history `fleetc log` shows.
+#[derive(Debug, Default)]
+pub struct Filter<'a> {
+    pub app: Option<&'a str>,
+    pub cluster: Option<&'a str>,
+    /// Entries at or after this time (Unix seconds).
+    pub since: Option<i64>,
+    pub oldest_first: bool,
+}
+
+/// The entries (with their events) that `filter` selects, newest first
+/// unless asked otherwise. An entry with no selected event is left out when
+/// filtering by app or cluster.
+pub fn select(lines: Vec<Line>, filter: &Filter) -> Vec<(Entry, Vec<Event>)> {
+    let mut entries: BTreeMap<u64, (Entry, Vec<Event>)> = BTreeMap::new();
+    for line in lines {
+        match line {
+            Line::Compile(e) => {
+                entries.insert(e.entry, (e, Vec::new()));
+            }
+            Line::Event(ev) => {
+                if let Some((_, evs)) = entries.get_mut(&ev.entry) {
+                    evs.push(ev);
+                }
+            }
+        }
+    }
+    let by_subject = filter.app.is_some() || filter.cluster.is_some();
+    let mut selected: Vec<(Entry, Vec<Event>)> = entries
+        .into_values()
+        .filter(|(e, _)| {
+            filter
+                .since
+                .is_none_or(|s| parse_time(&e.time).is_some_and(|t| t >= s))
+        })
+        .map(|(e, evs)| {
+            let evs: Vec<_> = evs
+                .into_iter()
+                .filter(|ev| {
+                    filter.app.is_none_or(|a| ev.app == a)
+                        && filter.cluster.is_none_or(|c| ev.cluster == c)
+                })
+                .collect();
+            (e, evs)
+        })
+        .filter(|(_, evs)| !evs.is_empty() || !by_subject)
+        .collect();
+    if !filter.oldest_first {
+        selected.reverse();
+    }
+    selected
+}
+
+/// The history as text: an entry a line, its events indented below.
+/// `commits`: entry number → the commit that carries it.
+pub fn history_text(selected: &[(Entry, Vec<Event>)], commits: &BTreeMap<u64, String>) -> String {
+    let mut out = String::new();
+    for (e, evs) in selected {
+        let commit = commits.get(&e.entry).map(|c| &c[..7]).unwrap_or("?");
+        let _ = writeln!(
+            out,
+            "{}  entry {}  commit {commit}  inventory {}{}  +{} ~{} -{}{}",
+            e.time,
+            e.entry,
+            &e.inventory[..e.inventory.len().min(12)],
+            if e.dirty { " (dirty)" } else { "" },
+            e.added,
+            e.changed,
+            e.removed,
+            if e.recreated > 0 {
+                format!(" !{}", e.recreated)
+            } else {
+                String::new()
+            }
+        );
+        for ev in evs {
+            let why = match ev.action {
+                Action::Added => format!("placed by {}", ev.policies.join(", ")),
+                _ => ev.what.join(", "),
+            };
+            let _ = writeln!(
+                out,
+                "    {:<9} {}/{}  {}  sha256:{}",
+                ev.action.word(),
+                ev.cluster,
+                ev.app,
+                why,
+                &ev.sha256[..ev.sha256.len().min(12)]
+            );
+        }
+    }
+    if selected.is_empty() {
+        out.push_str("no matching deployments\n");
+    }
+    out
+}
+
+/// The history for programs: each entry with its commit and events.
+pub fn history_json(selected: &[(Entry, Vec<Event>)], commits: &BTreeMap<u64, String>) -> String {
+    let v: Vec<serde_json::Value> = selected
+        .iter()
+        .map(|(e, evs)| {
+            serde_json::json!({
+                "entry": e,
+                "commit": commits.get(&e.entry),
+                "events": evs,
+            })
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&v).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// `--since`: `7d`, `12h`, `30m` before `now`, or a date or time.
+pub fn parse_since(s: &str, now: i64) -> Option<i64> {
+    let rel = |unit: i64, n: &str| n.parse::<i64>().ok().map(|n| now - n * unit);
+    if let Some(n) = s.strip_suffix('d') {
+        rel(86_400, n)
+    } else if let Some(n) = s.strip_suffix('h') {
+        rel(3_600, n)
+    } else if let Some(n) = s.strip_suffix('m') {
+        rel(60, n)
+    } else {
+        parse_time(s)
+    }
 }
 
 /// Unix seconds → `2026-11-21T17:00:00Z`.
@@ -198,7 +467,7 @@ mod tests {
         };
         let event = Event {
             entry: 1,
-            action: "added".into(),
+            action: Action::Added,
             old_application: None,
             cluster: "c".into(),
             app: "a".into(),

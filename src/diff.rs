@@ -5,21 +5,14 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::output::FileChange;
 use crate::yaml;
 
-/// A file that differs between the trees.
-#[derive(Clone, Debug)]
-pub struct FileChange {
-    pub path: String,
-    pub old: Option<Vec<u8>>,
-    pub new: Option<Vec<u8>>,
-}
-
 /// What a compile does to one manifest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Added,

@@ -165,7 +165,9 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// What a command can fail with.
+/// What a command can fail with. Every message a failure prints is written
+/// here, in `Display`, and [`Error::exit_code`] is the one place that maps
+/// failures to exit codes.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The inventory (or a template) has problems; every one is listed.
@@ -178,13 +180,54 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The command was used wrongly, or something outside the inventory refused.
+    /// The command line asks for something that cannot be done.
     #[error("{0}")]
     Usage(String),
+    /// A git operation failed.
+    #[error("{what}: {}", .source.message())]
+    Git { what: String, source: git2::Error },
+    /// fleetc stopped short of a change it judged unsafe; nothing changed.
+    #[error("{0}")]
+    Refused(Refusal),
     /// Whoever read stdout stopped reading (`fleetc log | head`): not a
     /// failure, so nothing is printed and the exit code is 0.
     #[error("stdout was closed")]
     ClosedPipe,
+}
+
+/// Why fleetc refused to write or commit.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The removal guard's verdict; `committing`: to a branch, not a folder.
+    Removals { verdict: String, committing: bool },
+    /// Someone moved the branch while fleetc compiled.
+    BranchMoved { branch: String, was: String },
+    /// The branch's ref is locked (by git, or a killed fleetc).
+    BranchLocked {
+        branch: String,
+        was: String,
+        lock: String,
+    },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Removals { verdict, committing } => write!(
+                f,
+                "{verdict}; nothing was {}. If this is intended, run again with --allow-removals",
+                if *committing { "committed" } else { "written" }
+            ),
+            Refusal::BranchMoved { branch, was } => write!(
+                f,
+                "branch `{branch}` moved while fleetc was compiling (it was at {was}); nothing was changed: run the compile again"
+            ),
+            Refusal::BranchLocked { branch, was, lock } => write!(
+                f,
+                "branch `{branch}` moved while fleetc was compiling (it was at {was}); nothing was changed: run the compile again (if no other git or fleetc is running, remove `{lock}`)"
+            ),
+        }
+    }
 }
 
 impl Error {
@@ -195,10 +238,59 @@ impl Error {
         }
     }
 
+    pub fn git(what: impl fmt::Display, source: git2::Error) -> Error {
+        Error::Git {
+            what: what.to_string(),
+            source,
+        }
+    }
+
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::ClosedPipe => EXIT_OK,
-            _ => EXIT_USER,
+            Error::Invalid(_)
+            | Error::Io { .. }
+            | Error::Usage(_)
+            | Error::Git { .. }
+            | Error::Refused(_) => EXIT_USER,
+        }
+    }
+
+    /// Prints the failure to stderr as the user should read it: every
+    /// problem of an invalid inventory, sorted, then a count; otherwise one
+    /// line with its causes.
+    pub fn print(&self) {
+        use std::io::Write;
+        let stderr = std::io::stderr();
+        let mut w = stderr.lock();
+        match self {
+            Error::ClosedPipe => {}
+            Error::Invalid(diags) => {
+                let mut diags: Vec<Diagnostic> = diags.clone();
+                sort_diagnostics(&mut diags);
+                for d in &diags {
+                    let _ = writeln!(w, "{d}");
+                }
+                let n = diags.len();
+                let _ = writeln!(
+                    w,
+                    "error: {n} problem{} found; nothing was written",
+                    if n == 1 { "" } else { "s" }
+                );
+            }
+            // A git error's message is in its own line already.
+            Error::Git { .. } => {
+                let _ = writeln!(w, "error: {self}");
+            }
+            other => {
+                let _ = write!(w, "error: {other}");
+                let mut src = std::error::Error::source(other);
+                while let Some(s) = src {
+                    let _ = write!(w, ": {s}");
+                    src = s.source();
+                }
+                let _ = writeln!(w);
+            }
         }
     }
 }

@@ -1,4 +1,6 @@
-//! git: read a branch's tree, write a new one, move the branch safely.
+//! The git edge: read a branch's tree, write a new one, move the branch
+//! safely; and the inventory's own repository (its revision, and its files
+//! at another revision). Every git2 call of fleetc is in this file.
 //!
 //! Everything goes through the object store with git2; no checkout or
 //! working tree is needed, so a bare deploy repo works. Only the trees on
@@ -13,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository, Signature, Time, TreeWalkMode, TreeWalkResult};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
+use crate::output::{FileChange, Tree, MANIFEST_FILE};
 
 /// A deploy repository and the branch fleetc commits to.
 pub struct DeployRepo {
@@ -40,7 +43,7 @@ pub struct Snapshot {
 }
 
 fn git_err(what: impl std::fmt::Display, e: git2::Error) -> Error {
-    Error::Usage(format!("{what}: {}", e.message()))
+    Error::git(what, e)
 }
 
 impl DeployRepo {
@@ -193,28 +196,217 @@ impl DeployRepo {
             Some(old) => repo.reference_matching(&self.refname(), commit, true, old, &log_message),
             None => repo.reference(&self.refname(), commit, false, &log_message),
         };
+        let branch = self.branch.clone();
+        let was = snapshot
+            .commit
+            .map(short)
+            .unwrap_or_else(|| "no commit".into());
         match moved {
             Ok(_) => Ok(commit),
-            Err(e) if matches!(e.code(), git2::ErrorCode::Modified | git2::ErrorCode::Exists | git2::ErrorCode::Locked) => {
-                Err(Error::Usage(format!(
-                    "branch `{}` moved while fleetc was compiling (it was at {}); nothing was changed: run the compile again{}",
-                    self.branch,
-                    snapshot.commit.map(short).unwrap_or_else(|| "no commit".into()),
-                    if e.code() == git2::ErrorCode::Locked {
-                        format!(" (if no other git or fleetc is running, remove `{}.lock`)", self.refname())
-                    } else {
-                        String::new()
-                    }
-                )))
+            Err(e) if e.code() == git2::ErrorCode::Locked => {
+                Err(Error::Refused(Refusal::BranchLocked {
+                    branch,
+                    was,
+                    lock: format!("{}.lock", self.refname()),
+                }))
+            }
+            Err(e)
+                if matches!(
+                    e.code(),
+                    git2::ErrorCode::Modified | git2::ErrorCode::Exists
+                ) =>
+            {
+                Err(Error::Refused(Refusal::BranchMoved { branch, was }))
             }
             Err(e) => Err(git_err(format!("moving branch `{}`", self.branch), e)),
         }
+    }
+
+    /// The bytes of `path` (under the prefix) in the snapshot, if it is there.
+    pub fn file(&self, snapshot: &Snapshot, path: &str) -> Result<Option<Vec<u8>>> {
+        snapshot
+            .files
+            .get(path)
+            .map(|oid| self.blob(*oid))
+            .transpose()
+    }
+
+    /// The files that differ between the snapshot and `tree`, compared by
+    /// blob id, so only the changed ones are read. A file the snapshot holds
+    /// but `tree` does not is a change only when fleetc wrote it (its
+    /// `.fleetc-manifest` lists it): the rest of the branch is not fleetc's.
+    pub fn changes(&self, snapshot: &Snapshot, tree: &Tree) -> Result<Vec<FileChange>> {
+        let previous: std::collections::BTreeSet<String> =
+            match self.file(snapshot, MANIFEST_FILE)? {
+                Some(bytes) => String::from_utf8_lossy(&bytes)
+                    .lines()
+                    .filter_map(|l| l.split_once("  ").map(|(_, p)| p.to_string()))
+                    .collect(),
+                None => Default::default(),
+            };
+        let mut changes = Vec::new();
+        for (path, bytes) in &tree.files {
+            let new_oid = Oid::hash_object(ObjectType::Blob, bytes)
+                .map_err(|e| git_err(format!("hashing {path}"), e))?;
+            match snapshot.files.get(path) {
+                Some(oid) if *oid == new_oid => {}
+                Some(oid) => changes.push(FileChange {
+                    path: path.clone(),
+                    old: Some(self.blob(*oid)?),
+                    new: Some(bytes.clone()),
+                }),
+                None => changes.push(FileChange {
+                    path: path.clone(),
+                    old: None,
+                    new: Some(bytes.clone()),
+                }),
+            }
+        }
+        for path in previous {
+            if tree.files.contains_key(&path) {
+                continue;
+            }
+            if let Some(oid) = snapshot.files.get(&path) {
+                changes.push(FileChange {
+                    path,
+                    old: Some(self.blob(*oid)?),
+                    new: None,
+                });
+            }
+        }
+        Ok(changes)
+    }
+
+    /// Deployment log entry number → the commit that added it, from the
+    /// `Fleetc-Log-Entry: N` trailers on the branch's first-parent history.
+    pub fn log_entry_commits(&self, snapshot: &Snapshot) -> Result<BTreeMap<u64, String>> {
+        let mut commits = BTreeMap::new();
+        let Some(head) = snapshot.commit else {
+            return Ok(commits);
+        };
+        let mut walk = self
+            .repo
+            .revwalk()
+            .map_err(|e| git_err("walking the branch", e))?;
+        walk.simplify_first_parent()
+            .and_then(|()| walk.push(head))
+            .map_err(|e| git_err("walking the branch", e))?;
+        for oid in walk.flatten() {
+            if let Ok(commit) = self.repo.find_commit(oid) {
+                let msg = commit.message().unwrap_or("");
+                if let Some(n) = msg
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Fleetc-Log-Entry: "))
+                    .and_then(|n| n.trim().parse::<u64>().ok())
+                {
+                    commits.entry(n).or_insert_with(|| oid.to_string());
+                }
+            }
+        }
+        Ok(commits)
     }
 
     /// Whether the branch is checked out in this repository's working tree.
     pub fn is_checked_out(&self) -> bool {
         !self.repo.is_bare() && head_branch(&self.repo).as_deref() == Some(self.branch.as_str())
     }
+}
+
+/// The inventory's git commit and whether its folder has uncommitted
+/// changes (`unknown` outside git, `unborn` before the first commit).
+pub fn inventory_revision(root: &Path) -> (String, bool) {
+    let Ok(repo) = Repository::discover(root) else {
+        return ("unknown".to_string(), false);
+    };
+    let head = repo
+        .head()
+        .ok()
+        .and_then(|h| h.target())
+        .map(|o| o.to_string())
+        .unwrap_or_else(|| "unborn".to_string());
+    let rel = match (
+        repo.workdir().and_then(|w| w.canonicalize().ok()),
+        root.canonicalize().ok(),
+    ) {
+        (Some(w), Some(r)) => r
+            .strip_prefix(&w)
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+        _ => PathBuf::new(),
+    };
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    if !rel.as_os_str().is_empty() {
+        opts.pathspec(rel.to_string_lossy().replace('\\', "/"));
+    }
+    let dirty = repo
+        .statuses(Some(&mut opts))
+        .map(|s| !s.is_empty())
+        .unwrap_or(false);
+    (head, dirty)
+}
+
+/// The files of the inventory folder `root` as they were at revision `rev`
+/// of its git repository, relative to the folder; `None` when the folder
+/// did not exist then.
+pub fn inventory_at(root: &Path, rev: &str) -> Result<Option<Tree>> {
+    let repo = Repository::discover(root).map_err(|e| {
+        Error::Usage(format!(
+            "--base needs the inventory in a git repository: {}",
+            e.message()
+        ))
+    })?;
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| Error::Usage("--base needs a repository with a working tree".to_string()))?
+        .canonicalize()
+        .map_err(|e| Error::io(root, e))?;
+    let abs = root.canonicalize().map_err(|e| Error::io(root, e))?;
+    let rel = abs
+        .strip_prefix(&workdir)
+        .unwrap_or(Path::new(""))
+        .to_path_buf();
+    let commit = repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| Error::Usage(format!("cannot find revision `{rev}`: {}", e.message())))?;
+    let tree = commit
+        .tree()
+        .map_err(|e| git_err(format!("reading revision `{rev}`"), e))?;
+    let sub = if rel.as_os_str().is_empty() {
+        Some(tree)
+    } else {
+        tree.get_path(&rel)
+            .ok()
+            .and_then(|e| repo.find_tree(e.id()).ok())
+    };
+    let Some(sub) = sub else {
+        return Ok(None);
+    };
+    let mut files = BTreeMap::new();
+    let mut failed = None;
+    let walked = sub.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() == Some(ObjectType::Blob) {
+            let path = format!("{dir}{}", entry.name().unwrap_or("_"));
+            match repo.find_blob(entry.id()) {
+                Ok(b) => {
+                    files.insert(path, b.content().to_vec());
+                }
+                Err(e) => {
+                    failed = Some(git_err(format!("reading `{path}` at `{rev}`"), e));
+                    return TreeWalkResult::Abort;
+                }
+            }
+        }
+        TreeWalkResult::Ok
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    walked.map_err(|e| git_err(format!("reading revision `{rev}`"), e))?;
+    Ok(Some(Tree { files }))
 }
 
 /// The branch HEAD points at (also when it has no commit yet).

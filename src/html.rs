@@ -19,6 +19,7 @@ use std::fmt::Write as _;
 
 use crate::pipeline::Compiled;
 use crate::report;
+use crate::report::Placement;
 
 /// The group of clusters that do not have the grouping label.
 const NO_GROUP: &str = "(none)";
@@ -200,8 +201,8 @@ pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
             row.iter()
                 .map(|cell| {
                     let t = match cell.status {
-                        "placed" => format!("placed by {}", cell.policies.join(", ")),
-                        "excluded" => format!("excluded by {}", cell.policies.join(", ")),
+                        Placement::Placed => format!("placed by {}", cell.policies.join(", ")),
+                        Placement::Excluded => format!("excluded by {}", cell.policies.join(", ")),
                         _ => return 0,
                     };
                     let next = titles.len();
@@ -254,8 +255,8 @@ pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
             let row: String = cells[ci * napps..(ci + 1) * napps]
                 .iter()
                 .map(|cell| match cell.status {
-                    "placed" => 'p',
-                    "excluded" => 'x',
+                    Placement::Placed => 'p',
+                    Placement::Excluded => 'x',
                     _ => '.',
                 })
                 .collect();
@@ -282,8 +283,14 @@ pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
         "rows": rows,
     });
 
-    let placed = cells.iter().filter(|c| c.status == "placed").count();
-    let excluded = cells.iter().filter(|c| c.status == "excluded").count();
+    let placed = cells
+        .iter()
+        .filter(|c| c.status == Placement::Placed)
+        .count();
+    let excluded = cells
+        .iter()
+        .filter(|c| c.status == Placement::Excluded)
+        .count();
     let first_width = inv
         .clusters
         .iter()

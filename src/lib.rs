@@ -14,11 +14,13 @@
 
 pub mod argocd;
 pub mod cli;
+mod commands;
 pub mod deploylog;
 pub mod diff;
 pub mod error;
 pub mod explain;
 pub mod gitrepo;
+pub mod guard;
 pub mod html;
 pub mod inventory;
 pub mod k8s;
@@ -28,11 +30,11 @@ pub mod output;
 pub mod pipeline;
 pub mod render;
 pub mod report;
-pub mod run;
 pub mod schema;
 pub mod selector;
 pub mod suggest;
 pub mod values;
 pub mod yaml;
 
+pub use commands::run;
 pub use pipeline::{compile, Compiled};

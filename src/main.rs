@@ -1,3 +1,16 @@
+//! `fleetc`: parse the command line, run the command, print what failed,
+//! exit with its code.
+
 fn main() {
-    std::process::exit(fleetc::run::main());
+    let code = match fleetc::cli::parse() {
+        Ok(cli) => match fleetc::run(cli) {
+            Ok(code) => code,
+            Err(e) => {
+                e.print();
+                e.exit_code()
+            }
+        },
+        Err(code) => code,
+    };
+    std::process::exit(code);
 }

@@ -96,6 +96,13 @@ pub struct Settings {
     pub application_health_check: bool,
 }
 
+impl Settings {
+    /// The folder of the rendered tree inside the deploy repo ("" = root).
+    pub fn deploy_prefix(&self) -> &str {
+        self.deploy_repo.as_ref().map_or("", |d| d.path.as_str())
+    }
+}
+
 pub const DEFAULT_APPLICATION_NAME: &str = "{{ app.name }}-{{ cluster.shortName or cluster.name }}";
 
 #[derive(Clone, Debug)]
@@ -212,7 +219,7 @@ impl Inventory {
 /// Checks the loaded inventory. `Err` carries every problem found.
 pub fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    let settings = check_settings(&loaded, &mut diags);
+    let settings = check_settings(loaded.settings.as_ref(), &loaded.root, &mut diags);
 
     let clusters = sorted_unique(loaded.clusters, "cluster", |c| &c.name, &mut diags);
     let apps_raw = sorted_unique(loaded.apps, "app", |a| &a.name, &mut diags);
@@ -680,9 +687,15 @@ pub fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     })
 }
 
-fn check_settings(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Settings {
+/// Checks `fleetc.yaml` (absent: every default). `root`: the inventory
+/// folder, where a template folder is looked for.
+pub fn check_settings(
+    settings: Option<&Located<RawSettings>>,
+    root: &std::path::Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Settings {
     let default = RawSettings::default();
-    let (raw, site) = match &loaded.settings {
+    let (raw, site) = match settings {
         Some(l) => (&l.raw, l.site.clone()),
         None => (&default, Site::file(crate::inventory::SETTINGS_FILE)),
     };
@@ -719,7 +732,7 @@ fn check_settings(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Settings {
     });
     let templates = match &raw.templates {
         Some(t) => {
-            let dir = loaded.root.join(t);
+            let dir = root.join(t);
             if !dir.is_dir() {
                 diags.push(
                     Diagnostic::at(
@@ -731,7 +744,7 @@ fn check_settings(loaded: &Loaded, diags: &mut Vec<Diagnostic>) -> Settings {
             }
             Some(dir)
         }
-        None => Some(loaded.root.join("templates")).filter(|d| d.is_dir()),
+        None => Some(root.join("templates")).filter(|d| d.is_dir()),
     };
     let guard = Guard {
         max_share: raw.removal_guard.max_share.unwrap_or(0.10),

@@ -1,4 +1,6 @@
-//! The rendered tree and writing it to a folder.
+//! The filesystem edge: the rendered tree, the paths it may use, what
+//! differs from a folder, and writing it there. Every file fleetc writes is
+//! written here.
 //!
 //! A [`Tree`] is the whole output as bytes, keyed by relative path. Writing
 //! it to `--out DIR` is atomic: the new folder is assembled beside the old
@@ -48,6 +50,111 @@ impl Tree {
         }
         out
     }
+}
+
+/// A file that differs between two trees (`None`: absent on that side).
+#[derive(Clone, Debug)]
+pub struct FileChange {
+    pub path: String,
+    pub old: Option<Vec<u8>>,
+    pub new: Option<Vec<u8>>,
+}
+
+/// The files that differ from `old` to `new`.
+pub fn tree_changes(old: &Tree, new: &Tree) -> Vec<FileChange> {
+    let mut changes = Vec::new();
+    for (path, bytes) in &new.files {
+        match old.files.get(path) {
+            Some(o) if o == bytes => {}
+            o => changes.push(FileChange {
+                path: path.clone(),
+                old: o.cloned(),
+                new: Some(bytes.clone()),
+            }),
+        }
+    }
+    for (path, bytes) in &old.files {
+        if !new.files.contains_key(path) {
+            changes.push(FileChange {
+                path: path.clone(),
+                old: Some(bytes.clone()),
+                new: None,
+            });
+        }
+    }
+    changes
+}
+
+/// The files that differ between the folder `dir` and `tree` (fleetc's
+/// files only: the folder's manifest says which old ones were fleetc's).
+pub fn dir_changes(dir: &Path, tree: &Tree) -> Result<Vec<FileChange>> {
+    let plan = plan(dir, tree)?;
+    let mut changes = Vec::new();
+    for path in plan.written.iter().filter(|p| *p != MANIFEST_FILE) {
+        changes.push(FileChange {
+            path: path.clone(),
+            old: fs::read(dir.join(path)).ok(),
+            new: tree.files.get(path).cloned(),
+        });
+    }
+    for path in &plan.removed {
+        changes.push(FileChange {
+            path: path.clone(),
+            old: fs::read(dir.join(path)).ok(),
+            new: None,
+        });
+    }
+    Ok(changes)
+}
+
+/// An output path must stay under the output root, whatever a name holds.
+pub fn check_relative_path(path: &str) -> std::result::Result<(), &'static str> {
+    if path.is_empty() {
+        return Err("it is empty");
+    }
+    if path.starts_with('/') || path.contains('\\') || path.contains(':') {
+        return Err("it must be relative and `/`-separated");
+    }
+    for part in path.split('/') {
+        if part.is_empty() || part == "." || part == ".." {
+            return Err("it has an empty, `.` or `..` part");
+        }
+        if part.starts_with(".fleetc") || part == ".git" {
+            return Err("it names a folder fleetc or git keeps for itself");
+        }
+        if part.chars().any(|c| c.is_control()) {
+            return Err("it has a control character");
+        }
+    }
+    if Path::new(path).is_absolute() {
+        return Err("it must be relative");
+    }
+    Ok(())
+}
+
+/// Writes one file whole: a reader sees the old bytes or the new ones.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}fleetc-tmp",
+        path.extension()
+            .map(|e| format!("{}.", e.to_string_lossy()))
+            .unwrap_or_default()
+    ));
+    fs::write(&tmp, bytes)
+        .and_then(|()| fs::rename(&tmp, path))
+        .map_err(|e| Error::io(path, e))
+}
+
+/// Writes `tree` into the folder `dir` as plain files (a scratch copy).
+pub fn write_files(dir: &Path, tree: &Tree) -> Result<()> {
+    for (rel, bytes) in &tree.files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(())
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::error::{Diagnostic, Error, Result};
 use crate::inventory::{self, Sources};
 use crate::matrix::{self, Matrix};
-use crate::model::{self, Inventory};
+use crate::model::{self, Inventory, Settings};
 use crate::output::Tree;
 use crate::render::{self, Rendered};
 
@@ -58,6 +58,23 @@ pub fn compile(root: &Path) -> Result<Compiled> {
         rendered,
         sources,
     })
+}
+
+/// `fleetc.yaml` alone, checked, for commands that need the settings before
+/// (or instead of) the inventory. No inventory folder: the defaults.
+pub fn settings(root: &Path) -> Result<Settings> {
+    if !root.is_dir() {
+        let mut diags = Vec::new();
+        return Ok(model::check_settings(None, root, &mut diags));
+    }
+    let (loaded, sources, mut diags) = inventory::load_settings(root)?;
+    let settings = model::check_settings(loaded.settings.as_ref(), root, &mut diags);
+    if diags.is_empty() {
+        Ok(settings)
+    } else {
+        sources.locate(&mut diags);
+        Err(Error::Invalid(diags))
+    }
 }
 
 /// Stage timings on stderr when `FLEETC_TIMINGS=1`, for benchmarks.

@@ -10,7 +10,6 @@
 //! Applications. The result is a map from relative path to file text.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 use std::sync::Mutex;
 
 use minijinja::{context, Environment, UndefinedBehavior, Value as JValue};
@@ -839,38 +838,13 @@ fn render_path(
     let site = Site::file(crate::inventory::SETTINGS_FILE).key("layout");
     let path = render_template(env, template, ctx, &site)?;
     let path = path.trim().to_string();
-    check_relative_path(&path).map_err(|why| {
+    crate::output::check_relative_path(&path).map_err(|why| {
         vec![
             Diagnostic::at(site, format!("output path `{path}` is not allowed: {why}"))
                 .help("layout paths are relative, `/`-separated, without `..`"),
         ]
     })?;
     Ok(path)
-}
-
-/// An output path must stay under the output root, whatever a name holds.
-pub fn check_relative_path(path: &str) -> Result<(), &'static str> {
-    if path.is_empty() {
-        return Err("it is empty");
-    }
-    if path.starts_with('/') || path.contains('\\') || path.contains(':') {
-        return Err("it must be relative and `/`-separated");
-    }
-    for part in path.split('/') {
-        if part.is_empty() || part == "." || part == ".." {
-            return Err("it has an empty, `.` or `..` part");
-        }
-        if part.starts_with(".fleetc") || part == ".git" {
-            return Err("it names a folder fleetc or git keeps for itself");
-        }
-        if part.chars().any(|c| c.is_control()) {
-            return Err("it has a control character");
-        }
-    }
-    if Path::new(path).is_absolute() {
-        return Err("it must be relative");
-    }
-    Ok(())
 }
 
 fn describe(e: &minijinja::Error) -> String {

@@ -10,13 +10,24 @@ use serde::Serialize;
 use crate::pipeline::Compiled;
 use crate::selector::Selector;
 
+/// Where a (cluster, app) cell stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Placement {
+    #[serde(rename = "placed")]
+    Placed,
+    /// Selected, but an `exclude` policy takes it out.
+    #[serde(rename = "excluded")]
+    Excluded,
+    #[serde(rename = "not placed")]
+    NotPlaced,
+}
+
 /// A cell of the matrix.
 #[derive(Clone, Debug, Serialize)]
 pub struct Cell {
     pub cluster: String,
     pub app: String,
-    /// `placed`, `excluded` or `not placed`.
-    pub status: &'static str,
+    pub status: Placement,
     pub policies: Vec<String>,
     pub application: Option<String>,
 }
@@ -50,11 +61,11 @@ pub fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
                     .collect()
             };
             let (status, policies) = if let Some(p) = c.matrix.get(ci, ai) {
-                ("placed", policy_names(p))
+                (Placement::Placed, policy_names(p))
             } else if let Some(p) = c.matrix.excluded_at(ci, ai) {
-                ("excluded", policy_names(p))
+                (Placement::Excluded, policy_names(p))
             } else {
-                ("not placed", Vec::new())
+                (Placement::NotPlaced, Vec::new())
             };
             out.push(Cell {
                 cluster: cluster.name.clone(),
@@ -79,8 +90,8 @@ pub fn matrix_table(c: &Compiled, cells: &[Cell]) -> Table {
         let mut row = vec![first.cluster.clone()];
         row.extend(chunk.iter().map(|cell| {
             match cell.status {
-                "placed" => "●",
-                "excluded" => "x",
+                Placement::Placed => "●",
+                Placement::Excluded => "x",
                 _ => "·",
             }
             .to_string()
@@ -88,7 +99,7 @@ pub fn matrix_table(c: &Compiled, cells: &[Cell]) -> Table {
         row.push(
             chunk
                 .iter()
-                .filter(|c| c.status == "placed")
+                .filter(|c| c.status == Placement::Placed)
                 .count()
                 .to_string(),
         );
@@ -103,7 +114,7 @@ pub fn placed_table(cells: &[Cell], first: &str) -> Table {
         columns: vec![first.to_string(), "application".into(), "policies".into()],
         rows: cells
             .iter()
-            .filter(|c| c.status == "placed")
+            .filter(|c| c.status == Placement::Placed)
             .map(|c| {
                 vec![
                     if first == "app" {

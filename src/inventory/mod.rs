@@ -137,41 +137,7 @@ pub fn load(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Error> {
     let mut diags = Vec::new();
     let mut sources = Sources::default();
 
-    let settings_path = root.join(SETTINGS_FILE);
-    if settings_path.is_file() {
-        let file = PathBuf::from(SETTINGS_FILE);
-        if let Some(docs) = read_file(root, &file, &mut sources, &mut diags)? {
-            match docs.as_slice() {
-                [] => {}
-                [doc] => {
-                    let site = Site {
-                        file: file.clone(),
-                        doc: doc.index,
-                        path: Vec::new(),
-                    };
-                    if let Some(raw) = deserialize::<RawSettings>(
-                        doc.value.clone(),
-                        &site,
-                        "fleetc.yaml",
-                        &mut diags,
-                    ) {
-                        loaded.settings = Some(Located { site, raw });
-                    }
-                }
-                [_, second, ..] => diags.push(
-                    Diagnostic::at(
-                        Site {
-                            file: file.clone(),
-                            doc: second.index,
-                            path: Vec::new(),
-                        },
-                        "`fleetc.yaml` holds more than one document",
-                    )
-                    .help("keep the settings in one document"),
-                ),
-            }
-        }
-    }
+    loaded.settings = read_settings(root, &mut sources, &mut diags)?;
 
     let settings = loaded.settings.as_ref().map(|s| &s.raw);
     let filter = match FileFilter::new(settings) {
@@ -200,6 +166,62 @@ pub fn load(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Error> {
         }
     }
     Ok((loaded, sources, diags))
+}
+
+/// Reads `fleetc.yaml` alone, for commands that need the settings and not
+/// the inventory: [`load`] with nothing but `settings` filled in.
+pub fn load_settings(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Error> {
+    let mut diags = Vec::new();
+    let mut sources = Sources::default();
+    let loaded = Loaded {
+        root: root.to_path_buf(),
+        settings: read_settings(root, &mut sources, &mut diags)?,
+        ..Loaded::default()
+    };
+    Ok((loaded, sources, diags))
+}
+
+/// `fleetc.yaml`: one document of settings, or nothing.
+fn read_settings(
+    root: &Path,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<Located<RawSettings>>, Error> {
+    let file = PathBuf::from(SETTINGS_FILE);
+    if !root.join(&file).is_file() {
+        return Ok(None);
+    }
+    let Some(docs) = read_file(root, &file, sources, diags)? else {
+        return Ok(None);
+    };
+    match docs.as_slice() {
+        [] => Ok(None),
+        [doc] => {
+            let site = Site {
+                file: file.clone(),
+                doc: doc.index,
+                path: Vec::new(),
+            };
+            Ok(
+                deserialize::<RawSettings>(doc.value.clone(), &site, "fleetc.yaml", diags)
+                    .map(|raw| Located { site, raw }),
+            )
+        }
+        [_, second, ..] => {
+            diags.push(
+                Diagnostic::at(
+                    Site {
+                        file,
+                        doc: second.index,
+                        path: Vec::new(),
+                    },
+                    "`fleetc.yaml` holds more than one document",
+                )
+                .help("keep the settings in one document"),
+            );
+            Ok(None)
+        }
+    }
 }
 
 /// Include and exclude globs, matched against `/`-separated relative paths.

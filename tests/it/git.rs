@@ -813,7 +813,7 @@ fn renamed_applications_are_recreations_everywhere() {
     );
     assert_eq!(s.count(), 2);
     let mut cmd = s.commit_command(&s.inv);
-    assert!(cmd.status().unwrap().success());
+    assert!(cmd.output().unwrap().status.success());
     s.fsck();
     let msg = s.git(&["log", "-1", "--format=%B", "main"]);
     assert!(

@@ -284,7 +284,7 @@ fn a_template_that_never_ends_is_stopped() {
 
 #[test]
 fn no_output_path_leaves_the_output_root() {
-    use fleetc::render::check_relative_path;
+    use fleetc::output::check_relative_path;
     for bad in [
         "../x.yaml",
         "/etc/passwd",

@@ -1,0 +1,171 @@
+//! `fleetc compile`: render into a folder, or commit to a deploy branch;
+//! with `--check`, only say whether the tree there is out of date.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{emit, note, summary_line};
+use crate::cli::CompileArgs;
+use crate::deploylog::{self, Origin};
+use crate::diff::{self, ChangeSet};
+use crate::error::{Error, Refusal, Result, EXIT_CHANGES, EXIT_OK};
+use crate::gitrepo::{self, DeployRepo};
+use crate::guard;
+use crate::output::{self, MANIFEST_FILE};
+use crate::pipeline::{self, compile, Compiled};
+
+pub(super) fn run(root: &Path, args: CompileArgs) -> Result<i32> {
+    match (&args.target.out, &args.target.repo) {
+        (Some(out), _) => to_dir(root, out, args.check, args.allow_removals),
+        (_, Some(repo)) => {
+            if !args.check && !args.commit {
+                return Err(Error::Usage(
+                    "with --repo, say --commit to commit, or --check to compare".to_string(),
+                ));
+            }
+            to_repo(root, repo, &args)
+        }
+        (None, None) => Err(Error::Usage(
+            "say where: --out DIR or --repo PATH".to_string(),
+        )),
+    }
+}
+
+/// `compile --out DIR` (and `--check`).
+fn to_dir(root: &Path, out: &Path, check: bool, allow_removals: bool) -> Result<i32> {
+    let mut c = compile(root)?;
+    let tree = c.take_tree();
+    let cs = diff::classify(output::dir_changes(out, &tree)?);
+    if check {
+        return report_stale(&cs, &out.display().to_string());
+    }
+    refuse_removals(&c, &cs, allow_removals, false)?;
+    let w = output::write_dir(out, &tree, root)?;
+    for n in &c.rendered.notes {
+        note(n);
+    }
+    let changes = if w.is_noop() {
+        "up to date".to_string()
+    } else {
+        format!(
+            "{} written, {} unchanged, {} removed",
+            w.written.iter().filter(|p| *p != MANIFEST_FILE).count(),
+            w.unchanged,
+            w.removed.len()
+        )
+    };
+    emit(&format!(
+        "{} → {}: {changes}\n",
+        summary_line(&c, "compiled"),
+        out.display()
+    ))?;
+    Ok(EXIT_OK)
+}
+
+/// `compile --repo PATH --commit` (and `--check`).
+fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
+    // The branch as the compile starts: the commit it must still be at when
+    // the compile is done.
+    let settings = pipeline::settings(root)?;
+    let prefix = settings.deploy_prefix();
+    let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
+    let snapshot = deploy.snapshot(prefix)?;
+    let mut c = compile(root)?;
+    let mut tree = c.take_tree();
+    let changes = deploy.changes(&snapshot, &tree)?;
+    let where_ = format!("branch `{}` of {}", deploy.branch, repo.display());
+    let cs = diff::classify(changes.clone());
+    if args.check {
+        return report_stale(&cs, &where_);
+    }
+    let manifest = tree.manifest();
+    let manifest_current = deploy
+        .file(&snapshot, MANIFEST_FILE)?
+        .is_some_and(|b| b == manifest.as_bytes());
+    if changes.is_empty() && manifest_current {
+        emit(&format!(
+            "{}: {where_} is up to date; nothing to commit\n",
+            summary_line(&c, "compiled")
+        ))?;
+        return Ok(EXIT_OK);
+    }
+    refuse_removals(&c, &cs, args.allow_removals, true)?;
+
+    // The log entry, then the commit that carries it.
+    let old_log = deploy
+        .file(&snapshot, deploylog::LOG_FILE)?
+        .unwrap_or_default();
+    let (revision, dirty) = gitrepo::inventory_revision(root);
+    let committer = gitrepo::signature(&deploy.repo, "COMMITTER")?;
+    let origin = Origin {
+        revision,
+        dirty,
+        time: committer.when().seconds(),
+        parent: snapshot.base.map(|c| c.to_string()),
+    };
+    let record = deploylog::record(&old_log, &c, &cs, &origin).map_err(|e| {
+        Error::Usage(format!(
+            "the deployment log in {where_} cannot be read ({e}); fleetc only appends to a log it can read"
+        ))
+    })?;
+    tree.files
+        .insert(MANIFEST_FILE.to_string(), manifest.into_bytes());
+    let mut writes: BTreeMap<String, Option<&[u8]>> = changes
+        .iter()
+        .map(|ch| (ch.path.clone(), ch.new.as_deref()))
+        .collect();
+    writes.insert(
+        MANIFEST_FILE.to_string(),
+        tree.files.get(MANIFEST_FILE).map(Vec::as_slice),
+    );
+    writes.insert(deploylog::LOG_FILE.to_string(), Some(&record.log));
+    let commit = deploy.commit(&snapshot, prefix, &writes, &record.message)?;
+    for n in &c.rendered.notes {
+        note(n);
+    }
+    emit(&format!(
+        "{}: committed {} to {where_}: {} (log entry {})\n",
+        summary_line(&c, "compiled"),
+        gitrepo::short(commit),
+        cs.summary(),
+        record.entry
+    ))?;
+    if deploy.is_checked_out() {
+        note(&format!(
+            "`{}` is checked out in {}; its working tree still shows the previous commit (`git -C {} reset --hard` to update it)",
+            deploy.branch,
+            repo.display(),
+            repo.display()
+        ));
+    }
+    Ok(EXIT_OK)
+}
+
+/// The removal guard, unless the user allowed removals.
+fn refuse_removals(c: &Compiled, cs: &ChangeSet, allowed: bool, committing: bool) -> Result<()> {
+    if allowed {
+        return Ok(());
+    }
+    match guard::verdict(cs, c.rendered.apps.len(), &c.inventory.settings.guard) {
+        Some(verdict) => Err(Error::Refused(Refusal::Removals {
+            verdict,
+            committing,
+        })),
+        None => Ok(()),
+    }
+}
+
+/// `--check`: exit 2 naming what differs, or 0.
+fn report_stale(cs: &ChangeSet, where_: &str) -> Result<i32> {
+    if cs.is_empty() {
+        emit(&format!("{where_} is up to date\n"))?;
+        return Ok(EXIT_OK);
+    }
+    let mut text = format!("{where_} is out of date: {}\n", cs.summary());
+    for i in &cs.items {
+        text.push_str(&format!("  {} {}\n", i.action, i.path));
+    }
+    text.push_str("run `fleetc compile` to update it\n");
+    emit(&text)?;
+    Ok(EXIT_CHANGES)
+}

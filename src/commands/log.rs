@@ -1,0 +1,61 @@
+//! `fleetc log`: the deployment history, filtered.
+
+use std::path::Path;
+
+use super::emit;
+use crate::cli::{LogArgs, LogFormat};
+use crate::deploylog::{self, Filter};
+use crate::error::{Error, Result, EXIT_OK};
+use crate::gitrepo::DeployRepo;
+use crate::pipeline;
+
+pub(super) fn run(root: &Path, args: LogArgs) -> Result<i32> {
+    let settings = pipeline::settings(root)?;
+    let prefix = settings.deploy_prefix();
+    let deploy = DeployRepo::open(&args.repo, args.branch.as_deref())?;
+    let since = match &args.since {
+        Some(s) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            Some(deploylog::parse_since(s, now).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--since `{s}`: write a date (2026-11-21), a time (2026-11-21T17:00:00Z) or an age (7d, 12h, 30m)"
+                ))
+            })?)
+        }
+        None => None,
+    };
+    let snapshot = deploy.snapshot(prefix)?;
+    let log = match snapshot.commit {
+        Some(_) => deploy.file(&snapshot, deploylog::LOG_FILE)?,
+        None => None,
+    };
+    let Some(log) = log else {
+        return Err(Error::Usage(format!(
+            "branch `{}` has no deployment log ({}{}): nothing has been committed by fleetc there",
+            deploy.branch,
+            if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}/")
+            },
+            deploylog::LOG_FILE
+        )));
+    };
+    let lines = deploylog::parse(&String::from_utf8_lossy(&log)).map_err(Error::Usage)?;
+    let commits = deploy.log_entry_commits(&snapshot)?;
+    let filter = Filter {
+        app: args.app.as_deref(),
+        cluster: args.cluster.as_deref(),
+        since,
+        oldest_first: args.oldest_first,
+    };
+    let selected = deploylog::select(lines, &filter);
+    emit(&match args.format {
+        LogFormat::Text => deploylog::history_text(&selected, &commits),
+        LogFormat::Json => deploylog::history_json(&selected, &commits),
+    })?;
+    Ok(EXIT_OK)
+}

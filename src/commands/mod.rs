@@ -1,0 +1,87 @@
+//! The commands: one small room each (its arguments → the pipeline → what
+//! it prints → its exit code), and [`run`], which only routes a parsed
+//! command line to its room. Nothing outside this folder prints to stdout.
+
+mod check;
+mod compile;
+mod completions;
+mod diff;
+mod explain;
+mod log;
+mod query;
+mod report;
+mod schema;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Result};
+use crate::pipeline::Compiled;
+
+/// Runs the command; `Ok` carries the exit code (0, or 2 for "changes").
+pub fn run(cli: Cli) -> Result<i32> {
+    let root = cli.inventory.unwrap_or_else(|| PathBuf::from("."));
+    match cli.command {
+        Command::Check => check::run(&root),
+        Command::Compile(args) => compile::run(&root, args),
+        Command::Diff(args) => diff::run(&root, args),
+        Command::Explain(args) => explain::run(&root, args),
+        Command::Query(args) => query::run(&root, args),
+        Command::Report(args) => report::run(&root, args),
+        Command::Schema(args) => schema::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Log(args) => log::run(&root, args),
+    }
+}
+
+/// Writes command output to stdout. A reader that stopped reading
+/// (`fleetc log | head`) is not an error: the command ends quietly.
+fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Error::ClosedPipe,
+            _ => Error::io("<stdout>", e),
+        })
+}
+
+/// A note for the user on stderr (never fails the command).
+fn note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "note: {text}");
+}
+
+/// Pretty JSON with a final newline.
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// An unknown name, with a did-you-mean.
+fn unknown(what: &str, name: &str, names: Vec<&str>) -> Error {
+    Error::Usage(format!(
+        "no {what} `{name}` in the inventory{}",
+        crate::suggest::hint(name, &names)
+            .map(|h| format!("; {h}"))
+            .unwrap_or_default()
+    ))
+}
+
+/// `ok: 17 files, 6 clusters, … 25 Applications on 6 clusters`.
+fn summary_line(c: &Compiled, verb: &str) -> String {
+    let inv = &c.inventory;
+    let clusters: std::collections::BTreeSet<usize> =
+        c.matrix.placed.iter().map(|p| p.cluster).collect();
+    format!(
+        "{verb}: {} files, {} clusters, {} apps, {} teams, {} policies; {} Applications on {} clusters",
+        inv.files,
+        inv.clusters.len(),
+        inv.apps.len(),
+        inv.teams.len(),
+        inv.policies.len(),
+        c.rendered.apps.len(),
+        clusters.len(),
+    )
+}

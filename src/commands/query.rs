@@ -1,0 +1,69 @@
+//! `fleetc query`: the matrix, what a cluster runs, where an app runs.
+
+use std::path::Path;
+
+use super::{emit, to_json, unknown};
+use crate::cli::{Query, QueryArgs, TableFormat};
+use crate::error::{Error, Result, EXIT_OK};
+use crate::model;
+use crate::pipeline::compile;
+use crate::report::{self, Cell, Placement, Table};
+
+pub(super) fn run(root: &Path, args: QueryArgs) -> Result<i32> {
+    let c = compile(root)?;
+    let inv = &c.inventory;
+    let filter = match &args.selector {
+        Some(s) => {
+            Some(model::parse_selector(s).map_err(|e| Error::Usage(format!("--selector: {e}")))?)
+        }
+        None => None,
+    };
+    let all = report::cells(&c, filter.as_ref());
+    let (cells, table, what): (Vec<Cell>, Table, &str) = match args.what {
+        Query::Matrix => {
+            let t = report::matrix_table(&c, &all);
+            (all, t, "clusters")
+        }
+        Query::Apps { cluster } => {
+            if inv.cluster(&cluster).is_none() {
+                return Err(unknown(
+                    "cluster",
+                    &cluster,
+                    inv.clusters.iter().map(|c| c.name.as_str()).collect(),
+                ));
+            }
+            let cells: Vec<_> = all.into_iter().filter(|x| x.cluster == cluster).collect();
+            let t = report::placed_table(&cells, "app");
+            (cells, t, "apps")
+        }
+        Query::Clusters { app } => {
+            if inv.app(&app).is_none() {
+                return Err(unknown(
+                    "app",
+                    &app,
+                    inv.apps.iter().map(|a| a.name.as_str()).collect(),
+                ));
+            }
+            let cells: Vec<_> = all.into_iter().filter(|x| x.app == app).collect();
+            let t = report::placed_table(&cells, "cluster");
+            (cells, t, "clusters")
+        }
+    };
+    let text = match args.format {
+        TableFormat::Table => report::table_text(&table, what),
+        TableFormat::Csv => report::table_csv(&table),
+        TableFormat::Json => {
+            let count = |p: Placement| cells.iter().filter(|c| c.status == p).count();
+            to_json(&serde_json::json!({
+                "counts": {
+                    "cells": cells.len(),
+                    "placed": count(Placement::Placed),
+                    "excluded": count(Placement::Excluded),
+                },
+                "cells": cells,
+            }))
+        }
+    };
+    emit(&text)?;
+    Ok(EXIT_OK)
+}
