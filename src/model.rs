@@ -198,6 +198,8 @@ pub struct Inventory {
     pub apps: Vec<App>,
     pub teams: Vec<Team>,
     pub policies: Vec<Policy>,
+    /// The user's templates that replace built-in ones: name → text and file.
+    pub templates: BTreeMap<String, Located<String>>,
     /// How many inventory files were read.
     pub files: usize,
 }
@@ -683,6 +685,7 @@ pub fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
         apps,
         teams,
         policies,
+        templates: loaded.templates,
         files: loaded.files,
     })
 }

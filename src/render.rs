@@ -176,28 +176,12 @@ pub fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<Diagnost
     );
     let mut diags = Vec::new();
     for (name, builtin) in BUILTIN_TEMPLATES {
-        let (text, site) = match &inv.settings.templates {
-            Some(dir) if dir.join(name).is_file() => {
-                let path = dir.join(name);
-                let rel = path.strip_prefix(&inv.root).unwrap_or(&path).to_path_buf();
-                match std::fs::read_to_string(&path) {
-                    Ok(t) => (t, Site::file(rel)),
-                    Err(e) => {
-                        diags.push(Diagnostic::at(
-                            Site::file(rel),
-                            format!("cannot read template: {e}"),
-                        ));
-                        continue;
-                    }
-                }
-            }
-            _ => (
-                builtin.to_string(),
-                Site::file(format!("<built-in>/{name}")),
-            ),
+        let (text, site) = match inv.templates.get(*name) {
+            Some(user) => (user.raw.as_str(), user.site.clone()),
+            None => (*builtin, Site::file(format!("<built-in>/{name}"))),
         };
-        if let Err(e) = env.add_template_owned(name.to_string(), text.clone()) {
-            diags.push(template_error(&site, &e, Some(&text)));
+        if let Err(e) = env.add_template_owned(name.to_string(), text.to_string()) {
+            diags.push(template_error(&site, &e, Some(text)));
         }
     }
     let settings_site = Site::file(crate::inventory::SETTINGS_FILE);
@@ -238,6 +222,29 @@ pub fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<Diagnost
     } else {
         Err(diags)
     }
+}
+
+/// User templates that replace no built-in one (a typo in a file name).
+fn unknown_templates(inv: &Inventory) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let names: Vec<&str> = BUILTIN_TEMPLATES.iter().map(|(n, _)| *n).collect();
+    for (name, user) in &inv.templates {
+        if !names.contains(&name.as_str()) {
+            diags.push(
+                Diagnostic::at(
+                    user.site.clone(),
+                    format!(
+                        "no built-in template is called `{name}`, so this one would never be used"
+                    ),
+                )
+                .help(
+                    crate::suggest::hint(name, &names)
+                        .unwrap_or_else(|| format!("the templates are {}", names.join(", "))),
+                ),
+            );
+        }
+    }
+    diags
 }
 
 /// A JSON tree handed to templates without converting it: the `yaml`
@@ -331,7 +338,7 @@ fn template_error(site: &Site, e: &minijinja::Error, source: Option<&str>) -> Di
 pub fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Vec<Diagnostic>> {
     let env = environment(inv)?;
     let ctx = Contexts::new(inv);
-    let mut diags = Vec::new();
+    let mut diags = unknown_templates(inv);
     let mut out = Rendered::default();
 
     check_dependencies(inv, matrix, &mut diags);
@@ -820,12 +827,9 @@ fn render_file(
 }
 
 fn template_site(inv: &Inventory, template: &str) -> Site {
-    match &inv.settings.templates {
-        Some(dir) if dir.join(template).is_file() => {
-            let p = dir.join(template);
-            Site::file(p.strip_prefix(&inv.root).unwrap_or(&p).to_path_buf())
-        }
-        _ => Site::file(format!("<built-in>/{template}")),
+    match inv.templates.get(template) {
+        Some(user) => user.site.clone(),
+        None => Site::file(format!("<built-in>/{template}")),
     }
 }
 

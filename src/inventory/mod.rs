@@ -116,6 +116,9 @@ pub struct Loaded {
     pub apps: Vec<Located<RawApp>>,
     pub namespaces: Vec<Located<RawNamespace>>,
     pub policies: Vec<Located<RawPolicy>>,
+    /// The user's templates (`*.j2` in the template folder): file name →
+    /// its text, and where it is.
+    pub templates: BTreeMap<String, Located<String>>,
     /// How many files were read.
     pub files: usize,
 }
@@ -148,6 +151,7 @@ pub fn load(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Error> {
         }
     };
 
+    read_templates(root, &filter.templates, &mut loaded, &mut diags)?;
     for file in discover(root, &filter)? {
         let Some(mut docs) = read_file(root, &file, &mut sources, &mut diags)? else {
             continue;
@@ -222,6 +226,44 @@ fn read_settings(
             Ok(None)
         }
     }
+}
+
+/// The user's templates: every `*.j2` file directly in the template folder
+/// (which need not exist; `check` says so when `fleetc.yaml` names it).
+fn read_templates(
+    root: &Path,
+    folder: &Path,
+    loaded: &mut Loaded,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<(), Error> {
+    let dir = root.join(folder);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".j2"))
+        .collect();
+    names.sort();
+    for name in names {
+        let rel = folder.join(&name);
+        let path = root.join(&rel);
+        let site = Site::file(rel);
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => {
+                    loaded.templates.insert(name, Located { site, raw: text });
+                }
+                Err(_) => diags.push(
+                    Diagnostic::at(site, "template is not UTF-8 text").help("save it as UTF-8"),
+                ),
+            },
+            Err(e) => diags.push(Diagnostic::at(site, format!("cannot read template: {e}"))),
+        }
+    }
+    Ok(())
 }
 
 /// Include and exclude globs, matched against `/`-separated relative paths.
