@@ -67,6 +67,43 @@ impl Site {
     }
 }
 
+/// The key path an RFC 6901 JSON pointer names in `doc`: `/a/0/b~1c` is
+/// `a`, `[0]`, `b/c` when `a` holds a list, and `a`, `0`, `b/c` when it holds
+/// a mapping (a pointer alone cannot tell). Past what `doc` holds, segments
+/// are keys.
+pub fn pointer_path(doc: &serde_json::Value, pointer: &str) -> Vec<Seg> {
+    let mut at = Some(doc);
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| {
+            let s = s.replace("~1", "/").replace("~0", "~");
+            let seg = match (at, s.parse::<usize>()) {
+                (Some(serde_json::Value::Array(_)), Ok(i)) => Seg::Index(i),
+                _ => Seg::Key(s),
+            };
+            at = at.and_then(|v| match &seg {
+                Seg::Index(i) => v.get(*i),
+                Seg::Key(k) => v.get(k.as_str()),
+            });
+            seg
+        })
+        .collect()
+}
+
+/// The RFC 6901 JSON pointer of a key path.
+pub fn path_pointer(path: &[Seg]) -> String {
+    let mut p = String::new();
+    for seg in path {
+        p.push('/');
+        match seg {
+            Seg::Key(k) => p.push_str(&k.replace('~', "~0").replace('/', "~1")),
+            Seg::Index(i) => p.push_str(&i.to_string()),
+        }
+    }
+    p
+}
+
 /// `a.b[2].c` for a key path.
 pub fn dotted(path: &[Seg]) -> String {
     let mut out = String::new();
@@ -302,3 +339,29 @@ pub fn sort_diagnostics(diags: &mut Vec<Diagnostic>) {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pointers_read_indexes_only_where_the_document_has_a_list() {
+        let doc = json!({"ports": {"80": {"a/b": 1}}, "list": [{"x": 1}, {"x": 2}]});
+        assert_eq!(
+            pointer_path(&doc, "/ports/80/a~1b"),
+            vec![Seg::key("ports"), Seg::key("80"), Seg::key("a/b")]
+        );
+        assert_eq!(
+            pointer_path(&doc, "/list/1/x"),
+            vec![Seg::key("list"), Seg::Index(1), Seg::key("x")]
+        );
+        assert_eq!(
+            pointer_path(&doc, "/gone/0"),
+            vec![Seg::key("gone"), Seg::key("0")]
+        );
+        let path = pointer_path(&doc, "/ports/80/a~1b");
+        assert_eq!(path_pointer(&path), "/ports/80/a~1b");
+        assert_eq!(dotted(&pointer_path(&doc, "/list/1/x")), "list[1].x");
+    }
+}

@@ -8,11 +8,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::Seg;
+use crate::error::pointer_path;
 use crate::matrix::Pair;
 use crate::model::Policy;
 use crate::pipeline::Compiled;
-use crate::render;
 use crate::selector::{Labels, Operator, Requirement, Selector};
 use crate::values;
 
@@ -232,7 +231,7 @@ pub fn pair(c: &Compiled, ci: usize, ai: usize) -> PairReport {
 /// The merged values of a placed pair, each leaf with its origin.
 fn leaves(c: &Compiled, pair: &Pair) -> Vec<Leaf> {
     let inv = &c.inventory;
-    let layers = render::layers(inv, pair);
+    let layers = values::layers(inv, pair);
     let (merged, origins) = values::merge_traced(&layers.values);
     // The final value, `${ }` expanded, as the Application carries it.
     let rendered: Option<Value> = c
@@ -256,7 +255,7 @@ fn leaves(c: &Compiled, pair: &Pair) -> Vec<Leaf> {
     let describe = |layer: usize, pointer: &str| {
         let (what, site) = &layers.origins[layer];
         let mut site = site.clone();
-        site.path.extend(pointer_path(pointer));
+        site.path.extend(pointer_path(&merged, pointer));
         let line = c.sources.line(&site);
         (what.clone(), site.file.display().to_string(), line)
     };
@@ -282,7 +281,7 @@ fn leaves(c: &Compiled, pair: &Pair) -> Vec<Leaf> {
                 })
                 .collect();
             Leaf {
-                path: crate::error::dotted(&pointer_path(&o.pointer)),
+                path: crate::error::dotted(&pointer_path(&merged, &o.pointer)),
                 value,
                 layer,
                 file,
@@ -290,14 +289,6 @@ fn leaves(c: &Compiled, pair: &Pair) -> Vec<Leaf> {
                 overrode,
             }
         })
-        .collect()
-}
-
-fn pointer_path(pointer: &str) -> Vec<Seg> {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|s| Seg::Key(s.replace("~1", "/").replace("~0", "~")))
         .collect()
 }
 

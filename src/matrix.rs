@@ -7,6 +7,9 @@
 //! policies placed it and how each selected the cluster; excluded pairs keep
 //! which exclusion took them out.
 
+use std::collections::BTreeSet;
+
+use crate::error::{Diagnostic, Seg};
 use crate::model::Inventory;
 
 /// How a policy selected a cluster.
@@ -154,4 +157,32 @@ pub fn place(inv: &Inventory) -> Matrix {
         policy_clusters,
         policy_apps,
     }
+}
+
+/// Each placed app's dependencies must be placed on the same cluster.
+pub fn check_dependencies(inv: &Inventory, matrix: &Matrix) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    let mut reported = BTreeSet::new();
+    for pair in &matrix.placed {
+        let app = &inv.apps[pair.app];
+        for (i, &dep) in app.depends_on.iter().enumerate() {
+            if matrix.get(pair.cluster, dep).is_none() && reported.insert((pair.app, dep)) {
+                let cluster = &inv.clusters[pair.cluster];
+                diags.push(
+                    Diagnostic::at(
+                        app.site.key("depends_on").at(Seg::Index(i)),
+                        format!(
+                            "app `{}` depends on `{}`, which is not placed on cluster `{}`",
+                            app.name, inv.apps[dep].name, cluster.name
+                        ),
+                    )
+                    .help(format!(
+                        "place `{}` wherever `{}` goes (add it to the same policy), or remove the dependency",
+                        inv.apps[dep].name, app.name
+                    )),
+                );
+            }
+        }
+    }
+    diags
 }

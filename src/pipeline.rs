@@ -49,8 +49,17 @@ pub fn compile(root: &Path) -> Result<Compiled> {
     let inventory = model::check(loaded).map_err(located)?;
     clock.lap("check");
     let matrix = matrix::place(&inventory);
+    // Every problem of placing and rendering is reported in one run.
+    let mut diags = matrix::check_dependencies(&inventory, &matrix);
     clock.lap("place");
-    let rendered = render::render(&inventory, &matrix).map_err(located)?;
+    let rendered = match render::render(&inventory, &matrix) {
+        Ok(r) if diags.is_empty() => r,
+        Ok(_) => return Err(located(diags)),
+        Err(more) => {
+            diags.extend(more);
+            return Err(located(diags));
+        }
+    };
     clock.lap("merge+render");
     Ok(Compiled {
         inventory,

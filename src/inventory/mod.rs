@@ -486,7 +486,11 @@ fn labels_as_written(file: &Path, text: &str, docs: &mut [Document]) {
             // is refused with the text written.
             let environment_null = path == [Seg::key("environment")];
             let restore = |v: &Value| !(v.is_string() || (environment_null && v.is_null()));
-            if doc.value.pointer(&pointer(&path)).is_some_and(restore) {
+            if doc
+                .value
+                .pointer(&crate::error::path_pointer(&path))
+                .is_some_and(restore)
+            {
                 wanted.insert(source_of(doc.index, &path));
                 places.push((i, path));
             }
@@ -499,7 +503,7 @@ fn labels_as_written(file: &Path, text: &str, docs: &mut [Document]) {
     for (i, path) in places {
         let doc = &mut docs[i];
         if let Some(raw) = found.get(&source_of(doc.index, &path)) {
-            if let Some(v) = doc.value.pointer_mut(&pointer(&path)) {
+            if let Some(v) = doc.value.pointer_mut(&crate::error::path_pointer(&path)) {
                 *v = Value::String(raw.clone());
             }
         }
@@ -565,19 +569,6 @@ fn label_positions(kind: Kind, value: &Value) -> Vec<Vec<Seg>> {
         Kind::Namespace => {}
     }
     out
-}
-
-/// A key path as an RFC 6901 JSON pointer.
-fn pointer(path: &[Seg]) -> String {
-    let mut p = String::new();
-    for seg in path {
-        p.push('/');
-        match seg {
-            Seg::Key(k) => p.push_str(&crate::values::escape_pointer_segment(k)),
-            Seg::Index(i) => p.push_str(&i.to_string()),
-        }
-    }
-    p
 }
 
 /// Sorts one document into its kind.

@@ -47,6 +47,10 @@
 //! Recursion follows the nesting of the documents, whose depth the YAML and
 //! JSON parsers already bound (128 levels).
 
+mod layers;
+
+pub use layers::{layers, policy_order, Conflicts, Layers};
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 

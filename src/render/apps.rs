@@ -1,0 +1,264 @@
+//! One Application per placed pair: merged values with `${ }` expanded, the
+//! name and the file it gets, and the collisions between them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use minijinja::{context, Environment, Value as JValue};
+use serde_json::json;
+
+use super::env::{describe, jv, render_manifest, render_path, render_template, Json};
+use super::{Contexts, RenderedApp};
+use crate::error::{pointer_path, Diagnostic, Site};
+use crate::k8s;
+use crate::matrix::Pair;
+use crate::model::{Inventory, Mode, IN_CLUSTER};
+use crate::values::{self, Conflicts};
+use crate::yaml;
+
+/// Every `${ }` expression of the inventory, compiled once.
+pub(super) type Expressions<'env> =
+    HashMap<String, Result<minijinja::Expression<'env, 'static>, String>>;
+
+pub(super) fn compile_expressions<'env>(
+    inv: &Inventory,
+    env: &'env Environment<'static>,
+) -> Expressions<'env> {
+    let mut sources: BTreeSet<String> = BTreeSet::new();
+    let layers = inv
+        .apps
+        .iter()
+        .flat_map(|a| a.values.iter().chain(a.overrides.values()))
+        .chain(inv.policies.iter().filter_map(|p| p.values.as_ref()))
+        .chain(inv.clusters.iter().filter_map(|c| c.values.as_ref()));
+    for layer in layers {
+        let mut copy = layer.clone();
+        // Syntax errors surface again, with their place, when the pair renders.
+        let _ = values::expand(&mut copy, &mut |e: &str| {
+            sources.insert(e.to_string());
+            Ok(String::new())
+        });
+    }
+    sources
+        .into_iter()
+        .map(|src| {
+            let compiled = env
+                .compile_expression_owned(src.clone())
+                .map_err(|e| e.detail().unwrap_or(&e.to_string()).to_string());
+            (src, compiled)
+        })
+        .collect()
+}
+
+/// `${ }` failures, by where and what, with the clusters they happen for.
+pub(super) type ExpansionErrors = Mutex<BTreeMap<(Site, String), BTreeSet<String>>>;
+
+/// Renders one placed pair's Application.
+pub(super) fn render_pair(
+    inv: &Inventory,
+    env: &Environment<'static>,
+    ctx: &Contexts,
+    conflicts: &Conflicts,
+    expansion_errors: &ExpansionErrors,
+    exprs: &Expressions,
+    pair: &Pair,
+) -> Result<(RenderedApp, String), Vec<Diagnostic>> {
+    let app = &inv.apps[pair.app];
+    let cluster = &inv.clusters[pair.cluster];
+    let team = &inv.teams[app.team];
+    let mut diags = Vec::new();
+    conflicts.check(inv, pair);
+
+    let base = context! {
+        app => ctx.apps[pair.app].clone(),
+        cluster => ctx.clusters[pair.cluster].clone(),
+        team => ctx.teams[app.team].clone(),
+    };
+    let layers = values::layers(inv, pair);
+    let mut merged = values::merge(&layers.values);
+    let mut eval = |expr: &str| -> Result<String, String> {
+        let e = match exprs.get(expr) {
+            Some(Ok(e)) => e,
+            Some(Err(message)) => return Err(message.clone()),
+            None => return Err(format!("`{expr}` was not compiled")),
+        };
+        let v = e.eval(base.clone()).map_err(|e| describe(&e))?;
+        if v.is_undefined() {
+            return Err(format!("`{expr}` is undefined"));
+        }
+        Ok(v.to_string())
+    };
+    if let Err(errors) = values::expand(&mut merged, &mut eval) {
+        let (_, origins) = values::merge_traced(&layers.values);
+        for e in errors {
+            // The leaf that holds the string: lists are leaves, so an item's
+            // pointer extends its list's.
+            let origin = origins
+                .iter()
+                .filter(|o| {
+                    e.pointer == o.pointer || e.pointer.starts_with(&format!("{}/", o.pointer))
+                })
+                .max_by_key(|o| o.pointer.len())
+                .map(|o| &layers.origins[o.layer]);
+            let path = pointer_path(&merged, &e.pointer);
+            let (what, site) = match origin {
+                Some((what, site)) => {
+                    let mut s = site.clone();
+                    // The layer's site ends at its `values` key.
+                    s.path.extend(path.iter().cloned());
+                    (what.clone(), s)
+                }
+                None => ("values".to_string(), app.site.clone()),
+            };
+            let message = format!(
+                "in {what}, `{}`: {}",
+                crate::error::dotted(&path),
+                e.message
+            );
+            expansion_errors
+                .lock()
+                .unwrap()
+                .entry((site, message))
+                .or_default()
+                .insert(cluster.name.clone());
+        }
+        return Err(diags);
+    }
+
+    let name_site = Site::file(crate::inventory::SETTINGS_FILE).key("application_name");
+    let name = render_template(env, "name", base.clone(), &name_site)?
+        .trim()
+        .to_string();
+    if let Err(e) = k8s::dns1123_subdomain(&name).and_then(|()| {
+        if name.len() > 63 {
+            Err(format!("it is {} characters long; Argo CD also uses it as a label value, which allows at most 63", name.len()))
+        } else if name.starts_with(crate::model::OWN_PREFIX) {
+            Err(format!("names starting with `{}` are fleetc's own (root and platform Applications)", crate::model::OWN_PREFIX))
+        } else {
+            Ok(())
+        }
+    }) {
+        diags.push(
+            Diagnostic::at(
+                app.site.key("name"),
+                format!("Application name `{name}` (app `{}` on cluster `{}`) is not valid: {e}", app.name, cluster.name),
+            )
+            .help("shorten the app name, give the cluster a `shortName`, or change `application_name` in fleetc.yaml"),
+        );
+        return Err(diags);
+    }
+
+    let path = render_path(env, "layout.application", base.clone())?;
+    let policies: Vec<String> = values::policy_order(inv, pair)
+        .into_iter()
+        .map(|p| inv.policies[p].name.clone())
+        .collect();
+    let destination = match inv.settings.mode {
+        Mode::PerCluster => {
+            json!({"server": IN_CLUSTER, "name": null, "namespace": app.destination_namespace})
+        }
+        Mode::Hub => {
+            json!({"server": null, "name": cluster.name, "namespace": app.destination_namespace})
+        }
+    };
+    // Helm gets the merged values as a document (`helm.values`), so that a
+    // null reaches it: Argo CD drops nulls from `helm.valuesObject`.
+    let (values, helm_values) = if merged.as_object().is_some_and(|m| !m.is_empty()) {
+        let mut text = yaml::to_block(&merged, 0);
+        text.push('\n');
+        (JValue::from_object(Json(merged)), JValue::from(text))
+    } else {
+        (JValue::from(()), JValue::from(()))
+    };
+    let full = context! {
+        app => ctx.apps[pair.app].clone(),
+        cluster => ctx.clusters[pair.cluster].clone(),
+        team => ctx.teams[app.team].clone(),
+        settings => ctx.settings.clone(),
+        values => values,
+        helm_values => helm_values,
+        application => context! {
+            name => name.clone(),
+            namespace => inv.settings.argocd_namespace.clone(),
+            policies => policies.clone(),
+            sync_wave => app.wave,
+            destination => jv(&destination),
+            cascade_delete => app.cascade_delete,
+        },
+    };
+    let text = render_manifest(env, "application.yaml.j2", full, inv)?;
+    let _ = team;
+    Ok((
+        RenderedApp {
+            cluster: pair.cluster,
+            app: pair.app,
+            name,
+            path,
+            policies,
+        },
+        text,
+    ))
+}
+
+/// Application names must be unique where Argo CD keeps them (per cluster in
+/// per-cluster mode, in the hub otherwise), files unique, and release names
+/// unique per destination namespace on a cluster.
+pub(super) fn check_collisions(inv: &Inventory, apps: &[RenderedApp], diags: &mut Vec<Diagnostic>) {
+    let mut names: HashMap<(Option<usize>, &str), &RenderedApp> = HashMap::new();
+    let mut paths: HashMap<&str, &RenderedApp> = HashMap::new();
+    let mut releases: HashMap<(usize, &str, &str), &RenderedApp> = HashMap::new();
+    let who = |r: &RenderedApp| {
+        format!(
+            "app `{}` on cluster `{}`",
+            inv.apps[r.app].name, inv.clusters[r.cluster].name
+        )
+    };
+    for r in apps {
+        let scope = match inv.settings.mode {
+            Mode::PerCluster => Some(r.cluster),
+            Mode::Hub => None,
+        };
+        if let Some(other) = names.insert((scope, &r.name), r) {
+            diags.push(
+                Diagnostic::at(
+                    inv.apps[r.app].site.key("name"),
+                    format!("{} and {} both render the Application name `{}`", who(other), who(r), r.name),
+                )
+                .help("give the clusters distinct `shortName`s, or change `application_name` in fleetc.yaml"),
+            );
+        }
+        if let Some(other) = paths.insert(&r.path, r) {
+            diags.push(
+                Diagnostic::at(
+                    Site::file(crate::inventory::SETTINGS_FILE).key("layout"),
+                    format!(
+                        "{} and {} both render to the file `{}`",
+                        who(other),
+                        who(r),
+                        r.path
+                    ),
+                )
+                .help("the application layout must name both the cluster and the app"),
+            );
+        }
+        let app = &inv.apps[r.app];
+        if let Some(other) = releases.insert(
+            (r.cluster, &app.destination_namespace, &app.release_name),
+            r,
+        ) {
+            diags.push(
+                Diagnostic::at(
+                    app.site.key("name"),
+                    format!(
+                        "{} and {} both install Helm release `{}` into namespace `{}`",
+                        who(other),
+                        who(r),
+                        app.release_name,
+                        app.destination_namespace
+                    ),
+                )
+                .help("set a distinct `release_name` or `destination_namespace` on one of them"),
+            );
+        }
+    }
+}

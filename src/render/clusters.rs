@@ -1,0 +1,452 @@
+//! What each cluster gets beside its Applications: the teams' AppProjects,
+//! the platform (its namespaces, the Application that applies them and its
+//! AppProject), and the root Application that syncs the cluster's folder.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use minijinja::{context, Environment, Value as JValue};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::env::{jv, render_file, render_manifest, render_path};
+use super::{Contexts, Rendered};
+use crate::error::{Diagnostic, Site};
+use crate::model::{Inventory, Mode, IN_CLUSTER};
+
+#[derive(Serialize)]
+struct Role {
+    name: String,
+    description: String,
+    policies: Vec<String>,
+    groups: Vec<String>,
+}
+
+/// AppProjects: per cluster for the teams with apps there (per-cluster
+/// mode), or one per team with placed apps (hub mode).
+pub(super) fn render_projects(
+    inv: &Inventory,
+    env: &Environment<'static>,
+    ctx: &Contexts,
+    out: &mut Rendered,
+    diags: &mut Vec<Diagnostic>,
+) {
+    // team → cluster → placed (so destinations and repos are known).
+    let mut by_team: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    for r in &out.apps {
+        by_team
+            .entry(inv.apps[r.app].team)
+            .or_default()
+            .insert(r.cluster);
+    }
+    let mut files = Vec::new();
+    for (&ti, clusters) in &by_team {
+        let team = &inv.teams[ti];
+        let source_repos: Vec<String> = match &team.source_repos {
+            Some(r) => r.clone(),
+            None => inv
+                .apps
+                .iter()
+                .filter(|a| a.team == ti)
+                .map(|a| a.repo_url.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        };
+        // Contributors manage the team's Applications; readers may look.
+        let roles: Vec<Role> = [
+            ("contributor", &team.contributors, "*", "Sync and manage"),
+            ("reader", &team.readers, "get", "Read"),
+        ]
+        .into_iter()
+        .filter(|(_, groups, _, _)| !groups.is_empty())
+        .map(|(name, groups, action, what)| Role {
+            name: name.into(),
+            description: format!("{what} the applications of team {}", team.name),
+            policies: vec![format!(
+                "p, proj:{0}:{name}, applications, {action}, {0}/*, allow",
+                team.name
+            )],
+            groups: groups.clone(),
+        })
+        .collect();
+        let project_for = |destinations: Value| -> JValue {
+            jv(json!({
+                "source_repos": source_repos,
+                "destinations": destinations,
+                "roles": roles,
+            }))
+        };
+        match inv.settings.mode {
+            Mode::PerCluster => {
+                for &ci in clusters {
+                    let dests: Vec<Value> = team
+                        .namespaces
+                        .iter()
+                        .map(|ns| json!({"server": IN_CLUSTER, "namespace": ns}))
+                        .collect();
+                    let c = context! {
+                        team => ctx.teams[ti].clone(),
+                        cluster => ctx.clusters[ci].clone(),
+                        settings => ctx.settings.clone(),
+                        project => project_for(Value::Array(dests)),
+                    };
+                    files.push((Some(ci), "layout.project", c));
+                }
+            }
+            Mode::Hub => {
+                let dests: Vec<Value> = clusters
+                    .iter()
+                    .flat_map(|&ci| {
+                        team.namespaces
+                            .iter()
+                            .map(move |ns| json!({"name": inv.clusters[ci].name, "namespace": ns}))
+                    })
+                    .collect();
+                let c = context! {
+                    team => ctx.teams[ti].clone(),
+                    settings => ctx.settings.clone(),
+                    project => project_for(Value::Array(dests)),
+                };
+                files.push((None, "layout.hub_project", c));
+            }
+        }
+    }
+    for (cluster, layout, c) in files {
+        let path = match render_path(env, layout, c.clone()) {
+            Ok(p) => p,
+            Err(mut d) => {
+                diags.append(&mut d);
+                continue;
+            }
+        };
+        match render_manifest(env, "appproject.yaml.j2", c, inv) {
+            Ok(text) => {
+                out.projects.push((cluster, path.clone()));
+                add_file(out, path, text, diags);
+            }
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+}
+
+/// Each cluster's platform: the Kubernetes namespaces of every team with
+/// apps there (with RoleBindings of its groups to `edit` and `view`), the
+/// Argo CD Application that applies them, and its AppProject, which allows
+/// exactly those Namespaces (by name) and RoleBindings. The AppProject is
+/// rendered for every cluster, even one that runs nothing, so that the
+/// cluster's folder is never empty: the root Application of an emptied
+/// cluster then prunes what left, instead of failing on a missing path.
+pub(super) fn render_platform(
+    inv: &Inventory,
+    env: &Environment<'static>,
+    ctx: &Contexts,
+    out: &mut Rendered,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut teams_on: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); inv.clusters.len()];
+    for r in &out.apps {
+        teams_on[r.cluster].insert(inv.apps[r.app].team);
+    }
+    let repo = inv.settings.deploy_repo.as_ref();
+    for (ci, teams) in teams_on.iter().enumerate() {
+        let cluster = &inv.clusters[ci];
+        let mut namespaces: Vec<&str> = Vec::new();
+        let mut ns_paths: Vec<String> = Vec::new();
+        for &ti in teams {
+            let team = &inv.teams[ti];
+            let bindings: Vec<Value> = [
+                ("fleetc-contributor", "edit", &team.contributors),
+                ("fleetc-reader", "view", &team.readers),
+            ]
+            .into_iter()
+            .filter(|(_, _, groups)| !groups.is_empty())
+            .map(|(name, role, groups)| json!({"name": name, "role": role, "groups": groups}))
+            .collect();
+            for ns in &team.namespaces {
+                let c = context! {
+                    cluster => ctx.clusters[ci].clone(),
+                    team => ctx.teams[ti].clone(),
+                    settings => ctx.settings.clone(),
+                    namespace => ns.clone(),
+                    bindings => jv(&bindings),
+                };
+                match render_file(env, "layout.namespace", "namespace.yaml.j2", c, inv) {
+                    Ok((path, text)) => {
+                        out.namespaces.push((ci, path.clone()));
+                        ns_paths.push(path.clone());
+                        add_file(out, path, text, diags);
+                        namespaces.push(ns);
+                    }
+                    Err(mut d) => diags.append(&mut d),
+                }
+            }
+        }
+        // The platform's Argo CD objects read the tree from the deploy repo.
+        let Some(repo) = repo else { continue };
+        namespaces.sort_unstable();
+        let (server, name) = match inv.settings.mode {
+            Mode::PerCluster => (Some(IN_CLUSTER), None),
+            Mode::Hub => (None, Some(cluster.name.as_str())),
+        };
+        // The namespaces, and no namespace at all: the platform Application
+        // has none of its own (it applies Namespaces, and RoleBindings that
+        // name theirs), and Argo CD checks that too against the project.
+        let destinations: Vec<Value> = (!namespaces.is_empty())
+            .then_some("")
+            .into_iter()
+            .chain(namespaces.iter().copied())
+            .map(|ns| match server {
+                Some(s) => json!({"namespace": ns, "server": s}),
+                None => json!({"name": name, "namespace": ns}),
+            })
+            .collect();
+        let project = format!("{}{}", crate::model::OWN_PREFIX, cluster.name);
+        let deploy_repo = context! { url => repo.url.clone(), branch => repo.branch.clone() };
+        let base = context! {
+            cluster => ctx.clusters[ci].clone(),
+            settings => ctx.settings.clone(),
+            deploy_repo => deploy_repo,
+        };
+        let mut files = vec![(
+            "layout.platform_project",
+            "platform-project.yaml.j2",
+            context! {
+                project => context! {
+                    name => project.clone(),
+                    destinations => jv(&destinations),
+                    namespaces => jv(&namespaces),
+                },
+                ..base.clone()
+            },
+        )];
+        if !namespaces.is_empty() {
+            let folder = common_folder(ns_paths.iter().map(String::as_str));
+            files.push((
+                "layout.platform_application",
+                "platform-application.yaml.j2",
+                context! {
+                    platform => context! {
+                        name => format!("{project}-namespaces"),
+                        project => project.clone(),
+                        path => prefixed(&repo.path, &folder),
+                        destination => jv(json!({"server": server, "name": name})),
+                    },
+                    ..base.clone()
+                },
+            ));
+        }
+        for (layout, template, c) in files {
+            match render_file(env, layout, template, c, inv) {
+                Ok((path, text)) => {
+                    out.platform.push((ci, path.clone()));
+                    add_file(out, path, text, diags);
+                }
+                Err(mut d) => diags.append(&mut d),
+            }
+        }
+    }
+}
+
+/// `folder` inside the deploy repo's `path`.
+fn prefixed(repo_path: &str, folder: &str) -> String {
+    match (repo_path.is_empty(), folder) {
+        (true, _) => folder.to_string(),
+        (false, ".") => repo_path.to_string(),
+        (false, _) => format!("{repo_path}/{folder}"),
+    }
+}
+
+/// The root Application of every cluster in the inventory: it syncs the
+/// cluster's folder (`layout.root`) and prunes what leaves it. In hub mode
+/// one more syncs the teams' AppProjects. Each root's folder must hold
+/// exactly what that root applies, and the folder of a cluster's namespaces
+/// none of it: a file in the wrong folder would be applied twice, or by the
+/// wrong Application, or pruned by it.
+pub(super) fn render_roots(
+    inv: &Inventory,
+    env: &Environment<'static>,
+    ctx: &Contexts,
+    out: &mut Rendered,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(repo) = &inv.settings.deploy_repo else {
+        out.notes.push(
+            "no `deploy_repo` in fleetc.yaml, so no root or platform Applications (bootstrap/) were rendered; apply each cluster's files yourself"
+                .to_string(),
+        );
+        return;
+    };
+    // What each root applies: apps, per-cluster projects, platform files.
+    let mut owned: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); inv.clusters.len()];
+    for r in &out.apps {
+        owned[r.cluster].insert(&r.path);
+    }
+    for (c, p) in &out.projects {
+        if let Some(ci) = c {
+            owned[*ci].insert(p);
+        }
+    }
+    for (ci, p) in &out.platform {
+        owned[*ci].insert(p);
+    }
+    let mut folders: Vec<(String, String, BTreeSet<&str>)> = Vec::new();
+    let mut roots = Vec::new();
+    for (ci, files) in owned.into_iter().enumerate() {
+        let base = context! { cluster => ctx.clusters[ci].clone() };
+        let folder = match render_path(env, "layout.root", base) {
+            Ok(f) => f,
+            Err(mut d) => {
+                diags.append(&mut d);
+                continue;
+            }
+        };
+        let name = format!("{}{}", crate::model::OWN_PREFIX, inv.clusters[ci].name);
+        folders.push((format!("root Application `{name}`"), folder.clone(), files));
+        roots.push((Some(ci), name, folder));
+    }
+    let hub_projects: BTreeSet<&str> = out
+        .projects
+        .iter()
+        .filter(|(c, _)| c.is_none())
+        .map(|(_, p)| p.as_str())
+        .collect();
+    if !hub_projects.is_empty() {
+        let folder = common_folder(hub_projects.iter().copied());
+        let name = format!("{}projects", crate::model::OWN_PREFIX);
+        folders.push((
+            format!("root Application `{name}`"),
+            folder.clone(),
+            hub_projects,
+        ));
+        roots.push((None, name, folder));
+    }
+    let mut ns_files: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); inv.clusters.len()];
+    for (ci, p) in &out.namespaces {
+        ns_files[*ci].insert(p);
+    }
+    for (ci, files) in ns_files.into_iter().enumerate() {
+        if !files.is_empty() {
+            let name = format!(
+                "{}{}-namespaces",
+                crate::model::OWN_PREFIX,
+                inv.clusters[ci].name
+            );
+            let folder = common_folder(files.iter().copied());
+            folders.push((format!("platform Application `{name}`"), folder, files));
+        }
+    }
+    check_folders(&out.files, &folders, diags);
+
+    for (cluster, name, folder) in roots {
+        let base = match cluster {
+            Some(ci) => context! { cluster => ctx.clusters[ci].clone() },
+            None => context! { cluster => JValue::from(()) },
+        };
+        let c = context! {
+            settings => ctx.settings.clone(),
+            deploy_repo => context! { url => repo.url.clone(), branch => repo.branch.clone() },
+            root => context! { name => name, path => prefixed(&repo.path, &folder) },
+            ..base.clone()
+        };
+        if cluster.is_none() {
+            // Hub mode's projects root has no cluster; its path is fixed.
+            let text = match render_manifest(env, "root-application.yaml.j2", c, inv) {
+                Ok(t) => t,
+                Err(mut d) => {
+                    diags.append(&mut d);
+                    continue;
+                }
+            };
+            add_file(out, "bootstrap/projects.yaml".to_string(), text, diags);
+            continue;
+        }
+        let path = match render_path(env, "layout.bootstrap", base) {
+            Ok(p) => p,
+            Err(mut d) => {
+                diags.append(&mut d);
+                continue;
+            }
+        };
+        match render_manifest(env, "root-application.yaml.j2", c, inv) {
+            Ok(text) => add_file(out, path, text, diags),
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+}
+
+/// Each (Application, folder, files it applies): the files are in the
+/// folder, and the folder holds nothing else. One error per folder.
+pub(super) fn check_folders(
+    files: &BTreeMap<String, String>,
+    folders: &[(String, String, BTreeSet<&str>)],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let site = Site::file(crate::inventory::SETTINGS_FILE).key("layout");
+    for (who, folder, owned) in folders {
+        let inside = |p: &str| {
+            folder == "."
+                || p.strip_prefix(folder.as_str())
+                    .is_some_and(|r| r.starts_with('/'))
+        };
+        let problem = match owned.iter().find(|p| !inside(p)) {
+            Some(p) => Some(format!(
+                "{who} syncs the folder `{folder}`, but `{p}`, which it must apply, is outside it"
+            )),
+            None => {
+                let start = if folder == "." {
+                    String::new()
+                } else {
+                    format!("{folder}/")
+                };
+                files
+                    .range(start.clone()..)
+                    .take_while(|(p, _)| p.starts_with(&start))
+                    .find(|(p, _)| !owned.contains(p.as_str()))
+                    .map(|(p, _)| format!("{who} syncs the folder `{folder}`, which also holds `{p}`: it would apply (and prune) a file that is not its own"))
+            }
+        };
+        if let Some(message) = problem {
+            diags.push(Diagnostic::at(site.clone(), message).help(
+                "a cluster's apps, projects and platform files go under its `layout.root` folder (default `clusters/{{ cluster.name }}`), and its namespaces outside it, in a folder of their own",
+            ));
+        }
+    }
+}
+
+/// The deepest folder that holds every path (`.` when they share none).
+fn common_folder<'a>(paths: impl Iterator<Item = &'a str>) -> String {
+    let mut common: Option<Vec<&str>> = None;
+    for p in paths {
+        let parts: Vec<&str> = p.split('/').collect();
+        let dir = &parts[..parts.len().saturating_sub(1)];
+        common = Some(match common {
+            None => dir.to_vec(),
+            Some(c) => c
+                .iter()
+                .zip(dir)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| *a)
+                .collect(),
+        });
+    }
+    let c = common.unwrap_or_default();
+    if c.is_empty() {
+        ".".to_string()
+    } else {
+        c.join("/")
+    }
+}
+
+fn add_file(out: &mut Rendered, path: String, text: String, diags: &mut Vec<Diagnostic>) {
+    if out.files.contains_key(&path) {
+        diags.push(
+            Diagnostic::at(
+                Site::file(crate::inventory::SETTINGS_FILE).key("layout"),
+                format!("two manifests render to the same file `{path}`"),
+            )
+            .help("each layout path must name what makes its file unique (cluster, app, team)"),
+        );
+        return;
+    }
+    out.files.insert(path, text);
+}

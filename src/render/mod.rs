@@ -1,0 +1,224 @@
+//! Rendering: placed pairs → Argo CD manifests.
+//!
+//! One minijinja environment holds the manifest templates (built into the
+//! binary, each overridable by a file of the same name in the inventory's
+//! template folder), the Application name template and the output layout.
+//! Undefined variables are errors and every render has a fuel budget, so a
+//! template can neither guess nor loop forever. For each placed pair the
+//! values are merged ([`crate::values`]), `${ }` references are expanded, and
+//! the Application is rendered; then AppProjects and the clusters' root
+//! Applications. The result is a map from relative path to file text.
+
+mod apps;
+mod clusters;
+mod env;
+
+pub use env::BUILTIN_TEMPLATES;
+
+use std::collections::BTreeMap;
+
+use minijinja::Value as JValue;
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::error::Diagnostic;
+use crate::matrix::Matrix;
+use crate::model::{App, Cluster, Inventory, Team};
+use crate::values::Conflicts;
+
+use apps::{check_collisions, compile_expressions, render_pair, ExpansionErrors};
+use clusters::{render_platform, render_projects, render_roots};
+use env::{environment, jv, unknown_templates};
+
+/// One rendered Application and what it came from.
+#[derive(Clone, Debug)]
+pub struct RenderedApp {
+    pub cluster: usize,
+    pub app: usize,
+    pub name: String,
+    pub path: String,
+    /// Names of the policies that placed it.
+    pub policies: Vec<String>,
+}
+
+/// Everything a compile writes, before it is written.
+#[derive(Clone, Debug, Default)]
+pub struct Rendered {
+    /// Relative path (`/`-separated) → file text.
+    pub files: BTreeMap<String, String>,
+    /// The Applications, sorted by cluster then app.
+    pub apps: Vec<RenderedApp>,
+    /// The AppProjects: (cluster in per-cluster mode, path).
+    pub projects: Vec<(Option<usize>, String)>,
+    /// Each cluster's platform AppProject and platform Application: (cluster, path).
+    pub platform: Vec<(usize, String)>,
+    /// The team namespaces on each cluster: (cluster, path).
+    pub namespaces: Vec<(usize, String)>,
+    /// Notes for the user (not errors), e.g. what was not rendered and why.
+    pub notes: Vec<String>,
+}
+
+/// Renders the whole tree. Every problem is reported, and nothing is
+/// returned when there is one.
+pub fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Vec<Diagnostic>> {
+    let env = environment(inv)?;
+    let ctx = Contexts::new(inv);
+    let mut diags = unknown_templates(inv);
+    let mut out = Rendered::default();
+
+    let conflicts = Conflicts::default();
+    let expansion_errors = ExpansionErrors::default();
+    let exprs = compile_expressions(inv, &env);
+
+    let results: Vec<_> = matrix
+        .placed
+        .par_iter()
+        .map(|pair| render_pair(inv, &env, &ctx, &conflicts, &expansion_errors, &exprs, pair))
+        .collect();
+    for result in results {
+        match result {
+            Ok((app, text)) => {
+                out.files.insert(app.path.clone(), text);
+                out.apps.push(app);
+            }
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+    diags.extend(conflicts.into_diagnostics(inv));
+    for ((site, message), clusters) in expansion_errors.into_inner().unwrap() {
+        let clusters: Vec<String> = clusters.into_iter().collect();
+        let on = match clusters.len() {
+            1 => format!("cluster `{}`", clusters[0]),
+            n if n <= 3 => format!(
+                "clusters {}",
+                clusters
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            n => format!("{n} clusters (`{}`, `{}`, ...)", clusters[0], clusters[1]),
+        };
+        diags.push(
+            Diagnostic::at(site, format!("{message} (for {on})"))
+                .help("references can use `cluster` (name, shortName, environment, metadata, ...), `app` and `team`; write `$${` for a literal `${`"),
+        );
+    }
+    check_collisions(inv, &out.apps, &mut diags);
+    render_projects(inv, &env, &ctx, &mut out, &mut diags);
+    render_platform(inv, &env, &ctx, &mut out, &mut diags);
+    render_roots(inv, &env, &ctx, &mut out, &mut diags);
+    if !inv.settings.application_health_check
+        && out
+            .apps
+            .iter()
+            .any(|r| !inv.apps[r.app].depends_on.is_empty())
+    {
+        out.notes.push(
+            "`depends_on` puts dependents in later sync waves, but Argo CD waits for a wave's Applications to be Synced and Healthy only when argocd-cm has a health check for `argoproj.io/Application` (it has none since Argo CD 1.8): add the one in fleetc's README (\"Dependencies\"), then set `application_health_check: true` in fleetc.yaml".to_string(),
+        );
+    }
+
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(out)
+}
+
+/// The template views of clusters, apps and teams, built once each.
+struct Contexts {
+    clusters: Vec<JValue>,
+    apps: Vec<JValue>,
+    teams: Vec<JValue>,
+    settings: JValue,
+}
+
+#[derive(Serialize)]
+struct ClusterView<'a> {
+    name: &'a str,
+    #[serde(rename = "shortName")]
+    short_name: Option<&'a str>,
+    description: Option<&'a str>,
+    environment: Option<&'a str>,
+    metadata: &'a BTreeMap<String, String>,
+    labels: &'a BTreeMap<String, String>,
+    server: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct AppView<'a> {
+    name: &'a str,
+    description: Option<&'a str>,
+    repo_url: &'a str,
+    repo_branch: &'a str,
+    repo_path: Option<&'a str>,
+    chart: Option<&'a str>,
+    metadata: &'a BTreeMap<String, String>,
+    namespace: &'a str,
+    destination_namespace: &'a str,
+    release_name: &'a str,
+    depends_on: Vec<&'a str>,
+    sync: Value,
+}
+
+fn cluster_view(c: &Cluster) -> ClusterView<'_> {
+    ClusterView {
+        name: &c.name,
+        short_name: c.short_name.as_deref(),
+        description: c.description.as_deref(),
+        environment: c.environment.as_deref(),
+        metadata: &c.metadata,
+        labels: &c.labels,
+        server: c.server.as_deref(),
+    }
+}
+
+fn app_view<'a>(inv: &'a Inventory, a: &'a App) -> AppView<'a> {
+    AppView {
+        name: &a.name,
+        description: a.description.as_deref(),
+        repo_url: &a.repo_url,
+        repo_branch: &a.repo_branch,
+        repo_path: a.repo_path.as_deref(),
+        chart: a.chart.as_deref(),
+        metadata: &a.metadata,
+        namespace: &inv.teams[a.team].name,
+        destination_namespace: &a.destination_namespace,
+        release_name: &a.release_name,
+        depends_on: a
+            .depends_on
+            .iter()
+            .map(|d| inv.apps[*d].name.as_str())
+            .collect(),
+        sync: json!({
+            "automated": a.sync.automated,
+            "prune": a.sync.prune,
+            "selfHeal": a.sync.self_heal,
+            "syncOptions": a.sync.sync_options,
+        }),
+    }
+}
+
+fn team_view(t: &Team) -> Value {
+    json!({
+        "name": t.name,
+        "description": t.description,
+        "namespaces": t.namespaces,
+        "groups": {"contributor": t.contributors, "reader": t.readers},
+    })
+}
+
+impl Contexts {
+    fn new(inv: &Inventory) -> Contexts {
+        Contexts {
+            clusters: inv.clusters.iter().map(|c| jv(cluster_view(c))).collect(),
+            apps: inv.apps.iter().map(|a| jv(app_view(inv, a))).collect(),
+            teams: inv.teams.iter().map(|t| jv(team_view(t))).collect(),
+            settings: jv(json!({
+                "argocd_namespace": inv.settings.argocd_namespace,
+                "mode": inv.settings.mode.name(),
+            })),
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The layers of a placed pair's values, in precedence order (DESIGN §4),
+//! and the rule that two policies of one priority may not disagree.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use crate::error::{pointer_path, Diagnostic, Site};
+use crate::matrix::Pair;
+use crate::model::Inventory;
+
+/// The layers of one pair's values, lowest precedence first.
+pub struct Layers<'a> {
+    pub values: Vec<&'a Value>,
+    /// For each layer: what it is (`app values`, `policy x`, ...) and where.
+    pub origins: Vec<(String, Site)>,
+}
+
+/// The value layers of a placed pair in precedence order (DESIGN §4):
+/// app values, placing policies by ascending priority then name, cluster
+/// values, the app's override for the cluster.
+pub fn layers<'a>(inv: &'a Inventory, pair: &Pair) -> Layers<'a> {
+    let app = &inv.apps[pair.app];
+    let cluster = &inv.clusters[pair.cluster];
+    let mut out = Layers {
+        values: Vec::new(),
+        origins: Vec::new(),
+    };
+    if let Some(v) = &app.values {
+        out.values.push(v);
+        out.origins
+            .push((format!("app `{}` values", app.name), app.site.key("values")));
+    }
+    for pi in policy_order(inv, pair) {
+        let p = &inv.policies[pi];
+        if let Some(v) = &p.values {
+            out.values.push(v);
+            out.origins
+                .push((format!("policy `{}` values", p.name), p.site.key("values")));
+        }
+    }
+    if let Some(v) = &cluster.values {
+        out.values.push(v);
+        out.origins.push((
+            format!("cluster `{}` values", cluster.name),
+            cluster.site.key("values"),
+        ));
+    }
+    if let Some(v) = app.overrides.get(&pair.cluster) {
+        out.values.push(v);
+        out.origins.push((
+            format!("app `{}` valueOverrides for `{}`", app.name, cluster.name),
+            app.site.key("valueOverrides").key(&cluster.name),
+        ));
+    }
+    out
+}
+
+/// The placing policies of a pair by ascending priority, then name.
+pub fn policy_order(inv: &Inventory, pair: &Pair) -> Vec<usize> {
+    let mut order: Vec<usize> = pair.hits.iter().map(|h| h.policy).collect();
+    // Policies are sorted by name, so index order is name order.
+    order.sort_by_key(|&p| (inv.policies[p].priority, p));
+    order
+}
+
+/// Where two policies disagree: the JSON pointers, and the first cluster and
+/// app they meet on.
+type Conflict = (Vec<String>, usize, usize);
+
+/// Pairs of same-priority policies that set one leaf differently, found once
+/// per policy pair, reported with the first (cluster, app) they meet on.
+#[derive(Default)]
+pub struct Conflicts {
+    seen: Mutex<HashMap<(usize, usize), Vec<String>>>,
+    found: Mutex<BTreeMap<(usize, usize), Conflict>>,
+}
+
+impl Conflicts {
+    pub fn check(&self, inv: &Inventory, pair: &Pair) {
+        let order = policy_order(inv, pair);
+        for (i, &p) in order.iter().enumerate() {
+            for &q in &order[i + 1..] {
+                let (pp, qp) = (&inv.policies[p], &inv.policies[q]);
+                if pp.priority != qp.priority {
+                    break;
+                }
+                let (Some(pv), Some(qv)) = (&pp.values, &qp.values) else {
+                    continue;
+                };
+                let paths = {
+                    let mut seen = self.seen.lock().unwrap();
+                    seen.entry((p, q))
+                        .or_insert_with(|| super::conflicts(pv, qv))
+                        .clone()
+                };
+                if !paths.is_empty() {
+                    // Report the first pair in matrix order, whatever thread saw it first.
+                    let mut found = self.found.lock().unwrap();
+                    let entry = found
+                        .entry((p, q))
+                        .or_insert((paths, pair.cluster, pair.app));
+                    if (pair.cluster, pair.app) < (entry.1, entry.2) {
+                        entry.1 = pair.cluster;
+                        entry.2 = pair.app;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One error per conflicting policy pair, naming both policies' files.
+    pub fn into_diagnostics(self, inv: &Inventory) -> Vec<Diagnostic> {
+        let found = self.found.into_inner().unwrap();
+        found
+            .into_iter()
+            .map(|((p, q), (paths, ci, ai))| {
+                let (cluster, app) = (&inv.clusters[ci].name, &inv.apps[ai].name);
+                let (pp, qp) = (&inv.policies[p], &inv.policies[q]);
+                let values = pp.values.as_ref().unwrap_or(&Value::Null);
+                let leaves: Vec<String> = paths
+                    .iter()
+                    .map(|ptr| format!("`{}`", crate::error::dotted(&pointer_path(values, ptr))))
+                    .collect();
+                let first = pointer_path(values, &paths[0]);
+                let mut site = pp.site.key("values");
+                site.path.extend(first);
+                Diagnostic::at(
+                    site,
+                    format!(
+                        "policies `{}` and `{}` (both priority {}) set {} differently, and both place app `{app}` on cluster `{cluster}`",
+                        pp.name,
+                        qp.name,
+                        pp.priority,
+                        leaves.join(", ")
+                    ),
+                )
+                .help(format!(
+                    "give one of them a higher `priority` (the other is in {}), or set the value in one place",
+                    qp.site.file.display()
+                ))
+            })
+            .collect()
+    }
+}
