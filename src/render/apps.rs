@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use minijinja::{context, Environment, Value as JValue};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::env::{describe, jv, render_manifest, render_path, render_template, Json};
 use super::{Contexts, RenderedApp};
@@ -65,8 +65,6 @@ pub(super) fn render_pair(
 ) -> Result<(RenderedApp, String), Vec<Diagnostic>> {
     let app = &inv.apps[pair.app];
     let cluster = &inv.clusters[pair.cluster];
-    let team = &inv.teams[app.team];
-    let mut diags = Vec::new();
     conflicts.check(inv, pair);
 
     let base = context! {
@@ -74,80 +72,10 @@ pub(super) fn render_pair(
         cluster => ctx.clusters[pair.cluster].clone(),
         team => ctx.teams[app.team].clone(),
     };
-    let layers = values::layers(inv, pair);
-    let mut merged = values::merge(&layers.values);
-    let mut eval = |expr: &str| -> Result<String, String> {
-        let e = match exprs.get(expr) {
-            Some(Ok(e)) => e,
-            Some(Err(message)) => return Err(message.clone()),
-            None => return Err(format!("`{expr}` was not compiled")),
-        };
-        let v = e.eval(base.clone()).map_err(|e| describe(&e))?;
-        if v.is_undefined() {
-            return Err(format!("`{expr}` is undefined"));
-        }
-        Ok(v.to_string())
+    let Some(merged) = merged_values(inv, pair, &base, exprs, expansion_errors) else {
+        return Err(Vec::new());
     };
-    if let Err(errors) = values::expand(&mut merged, &mut eval) {
-        let (_, origins) = values::merge_traced(&layers.values);
-        for e in errors {
-            // The leaf that holds the string: lists are leaves, so an item's
-            // pointer extends its list's.
-            let origin = origins
-                .iter()
-                .filter(|o| {
-                    e.pointer == o.pointer || e.pointer.starts_with(&format!("{}/", o.pointer))
-                })
-                .max_by_key(|o| o.pointer.len())
-                .map(|o| &layers.origins[o.layer]);
-            let path = pointer_path(&merged, &e.pointer);
-            let (what, site) = match origin {
-                Some((what, site)) => {
-                    let mut s = site.clone();
-                    // The layer's site ends at its `values` key.
-                    s.path.extend(path.iter().cloned());
-                    (what.clone(), s)
-                }
-                None => ("values".to_string(), app.site.clone()),
-            };
-            let message = format!(
-                "in {what}, `{}`: {}",
-                crate::error::dotted(&path),
-                e.message
-            );
-            expansion_errors
-                .lock()
-                .unwrap()
-                .entry((site, message))
-                .or_default()
-                .insert(cluster.name.clone());
-        }
-        return Err(diags);
-    }
-
-    let name_site = Site::file(crate::inventory::SETTINGS_FILE).key("application_name");
-    let name = render_template(env, "name", base.clone(), &name_site)?
-        .trim()
-        .to_string();
-    if let Err(e) = k8s::dns1123_subdomain(&name).and_then(|()| {
-        if name.len() > 63 {
-            Err(format!("it is {} characters long; Argo CD also uses it as a label value, which allows at most 63", name.len()))
-        } else if name.starts_with(crate::model::OWN_PREFIX) {
-            Err(format!("names starting with `{}` are fleetc's own (root and platform Applications)", crate::model::OWN_PREFIX))
-        } else {
-            Ok(())
-        }
-    }) {
-        diags.push(
-            Diagnostic::at(
-                app.site.key("name"),
-                format!("Application name `{name}` (app `{}` on cluster `{}`) is not valid: {e}", app.name, cluster.name),
-            )
-            .help("shorten the app name, give the cluster a `shortName`, or change `application_name` in fleetc.yaml"),
-        );
-        return Err(diags);
-    }
-
+    let name = application_name(inv, env, pair, base.clone())?;
     let path = render_path(env, "layout.application", base.clone())?;
     let policies: Vec<String> = values::policy_order(inv, pair)
         .into_iter()
@@ -187,7 +115,6 @@ pub(super) fn render_pair(
         },
     };
     let text = render_manifest(env, "application.yaml.j2", full, inv)?;
-    let _ = team;
     Ok((
         RenderedApp {
             cluster: pair.cluster,
@@ -198,6 +125,100 @@ pub(super) fn render_pair(
         },
         text,
     ))
+}
+
+/// The pair's values, merged and with `${ }` expanded; `None` when an
+/// expression fails (recorded in `expansion_errors`, with the file and path
+/// of the layer that wrote the string).
+fn merged_values(
+    inv: &Inventory,
+    pair: &Pair,
+    base: &JValue,
+    exprs: &Expressions,
+    expansion_errors: &ExpansionErrors,
+) -> Option<Value> {
+    let app = &inv.apps[pair.app];
+    let layers = values::layers(inv, pair);
+    let mut merged = values::merge(&layers.values);
+    let mut eval = |expr: &str| -> Result<String, String> {
+        let e = match exprs.get(expr) {
+            Some(Ok(e)) => e,
+            Some(Err(message)) => return Err(message.clone()),
+            None => return Err(format!("`{expr}` was not compiled")),
+        };
+        let v = e.eval(base.clone()).map_err(|e| describe(&e))?;
+        if v.is_undefined() {
+            return Err(format!("`{expr}` is undefined"));
+        }
+        Ok(v.to_string())
+    };
+    let Err(errors) = values::expand(&mut merged, &mut eval) else {
+        return Some(merged);
+    };
+    let (_, origins) = values::merge_traced(&layers.values);
+    for e in errors {
+        // The leaf that holds the string: lists are leaves, so an item's
+        // pointer extends its list's.
+        let origin = origins
+            .iter()
+            .filter(|o| e.pointer == o.pointer || e.pointer.starts_with(&format!("{}/", o.pointer)))
+            .max_by_key(|o| o.pointer.len())
+            .map(|o| &layers.origins[o.layer]);
+        let path = pointer_path(&merged, &e.pointer);
+        let (what, site) = match origin {
+            Some((what, site)) => {
+                let mut s = site.clone();
+                // The layer's site ends at its `values` key.
+                s.path.extend(path.iter().cloned());
+                (what.clone(), s)
+            }
+            None => ("values".to_string(), app.site.clone()),
+        };
+        let message = format!(
+            "in {what}, `{}`: {}",
+            crate::error::dotted(&path),
+            e.message
+        );
+        expansion_errors
+            .lock()
+            .unwrap()
+            .entry((site, message))
+            .or_default()
+            .insert(inv.clusters[pair.cluster].name.clone());
+    }
+    None
+}
+
+/// The Application's name from the name template: a DNS-1123 subdomain,
+/// at most 63 characters (Argo CD uses it as a label value), not fleetc's.
+fn application_name(
+    inv: &Inventory,
+    env: &Environment<'static>,
+    pair: &Pair,
+    base: JValue,
+) -> Result<String, Vec<Diagnostic>> {
+    let (app, cluster) = (&inv.apps[pair.app], &inv.clusters[pair.cluster]);
+    let name_site = Site::file(crate::inventory::SETTINGS_FILE).key("application_name");
+    let name = render_template(env, "name", base, &name_site)?
+        .trim()
+        .to_string();
+    let valid = k8s::dns1123_subdomain(&name).and_then(|()| {
+        if name.len() > 63 {
+            Err(format!("it is {} characters long; Argo CD also uses it as a label value, which allows at most 63", name.len()))
+        } else if name.starts_with(crate::model::OWN_PREFIX) {
+            Err(format!("names starting with `{}` are fleetc's own (root and platform Applications)", crate::model::OWN_PREFIX))
+        } else {
+            Ok(())
+        }
+    });
+    match valid {
+        Ok(()) => Ok(name),
+        Err(e) => Err(vec![Diagnostic::at(
+            app.site.key("name"),
+            format!("Application name `{name}` (app `{}` on cluster `{}`) is not valid: {e}", app.name, cluster.name),
+        )
+        .help("shorten the app name, give the cluster a `shortName`, or change `application_name` in fleetc.yaml")]),
+    }
 }
 
 /// Application names must be unique where Argo CD keeps them (per cluster in

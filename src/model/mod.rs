@@ -1,0 +1,314 @@
+//! The checked inventory.
+//!
+//! [`check`] turns the raw documents into validated types: names are valid
+//! Kubernetes names, references resolve to indices, selectors are parsed,
+//! values are mappings. Nothing downstream sees a raw string that should
+//! have been a selector or a name. Every problem is reported, not the first.
+//! One file checks each kind; `fields` holds what they share.
+
+mod apps;
+mod clusters;
+mod fields;
+mod policies;
+mod settings;
+mod teams;
+
+pub use fields::parse_selector;
+pub use settings::check_settings;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::error::{Diagnostic, Site};
+use crate::inventory::{Loaded, Located};
+use crate::selector::{Labels, Selector};
+
+/// Argo CD's in-cluster API server address.
+pub const IN_CLUSTER: &str = "https://kubernetes.default.svc";
+
+/// Where Argo CD runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// An Argo CD in every cluster; destinations are in-cluster.
+    PerCluster,
+    /// One Argo CD for the fleet; destinations by cluster name.
+    Hub,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::PerCluster => "per-cluster",
+            Mode::Hub => "hub",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct DeployRepo {
+    pub url: String,
+    pub branch: String,
+    /// Folder inside the deploy repo that holds the rendered tree ("" = root).
+    pub path: String,
+}
+
+/// Output path templates (minijinja), relative to the output root.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub application: String,
+    pub project: String,
+    pub hub_project: String,
+    pub bootstrap: String,
+    /// A cluster's platform AppProject (`fleetc-<cluster>`).
+    pub platform_project: String,
+    /// A cluster's platform Application, which applies its namespaces.
+    pub platform_application: String,
+    /// One team namespace on one cluster: the Namespace and its RoleBindings.
+    pub namespace: String,
+    /// The folder a cluster's root Application syncs.
+    pub root: String,
+}
+
+/// Namespaces no team may claim: Kubernetes' own (the Argo CD namespace and
+/// `fleetc.yaml`'s `reserved_namespaces` are added to these).
+pub const SYSTEM_NAMESPACES: &[&str] =
+    &["default", "kube-node-lease", "kube-public", "kube-system"];
+
+/// The prefix of the names fleetc gives its own objects (root and platform
+/// Applications, platform AppProjects): no team or Application may use it.
+pub const OWN_PREFIX: &str = "fleetc-";
+
+#[derive(Clone, Debug)]
+pub struct Guard {
+    pub max_share: f64,
+    pub min_count: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub argocd_namespace: String,
+    pub mode: Mode,
+    pub deploy_repo: Option<DeployRepo>,
+    pub application_name: String,
+    /// The user's template folder, when it exists.
+    pub templates: Option<PathBuf>,
+    pub layout: Layout,
+    pub guard: Guard,
+    /// Namespaces no team may claim, sorted.
+    pub reserved_namespaces: Vec<String>,
+    /// The default of [`App::cascade_delete`].
+    pub cascade_delete: bool,
+    /// argocd-cm has the health check for Applications (README).
+    pub application_health_check: bool,
+}
+
+impl Settings {
+    /// The folder of the rendered tree inside the deploy repo ("" = root).
+    pub fn deploy_prefix(&self) -> &str {
+        self.deploy_repo.as_ref().map_or("", |d| d.path.as_str())
+    }
+}
+
+pub const DEFAULT_APPLICATION_NAME: &str = "{{ app.name }}-{{ cluster.shortName or cluster.name }}";
+
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub name: String,
+    pub short_name: Option<String>,
+    pub description: Option<String>,
+    pub environment: Option<String>,
+    /// The labels as written.
+    pub metadata: Labels,
+    /// What selectors see: `metadata`, plus `name` and `environment` where
+    /// `metadata` does not set them.
+    pub labels: Labels,
+    pub server: Option<String>,
+    pub values: Option<Value>,
+    pub site: Site,
+}
+
+#[derive(Clone, Debug)]
+pub struct Sync {
+    pub automated: bool,
+    pub prune: bool,
+    pub self_heal: bool,
+    pub sync_options: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct App {
+    pub name: String,
+    pub description: Option<String>,
+    pub repo_url: String,
+    pub repo_branch: String,
+    pub repo_path: Option<String>,
+    pub chart: Option<String>,
+    pub metadata: Labels,
+    /// What selectors see: `metadata`, plus `name` where it is not set.
+    pub labels: Labels,
+    /// Index of the app's team in [`Inventory::teams`].
+    pub team: usize,
+    pub destination_namespace: String,
+    pub release_name: String,
+    pub values: Option<Value>,
+    /// Per-cluster values, by cluster index.
+    pub overrides: BTreeMap<usize, Value>,
+    /// Indices of apps this one waits for.
+    pub depends_on: Vec<usize>,
+    /// Sync wave: 0 for an app with no dependencies, else one more than the
+    /// highest wave among them.
+    pub wave: u32,
+    pub sync: Sync,
+    /// Deleting its Applications deletes their live resources: they carry
+    /// Argo CD's resources finalizer.
+    pub cascade_delete: bool,
+    pub site: Site,
+}
+
+#[derive(Clone, Debug)]
+pub struct Team {
+    pub name: String,
+    pub description: Option<String>,
+    pub contributors: Vec<String>,
+    pub readers: Vec<String>,
+    /// Repos its apps may use; `None`: the repos its apps use.
+    pub source_repos: Option<Vec<String>>,
+    /// Kubernetes namespaces its apps may deploy into (its own name first).
+    pub namespaces: Vec<String>,
+    pub site: Site,
+}
+
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub name: String,
+    pub description: Option<String>,
+    pub app_selector: Selector,
+    pub cluster_selector: Option<Selector>,
+    /// Clusters listed by name, by index.
+    pub clusters: Vec<usize>,
+    /// Scope: only apps of this team.
+    pub team: Option<usize>,
+    pub priority: i64,
+    pub values: Option<Value>,
+    pub exclude: bool,
+    pub site: Site,
+}
+
+/// The whole checked inventory. Each list is sorted by name, so indices are
+/// stable for a given inventory.
+#[derive(Clone, Debug)]
+pub struct Inventory {
+    pub root: PathBuf,
+    pub settings: Settings,
+    pub clusters: Vec<Cluster>,
+    pub apps: Vec<App>,
+    pub teams: Vec<Team>,
+    pub policies: Vec<Policy>,
+    /// The user's templates that replace built-in ones: name → text and file.
+    pub templates: BTreeMap<String, Located<String>>,
+    /// How many inventory files were read.
+    pub files: usize,
+}
+
+impl Inventory {
+    pub fn cluster(&self, name: &str) -> Option<usize> {
+        self.clusters
+            .binary_search_by(|c| c.name.as_str().cmp(name))
+            .ok()
+    }
+
+    pub fn app(&self, name: &str) -> Option<usize> {
+        self.apps
+            .binary_search_by(|a| a.name.as_str().cmp(name))
+            .ok()
+    }
+}
+
+/// Checks the loaded inventory. `Err` carries every problem found.
+pub fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let settings = check_settings(loaded.settings.as_ref(), &loaded.root, &mut diags);
+
+    let clusters_raw = sorted_unique(loaded.clusters, "cluster", |c| &c.name, &mut diags);
+    let apps_raw = sorted_unique(loaded.apps, "app", |a| &a.name, &mut diags);
+    let teams_raw = sorted_unique(loaded.namespaces, "namespace", |n| &n.name, &mut diags);
+    let policies_raw = sorted_unique(loaded.policies, "policy", |p| &p.name, &mut diags);
+    let index = Index {
+        clusters: clusters_raw.iter().map(|c| c.raw.name.as_str()).collect(),
+        apps: apps_raw.iter().map(|a| a.raw.name.as_str()).collect(),
+        teams: teams_raw.iter().map(|t| t.raw.name.as_str()).collect(),
+    };
+
+    let teams = teams::check(&teams_raw, &settings, &mut diags);
+    let clusters = clusters::check(&clusters_raw, &mut diags);
+    let apps = apps::check(&apps_raw, &index, &teams, &settings, &mut diags);
+    let policies = policies::check(&policies_raw, &index, &mut diags);
+
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(Inventory {
+        root: loaded.root,
+        settings,
+        clusters,
+        apps,
+        teams,
+        policies,
+        templates: loaded.templates,
+        files: loaded.files,
+    })
+}
+
+/// The names of each kind, sorted (so a name's position is its index), for
+/// references between documents and "did you mean".
+pub(super) struct Index<'a> {
+    pub(super) clusters: Vec<&'a str>,
+    pub(super) apps: Vec<&'a str>,
+    pub(super) teams: Vec<&'a str>,
+}
+
+impl Index<'_> {
+    pub(super) fn cluster(&self, name: &str) -> Option<usize> {
+        self.clusters.binary_search(&name).ok()
+    }
+
+    pub(super) fn app(&self, name: &str) -> Option<usize> {
+        self.apps.binary_search(&name).ok()
+    }
+
+    pub(super) fn team(&self, name: &str) -> Option<usize> {
+        self.teams.binary_search(&name).ok()
+    }
+}
+
+/// Sorts documents by name and reports every name defined twice.
+fn sorted_unique<T>(
+    mut docs: Vec<Located<T>>,
+    what: &str,
+    name: impl Fn(&T) -> &String,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Located<T>> {
+    docs.sort_by(|a, b| name(&a.raw).cmp(name(&b.raw)).then(a.site.cmp(&b.site)));
+    let mut out: Vec<Located<T>> = Vec::with_capacity(docs.len());
+    for doc in docs {
+        if let Some(prev) = out.last() {
+            if name(&prev.raw) == name(&doc.raw) {
+                diags.push(
+                    Diagnostic::at(
+                        doc.site.key("name"),
+                        format!("{what} `{}` is defined twice", name(&doc.raw)),
+                    )
+                    .help(format!(
+                        "it is also defined in {}; rename or remove one",
+                        prev.site.file.display()
+                    )),
+                );
+                continue;
+            }
+        }
+        out.push(doc);
+    }
+    out
+}

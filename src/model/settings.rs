@@ -1,0 +1,154 @@
+//! `fleetc.yaml`: every setting checked, with its default.
+
+use std::path::Path;
+
+use super::fields::dns_label;
+use super::{
+    DeployRepo, Guard, Layout, Mode, Settings, DEFAULT_APPLICATION_NAME, SYSTEM_NAMESPACES,
+};
+use crate::error::{Diagnostic, Seg, Site};
+use crate::inventory::raw::{RawLayout, RawSettings};
+use crate::inventory::Located;
+use crate::suggest;
+
+/// Checks `fleetc.yaml` (absent: every default). `root`: the inventory
+/// folder, where a template folder is looked for.
+pub fn check_settings(
+    settings: Option<&Located<RawSettings>>,
+    root: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Settings {
+    let default = RawSettings::default();
+    let (raw, site) = match settings {
+        Some(l) => (&l.raw, l.site.clone()),
+        None => (&default, Site::file(crate::inventory::SETTINGS_FILE)),
+    };
+    let argocd_namespace = raw
+        .argocd_namespace
+        .clone()
+        .unwrap_or_else(|| "argocd".to_string());
+    dns_label(
+        &argocd_namespace,
+        "argocd_namespace",
+        &site.key("argocd_namespace"),
+        diags,
+    );
+    let mode = match raw.mode.as_deref() {
+        None | Some("per-cluster") => Mode::PerCluster,
+        Some("hub") => Mode::Hub,
+        Some(other) => {
+            diags.push(
+                Diagnostic::at(site.key("mode"), format!("unknown mode `{other}`"))
+                    .help_opt(suggest::hint(other, &["per-cluster", "hub"])),
+            );
+            Mode::PerCluster
+        }
+    };
+    let deploy_repo = raw.deploy_repo.as_ref().map(|d| DeployRepo {
+        url: d.url.clone(),
+        branch: d.branch.clone().unwrap_or_else(|| "main".to_string()),
+        path: d
+            .path
+            .clone()
+            .unwrap_or_default()
+            .trim_matches('/')
+            .to_string(),
+    });
+    let templates = match &raw.templates {
+        Some(t) => {
+            let dir = root.join(t);
+            if !dir.is_dir() {
+                diags.push(
+                    Diagnostic::at(
+                        site.key("templates"),
+                        format!("template folder `{t}` does not exist"),
+                    )
+                    .help("create it, or remove `templates` to use the built-in templates"),
+                );
+            }
+            Some(dir)
+        }
+        None => Some(root.join("templates")).filter(|d| d.is_dir()),
+    };
+    let guard = Guard {
+        max_share: raw.removal_guard.max_share.unwrap_or(0.10),
+        min_count: raw.removal_guard.min_count.unwrap_or(10),
+    };
+    if !(0.0..=1.0).contains(&guard.max_share) {
+        diags.push(Diagnostic::at(
+            site.key("removal_guard").key("max_share"),
+            "`max_share` is a share of the rendered Applications, from 0 to 1",
+        ));
+    }
+    let reserved_namespaces = reserved_namespaces(raw, &site, &argocd_namespace, diags);
+    Settings {
+        argocd_namespace,
+        mode,
+        deploy_repo,
+        application_name: raw
+            .application_name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_APPLICATION_NAME.to_string()),
+        templates,
+        layout: layout(&raw.layout),
+        guard,
+        reserved_namespaces,
+        cascade_delete: raw.cascade_delete.unwrap_or(true),
+        application_health_check: raw.application_health_check.unwrap_or(false),
+    }
+}
+
+/// Namespaces no team may claim: Kubernetes' own, Argo CD's, and the
+/// setting's (each a valid namespace name).
+fn reserved_namespaces(
+    raw: &RawSettings,
+    site: &Site,
+    argocd_namespace: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    let mut reserved_namespaces: Vec<String> =
+        SYSTEM_NAMESPACES.iter().map(|s| s.to_string()).collect();
+    reserved_namespaces.push(argocd_namespace.to_string());
+    for (i, ns) in raw.reserved_namespaces.iter().enumerate() {
+        dns_label(
+            ns,
+            "reserved namespace",
+            &site.key("reserved_namespaces").at(Seg::Index(i)),
+            diags,
+        );
+        reserved_namespaces.push(ns.clone());
+    }
+    reserved_namespaces.sort();
+    reserved_namespaces.dedup();
+    reserved_namespaces
+}
+
+/// The output layout, each path a default unless set.
+fn layout(l: &RawLayout) -> Layout {
+    let or = |set: &Option<String>, default: &str| set.clone().unwrap_or_else(|| default.into());
+    Layout {
+        application: or(
+            &l.application,
+            "clusters/{{ cluster.name }}/apps/{{ app.name }}.yaml",
+        ),
+        project: or(
+            &l.project,
+            "clusters/{{ cluster.name }}/projects/{{ team.name }}.yaml",
+        ),
+        hub_project: or(&l.hub_project, "projects/{{ team.name }}.yaml"),
+        bootstrap: or(&l.bootstrap, "bootstrap/{{ cluster.name }}.yaml"),
+        platform_project: or(
+            &l.platform_project,
+            "clusters/{{ cluster.name }}/platform/project.yaml",
+        ),
+        platform_application: or(
+            &l.platform_application,
+            "clusters/{{ cluster.name }}/platform/namespaces.yaml",
+        ),
+        namespace: or(
+            &l.namespace,
+            "namespaces/{{ cluster.name }}/{{ namespace }}.yaml",
+        ),
+        root: or(&l.root, "clusters/{{ cluster.name }}"),
+    }
+}
