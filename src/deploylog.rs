@@ -18,19 +18,19 @@ use crate::diff::{Action, ChangeSet, Item};
 use crate::pipeline::Compiled;
 
 /// The log's file name, at the top of the rendered tree in the deploy branch.
-pub const LOG_FILE: &str = "deployments.jsonl";
+pub(crate) const LOG_FILE: &str = "deployments.jsonl";
 
 /// One line of the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Line {
+pub(crate) enum Line {
     Compile(Entry),
     Event(Event),
 }
 
 /// The head of an entry: one per changing compile.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub entry: u64,
     /// UTC, RFC 3339: the commit's committer time.
     pub time: String,
@@ -53,7 +53,7 @@ fn is_zero(n: &usize) -> bool {
 
 /// What happened to one Application.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Event {
+pub(crate) struct Event {
     pub entry: u64,
     pub action: Action,
     /// For `recreated`: the Application's name before.
@@ -75,7 +75,7 @@ pub struct Event {
 }
 
 /// Parses a log. A line that is not a log line is an error naming it.
-pub fn parse(text: &str) -> Result<Vec<Line>, String> {
+pub(crate) fn parse(text: &str) -> Result<Vec<Line>, String> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
@@ -84,7 +84,7 @@ pub fn parse(text: &str) -> Result<Vec<Line>, String> {
 }
 
 /// The number the next entry gets.
-pub fn next_entry(lines: &[Line]) -> u64 {
+pub(crate) fn next_entry(lines: &[Line]) -> u64 {
     lines
         .iter()
         .map(|l| match l {
@@ -96,7 +96,7 @@ pub fn next_entry(lines: &[Line]) -> u64 {
 }
 
 /// The old log with one entry appended.
-pub fn append(old: &[u8], entry: &Entry, events: &[Event]) -> Vec<u8> {
+pub(crate) fn append(old: &[u8], entry: &Entry, events: &[Event]) -> Vec<u8> {
     let mut out = old.to_vec();
     if !out.is_empty() && !out.ends_with(b"\n") {
         out.push(b'\n');
@@ -115,7 +115,7 @@ pub fn append(old: &[u8], entry: &Entry, events: &[Event]) -> Vec<u8> {
 /// What one changing compile adds: the log with its entry appended, the
 /// entry's number, and the message of the commit that carries it.
 #[derive(Debug)]
-pub struct Record {
+pub(crate) struct Record {
     pub entry: u64,
     pub log: Vec<u8>,
     pub message: String,
@@ -123,7 +123,7 @@ pub struct Record {
 
 /// Where a compile comes from, for its log entry and commit.
 #[derive(Debug)]
-pub struct Origin {
+pub(crate) struct Origin {
     /// The inventory's commit (`unknown` outside git) and whether its
     /// worktree had uncommitted changes.
     pub revision: String,
@@ -135,7 +135,12 @@ pub struct Origin {
 }
 
 /// Appends the compile's entry to `old` (the log as it is on the branch).
-pub fn record(old: &[u8], c: &Compiled, cs: &ChangeSet, origin: &Origin) -> Result<Record, String> {
+pub(crate) fn record(
+    old: &[u8],
+    c: &Compiled,
+    cs: &ChangeSet,
+    origin: &Origin,
+) -> Result<Record, String> {
     let lines = parse(&String::from_utf8_lossy(old))?;
     let entry_no = next_entry(&lines);
     let counts = cs.counts();
@@ -250,7 +255,7 @@ fn commit_message(cs: &ChangeSet, revision: &str, dirty: bool, entry: u64) -> St
 
 /// Which part of the history `fleetc log` shows.
 #[derive(Debug, Default)]
-pub struct Filter<'a> {
+pub(crate) struct Filter<'a> {
     pub app: Option<&'a str>,
     pub cluster: Option<&'a str>,
     /// Entries at or after this time (Unix seconds).
@@ -261,7 +266,7 @@ pub struct Filter<'a> {
 /// The entries (with their events) that `filter` selects, newest first
 /// unless asked otherwise. An entry with no selected event is left out when
 /// filtering by app or cluster.
-pub fn select(lines: Vec<Line>, filter: &Filter) -> Vec<(Entry, Vec<Event>)> {
+pub(crate) fn select(lines: Vec<Line>, filter: &Filter) -> Vec<(Entry, Vec<Event>)> {
     let mut entries: BTreeMap<u64, (Entry, Vec<Event>)> = BTreeMap::new();
     for line in lines {
         match line {
@@ -303,7 +308,10 @@ pub fn select(lines: Vec<Line>, filter: &Filter) -> Vec<(Entry, Vec<Event>)> {
 
 /// The history as text: an entry a line, its events indented below.
 /// `commits`: entry number → the commit that carries it.
-pub fn history_text(selected: &[(Entry, Vec<Event>)], commits: &BTreeMap<u64, String>) -> String {
+pub(crate) fn history_text(
+    selected: &[(Entry, Vec<Event>)],
+    commits: &BTreeMap<u64, String>,
+) -> String {
     let mut out = String::new();
     for (e, evs) in selected {
         let commit = commits.get(&e.entry).map(|c| &c[..7]).unwrap_or("?");
@@ -346,7 +354,10 @@ pub fn history_text(selected: &[(Entry, Vec<Event>)], commits: &BTreeMap<u64, St
 }
 
 /// The history for programs: each entry with its commit and events.
-pub fn history_json(selected: &[(Entry, Vec<Event>)], commits: &BTreeMap<u64, String>) -> String {
+pub(crate) fn history_json(
+    selected: &[(Entry, Vec<Event>)],
+    commits: &BTreeMap<u64, String>,
+) -> String {
     let v: Vec<serde_json::Value> = selected
         .iter()
         .map(|(e, evs)| {
@@ -363,7 +374,7 @@ pub fn history_json(selected: &[(Entry, Vec<Event>)], commits: &BTreeMap<u64, St
 }
 
 /// `--since`: `7d`, `12h`, `30m` before `now`, or a date or time.
-pub fn parse_since(s: &str, now: i64) -> Option<i64> {
+pub(crate) fn parse_since(s: &str, now: i64) -> Option<i64> {
     let rel = |unit: i64, n: &str| n.parse::<i64>().ok().map(|n| now - n * unit);
     if let Some(n) = s.strip_suffix('d') {
         rel(86_400, n)
@@ -377,7 +388,7 @@ pub fn parse_since(s: &str, now: i64) -> Option<i64> {
 }
 
 /// Unix seconds → `2026-11-21T17:00:00Z`.
-pub fn format_time(secs: i64) -> String {
+pub(crate) fn format_time(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -390,7 +401,7 @@ pub fn format_time(secs: i64) -> String {
 }
 
 /// `2026-11-21`, `2026-11-21T17:00:00Z` or `2026-11-21 17:00:00` (UTC) → Unix seconds.
-pub fn parse_time(s: &str) -> Option<i64> {
+pub(crate) fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim().trim_end_matches('Z');
     let (date, time) = match s.split_once(['T', ' ']) {
         Some((d, t)) => (d, Some(t)),

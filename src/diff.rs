@@ -206,7 +206,7 @@ impl ChangeSet {
 /// An Application whose name changes is `recreated`, whether it stays in its
 /// file or moves to another (a removed and an added Application of the same
 /// cluster and app): for Argo CD it is a deletion and a creation.
-pub fn classify(changes: Vec<FileChange>) -> ChangeSet {
+pub(crate) fn classify(changes: Vec<FileChange>) -> ChangeSet {
     let mut items: Vec<Item> = changes
         .into_iter()
         .map(|c| {
@@ -416,7 +416,7 @@ fn remove_pointer(v: &mut Value, pointer: &str) {
 }
 
 /// A unified diff of one file (3 lines of context).
-pub fn unified(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> String {
+pub(crate) fn unified(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> String {
     let old = String::from_utf8_lossy(old.unwrap_or_default());
     let new = String::from_utf8_lossy(new.unwrap_or_default());
     let diff = similar::TextDiff::from_lines(old.as_ref(), new.as_ref());
@@ -428,7 +428,7 @@ pub fn unified(path: &str, old: Option<&[u8]>, new: Option<&[u8]>) -> String {
 }
 
 /// The human report. `color`: ANSI colours (only on a terminal).
-pub fn text(cs: &ChangeSet, color: bool, with_diffs: bool) -> String {
+pub(crate) fn text(cs: &ChangeSet, color: bool, with_diffs: bool) -> String {
     let paint = |code: &str, s: &str| {
         if color {
             format!("\x1b[{code}m{s}\x1b[0m")
@@ -496,7 +496,7 @@ pub fn text(cs: &ChangeSet, color: bool, with_diffs: bool) -> String {
 
 /// A pull-request comment: a summary table, one collapsible section per
 /// cluster with fenced `diff` blocks, cut at `cap` bytes with a marker.
-pub fn markdown(cs: &ChangeSet, cap: usize, notes: &[String]) -> String {
+pub(crate) fn markdown(cs: &ChangeSet, cap: usize, notes: &[String]) -> String {
     let mut out = String::from("### fleetc: what this change does to the fleet\n\n");
     for n in notes {
         let _ = writeln!(out, "> {n}\n");
@@ -570,7 +570,7 @@ pub fn markdown(cs: &ChangeSet, cap: usize, notes: &[String]) -> String {
 }
 
 /// For programs: the summary, counts and every item with its diff.
-pub fn json(cs: &ChangeSet, extra: Value) -> String {
+pub(crate) fn json(cs: &ChangeSet, extra: Value) -> String {
     let mut v = serde_json::json!({
         "summary": cs.summary(),
         "applications": cs.counts(),

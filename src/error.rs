@@ -71,7 +71,7 @@ impl Site {
 /// `a`, `[0]`, `b/c` when `a` holds a list, and `a`, `0`, `b/c` when it holds
 /// a mapping (a pointer alone cannot tell). Past what `doc` holds, segments
 /// are keys.
-pub fn pointer_path(doc: &serde_json::Value, pointer: &str) -> Vec<Seg> {
+pub(crate) fn pointer_path(doc: &serde_json::Value, pointer: &str) -> Vec<Seg> {
     let mut at = Some(doc);
     pointer
         .split('/')
@@ -92,7 +92,7 @@ pub fn pointer_path(doc: &serde_json::Value, pointer: &str) -> Vec<Seg> {
 }
 
 /// The RFC 6901 JSON pointer of a key path.
-pub fn path_pointer(path: &[Seg]) -> String {
+pub(crate) fn path_pointer(path: &[Seg]) -> String {
     let mut p = String::new();
     for seg in path {
         p.push('/');
@@ -105,7 +105,7 @@ pub fn path_pointer(path: &[Seg]) -> String {
 }
 
 /// `a.b[2].c` for a key path.
-pub fn dotted(path: &[Seg]) -> String {
+pub(crate) fn dotted(path: &[Seg]) -> String {
     let mut out = String::new();
     for seg in path {
         match seg {
@@ -333,12 +333,12 @@ impl Error {
 }
 
 /// Sorts diagnostics by file and line and drops exact repeats.
-pub fn sort_diagnostics(diags: &mut Vec<Diagnostic>) {
+pub(crate) fn sort_diagnostics(diags: &mut Vec<Diagnostic>) {
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diags.dedup();
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {

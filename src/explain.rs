@@ -17,7 +17,7 @@ use crate::values;
 
 /// One selector term and the label that decided it.
 #[derive(Clone, Debug, Serialize)]
-pub struct Term {
+pub(crate) struct Term {
     pub term: String,
     pub ok: bool,
     /// What the labels hold for its key: `region=east`, `canary is set`.
@@ -26,7 +26,7 @@ pub struct Term {
 
 /// A selector against one set of labels.
 #[derive(Clone, Debug, Serialize)]
-pub struct SelectorCheck {
+pub(crate) struct SelectorCheck {
     pub ok: bool,
     /// `{}`: selects everything; `<nothing>`: selects nothing.
     pub selector: String,
@@ -35,7 +35,7 @@ pub struct SelectorCheck {
 
 /// One policy against one (cluster, app) pair.
 #[derive(Clone, Debug, Serialize)]
-pub struct PolicyCheck {
+pub(crate) struct PolicyCheck {
     pub policy: String,
     pub file: String,
     pub line: Option<usize>,
@@ -52,7 +52,7 @@ pub struct PolicyCheck {
 
 impl PolicyCheck {
     /// How many terms failed (the scope counts as one).
-    pub fn failed_terms(&self) -> usize {
+    pub(crate) fn failed_terms(&self) -> usize {
         let scope = usize::from(self.scope.as_ref().is_some_and(|(_, ok)| !ok));
         let app = self.app.terms.iter().filter(|t| !t.ok).count()
             + usize::from(!self.app.ok && self.app.terms.is_empty());
@@ -73,7 +73,7 @@ impl PolicyCheck {
 
 /// A merged value, where it came from, and what it overrode.
 #[derive(Clone, Debug, Serialize)]
-pub struct Leaf {
+pub(crate) struct Leaf {
     pub path: String,
     pub value: Value,
     pub layer: String,
@@ -84,7 +84,7 @@ pub struct Leaf {
 
 /// The whole answer for one pair.
 #[derive(Clone, Debug, Serialize)]
-pub struct PairReport {
+pub(crate) struct PairReport {
     pub app: String,
     pub cluster: String,
     pub placed: bool,
@@ -97,7 +97,7 @@ pub struct PairReport {
 
 /// Where an app lands, and where it nearly did.
 #[derive(Clone, Debug, Serialize)]
-pub struct AppReport {
+pub(crate) struct AppReport {
     pub app: String,
     pub clusters: usize,
     pub placed: Vec<Placed>,
@@ -106,13 +106,13 @@ pub struct AppReport {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Placed {
+pub(crate) struct Placed {
     pub cluster: String,
     pub policies: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct NearMiss {
+pub(crate) struct NearMiss {
     pub cluster: String,
     pub policy: String,
     /// The one term that failed.
@@ -135,7 +135,7 @@ fn term_text(r: &Requirement) -> String {
     }
 }
 
-pub fn check_selector(s: &Selector, labels: &Labels) -> SelectorCheck {
+pub(crate) fn check_selector(s: &Selector, labels: &Labels) -> SelectorCheck {
     let terms = s
         .requirements()
         .iter()
@@ -194,7 +194,7 @@ fn check_policy(c: &Compiled, p: &Policy, ci: usize, ai: usize) -> PolicyCheck {
 }
 
 /// Explains one pair.
-pub fn pair(c: &Compiled, ci: usize, ai: usize) -> PairReport {
+pub(crate) fn pair(c: &Compiled, ci: usize, ai: usize) -> PairReport {
     let inv = &c.inventory;
     let placed = c.matrix.get(ci, ai);
     let excluded_by = c
@@ -293,7 +293,7 @@ fn leaves(c: &Compiled, pair: &Pair) -> Vec<Leaf> {
 }
 
 /// Explains where one app lands.
-pub fn app(c: &Compiled, ai: usize) -> AppReport {
+pub(crate) fn app(c: &Compiled, ai: usize) -> AppReport {
     let inv = &c.inventory;
     let name = |pair: &Pair| Placed {
         cluster: inv.clusters[pair.cluster].name.clone(),
@@ -385,7 +385,7 @@ fn selector_lines(out: &mut String, label: &str, s: &SelectorCheck) {
 }
 
 /// The pair report as text.
-pub fn pair_text(r: &PairReport) -> String {
+pub(crate) fn pair_text(r: &PairReport) -> String {
     let mut out = String::new();
     let verdict = if r.placed {
         "placed".to_string()
@@ -452,7 +452,7 @@ pub fn pair_text(r: &PairReport) -> String {
 }
 
 /// The app report as text.
-pub fn app_text(r: &AppReport) -> String {
+pub(crate) fn app_text(r: &AppReport) -> String {
     let mut out = format!(
         "{} lands on {} of {} clusters\n",
         r.app,

@@ -314,7 +314,7 @@ impl DeployRepo {
 
 /// The inventory's git commit and whether its folder has uncommitted
 /// changes (`unknown` outside git, `unborn` before the first commit).
-pub fn inventory_revision(root: &Path) -> (String, bool) {
+pub(crate) fn inventory_revision(root: &Path) -> (String, bool) {
     let Ok(repo) = Repository::discover(root) else {
         return ("unknown".to_string(), false);
     };
@@ -351,7 +351,7 @@ pub fn inventory_revision(root: &Path) -> (String, bool) {
 /// The files of the inventory folder `root` as they were at revision `rev`
 /// of its git repository, relative to the folder; `None` when the folder
 /// did not exist then.
-pub fn inventory_at(root: &Path, rev: &str) -> Result<Option<Tree>> {
+pub(crate) fn inventory_at(root: &Path, rev: &str) -> Result<Option<Tree>> {
     let repo = Repository::discover(root).map_err(|e| {
         Error::Usage(format!(
             "--base needs the inventory in a git repository: {}",
@@ -417,7 +417,7 @@ fn head_branch(repo: &Repository) -> Option<String> {
 }
 
 /// Seven hex digits, as git shows commits.
-pub fn short(oid: Oid) -> String {
+pub(crate) fn short(oid: Oid) -> String {
     oid.to_string()[..7].to_string()
 }
 
@@ -490,7 +490,7 @@ fn update_tree(
 /// Author or committer, from the places git takes them: `GIT_AUTHOR_NAME`
 /// (and `_EMAIL`, `_DATE`), then `user.name` / `user.email` in the git
 /// config, then `fleetc <fleetc@localhost>`.
-pub fn signature(repo: &Repository, who: &str) -> Result<Signature<'static>> {
+pub(crate) fn signature(repo: &Repository, who: &str) -> Result<Signature<'static>> {
     let config = repo.config().ok();
     let from_config = |key: &str| config.as_ref().and_then(|c| c.get_string(key).ok());
     let name = std::env::var(format!("GIT_{who}_NAME"))
@@ -519,7 +519,7 @@ pub fn signature(repo: &Repository, who: &str) -> Result<Signature<'static>> {
 }
 
 /// `@1700000000 +0100`, `1700000000 +0100`, or `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn parse_git_date(s: &str) -> Option<Time> {
+pub(crate) fn parse_git_date(s: &str) -> Option<Time> {
     let s = s.trim();
     let (secs, tz) = match s.split_once(' ') {
         Some((a, b)) => (a, Some(b)),

@@ -11,7 +11,7 @@ use crate::model::Guard;
 
 /// Why a compile with these changes must be refused, or `None`. `now`: how
 /// many Applications the compile renders.
-pub fn verdict(cs: &ChangeSet, now: usize, guard: &Guard) -> Option<String> {
+pub(crate) fn verdict(cs: &ChangeSet, now: usize, guard: &Guard) -> Option<String> {
     let counts = cs.counts();
     let before = (now + counts.removed).saturating_sub(counts.added);
     let removed: Vec<String> = cs

@@ -48,7 +48,7 @@ fn script_json(v: &serde_json::Value) -> String {
 
 /// The label clusters are grouped by: the one asked for, else the first of
 /// `region` and `environment` that some cluster has.
-pub fn group_label(c: &Compiled, asked: Option<&str>) -> Option<String> {
+pub(crate) fn group_label(c: &Compiled, asked: Option<&str>) -> Option<String> {
     if let Some(a) = asked {
         return Some(a.to_string());
     }

@@ -1,40 +1,63 @@
 //! fleetc compiles a GitOps fleet.
 //!
 //! ```text
-//!  inventory/ ──load──▶ Loaded ──check──▶ Inventory ──place──▶ Matrix
-//!  (YAML/JSON)  inventory   (raw)   model   (checked)   matrix  (pairs +
+//!  inventory/ ─load──▶ Loaded ─check──▶ Inventory ─place──▶ Matrix ─merge + render──▶ Rendered
+//!  (YAML, JSON)  inventory   (raw)   model  (checked)   matrix  (pairs,    values, render   (files)
 //!                                                               provenance)
-//!        ──merge + render──▶ Rendered ──▶ Tree ──write──▶ --out DIR
-//!          values, render     (texts)    output
+//!                      ╰─────────────── pipeline::compile ──────────────────────────────╯
+//!
+//!  Rendered ─▶ Tree ─┬─ diff ──▶ ChangeSet ─▶ text | Markdown | JSON         (fleetc diff)
+//!              output ├─ guard ─▶ refuse mass removals
+//!                     ├─ output ─▶ --out DIR, atomically                     (fleetc compile --out)
+//!                     └─ gitrepo ─▶ a commit on the deploy branch,           (fleetc compile --repo)
+//!                         with deploylog's entry appended                    (fleetc log)
+//!  Compiled ─▶ explain | report (query) | html                               (fleetc explain, query, report)
 //! ```
 //!
-//! Every stage before `output` is pure: it reads values and returns values,
-//! so it can be tested without a disk and run in parallel. Problems are
-//! collected as [`error::Diagnostic`]s with a location and reported together.
+//! Every stage before `output` and `gitrepo` is pure: it reads values and
+//! returns values, so it can be tested without a disk and run in parallel.
+//! Only `output` (files) and `gitrepo` (git) touch the world, and only
+//! `commands` prints. Problems are collected as [`Diagnostic`]s with a place
+//! and reported together; [`compile`] turns places into lines, once.
+//!
+//! The public surface is what a program embedding fleetc needs (compile an
+//! inventory, read what it placed and rendered, diff, commit) and the rules
+//! fleetc shares with the tools around it, each usable alone: Argo CD's
+//! matching ([`argocd`]), Kubernetes' names and labels ([`k8s`]), label
+//! selectors ([`selector`]) and Helm's values layering ([`values`]).
 
 pub mod argocd;
 pub mod cli;
 mod commands;
-pub mod deploylog;
-pub mod diff;
-pub mod error;
-pub mod explain;
-pub mod gitrepo;
-pub mod guard;
-pub mod html;
-pub mod inventory;
+mod deploylog;
+mod diff;
+mod error;
+mod explain;
+mod gitrepo;
+mod guard;
+mod html;
+mod inventory;
 pub mod k8s;
-pub mod matrix;
-pub mod model;
-pub mod output;
-pub mod pipeline;
-pub mod render;
-pub mod report;
-pub mod schema;
+mod matrix;
+mod model;
+mod output;
+mod pipeline;
+mod render;
+mod report;
+mod schema;
 pub mod selector;
-pub mod suggest;
+mod suggest;
 pub mod values;
-pub mod yaml;
+mod yaml;
 
 pub use commands::run;
-pub use pipeline::{compile, Compiled};
+pub use diff::{Action, ChangeSet, Counts, Item};
+pub use error::{Diagnostic, Error, Refusal, Seg, Site, EXIT_CHANGES, EXIT_OK, EXIT_USER};
+pub use gitrepo::{DeployRepo, Snapshot};
+pub use html::page as report_html;
+pub use matrix::{ClusterReason, Hit, Matrix, Pair};
+pub use model::{App, Cluster, Inventory, Mode, Policy, Settings, Team};
+pub use output::{check_relative_path, FileChange, Tree};
+pub use pipeline::{compile, load_settings, Compiled};
+pub use render::{Rendered, RenderedApp};
+pub use yaml::{parse_yaml, Document};

@@ -69,7 +69,7 @@ impl Matrix {
 }
 
 /// Evaluates every policy and assembles the matrix.
-pub fn place(inv: &Inventory) -> Matrix {
+pub(crate) fn place(inv: &Inventory) -> Matrix {
     let mut policy_clusters = Vec::with_capacity(inv.policies.len());
     let mut policy_apps = Vec::with_capacity(inv.policies.len());
     for policy in &inv.policies {
@@ -160,7 +160,7 @@ pub fn place(inv: &Inventory) -> Matrix {
 }
 
 /// Each placed app's dependencies must be placed on the same cluster.
-pub fn check_dependencies(inv: &Inventory, matrix: &Matrix) -> Vec<Diagnostic> {
+pub(crate) fn check_dependencies(inv: &Inventory, matrix: &Matrix) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut reported = BTreeSet::new();
     for pair in &matrix.placed {

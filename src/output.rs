@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 
 /// The list of files fleetc wrote, at the root of an output folder.
-pub const MANIFEST_FILE: &str = ".fleetc-manifest";
+pub(crate) const MANIFEST_FILE: &str = ".fleetc-manifest";
 
 /// The output: relative `/`-separated path → bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub struct FileChange {
 }
 
 /// The files that differ from `old` to `new`.
-pub fn tree_changes(old: &Tree, new: &Tree) -> Vec<FileChange> {
+pub(crate) fn tree_changes(old: &Tree, new: &Tree) -> Vec<FileChange> {
     let mut changes = Vec::new();
     for (path, bytes) in &new.files {
         match old.files.get(path) {
@@ -87,7 +87,7 @@ pub fn tree_changes(old: &Tree, new: &Tree) -> Vec<FileChange> {
 
 /// The files that differ between the folder `dir` and `tree` (fleetc's
 /// files only: the folder's manifest says which old ones were fleetc's).
-pub fn dir_changes(dir: &Path, tree: &Tree) -> Result<Vec<FileChange>> {
+pub(crate) fn dir_changes(dir: &Path, tree: &Tree) -> Result<Vec<FileChange>> {
     let plan = plan(dir, tree)?;
     let mut changes = Vec::new();
     for path in plan.written.iter().filter(|p| *p != MANIFEST_FILE) {
@@ -133,7 +133,7 @@ pub fn check_relative_path(path: &str) -> std::result::Result<(), &'static str> 
 }
 
 /// Writes one file whole: a reader sees the old bytes or the new ones.
-pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension(format!(
         "{}fleetc-tmp",
         path.extension()
@@ -146,7 +146,7 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Writes `tree` into the folder `dir` as plain files (a scratch copy).
-pub fn write_files(dir: &Path, tree: &Tree) -> Result<()> {
+pub(crate) fn write_files(dir: &Path, tree: &Tree) -> Result<()> {
     for (rel, bytes) in &tree.files {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
@@ -157,7 +157,7 @@ pub fn write_files(dir: &Path, tree: &Tree) -> Result<()> {
     Ok(())
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let mut s = String::with_capacity(64);
     for b in digest.iter() {
@@ -168,7 +168,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// What writing a tree did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriteSummary {
+pub(crate) struct WriteSummary {
     /// Paths written because they are new or their bytes changed.
     pub written: Vec<String>,
     pub unchanged: usize,
@@ -177,13 +177,13 @@ pub struct WriteSummary {
 }
 
 impl WriteSummary {
-    pub fn is_noop(&self) -> bool {
+    pub(crate) fn is_noop(&self) -> bool {
         self.written.is_empty() && self.removed.is_empty()
     }
 }
 
 /// The paths listed in an output folder's manifest (empty when none).
-pub fn read_manifest(dir: &Path) -> Result<BTreeSet<String>> {
+pub(crate) fn read_manifest(dir: &Path) -> Result<BTreeSet<String>> {
     let path = dir.join(MANIFEST_FILE);
     match fs::read_to_string(&path) {
         Ok(text) => Ok(text
@@ -196,7 +196,7 @@ pub fn read_manifest(dir: &Path) -> Result<BTreeSet<String>> {
 }
 
 /// What writing `tree` to `dir` would change, without writing.
-pub fn plan(dir: &Path, tree: &Tree) -> Result<WriteSummary> {
+pub(crate) fn plan(dir: &Path, tree: &Tree) -> Result<WriteSummary> {
     Ok(compare(dir, tree)?.0)
 }
 
@@ -244,7 +244,7 @@ fn compare(dir: &Path, tree: &Tree) -> Result<(WriteSummary, HashSet<String>)> {
 
 /// Writes `tree` to `dir` atomically (see the module doc). `inventory` is
 /// refused as a target, and so is any folder that contains it.
-pub fn write_dir(dir: &Path, tree: &Tree, inventory: &Path) -> Result<WriteSummary> {
+pub(crate) fn write_dir(dir: &Path, tree: &Tree, inventory: &Path) -> Result<WriteSummary> {
     let target = resolve(dir)?;
     if target.exists() && !target.is_dir() {
         return Err(Error::Usage(format!(

@@ -71,7 +71,7 @@ pub fn compile(root: &Path) -> Result<Compiled> {
 
 /// `fleetc.yaml` alone, checked, for commands that need the settings before
 /// (or instead of) the inventory. No inventory folder: the defaults.
-pub fn settings(root: &Path) -> Result<Settings> {
+pub fn load_settings(root: &Path) -> Result<Settings> {
     if !root.is_dir() {
         let mut diags = Vec::new();
         return Ok(model::check_settings(None, root, &mut diags));

@@ -12,7 +12,7 @@ use crate::selector::Selector;
 
 /// Where a (cluster, app) cell stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Placement {
+pub(crate) enum Placement {
     #[serde(rename = "placed")]
     Placed,
     /// Selected, but an `exclude` policy takes it out.
@@ -24,7 +24,7 @@ pub enum Placement {
 
 /// A cell of the matrix.
 #[derive(Clone, Debug, Serialize)]
-pub struct Cell {
+pub(crate) struct Cell {
     pub cluster: String,
     pub app: String,
     pub status: Placement,
@@ -34,13 +34,13 @@ pub struct Cell {
 
 /// Rows of a query, ready for any format.
 #[derive(Clone, Debug, Serialize)]
-pub struct Table {
+pub(crate) struct Table {
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
 /// Every (cluster, app) cell for the clusters `filter` selects.
-pub fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
+pub(crate) fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
     let inv = &c.inventory;
     let names: BTreeMap<(usize, usize), &str> = c
         .rendered
@@ -80,7 +80,7 @@ pub fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
 }
 
 /// The matrix as a grid: a row per cluster, a column per app.
-pub fn matrix_table(c: &Compiled, cells: &[Cell]) -> Table {
+pub(crate) fn matrix_table(c: &Compiled, cells: &[Cell]) -> Table {
     let mut columns = vec!["cluster".to_string()];
     columns.extend(c.inventory.apps.iter().map(|a| a.name.clone()));
     columns.push("placed".to_string());
@@ -109,7 +109,7 @@ pub fn matrix_table(c: &Compiled, cells: &[Cell]) -> Table {
 }
 
 /// One row per placed cell.
-pub fn placed_table(cells: &[Cell], first: &str) -> Table {
+pub(crate) fn placed_table(cells: &[Cell], first: &str) -> Table {
     Table {
         columns: vec![first.to_string(), "application".into(), "policies".into()],
         rows: cells
@@ -131,7 +131,7 @@ pub fn placed_table(cells: &[Cell], first: &str) -> Table {
 }
 
 /// Aligned columns for a terminal, with a count line.
-pub fn table_text(t: &Table, what: &str) -> String {
+pub(crate) fn table_text(t: &Table, what: &str) -> String {
     let mut widths: Vec<usize> = t.columns.iter().map(|c| c.chars().count()).collect();
     for row in &t.rows {
         for (i, cell) in row.iter().enumerate() {
@@ -159,7 +159,7 @@ pub fn table_text(t: &Table, what: &str) -> String {
 }
 
 /// RFC 4180 CSV.
-pub fn table_csv(t: &Table) -> String {
+pub(crate) fn table_csv(t: &Table) -> String {
     let field = |s: &String| {
         if s.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))

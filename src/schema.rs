@@ -9,7 +9,7 @@
 use serde_json::{json, Value};
 
 /// What `fleetc schema` can print.
-pub const KINDS: &[&str] = &[
+pub(crate) const KINDS: &[&str] = &[
     "inventory",
     "cluster",
     "app",
@@ -231,7 +231,7 @@ fn settings() -> Value {
 }
 
 /// The schema for `kind` (one of [`KINDS`]), as a draft-07 document.
-pub fn schema(kind: &str) -> Option<Value> {
+pub(crate) fn schema(kind: &str) -> Option<Value> {
     let mut body = match kind {
         "cluster" => cluster(),
         "app" => app(),
@@ -252,4 +252,48 @@ pub fn schema(kind: &str) -> Option<Value> {
     obj.insert("$id".into(), json!(format!("urn:fleetc:schema:{kind}")));
     obj.insert("definitions".into(), defs());
     Some(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::raw::*;
+
+    /// The fields serde reports for an unknown field are the loader's fields.
+    fn loader_fields<T: serde::de::DeserializeOwned + std::fmt::Debug>() -> Vec<String> {
+        let err = serde_json::from_value::<T>(json!({"zzz-not-a-field": 1}))
+            .unwrap_err()
+            .to_string();
+        let mut fields: Vec<String> = err
+            .split('`')
+            .skip(3)
+            .step_by(2)
+            .map(str::to_string)
+            .collect();
+        fields.sort();
+        fields
+    }
+
+    #[test]
+    fn the_schema_lists_exactly_the_fields_the_loader_accepts() {
+        let cases = [
+            ("cluster", loader_fields::<RawCluster>()),
+            ("app", loader_fields::<RawApp>()),
+            ("namespace", loader_fields::<RawNamespace>()),
+            ("policy", loader_fields::<RawPolicy>()),
+            ("settings", loader_fields::<RawSettings>()),
+        ];
+        for (kind, fields) in cases {
+            assert!(!fields.is_empty(), "{kind}");
+            let s = schema(kind).unwrap();
+            let mut props: Vec<String> = s["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+            props.sort();
+            assert_eq!(props, fields, "{kind}: schema properties vs loader fields");
+        }
+    }
 }

@@ -2,7 +2,10 @@
 
 /// The candidate closest to `name` by edit distance, when it is close enough
 /// to be a likely typo (at most a third of the name's length, and at most 3).
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).clamp(1, 3);
     candidates
         .into_iter()
@@ -14,7 +17,7 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 
 /// A hint line for an unknown `name`: `did you mean `x`?`, or the list of
 /// what is allowed when it is short.
-pub fn hint(name: &str, candidates: &[&str]) -> Option<String> {
+pub(crate) fn hint(name: &str, candidates: &[&str]) -> Option<String> {
     if let Some(c) = closest(name, candidates.iter().copied()) {
         return Some(format!("did you mean `{c}`?"));
     }
@@ -26,7 +29,7 @@ pub fn hint(name: &str, candidates: &[&str]) -> Option<String> {
 }
 
 /// Levenshtein distance over characters.
-pub fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];

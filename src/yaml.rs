@@ -16,7 +16,7 @@ use serde_json::{Map, Number, Value};
 use crate::error::Seg;
 
 /// Largest inventory file fleetc reads: inventories are many small files.
-pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A parse failure with the line where the parser stopped, when known.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Document>, ParseError> {
 }
 
 /// Parses a JSON file: one document, or a top-level array of documents.
-pub fn parse_json(text: &str) -> Result<Vec<Document>, ParseError> {
+pub(crate) fn parse_json(text: &str) -> Result<Vec<Document>, ParseError> {
     let value: Value = serde_json::from_str(text).map_err(|e| ParseError {
         message: e
             .to_string()
@@ -182,7 +182,7 @@ fn kind_name(v: &serde_yaml::Value) -> &'static str {
 /// or `1:20` are not strings. Every string either version could read as
 /// something else is quoted, multi-line strings become literal blocks, and the
 /// output is the same bytes on every machine.
-pub fn to_block(value: &Value, indent: usize) -> String {
+pub(crate) fn to_block(value: &Value, indent: usize) -> String {
     let mut out = String::new();
     match value {
         Value::Object(map) if !map.is_empty() => write_map(&mut out, map, indent),
@@ -198,7 +198,7 @@ pub fn to_block(value: &Value, indent: usize) -> String {
 /// A text (such as a YAML document) as a literal block scalar whose lines are
 /// indented by `indent` spaces, written after `key: `; a text that a literal
 /// block cannot carry exactly is written as a quoted string.
-pub fn literal(text: &str, indent: usize) -> String {
+pub(crate) fn literal(text: &str, indent: usize) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     if is_literal_block(text) {
         write_literal(&mut out, text, indent);
@@ -209,7 +209,7 @@ pub fn literal(text: &str, indent: usize) -> String {
 }
 
 /// A string as a YAML flow scalar, quoted only when it must be.
-pub fn inline_str(s: &str) -> String {
+pub(crate) fn inline_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     write_flow_string(&mut out, s);
     out
@@ -217,7 +217,7 @@ pub fn inline_str(s: &str) -> String {
 
 /// A value as YAML on one line (a flow scalar or flow collection), safe to
 /// write after `key: `.
-pub fn to_inline(value: &Value) -> String {
+pub(crate) fn to_inline(value: &Value) -> String {
     match value {
         Value::String(s) => {
             let mut out = String::new();
@@ -388,16 +388,11 @@ fn is_plain_safe(s: &str) -> bool {
     !(first.is_ascii_digit() && numberish)
 }
 
-/// Checks that `text` is one YAML document whose top level is a mapping with
-/// a `kind`, and that no mapping repeats a key (Kubernetes' strict YAML
-/// refuses duplicates). Walks parser events without building a tree.
-pub fn check_manifest(text: &str) -> Result<(), ParseError> {
-    check_manifests(text, false)
-}
-
-/// [`check_manifest`] for every document of `text`; `several`: more than
-/// one document is allowed.
-pub fn check_manifests(text: &str, several: bool) -> Result<(), ParseError> {
+/// Checks that every document of `text` (one, unless `several`) is a
+/// mapping with a `kind`, and that no mapping repeats a key (Kubernetes'
+/// strict YAML refuses duplicates). Walks parser events without building a
+/// tree.
+pub(crate) fn check_manifests(text: &str, several: bool) -> Result<(), ParseError> {
     use saphyr_parser::{Event, Parser};
     use std::collections::HashSet;
 
@@ -487,7 +482,7 @@ pub fn check_manifests(text: &str, several: bool) -> Result<(), ParseError> {
 /// The line (1-based) of `path` in document `doc` of `text`: the line of the
 /// key for a mapping entry, of the item for a list entry. When the path goes
 /// deeper than the document, the deepest node found answers.
-pub fn locate(text: &str, doc: usize, path: &[Seg]) -> Option<usize> {
+pub(crate) fn locate(text: &str, doc: usize, path: &[Seg]) -> Option<usize> {
     use saphyr_parser::{Event, Parser};
     let mut parser = Parser::new_from_str(text);
     let mut next = move || -> Option<(Event<'_>, usize)> {
@@ -519,7 +514,7 @@ pub fn locate(text: &str, doc: usize, path: &[Seg]) -> Option<usize> {
 /// as the number 1.5, but the label is the text `1.50`: this is how the
 /// loader gets it back. Scalars that are quoted, aliased or absent are not
 /// in the result (their parsed value is already the text).
-pub fn plain_scalars(
+pub(crate) fn plain_scalars(
     text: &str,
     wanted: &std::collections::HashSet<(usize, Vec<Seg>)>,
 ) -> std::collections::HashMap<(usize, Vec<Seg>), String> {
@@ -832,8 +827,8 @@ mod tests {
 
     #[test]
     fn manifests_are_checked_without_a_tree() {
-        assert!(check_manifest("kind: A\nmetadata:\n  name: x\n").is_ok());
-        let dup = check_manifest("kind: A\nmetadata:\n  name: x\n  name: y\n").unwrap_err();
+        assert!(check_manifests("kind: A\nmetadata:\n  name: x\n", false).is_ok());
+        let dup = check_manifests("kind: A\nmetadata:\n  name: x\n  name: y\n", false).unwrap_err();
         assert_eq!(dup.line, Some(4));
         assert!(
             dup.message.contains("duplicate key `name`"),
@@ -841,15 +836,15 @@ mod tests {
             dup.message
         );
         // The same key in two mappings is fine; `kind` must be at the top.
-        assert!(check_manifest("kind: A\na: {name: 1}\nb: {name: 2}\n").is_ok());
-        assert!(check_manifest("metadata:\n  kind: A\n").is_err());
-        assert!(check_manifest("kind: A\n---\nkind: B\n").is_err());
+        assert!(check_manifests("kind: A\na: {name: 1}\nb: {name: 2}\n", false).is_ok());
+        assert!(check_manifests("metadata:\n  kind: A\n", false).is_err());
+        assert!(check_manifests("kind: A\n---\nkind: B\n", false).is_err());
         assert!(check_manifests("kind: A\n---\nkind: B\n", true).is_ok());
         assert!(check_manifests("kind: A\n---\nname: B\n", true).is_err());
         assert!(check_manifests("kind: A\n---\n", true).is_err());
         assert!(check_manifests("", true).is_err());
-        assert!(check_manifest("- kind\n").is_err());
-        let bad = check_manifest("kind: A\nspec:\n  a: 1\n b: 2\n").unwrap_err();
+        assert!(check_manifests("- kind\n", false).is_err());
+        let bad = check_manifests("kind: A\nspec:\n  a: 1\n b: 2\n", false).unwrap_err();
         assert!(bad.line.is_some());
     }
 

@@ -66,7 +66,7 @@ fn to_dir(root: &Path, out: &Path, check: bool, allow_removals: bool) -> Result<
 fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     // The branch as the compile starts: the commit it must still be at when
     // the compile is done.
-    let settings = pipeline::settings(root)?;
+    let settings = pipeline::load_settings(root)?;
     let prefix = settings.deploy_prefix();
     let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
     let snapshot = deploy.snapshot(prefix)?;

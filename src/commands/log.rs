@@ -10,7 +10,7 @@ use crate::gitrepo::DeployRepo;
 use crate::pipeline;
 
 pub(super) fn run(root: &Path, args: LogArgs) -> Result<i32> {
-    let settings = pipeline::settings(root)?;
+    let settings = pipeline::load_settings(root)?;
     let prefix = settings.deploy_prefix();
     let deploy = DeployRepo::open(&args.repo, args.branch.as_deref())?;
     let since = match &args.since {

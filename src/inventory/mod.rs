@@ -8,7 +8,7 @@
 //! field, or else its top-level folder. Problems are collected, never
 //! returned one at a time.
 
-pub mod raw;
+pub(crate) mod raw;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,11 +24,11 @@ use crate::yaml::{self, Document};
 use raw::*;
 
 /// The settings file at the inventory root.
-pub const SETTINGS_FILE: &str = "fleetc.yaml";
+pub(crate) const SETTINGS_FILE: &str = "fleetc.yaml";
 
 /// Kinds of inventory document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
+pub(crate) enum Kind {
     Cluster,
     App,
     Namespace,
@@ -36,14 +36,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [
+    pub(crate) const ALL: [Kind; 4] = [
         Kind::Cluster,
         Kind::App,
         Kind::Namespace,
         Kind::TargetPolicy,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Cluster => "Cluster",
             Kind::App => "App",
@@ -53,7 +53,7 @@ impl Kind {
     }
 
     /// The top-level folder that implies this kind.
-    pub fn folder(self) -> &'static str {
+    pub(crate) fn folder(self) -> &'static str {
         match self {
             Kind::Cluster => "clusters",
             Kind::App => "apps",
@@ -109,7 +109,7 @@ impl Sources {
 
 /// Everything read from the inventory, not yet checked.
 #[derive(Clone, Debug, Default)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     pub root: PathBuf,
     pub settings: Option<Located<RawSettings>>,
     pub clusters: Vec<Located<RawCluster>>,
@@ -126,7 +126,7 @@ pub struct Loaded {
 /// Reads the inventory under `root`. Returns what could be read, the text of
 /// every file read (to locate problems later), and every problem found; the
 /// caller must not go on when there are problems.
-pub fn load(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Error> {
+pub(crate) fn load(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Error> {
     if !root.is_dir() {
         return Err(Error::Usage(format!(
             "inventory folder `{}` does not exist (pass `-i DIR` or run fleetc in the inventory)",
@@ -174,7 +174,7 @@ pub fn load(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Error> {
 
 /// Reads `fleetc.yaml` alone, for commands that need the settings and not
 /// the inventory: [`load`] with nothing but `settings` filled in.
-pub fn load_settings(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Error> {
+pub(crate) fn load_settings(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Error> {
     let mut diags = Vec::new();
     let mut sources = Sources::default();
     let loaded = Loaded {

@@ -13,7 +13,7 @@ use serde_json::Value;
 /// A label value as written: YAML booleans and numbers are labels too, so
 /// they become strings (`true` → `"true"`, `3` → `"3"`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct LabelValue(pub String);
+pub(crate) struct LabelValue(pub String);
 
 impl<'de> Deserialize<'de> for LabelValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -43,12 +43,14 @@ impl<'de> Deserialize<'de> for LabelValue {
     }
 }
 
-pub type RawLabels = BTreeMap<String, LabelValue>;
+pub(crate) type RawLabels = BTreeMap<String, LabelValue>;
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawCluster {
+pub(crate) struct RawCluster {
+    /// Read by the loader to tell the kind; accepted here too.
     #[serde(default)]
+    #[allow(dead_code)]
     pub kind: Option<String>,
     pub name: String,
     #[serde(default)]
@@ -67,8 +69,10 @@ pub struct RawCluster {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawApp {
+pub(crate) struct RawApp {
+    /// Read by the loader to tell the kind; accepted here too.
     #[serde(default)]
+    #[allow(dead_code)]
     pub kind: Option<String>,
     pub name: String,
     #[serde(default)]
@@ -103,7 +107,7 @@ pub struct RawApp {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSync {
+pub(crate) struct RawSync {
     #[serde(default)]
     pub automated: Option<bool>,
     #[serde(default)]
@@ -116,8 +120,10 @@ pub struct RawSync {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawNamespace {
+pub(crate) struct RawNamespace {
+    /// Read by the loader to tell the kind; accepted here too.
     #[serde(default)]
+    #[allow(dead_code)]
     pub kind: Option<String>,
     pub name: String,
     #[serde(default)]
@@ -133,7 +139,7 @@ pub struct RawNamespace {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawGroups {
+pub(crate) struct RawGroups {
     #[serde(default)]
     pub contributor: Vec<String>,
     #[serde(default)]
@@ -142,8 +148,10 @@ pub struct RawGroups {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPolicy {
+pub(crate) struct RawPolicy {
+    /// Read by the loader to tell the kind; accepted here too.
     #[serde(default)]
+    #[allow(dead_code)]
     pub kind: Option<String>,
     pub name: String,
     #[serde(default)]
@@ -167,7 +175,7 @@ pub struct RawPolicy {
 /// `fleetc.yaml`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSettings {
+pub(crate) struct RawSettings {
     #[serde(default)]
     pub argocd_namespace: Option<String>,
     #[serde(default)]
@@ -201,7 +209,7 @@ pub struct RawSettings {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawDeployRepo {
+pub(crate) struct RawDeployRepo {
     pub url: String,
     #[serde(default)]
     pub branch: Option<String>,
@@ -211,7 +219,7 @@ pub struct RawDeployRepo {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawLayout {
+pub(crate) struct RawLayout {
     #[serde(default)]
     pub application: Option<String>,
     #[serde(default)]
@@ -233,7 +241,7 @@ pub struct RawLayout {
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawGuard {
+pub(crate) struct RawGuard {
     /// Largest share (0..=1) of the rendered Applications one compile may remove.
     #[serde(default)]
     pub max_share: Option<f64>,

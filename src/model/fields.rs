@@ -90,7 +90,7 @@ pub(super) fn mapping(
 
 /// Parses a selector given on the command line: a `kubectl -l` string, or a
 /// YAML/JSON map (plain labels, or `matchLabels` / `matchExpressions`).
-pub fn parse_selector(text: &str) -> Result<Selector, String> {
+pub(crate) fn parse_selector(text: &str) -> Result<Selector, String> {
     let trimmed = text.trim_start();
     let value = if trimmed.starts_with('{') {
         crate::yaml::parse_yaml(text)

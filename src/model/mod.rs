@@ -13,8 +13,8 @@ mod policies;
 mod settings;
 mod teams;
 
-pub use fields::parse_selector;
-pub use settings::check_settings;
+pub(crate) use fields::parse_selector;
+pub(crate) use settings::check_settings;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -26,7 +26,7 @@ use crate::inventory::{Loaded, Located};
 use crate::selector::{Labels, Selector};
 
 /// Argo CD's in-cluster API server address.
-pub const IN_CLUSTER: &str = "https://kubernetes.default.svc";
+pub(crate) const IN_CLUSTER: &str = "https://kubernetes.default.svc";
 
 /// Where Argo CD runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,12 +73,12 @@ pub struct Layout {
 
 /// Namespaces no team may claim: Kubernetes' own (the Argo CD namespace and
 /// `fleetc.yaml`'s `reserved_namespaces` are added to these).
-pub const SYSTEM_NAMESPACES: &[&str] =
+pub(crate) const SYSTEM_NAMESPACES: &[&str] =
     &["default", "kube-node-lease", "kube-public", "kube-system"];
 
 /// The prefix of the names fleetc gives its own objects (root and platform
 /// Applications, platform AppProjects): no team or Application may use it.
-pub const OWN_PREFIX: &str = "fleetc-";
+pub(crate) const OWN_PREFIX: &str = "fleetc-";
 
 #[derive(Clone, Debug)]
 pub struct Guard {
@@ -111,7 +111,8 @@ impl Settings {
     }
 }
 
-pub const DEFAULT_APPLICATION_NAME: &str = "{{ app.name }}-{{ cluster.shortName or cluster.name }}";
+pub(crate) const DEFAULT_APPLICATION_NAME: &str =
+    "{{ app.name }}-{{ cluster.shortName or cluster.name }}";
 
 #[derive(Clone, Debug)]
 pub struct Cluster {
@@ -227,7 +228,7 @@ impl Inventory {
 }
 
 /// Checks the loaded inventory. `Err` carries every problem found.
-pub fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
+pub(crate) fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let settings = check_settings(loaded.settings.as_ref(), &loaded.root, &mut diags);
 

@@ -13,7 +13,7 @@ use crate::suggest;
 
 /// Checks `fleetc.yaml` (absent: every default). `root`: the inventory
 /// folder, where a template folder is looked for.
-pub fn check_settings(
+pub(crate) fn check_settings(
     settings: Option<&Located<RawSettings>>,
     root: &Path,
     diags: &mut Vec<Diagnostic>,

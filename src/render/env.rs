@@ -12,7 +12,7 @@ use crate::model::Inventory;
 use crate::yaml;
 
 /// The built-in templates: (file name, text).
-pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
+pub(super) const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     (
         "application.yaml.j2",
         include_str!("../../templates/application.yaml.j2"),
@@ -44,7 +44,7 @@ pub(super) const FUEL: u64 = 200_000;
 
 /// Builds the template environment: built-ins, the user's overrides, the
 /// name template and the layout.
-pub fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<Diagnostic>> {
+pub(super) fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<Diagnostic>> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // Quoting is the `yaml` filter's job; minijinja would JSON-escape `.yaml`.

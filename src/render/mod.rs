@@ -13,8 +13,6 @@ mod apps;
 mod clusters;
 mod env;
 
-pub use env::BUILTIN_TEMPLATES;
-
 use std::collections::BTreeMap;
 
 use minijinja::Value as JValue;
@@ -61,7 +59,7 @@ pub struct Rendered {
 
 /// Renders the whole tree. Every problem is reported, and nothing is
 /// returned when there is one.
-pub fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Vec<Diagnostic>> {
+pub(crate) fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Vec<Diagnostic>> {
     let env = environment(inv)?;
     let ctx = Contexts::new(inv);
     let mut diags = unknown_templates(inv);

@@ -37,7 +37,7 @@
 use std::collections::BTreeMap;
 
 use fleetc::argocd::{filepath_match, glob_match, source_permitted};
-use fleetc::model::Mode;
+use fleetc::Mode;
 use serde_json::Value;
 
 use crate::support::repo;
@@ -174,7 +174,7 @@ fn admission_problems(files: &BTreeMap<String, String>, fleet: &Fleet) -> Vec<St
         if !(path.ends_with(".yaml") || path.ends_with(".yml")) {
             continue;
         }
-        for doc in fleetc::yaml::parse_yaml(text).unwrap_or_else(|e| panic!("{path}: {e:?}")) {
+        for doc in fleetc::parse_yaml(text).unwrap_or_else(|e| panic!("{path}: {e:?}")) {
             objects.push(Object {
                 path: path.clone(),
                 doc: doc.value,

@@ -76,7 +76,7 @@ fn every_golden_manifest_validates_against_the_crd_schema() {
                 continue;
             }
             let text = String::from_utf8(bytes).unwrap();
-            let docs = fleetc::yaml::parse_yaml(&text).unwrap_or_else(|e| panic!("{path}: {e:?}"));
+            let docs = fleetc::parse_yaml(&text).unwrap_or_else(|e| panic!("{path}: {e:?}"));
             // One Argo CD object per file; a namespace's file holds the
             // Namespace and its RoleBindings.
             let kinds: Vec<&str> = docs

@@ -114,7 +114,7 @@ fn embedded_rows(page: &str) -> Vec<(String, String)> {
 #[test]
 fn the_page_is_self_contained_and_holds_the_matrix() {
     let c = example();
-    let page = fleetc::html::page(&c, None);
+    let page = fleetc::report_html(&c, None);
     for external in ["src=", "href=", "@import", "url(", "http://", "https://"] {
         assert!(
             !page.contains(external),
@@ -172,13 +172,13 @@ fn the_page_is_self_contained_and_holds_the_matrix() {
     assert_eq!(hover[0][4], 0, "not placed: no hover text");
 
     // Deterministic.
-    assert_eq!(page, fleetc::html::page(&example(), None));
+    assert_eq!(page, fleetc::report_html(&example(), None));
 }
 
 #[test]
 fn clusters_without_the_grouping_label_come_last_under_none() {
     // Only the Brisbane flagship has a `tier`.
-    let page = fleetc::html::page(&example(), Some("tier"));
+    let page = fleetc::report_html(&example(), Some("tier"));
     let data = embedded(&page, "data");
     assert_eq!(
         data["groups"],
@@ -200,7 +200,7 @@ fn report_html_writes_the_page() {
     assert!(run.stdout.contains("6 clusters × 6 apps"), "{}", run.stdout);
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
-        fleetc::html::page(&example(), None)
+        fleetc::report_html(&example(), None)
     );
 }
 
@@ -211,7 +211,7 @@ fn the_page_in_a_real_browser() {
         return;
     }
     let c = example();
-    let page = fleetc::html::page(&c, None);
+    let page = fleetc::report_html(&c, None);
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("fleet.html");
     std::fs::write(&file, &page).unwrap();
@@ -397,7 +397,7 @@ fn scale_2000_clusters_by_200_apps() {
     big_inventory(tmp.path(), 2000, 200);
     let c = compile(tmp.path()).unwrap();
     let t = Instant::now();
-    let page = fleetc::html::page(&c, None);
+    let page = fleetc::report_html(&c, None);
     let render = t.elapsed();
     assert_eq!(embedded_rows(&page).len(), 2000);
     let artifacts = repo().join("target/test-artifacts");

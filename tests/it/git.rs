@@ -571,7 +571,7 @@ fn a_new_branch_in_an_empty_repo() {
 fn a_branch_that_moved_meanwhile_is_not_overwritten() {
     let s = Setup::new();
     let mut c = fleetc::compile(&s.inv).unwrap();
-    let deploy = fleetc::gitrepo::DeployRepo::open(&s.deploy, Some("main")).unwrap();
+    let deploy = fleetc::DeployRepo::open(&s.deploy, Some("main")).unwrap();
     let snapshot = deploy.snapshot("").unwrap();
     // Someone else commits meanwhile.
     let other = s.root.join("other");

@@ -125,7 +125,7 @@ fn helm_renders_fleetc_s_values_as_it_renders_the_layers() {
 
         // fleetc's way: the text of the Application's helm.values.
         let text = &c.rendered.files[&r.path];
-        let doc = fleetc::yaml::parse_yaml(text).unwrap().remove(0).value;
+        let doc = fleetc::parse_yaml(text).unwrap().remove(0).value;
         let values = doc
             .pointer("/spec/source/helm/values")
             .and_then(Value::as_str)
@@ -147,7 +147,7 @@ fn helm_renders_fleetc_s_values_as_it_renders_the_layers() {
         // The known-bad way (valuesObject): nulls dropped. Where the values
         // hold a null, Helm must then render something else, or this
         // fixture would not be testing nulls at all.
-        let parsed = fleetc::yaml::parse_yaml(values).unwrap().remove(0).value;
+        let parsed = fleetc::parse_yaml(values).unwrap().remove(0).value;
         if has_null(&parsed) {
             with_nulls += 1;
             let dropped = dir.join("values-object.json");

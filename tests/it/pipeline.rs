@@ -1,6 +1,6 @@
 //! The pipeline as a library: what each stage decides, asserted on values.
 
-use fleetc::matrix::ClusterReason;
+use fleetc::ClusterReason;
 use fleetc::{compile, Compiled};
 
 use crate::support::{conformance_file, fleetc, repo};
@@ -284,7 +284,7 @@ fn a_template_that_never_ends_is_stopped() {
 
 #[test]
 fn no_output_path_leaves_the_output_root() {
-    use fleetc::output::check_relative_path;
+    use fleetc::check_relative_path;
     for bad in [
         "../x.yaml",
         "/etc/passwd",

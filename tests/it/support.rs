@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 /// The path of a file under `../shared/conformance/`, or `None` (after printing
 /// why) when the data set is not beside this checkout.
-pub fn conformance_file(rel: &str) -> Option<PathBuf> {
+pub(crate) fn conformance_file(rel: &str) -> Option<PathBuf> {
     let root = std::env::var_os("FLEETC_CONFORMANCE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance"));
@@ -21,7 +21,7 @@ pub fn conformance_file(rel: &str) -> Option<PathBuf> {
 }
 
 /// Reads a conformance JSON file, or `None` when it is absent.
-pub fn conformance_json(rel: &str) -> Option<serde_json::Value> {
+pub(crate) fn conformance_json(rel: &str) -> Option<serde_json::Value> {
     let path = conformance_file(rel)?;
     let text = std::fs::read_to_string(&path).unwrap();
     Some(serde_json::from_str(&text).unwrap())
@@ -31,18 +31,18 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 /// The repository root.
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Runs the fleetc binary with `args`, in `cwd`, and captures everything.
-pub struct Run {
+pub(crate) struct Run {
     pub status: i32,
     pub stdout: String,
     pub stderr: String,
 }
 
-pub fn fleetc(cwd: &Path, args: &[&str]) -> Run {
+pub(crate) fn fleetc(cwd: &Path, args: &[&str]) -> Run {
     let out: Output = Command::new(env!("CARGO_BIN_EXE_fleetc"))
         .args(args)
         .current_dir(cwd)
@@ -58,7 +58,7 @@ pub fn fleetc(cwd: &Path, args: &[&str]) -> Run {
 }
 
 /// Every file under `dir`, relative, `/`-separated, with its bytes.
-pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+pub(crate) fn read_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     let mut out = std::collections::BTreeMap::new();
     if !dir.exists() {
         return out;
@@ -75,7 +75,7 @@ pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 }
 
 /// Copies a folder tree.
-pub fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     for (rel, bytes) in read_tree(from) {
         let dest = to.join(&rel);
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
@@ -84,7 +84,7 @@ pub fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Runs fleetc with extra environment variables.
-pub fn fleetc_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+pub(crate) fn fleetc_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetc"));
     cmd.args(args).current_dir(cwd).env("NO_COLOR", "1");
     for (k, v) in env {
@@ -99,7 +99,7 @@ pub fn fleetc_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 }
 
 /// Runs the real git CLI; panics (with its stderr) when it fails.
-pub fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
