@@ -136,7 +136,8 @@ fn every_fixture_matches_its_golden_output() {
     for entry in std::fs::read_dir(&golden).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         let case = name.strip_suffix(".stderr").unwrap_or(&name);
-        if !known.iter().any(|c| c == case) {
+        // golden/commands/ holds the command snapshots (snapshots.rs).
+        if name != "commands" && !known.iter().any(|c| c == case) {
             failures.push(format!("golden/{name} has no fixture"));
         }
     }

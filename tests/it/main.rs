@@ -12,4 +12,5 @@ mod golden;
 mod helm;
 mod pipeline;
 mod schema;
+mod snapshots;
 mod support;
