@@ -20,8 +20,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-/// The list of files fleetc wrote, at the root of an output folder.
-pub(crate) const MANIFEST_FILE: &str = ".fleetc-manifest";
+/// The list of files fleetc wrote, at the root of an output folder (the
+/// loader, which skips such folders, owns the name).
+pub(crate) use crate::inventory::MANIFEST_FILE;
 
 /// The output: relative `/`-separated path → bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

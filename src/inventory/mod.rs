@@ -18,10 +18,13 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Diagnostic, Error, Seg, Site};
-use crate::output::MANIFEST_FILE;
 use crate::suggest;
 use crate::yaml::{self, Document};
 use raw::*;
+
+/// The list of files fleetc wrote, at the root of every folder it renders
+/// into: a folder holding one is output, never inventory.
+pub(crate) const MANIFEST_FILE: &str = ".fleetc-manifest";
 
 /// The settings file at the inventory root.
 pub(crate) const SETTINGS_FILE: &str = "fleetc.yaml";
