@@ -74,17 +74,12 @@ fn label_text(labels: &crate::selector::Labels) -> String {
 const STYLE: &str = include_str!("assets/report.css");
 const SCRIPT: &str = include_str!("assets/report.js");
 
-/// The page for the compiled fleet: same inventory, same bytes.
-pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
-    let inv = &c.inventory;
-    let cells = report::cells(c, None);
-    let napps = inv.apps.len();
-    let group = group_label(c, group_by);
-
-    // Distinct hover texts, in order of first use; 0 means none.
+/// The distinct hover texts, in order of first use (0 means none), and for
+/// each cluster, each app's text.
+fn hover_texts(cells: &[report::Cell], napps: usize) -> (Vec<String>, Vec<Vec<usize>>) {
     let mut titles: Vec<String> = vec![String::new()];
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
-    let mut hover: Vec<Vec<usize>> = Vec::with_capacity(inv.clusters.len());
+    let mut hover: Vec<Vec<usize>> = Vec::with_capacity(cells.len() / napps.max(1));
     for row in cells.chunks(napps.max(1)) {
         hover.push(
             row.iter()
@@ -103,13 +98,17 @@ pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
                 .collect(),
         );
     }
+    (titles, hover)
+}
 
-    // Clusters by group value, in name order within a group; the clusters
-    // without the label last.
+/// Clusters by the value of the grouping label (`group`), in name order
+/// within a group; the clusters without the label last.
+fn cluster_groups(c: &Compiled, group: Option<&str>) -> Vec<(String, Vec<usize>)> {
+    let inv = &c.inventory;
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut ungrouped: Vec<usize> = Vec::new();
     for (ci, cl) in inv.clusters.iter().enumerate() {
-        match group.as_ref().and_then(|g| cl.labels.get(g)) {
+        match group.and_then(|g| cl.labels.get(g)) {
             Some(v) => groups.entry(v.as_str()).or_default().push(ci),
             None => ungrouped.push(ci),
         }
@@ -117,7 +116,7 @@ pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
     let mut groups: Vec<(String, Vec<usize>)> = groups
         .into_iter()
         .map(|(v, members)| {
-            let label = match &group {
+            let label = match group {
                 Some(g) => format!("{g}={v}"),
                 None => v.to_string(),
             };
@@ -125,12 +124,24 @@ pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
         })
         .collect();
     if !ungrouped.is_empty() {
-        let label = match &group {
+        let label = match group {
             Some(g) => format!("{g}: {NO_GROUP}"),
             None => NO_GROUP.to_string(),
         };
         groups.push((label, ungrouped));
     }
+    groups
+}
+
+/// The page for the compiled fleet: same inventory, same bytes.
+pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
+    let inv = &c.inventory;
+    let cells = report::cells(c, None);
+    let napps = inv.apps.len();
+    let group = group_label(c, group_by);
+
+    let (titles, hover) = hover_texts(&cells, napps);
+    let groups = cluster_groups(c, group.as_deref());
 
     // Clusters in display order (by group, then name), one string per row:
     // `p` placed, `x` excluded, `.` not placed, a character per app.
