@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use crate::error::{Diagnostic, Error, Result};
-use crate::inventory::{self, Sources};
+use crate::inventory::{self, Files, Sources};
 use crate::matrix::{self, Matrix};
 use crate::model::{self, Inventory, Settings};
 use crate::output::Tree;
@@ -37,8 +37,20 @@ impl Compiled {
 /// them, each located.
 pub fn compile(root: &Path) -> Result<Compiled> {
     let mut clock = Stages::start();
-    let (loaded, sources, diags) = inventory::load(root)?;
-    clock.lap("load");
+    let (files, diags) = inventory::read(root)?;
+    clock.lap("read");
+    compile_read(&files, diags, clock)
+}
+
+/// [`compile`] of an inventory held in memory: no disk at all.
+pub fn compile_files(files: &Files) -> Result<Compiled> {
+    compile_read(files, Vec::new(), Stages::start())
+}
+
+fn compile_read(files: &Files, mut diags: Vec<Diagnostic>, mut clock: Stages) -> Result<Compiled> {
+    let (loaded, sources, more) = inventory::parse(files);
+    diags.extend(more);
+    clock.lap("parse");
     let located = |mut diags: Vec<Diagnostic>| {
         sources.locate(&mut diags);
         Error::Invalid(diags)
@@ -74,10 +86,10 @@ pub fn compile(root: &Path) -> Result<Compiled> {
 pub fn load_settings(root: &Path) -> Result<Settings> {
     if !root.is_dir() {
         let mut diags = Vec::new();
-        return Ok(model::check_settings(None, root, &mut diags));
+        return Ok(model::check_settings(None, &mut diags));
     }
     let (loaded, sources, mut diags) = inventory::load_settings(root)?;
-    let settings = model::check_settings(loaded.settings.as_ref(), root, &mut diags);
+    let settings = model::check_settings(loaded.settings.as_ref(), &mut diags);
     if diags.is_empty() {
         Ok(settings)
     } else {

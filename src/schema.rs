@@ -224,7 +224,23 @@ fn settings() -> Value {
             },
             "reserved_namespaces": {"type": "array", "items": {"$ref": "#/definitions/name"}, "description": "Namespaces no team may claim, beyond kube-system, kube-public, kube-node-lease, default and the Argo CD namespace."},
             "cascade_delete": {"type": "boolean", "description": "Deleting an Application deletes its live resources (the resources finalizer); default true."},
-            "application_health_check": {"type": "boolean", "description": "argocd-cm has the argoproj.io/Application health check from fleetc's README, so depends_on waits for health."}
+            "application_health_check": {"type": "boolean", "description": "argocd-cm has the argoproj.io/Application health check from fleetc's README, so depends_on waits for health."},
+            "limits": {
+                "type": "object",
+                "description": "Limits on the work an inventory may ask for (README, \"Limits\").",
+                "properties": {
+                    "file_bytes": {"type": "integer", "minimum": 1},
+                    "documents": {"type": "integer", "minimum": 1},
+                    "aliases": {"type": "integer", "minimum": 0},
+                    "alias_bytes": {"type": "integer", "minimum": 0},
+                    "fuel": {"type": "integer", "minimum": 1},
+                    "value_bytes": {"type": "integer", "minimum": 1},
+                    "manifest_bytes": {"type": "integer", "minimum": 1},
+                    "applications": {"type": "integer", "minimum": 1},
+                    "memory_bytes": {"type": "integer", "minimum": 1}
+                },
+                "additionalProperties": false
+            }
         },
         "additionalProperties": false
     })

@@ -14,9 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 
 use crate::error::Seg;
-
-/// Largest inventory file fleetc reads: inventories are many small files.
-pub(crate) const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+use crate::limits::{self, Limits};
 
 /// A parse failure with the line where the parser stopped, when known.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,6 +24,8 @@ pub struct ParseError {
     /// The document (0-based) and path inside it, for errors found after parsing.
     pub doc: usize,
     pub path: Vec<Seg>,
+    /// How to fix it, when the parser's words do not say.
+    pub help: Option<String>,
 }
 
 /// One parsed document of a file, with its index among the file's documents.
@@ -45,6 +45,7 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Document>, ParseError> {
             line: e.location().map(|l| l.line()),
             doc: index,
             path: Vec::new(),
+            help: None,
         })?;
         let mut path = Vec::new();
         let value = convert(raw, &mut path).map_err(|(message, path)| ParseError {
@@ -52,6 +53,7 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Document>, ParseError> {
             line: None,
             doc: index,
             path,
+            help: None,
         })?;
         if !value.is_null() {
             docs.push(Document { index, value });
@@ -60,27 +62,247 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Document>, ParseError> {
     Ok(docs)
 }
 
-/// Parses a JSON file: one document, or a top-level array of documents.
-pub(crate) fn parse_json(text: &str) -> Result<Vec<Document>, ParseError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| ParseError {
-        message: e
-            .to_string()
-            .split(" at line ")
-            .next()
-            .unwrap_or("")
-            .to_string(),
-        line: Some(e.line()),
-        doc: 0,
+/// Parses an inventory file's YAML within `limits`: at most
+/// `limits.documents` documents, and aliases that expand to at most
+/// `limits.aliases` references and `limits.alias_bytes` bytes, checked on
+/// the parser's events before any document is built (a "billion laughs"
+/// file costs a pass over its text, not gigabytes).
+pub(crate) fn parse_yaml_limited(text: &str, limits: &Limits) -> Result<Vec<Document>, ParseError> {
+    if text.contains('*') {
+        check_aliases(text, limits)?;
+    }
+    let mut docs = Vec::new();
+    for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        if index >= limits.documents {
+            return Err(too_many_documents(index, limits));
+        }
+        let raw = serde_yaml::Value::deserialize(de).map_err(|e| ParseError {
+            message: yaml_message(&e),
+            line: e.location().map(|l| l.line()),
+            doc: index,
+            path: Vec::new(),
+            help: yaml_help(&e),
+        })?;
+        let mut path = Vec::new();
+        let value = convert(raw, &mut path).map_err(|(message, path)| ParseError {
+            message,
+            line: None,
+            doc: index,
+            path,
+            help: None,
+        })?;
+        if !value.is_null() {
+            docs.push(Document { index, value });
+        }
+    }
+    Ok(docs)
+}
+
+fn too_many_documents(index: usize, limits: &Limits) -> ParseError {
+    ParseError {
+        message: format!("the file holds more than {} documents", limits.documents),
+        line: None,
+        doc: index,
         path: Vec::new(),
+        help: Some(format!(
+            "split it into several files, or raise the limit with {}",
+            limits::setting("documents")
+        )),
+    }
+}
+
+/// How to fix what serde_yaml reports, where its words do not say.
+fn yaml_help(e: &serde_yaml::Error) -> Option<String> {
+    let s = e.to_string();
+    if s.contains("duplicate entry") || s.contains("duplicate key") {
+        Some("a key may appear once in a mapping: remove or rename one".to_string())
+    } else if s.contains("recursion limit") {
+        Some("nest values at most 128 levels deep".to_string())
+    } else if s.contains("found character that cannot start any token") {
+        Some("quote the value".to_string())
+    } else if s.contains("mapping values are not allowed")
+        || s.contains("did not find expected key")
+    {
+        Some("check the indentation and quote values that contain `: `".to_string())
+    } else {
+        None
+    }
+}
+
+/// Counts alias references and what they expand to, document by document.
+fn check_aliases(text: &str, limits: &Limits) -> Result<(), ParseError> {
+    use saphyr_parser::{Event, Parser};
+    use std::collections::HashMap;
+    // Per open collection: its anchor (0: none) and its size so far.
+    let mut stack: Vec<(usize, u64)> = Vec::new();
+    let mut sizes: HashMap<usize, u64> = HashMap::new();
+    let (mut aliases, mut expanded) = (0usize, 0u64);
+    let mut doc = 0usize;
+    let mut started = false;
+    let mut parser = Parser::new_from_str(text);
+    let over = |what: String, setting: &str, line: usize, doc: usize| ParseError {
+        message: what,
+        line: Some(line),
+        doc,
+        path: Vec::new(),
+        help: Some(format!(
+            "write the values out instead of aliasing them so often, or raise the limit with {}",
+            limits::setting(setting)
+        )),
+    };
+    while let Some(Ok((ev, span))) = parser.next_event() {
+        let line = span.start.line();
+        let add = |stack: &mut Vec<(usize, u64)>, n: u64| {
+            if let Some(top) = stack.last_mut() {
+                top.1 = top.1.saturating_add(n);
+            }
+        };
+        match ev {
+            Event::DocumentStart(_) => {
+                if started {
+                    doc += 1;
+                }
+                started = true;
+                stack.clear();
+                sizes.clear();
+            }
+            Event::Scalar(v, _, anchor, _) => {
+                let n = v.len() as u64 + 1;
+                if anchor > 0 {
+                    sizes.insert(anchor, n);
+                }
+                add(&mut stack, n);
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                stack.push((anchor, 1));
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((anchor, n)) = stack.pop() {
+                    if anchor > 0 {
+                        sizes.insert(anchor, n);
+                    }
+                    add(&mut stack, n);
+                }
+            }
+            Event::Alias(id) => {
+                aliases += 1;
+                let n = sizes.get(&id).copied().unwrap_or(1);
+                expanded = expanded.saturating_add(n);
+                add(&mut stack, n);
+                if aliases > limits.aliases {
+                    return Err(over(
+                        format!("the file uses more than {} aliases", limits.aliases),
+                        "aliases",
+                        line,
+                        doc,
+                    ));
+                }
+                if expanded > limits.alias_bytes {
+                    return Err(over(
+                        format!(
+                            "the file's aliases expand to more than {} bytes (an alias bomb?)",
+                            limits.alias_bytes
+                        ),
+                        "alias_bytes",
+                        line,
+                        doc,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Parses a JSON file: one document, or a top-level array of documents (at
+/// most `limits.documents`). A key repeated in an object is an error, as in
+/// YAML (JSON parsers otherwise keep the last one silently).
+pub(crate) fn parse_json(text: &str, limits: &Limits) -> Result<Vec<Document>, ParseError> {
+    let value: Strict = serde_json::from_str(text).map_err(|e| {
+        let s = e.to_string();
+        let message = s.split(" at line ").next().unwrap_or("").to_string();
+        ParseError {
+            help: message
+                .starts_with("duplicate key")
+                .then(|| "a key may appear once in an object: remove or rename one".to_string()),
+            message,
+            line: Some(e.line()),
+            doc: 0,
+            path: Vec::new(),
+        }
     })?;
-    Ok(match value {
-        Value::Array(items) => items
-            .into_iter()
-            .enumerate()
-            .map(|(index, value)| Document { index, value })
-            .collect(),
+    Ok(match value.0 {
+        Value::Array(items) => {
+            if items.len() > limits.documents {
+                return Err(too_many_documents(limits.documents, limits));
+            }
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(index, value)| Document { index, value })
+                .collect()
+        }
         value => vec![Document { index: 0, value }],
     })
+}
+
+/// A JSON value whose objects repeat no key.
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Strict, D::Error> {
+        use serde::de::{self, MapAccess, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Strict;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Strict, E> {
+                Ok(Strict(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Strict, E> {
+                Ok(Strict(Value::Number(v.into())))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Strict, E> {
+                Ok(Strict(Value::Number(v.into())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Strict, E> {
+                Number::from_f64(v)
+                    .map(|n| Strict(Value::Number(n)))
+                    .ok_or_else(|| E::custom("a number that is not finite"))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Strict, E> {
+                Ok(Strict(Value::String(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Strict, E> {
+                Ok(Strict(Value::String(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Strict, E> {
+                Ok(Strict(Value::Null))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Strict(v)) = seq.next_element()? {
+                    out.push(v);
+                }
+                Ok(Strict(Value::Array(out)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
+                let mut out = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if out.contains_key(&key) {
+                        return Err(de::Error::custom(format!("duplicate key `{key}`")));
+                    }
+                    let Strict(v) = map.next_value()?;
+                    out.insert(key, v);
+                }
+                Ok(Strict(Value::Object(out)))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 fn yaml_message(e: &serde_yaml::Error) -> String {
@@ -408,6 +630,7 @@ pub(crate) fn check_manifests(text: &str, several: bool) -> Result<(), ParseErro
         line: Some(line),
         doc: 0,
         path: Vec::new(),
+        help: None,
     };
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();

@@ -10,8 +10,9 @@ use crate::diff;
 use crate::error::{Error, Result, EXIT_CHANGES, EXIT_OK};
 use crate::gitrepo::{self, DeployRepo};
 use crate::guard;
+use crate::inventory::Files;
 use crate::output::{self, FileChange, Tree};
-use crate::pipeline::{compile, Compiled};
+use crate::pipeline::{compile, compile_files, Compiled};
 
 pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
     let mut c = compile(root)?;
@@ -69,10 +70,14 @@ fn base_changes(
     notes: &mut Vec<String>,
 ) -> Result<Vec<FileChange>> {
     let base_tree = match gitrepo::inventory_at(root, rev)? {
-        Some(files) => {
-            let tmp = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
-            output::write_files(tmp.path(), &files)?;
-            match compile(tmp.path()) {
+        Some(tree) => {
+            let (files, problems) = Files::from_tree(root, &tree);
+            let compiled = if problems.is_empty() {
+                compile_files(&files)
+            } else {
+                Err(Error::Invalid(problems))
+            };
+            match compiled {
                 Ok(mut b) => b.take_tree(),
                 Err(Error::Invalid(d)) => {
                     notes.push(format!(

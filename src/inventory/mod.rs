@@ -1,5 +1,6 @@
-//! Loading: find the inventory's files, parse them, and sort their documents
-//! by kind into raw (unchecked) structs.
+//! Loading: read the inventory's files ([`files`], the only part that
+//! touches the disk), parse them, and sort their documents by kind into raw
+//! (unchecked) structs.
 //!
 //! Every `*.yaml`, `*.yml` and `*.json` under the root is read, filtered by
 //! the `include` / `exclude` globs of `fleetc.yaml`. Hidden entries, the
@@ -8,16 +9,19 @@
 //! field, or else its top-level folder. Problems are collected, never
 //! returned one at a time.
 
+mod files;
 pub(crate) mod raw;
+
+pub use files::Files;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Diagnostic, Error, Seg, Site};
+use crate::limits::Limits;
 use crate::suggest;
 use crate::yaml::{self, Document};
 use raw::*;
@@ -126,42 +130,69 @@ pub(crate) struct Loaded {
     pub files: usize,
 }
 
-/// Reads the inventory under `root`. Returns what could be read, the text of
-/// every file read (to locate problems later), and every problem found; the
-/// caller must not go on when there are problems.
-pub(crate) fn load(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Error> {
-    if !root.is_dir() {
-        return Err(Error::Usage(format!(
-            "inventory folder `{}` does not exist (pass `-i DIR` or run fleetc in the inventory)",
-            root.display()
-        )));
-    }
+/// Reads the inventory under `root` into memory (the disk edge of loading).
+pub(crate) fn read(root: &Path) -> Result<(Files, Vec<Diagnostic>), Error> {
+    files::read(root)
+}
+
+/// Reads and parses `fleetc.yaml` alone, for commands that need the
+/// settings and not the inventory: [`load`] with nothing but `settings`.
+pub(crate) fn load_settings(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Error> {
+    let (files, mut diags) = files::read_settings_only(root)?;
+    let (loaded, sources, more) = parse(&files);
+    diags.extend(more);
+    Ok((loaded, sources, diags))
+}
+
+/// A file's text without a UTF-8 byte-order mark, which some editors write.
+pub(crate) fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// Parses an inventory held in memory. Pure: no disk.
+pub(crate) fn parse(files: &Files) -> (Loaded, Sources, Vec<Diagnostic>) {
     let mut loaded = Loaded {
-        root: root.to_path_buf(),
+        root: files.root.clone(),
         ..Loaded::default()
     };
     let mut diags = Vec::new();
     let mut sources = Sources::default();
-
-    loaded.settings = read_settings(root, &mut sources, &mut diags)?;
-
-    let settings = loaded.settings.as_ref().map(|s| &s.raw);
-    let filter = match FileFilter::new(settings) {
-        Ok(f) => f,
-        Err(d) => {
-            diags.push(d);
-            return Ok((loaded, sources, diags));
+    let settings_file = PathBuf::from(SETTINGS_FILE);
+    if let Some(bytes) = &files.settings {
+        let limits = Limits::default();
+        if let Some(docs) = parse_file(&settings_file, bytes, &limits, &mut sources, &mut diags) {
+            loaded.settings = settings_document(docs, &mut diags);
         }
-    };
-
-    read_templates(root, &filter.templates, &mut loaded, &mut diags)?;
-    for file in discover(root, &filter)? {
-        let Some(mut docs) = read_file(root, &file, &mut sources, &mut diags)? else {
+    }
+    let limits = loaded
+        .settings
+        .as_ref()
+        .map(|s| Limits::from_raw(&s.raw.limits))
+        .unwrap_or_default();
+    for (name, (path, bytes)) in &files.templates {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                loaded.templates.insert(
+                    name.clone(),
+                    Located {
+                        site: Site::file(path),
+                        raw: without_bom(text).to_string(),
+                    },
+                );
+            }
+            Err(_) => diags.push(
+                Diagnostic::at(Site::file(path), "template is not UTF-8 text")
+                    .help("save it as UTF-8"),
+            ),
+        }
+    }
+    for (file, bytes) in &files.documents {
+        let Some(mut docs) = parse_file(file, bytes, &limits, &mut sources, &mut diags) else {
             continue;
         };
         loaded.files += 1;
-        if let Some(text) = sources.text(&file) {
-            labels_as_written(&file, text, &mut docs);
+        if let Some(text) = sources.text(file) {
+            labels_as_written(file, text, &mut docs);
         }
         for doc in docs {
             let site = Site {
@@ -172,47 +203,25 @@ pub(crate) fn load(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Er
             add_document(&mut loaded, doc.value, site, &mut diags);
         }
     }
-    Ok((loaded, sources, diags))
-}
-
-/// Reads `fleetc.yaml` alone, for commands that need the settings and not
-/// the inventory: [`load`] with nothing but `settings` filled in.
-pub(crate) fn load_settings(root: &Path) -> Result<(Loaded, Sources, Vec<Diagnostic>), Error> {
-    let mut diags = Vec::new();
-    let mut sources = Sources::default();
-    let loaded = Loaded {
-        root: root.to_path_buf(),
-        settings: read_settings(root, &mut sources, &mut diags)?,
-        ..Loaded::default()
-    };
-    Ok((loaded, sources, diags))
+    (loaded, sources, diags)
 }
 
 /// `fleetc.yaml`: one document of settings, or nothing.
-fn read_settings(
-    root: &Path,
-    sources: &mut Sources,
+fn settings_document(
+    docs: Vec<Document>,
     diags: &mut Vec<Diagnostic>,
-) -> Result<Option<Located<RawSettings>>, Error> {
+) -> Option<Located<RawSettings>> {
     let file = PathBuf::from(SETTINGS_FILE);
-    if !root.join(&file).is_file() {
-        return Ok(None);
-    }
-    let Some(docs) = read_file(root, &file, sources, diags)? else {
-        return Ok(None);
-    };
     match docs.as_slice() {
-        [] => Ok(None),
+        [] => None,
         [doc] => {
             let site = Site {
-                file: file.clone(),
+                file,
                 doc: doc.index,
                 path: Vec::new(),
             };
-            Ok(
-                deserialize::<RawSettings>(doc.value.clone(), &site, "fleetc.yaml", diags)
-                    .map(|raw| Located { site, raw }),
-            )
+            deserialize::<RawSettings>(doc.value.clone(), &site, "fleetc.yaml", diags)
+                .map(|raw| Located { site, raw })
         }
         [_, second, ..] => {
             diags.push(
@@ -226,185 +235,37 @@ fn read_settings(
                 )
                 .help("keep the settings in one document"),
             );
-            Ok(None)
+            None
         }
     }
 }
 
-/// The user's templates: every `*.j2` file directly in the template folder
-/// (which need not exist; `check` says so when `fleetc.yaml` names it).
-fn read_templates(
-    root: &Path,
-    folder: &Path,
-    loaded: &mut Loaded,
-    diags: &mut Vec<Diagnostic>,
-) -> Result<(), Error> {
-    let dir = root.join(folder);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(());
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".j2"))
-        .collect();
-    names.sort();
-    for name in names {
-        let rel = folder.join(&name);
-        let path = root.join(&rel);
-        let site = Site::file(rel);
-        match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => {
-                    loaded.templates.insert(name, Located { site, raw: text });
-                }
-                Err(_) => diags.push(
-                    Diagnostic::at(site, "template is not UTF-8 text").help("save it as UTF-8"),
-                ),
-            },
-            Err(e) => diags.push(Diagnostic::at(site, format!("cannot read template: {e}"))),
-        }
-    }
-    Ok(())
-}
-
-/// Include and exclude globs, matched against `/`-separated relative paths.
-struct FileFilter {
-    include: GlobSet,
-    exclude: GlobSet,
-    templates: PathBuf,
-}
-
-impl FileFilter {
-    fn new(settings: Option<&RawSettings>) -> Result<FileFilter, Diagnostic> {
-        let default_include = vec![
-            "**/*.yaml".to_string(),
-            "**/*.yml".to_string(),
-            "**/*.json".to_string(),
-        ];
-        let include = settings
-            .and_then(|s| s.include.clone())
-            .unwrap_or(default_include);
-        let exclude = settings.map(|s| s.exclude.clone()).unwrap_or_default();
-        let templates = settings
-            .and_then(|s| s.templates.clone())
-            .unwrap_or_else(|| "templates".to_string());
-        Ok(FileFilter {
-            include: globs(&include, "include")?,
-            exclude: globs(&exclude, "exclude")?,
-            templates: PathBuf::from(templates),
-        })
-    }
-}
-
-fn globs(patterns: &[String], field: &str) -> Result<GlobSet, Diagnostic> {
-    let mut b = GlobSetBuilder::new();
-    for (i, p) in patterns.iter().enumerate() {
-        let glob = GlobBuilder::new(p)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| {
-                Diagnostic::at(
-                    Site::file(SETTINGS_FILE).key(field).at(Seg::Index(i)),
-                    format!("invalid glob `{p}`: {e}"),
-                )
-            })?;
-        b.add(glob);
-    }
-    b.build()
-        .map_err(|e| Diagnostic::at(Site::file(SETTINGS_FILE).key(field), e.to_string()))
-}
-
-/// The inventory files under `root`, relative, in a stable order.
-fn discover(root: &Path, filter: &FileFilter) -> Result<Vec<PathBuf>, Error> {
-    let mut files = Vec::new();
-    let walker = walkdir::WalkDir::new(root)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            if e.depth() == 0 {
-                return true;
-            }
-            let name = e.file_name().to_string_lossy();
-            if name.starts_with('.') {
-                return false;
-            }
-            if e.file_type().is_dir() {
-                let rel = e.path().strip_prefix(root).unwrap_or(e.path());
-                if rel == filter.templates {
-                    return false;
-                }
-                // A folder fleetc rendered is output, not inventory.
-                if e.path().join(MANIFEST_FILE).exists() {
-                    return false;
-                }
-            }
-            true
-        });
-    for entry in walker {
-        let entry = entry.map_err(|e| {
-            let path = e.path().map(Path::to_path_buf).unwrap_or_default();
-            Error::io(path, e.into())
-        })?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        if rel == Path::new(SETTINGS_FILE) {
-            continue;
-        }
-        let slash = rel.to_string_lossy().replace('\\', "/");
-        if filter.include.is_match(&slash) && !filter.exclude.is_match(&slash) {
-            files.push(rel.to_path_buf());
-        }
-    }
-    Ok(files)
-}
-
-/// Reads and parses one file. `None` when it could not be parsed (the
-/// problem is in `diags`).
-fn read_file(
-    root: &Path,
+/// Parses one file's bytes: UTF-8 (a byte-order mark is dropped), within
+/// the limits on documents and aliases, then YAML or JSON. `None` when it
+/// could not be parsed (the problem is in `diags`).
+fn parse_file(
     file: &Path,
+    bytes: &[u8],
+    limits: &Limits,
     sources: &mut Sources,
     diags: &mut Vec<Diagnostic>,
-) -> Result<Option<Vec<Document>>, Error> {
-    let path = root.join(file);
-    let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-    if meta.len() > yaml::MAX_FILE_BYTES {
+) -> Option<Vec<Document>> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
         diags.push(
-            Diagnostic::at(
-                Site::file(file),
-                format!(
-                    "file is {} bytes, over the limit of {} bytes for one inventory file",
-                    meta.len(),
-                    yaml::MAX_FILE_BYTES
-                ),
-            )
-            .help("split it into one file per cluster, app, team or policy"),
+            Diagnostic::at(Site::file(file), "file is not UTF-8 text").help("save it as UTF-8"),
         );
-        return Ok(None);
-    }
-    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(_) => {
-            diags.push(
-                Diagnostic::at(Site::file(file), "file is not UTF-8 text").help("save it as UTF-8"),
-            );
-            return Ok(None);
-        }
+        return None;
     };
+    let text = without_bom(text);
     let is_json = file.extension().is_some_and(|e| e == "json");
     let parsed = if is_json {
-        yaml::parse_json(&text)
+        yaml::parse_json(text, limits)
     } else {
-        yaml::parse_yaml(&text)
+        yaml::parse_yaml_limited(text, limits)
     };
-    sources.insert(file.to_path_buf(), text);
+    sources.insert(file.to_path_buf(), text.to_string());
     match parsed {
-        Ok(docs) => Ok(Some(docs)),
+        Ok(docs) => Some(docs),
         Err(e) => {
             let mut d = Diagnostic::at(
                 Site {
@@ -415,8 +276,9 @@ fn read_file(
                 e.message,
             );
             d.line = e.line;
+            d.help = e.help;
             diags.push(d);
-            Ok(None)
+            None
         }
     }
 }

@@ -205,6 +205,9 @@ pub(crate) struct RawSettings {
     /// the README gives, so `depends_on` waits for health.
     #[serde(default)]
     pub application_health_check: Option<bool>,
+    /// Limits on the work an inventory may ask for.
+    #[serde(default)]
+    pub limits: crate::limits::RawLimits,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

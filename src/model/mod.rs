@@ -92,10 +92,9 @@ pub struct Settings {
     pub mode: Mode,
     pub deploy_repo: Option<DeployRepo>,
     pub application_name: String,
-    /// The user's template folder, when it exists.
-    pub templates: Option<PathBuf>,
     pub layout: Layout,
     pub guard: Guard,
+    pub limits: crate::limits::Limits,
     /// Namespaces no team may claim, sorted.
     pub reserved_namespaces: Vec<String>,
     /// The default of [`App::cascade_delete`].
@@ -230,7 +229,7 @@ impl Inventory {
 /// Checks the loaded inventory. `Err` carries every problem found.
 pub(crate) fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    let settings = check_settings(loaded.settings.as_ref(), &loaded.root, &mut diags);
+    let settings = check_settings(loaded.settings.as_ref(), &mut diags);
 
     let clusters_raw = sorted_unique(loaded.clusters, "cluster", |c| &c.name, &mut diags);
     let apps_raw = sorted_unique(loaded.apps, "app", |a| &a.name, &mut diags);

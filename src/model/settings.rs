@@ -1,7 +1,5 @@
 //! `fleetc.yaml`: every setting checked, with its default.
 
-use std::path::Path;
-
 use super::fields::dns_label;
 use super::{
     DeployRepo, Guard, Layout, Mode, Settings, DEFAULT_APPLICATION_NAME, SYSTEM_NAMESPACES,
@@ -11,11 +9,10 @@ use crate::inventory::raw::{RawLayout, RawSettings};
 use crate::inventory::Located;
 use crate::suggest;
 
-/// Checks `fleetc.yaml` (absent: every default). `root`: the inventory
-/// folder, where a template folder is looked for.
+/// Checks `fleetc.yaml` (absent: every default). The template folder was
+/// looked for when the files were read.
 pub(crate) fn check_settings(
     settings: Option<&Located<RawSettings>>,
-    root: &Path,
     diags: &mut Vec<Diagnostic>,
 ) -> Settings {
     let default = RawSettings::default();
@@ -54,22 +51,6 @@ pub(crate) fn check_settings(
             .trim_matches('/')
             .to_string(),
     });
-    let templates = match &raw.templates {
-        Some(t) => {
-            let dir = root.join(t);
-            if !dir.is_dir() {
-                diags.push(
-                    Diagnostic::at(
-                        site.key("templates"),
-                        format!("template folder `{t}` does not exist"),
-                    )
-                    .help("create it, or remove `templates` to use the built-in templates"),
-                );
-            }
-            Some(dir)
-        }
-        None => Some(root.join("templates")).filter(|d| d.is_dir()),
-    };
     let guard = Guard {
         max_share: raw.removal_guard.max_share.unwrap_or(0.10),
         min_count: raw.removal_guard.min_count.unwrap_or(10),
@@ -81,7 +62,29 @@ pub(crate) fn check_settings(
         ));
     }
     let reserved_namespaces = reserved_namespaces(raw, &site, &argocd_namespace, diags);
+    let limits = crate::limits::Limits::from_raw(&raw.limits);
+    let l = &raw.limits;
+    for (name, set) in [
+        ("file_bytes", l.file_bytes.map(|n| n as u128)),
+        ("documents", l.documents.map(|n| n as u128)),
+        ("fuel", l.fuel.map(|n| n as u128)),
+        ("value_bytes", l.value_bytes.map(|n| n as u128)),
+        ("manifest_bytes", l.manifest_bytes.map(|n| n as u128)),
+        ("applications", l.applications.map(|n| n as u128)),
+        ("memory_bytes", l.memory_bytes.map(|n| n as u128)),
+    ] {
+        if set == Some(0) {
+            diags.push(
+                Diagnostic::at(
+                    site.key("limits").key(name),
+                    format!("`limits.{name}` is 0, which allows nothing"),
+                )
+                .help("remove it to use the default, or give a positive number"),
+            );
+        }
+    }
     Settings {
+        limits,
         argocd_namespace,
         mode,
         deploy_repo,
@@ -89,7 +92,6 @@ pub(crate) fn check_settings(
             .application_name
             .clone()
             .unwrap_or_else(|| DEFAULT_APPLICATION_NAME.to_string()),
-        templates,
         layout: layout(&raw.layout),
         guard,
         reserved_namespaces,

@@ -1,0 +1,1 @@
+//! Placeholder: fault-injection tests (written next).

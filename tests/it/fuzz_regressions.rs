@@ -1,0 +1,1 @@
+//! Placeholder: fuzzers' findings, kept as regression tests (written next).
