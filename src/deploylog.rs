@@ -18,7 +18,7 @@ use crate::diff::{Action, ChangeSet, Item};
 use crate::pipeline::Compiled;
 
 /// The log's file name, at the top of the rendered tree in the deploy branch.
-pub(crate) const LOG_FILE: &str = "deployments.jsonl";
+pub(crate) use crate::names::LOG_FILE;
 
 /// One line of the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -56,16 +56,16 @@ impl DeployRepo {
             Some(b) => b.to_string(),
             None => head_branch(&repo).unwrap_or_else(|| "main".to_string()),
         };
-        if git2::Reference::is_valid_name(&format!("refs/heads/{branch}")) {
-            Ok(DeployRepo {
+        match crate::names::check_branch(&branch) {
+            Ok(()) => Ok(DeployRepo {
                 repo,
                 path: path.to_path_buf(),
                 branch,
-            })
-        } else {
-            Err(Error::Usage(format!(
-                "`{branch}` is not a valid branch name"
-            )))
+            }),
+            Err(why) => Err(Error::Usage(format!(
+                "`{}` is not a branch name git accepts: {why}",
+                branch.escape_debug()
+            ))),
         }
     }
 

@@ -108,31 +108,6 @@ pub(crate) fn dir_changes(dir: &Path, tree: &Tree) -> Result<Vec<FileChange>> {
     Ok(changes)
 }
 
-/// An output path must stay under the output root, whatever a name holds.
-pub fn check_relative_path(path: &str) -> std::result::Result<(), &'static str> {
-    if path.is_empty() {
-        return Err("it is empty");
-    }
-    if path.starts_with('/') || path.contains('\\') || path.contains(':') {
-        return Err("it must be relative and `/`-separated");
-    }
-    for part in path.split('/') {
-        if part.is_empty() || part == "." || part == ".." {
-            return Err("it has an empty, `.` or `..` part");
-        }
-        if part.starts_with(".fleetc") || part == ".git" {
-            return Err("it names a folder fleetc or git keeps for itself");
-        }
-        if part.chars().any(|c| c.is_control()) {
-            return Err("it has a control character");
-        }
-    }
-    if Path::new(path).is_absolute() {
-        return Err("it must be relative");
-    }
-    Ok(())
-}
-
 /// Writes one file whole: a reader sees the old bytes or the new ones.
 pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension(format!(

@@ -5,7 +5,7 @@ use super::{
     DeployRepo, Guard, Layout, Mode, Settings, DEFAULT_APPLICATION_NAME, SYSTEM_NAMESPACES,
 };
 use crate::error::{Diagnostic, Seg, Site};
-use crate::inventory::raw::{RawLayout, RawSettings};
+use crate::inventory::raw::{RawDeployRepo, RawLayout, RawSettings};
 use crate::inventory::Located;
 use crate::suggest;
 
@@ -41,16 +41,10 @@ pub(crate) fn check_settings(
             Mode::PerCluster
         }
     };
-    let deploy_repo = raw.deploy_repo.as_ref().map(|d| DeployRepo {
-        url: d.url.clone(),
-        branch: d.branch.clone().unwrap_or_else(|| "main".to_string()),
-        path: d
-            .path
-            .clone()
-            .unwrap_or_default()
-            .trim_matches('/')
-            .to_string(),
-    });
+    let deploy_repo = raw
+        .deploy_repo
+        .as_ref()
+        .map(|d| deploy_repo(d, &site.key("deploy_repo"), diags));
     let guard = Guard {
         max_share: raw.removal_guard.max_share.unwrap_or(0.10),
         min_count: raw.removal_guard.min_count.unwrap_or(10),
@@ -152,5 +146,59 @@ fn layout(l: &RawLayout) -> Layout {
             "namespaces/{{ cluster.name }}/{{ namespace }}.yaml",
         ),
         root: or(&l.root, "clusters/{{ cluster.name }}"),
+    }
+}
+
+/// The deploy repo, each field checked by the rules of git and Argo CD.
+fn deploy_repo(d: &RawDeployRepo, site: &Site, diags: &mut Vec<Diagnostic>) -> DeployRepo {
+    if let Err(why) = crate::names::check_repo_url(&d.url) {
+        diags.push(
+            Diagnostic::at(
+                site.key("url"),
+                format!(
+                    "deploy repo URL `{}` is not a URL Argo CD can clone: {why}",
+                    d.url.escape_debug()
+                ),
+            )
+            .help("write it as `https://host/org/repo.git` or `git@host:org/repo.git`"),
+        );
+    }
+    let branch = d.branch.clone().unwrap_or_else(|| "main".to_string());
+    if let Err(why) = crate::names::check_branch(&branch) {
+        diags.push(
+            Diagnostic::at(
+                site.key("branch"),
+                format!(
+                    "branch `{}` is not a branch name git accepts: {why}",
+                    branch.escape_debug()
+                ),
+            )
+            .help("use letters, digits, `-`, `_`, `.` and `/`, e.g. `main` or `deploy/prod`"),
+        );
+    }
+    let path = d
+        .path
+        .clone()
+        .unwrap_or_default()
+        .trim_matches('/')
+        .to_string();
+    if !path.is_empty() {
+        if let Err(why) = crate::names::check_relative_path(&path) {
+            diags.push(
+                Diagnostic::at(
+                    site.key("path"),
+                    format!(
+                        "deploy path `{}` is not allowed: {why}",
+                        path.escape_debug()
+                    ),
+                )
+                .help("name a folder inside the deploy repo, e.g. `rendered` or `fleet/prod`"),
+            );
+        }
+    }
+    DeployRepo {
+        url: d.url.clone(),
+        branch,
+        path,
     }
 }

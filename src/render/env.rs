@@ -323,7 +323,7 @@ pub(super) fn render_path(
     let site = Site::file(crate::inventory::SETTINGS_FILE).key("layout");
     let path = render_template(env, template, ctx, &site)?;
     let path = path.trim().to_string();
-    crate::output::check_relative_path(&path).map_err(|why| {
+    crate::names::check_relative_path(&path).map_err(|why| {
         vec![
             Diagnostic::at(site, format!("output path `{path}` is not allowed: {why}"))
                 .help("layout paths are relative, `/`-separated, without `..`"),

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::error::Diagnostic;
+use crate::error::{Diagnostic, Site};
 use crate::matrix::Matrix;
 use crate::model::{App, Cluster, Inventory, Team};
 use crate::values::Conflicts;
@@ -107,6 +107,21 @@ pub(crate) fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Vec<D
     render_projects(inv, &env, &ctx, &mut out, &mut diags);
     render_platform(inv, &env, &ctx, &mut out, &mut diags);
     render_roots(inv, &env, &ctx, &mut out, &mut diags);
+    if let Err((file, other)) = crate::names::check_tree(&out.files) {
+        let site = Site::file(crate::inventory::SETTINGS_FILE).key("layout");
+        diags.push(match other {
+            None => Diagnostic::at(
+                site,
+                format!("a manifest renders to `{file}`, the deployment log's path"),
+            )
+            .help("change the layout so that no manifest lands on `deployments.jsonl`"),
+            Some(other) => Diagnostic::at(
+                site,
+                format!("`{file}` is rendered as a file, but `{other}` needs it to be a folder"),
+            )
+            .help("change the layout so that no file lands where another path needs a folder"),
+        });
+    }
     if !inv.settings.application_health_check
         && out
             .apps
