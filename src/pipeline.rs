@@ -37,6 +37,7 @@ impl Compiled {
 /// them, each located.
 pub fn compile(root: &Path) -> Result<Compiled> {
     let mut clock = Stages::start();
+    crate::memory::set_limit(crate::limits::Limits::default().memory_bytes);
     let (files, diags) = inventory::read(root)?;
     clock.lap("read");
     compile_read(&files, diags, clock)
@@ -59,6 +60,7 @@ fn compile_read(files: &Files, mut diags: Vec<Diagnostic>, mut clock: Stages) ->
         return Err(located(diags));
     }
     let inventory = model::check(loaded).map_err(located)?;
+    crate::memory::set_limit(inventory.settings.limits.memory_bytes);
     clock.lap("check");
     let matrix = matrix::place(&inventory);
     // Every problem of placing and rendering is reported in one run.

@@ -655,6 +655,19 @@ pub(crate) fn check_manifests(text: &str, several: bool) -> Result<(), ParseErro
                 *at_key = !*at_key;
             }
         }
+        let anchored = match &ev {
+            Event::Alias(_) => true,
+            Event::Scalar(_, _, anchor, _)
+            | Event::SequenceStart(anchor, _)
+            | Event::MappingStart(anchor, _) => *anchor > 0,
+            _ => false,
+        };
+        if anchored {
+            return Err(fail(
+                "it uses a YAML anchor or alias, which a manifest has no use for".to_string(),
+                line,
+            ));
+        }
         match ev {
             Event::DocumentStart(_) => {
                 docs += 1;

@@ -205,6 +205,9 @@ pub(crate) struct RawSettings {
     /// the README gives, so `depends_on` waits for health.
     #[serde(default)]
     pub application_health_check: Option<bool>,
+    /// Value paths (globs over `a.b.c`) that may hold a literal credential.
+    #[serde(default)]
+    pub allow_literal_secrets: Vec<String>,
     /// Limits on the work an inventory may ask for.
     #[serde(default)]
     pub limits: crate::limits::RawLimits,

@@ -10,6 +10,7 @@ mod apps;
 mod clusters;
 mod fields;
 mod policies;
+mod secrets;
 mod settings;
 mod teams;
 
@@ -95,6 +96,8 @@ pub struct Settings {
     pub layout: Layout,
     pub guard: Guard,
     pub limits: crate::limits::Limits,
+    /// Value paths (`a.b.c` globs) that may hold a literal credential.
+    pub allow_literal_secrets: globset::GlobSet,
     /// Namespaces no team may claim, sorted.
     pub reserved_namespaces: Vec<String>,
     /// The default of [`App::cascade_delete`].
@@ -245,6 +248,7 @@ pub(crate) fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     let clusters = clusters::check(&clusters_raw, &mut diags);
     let apps = apps::check(&apps_raw, &index, &teams, &settings, &mut diags);
     let policies = policies::check(&policies_raw, &index, &mut diags);
+    check_values(&settings, &clusters, &apps, &policies, &mut diags);
 
     if !diags.is_empty() {
         return Err(diags);
@@ -259,6 +263,36 @@ pub(crate) fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
         templates: loaded.templates,
         files: loaded.files,
     })
+}
+
+/// Every values layer: within `limits.value_bytes`, and no credential in
+/// plain text (see `secrets`).
+fn check_values(
+    settings: &Settings,
+    clusters: &[Cluster],
+    apps: &[App],
+    policies: &[Policy],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let limit = settings.limits.value_bytes;
+    let allow = &settings.allow_literal_secrets;
+    let mut layers: Vec<(&Value, Site)> = Vec::new();
+    for c in clusters {
+        layers.extend(c.values.iter().map(|v| (v, c.site.key("values"))));
+    }
+    for a in apps {
+        layers.extend(a.values.iter().map(|v| (v, a.site.key("values"))));
+        for (ci, v) in &a.overrides {
+            let site = a.site.key("valueOverrides").key(&clusters[*ci].name);
+            layers.push((v, site));
+        }
+    }
+    for p in policies {
+        layers.extend(p.values.iter().map(|v| (v, p.site.key("values"))));
+    }
+    for (v, site) in layers {
+        secrets::check_layer(v, &site, limit, allow, diags);
+    }
 }
 
 /// The names of each kind, sorted (so a name's position is its index), for

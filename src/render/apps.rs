@@ -66,6 +66,11 @@ pub(super) fn render_pair(
     let app = &inv.apps[pair.app];
     let cluster = &inv.clusters[pair.cluster];
     conflicts.check(inv, pair);
+    let _task = crate::memory::task(
+        "rendering",
+        &inv.apps[pair.app].name,
+        &inv.clusters[pair.cluster].name,
+    );
 
     let base = context! {
         app => ctx.apps[pair.app].clone(),
@@ -138,6 +143,7 @@ fn merged_values(
     expansion_errors: &ExpansionErrors,
 ) -> Option<Value> {
     let app = &inv.apps[pair.app];
+    let value_limit = inv.settings.limits.value_bytes;
     let layers = values::layers(inv, pair);
     let mut merged = values::merge(&layers.values);
     let mut eval = |expr: &str| -> Result<String, String> {
@@ -150,7 +156,23 @@ fn merged_values(
         if v.is_undefined() {
             return Err(format!("`{expr}` is undefined"));
         }
-        Ok(v.to_string())
+        if v.as_object().is_some() || v.kind() == minijinja::value::ValueKind::Map {
+            return Err(format!(
+                "`{expr}` is a mapping, not a value to write into a string"
+            ));
+        }
+        if f64::try_from(v.clone()).is_ok_and(|f| !f.is_finite()) {
+            return Err(format!("`{expr}` is not a finite number"));
+        }
+        let text = v.to_string();
+        if text.len() > value_limit {
+            return Err(format!(
+                "`{expr}` gives {} bytes, over the limit of {value_limit} for a value (raise it with {})",
+                text.len(),
+                crate::limits::setting("value_bytes")
+            ));
+        }
+        Ok(text)
     };
     let Err(errors) = values::expand(&mut merged, &mut eval) else {
         return Some(merged);

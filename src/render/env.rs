@@ -40,7 +40,6 @@ pub(super) const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
 ];
 
 /// Work budget for one template render (minijinja fuel units).
-pub(super) const FUEL: u64 = 200_000;
 
 /// Builds the template environment: built-ins, the user's overrides, the
 /// name template and the layout.
@@ -49,7 +48,10 @@ pub(super) fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<D
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // Quoting is the `yaml` filter's job; minijinja would JSON-escape `.yaml`.
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    env.set_fuel(Some(FUEL));
+    env.set_fuel(Some(inv.settings.limits.fuel));
+    // Debug dumps are no values to deploy.
+    env.remove_filter("pprint");
+    env.remove_global("debug");
     env.set_recursion_limit(64);
     env.add_filter("yaml", |v: JValue| -> Result<String, minijinja::Error> {
         if let Some(s) = v.as_str() {
@@ -219,7 +221,8 @@ pub(super) fn template_error(
     );
     if e.kind() == minijinja::ErrorKind::OutOfFuel {
         d.help = Some(format!(
-            "one render may take at most {FUEL} steps; a template should not loop over much more than the app and cluster at hand"
+            "one render may take at most `limits.fuel` steps; a template should not loop over much more than the app and cluster at hand (raise it with {})",
+            crate::limits::setting("fuel")
         ));
     }
     if let Some(line) = e.line() {
@@ -249,9 +252,23 @@ pub(super) fn render_manifest(
     inv: &Inventory,
 ) -> Result<String, Vec<Diagnostic>> {
     let site = template_site(inv, template);
-    let text = render_template(env, template, ctx, &site)?;
+    let text = render_template(env, template, ctx.clone(), &site)?;
     let mut text = text.trim_end().to_string();
     text.push('\n');
+    let limit = inv.settings.limits.manifest_bytes;
+    if text.len() > limit {
+        return Err(vec![Diagnostic::at(
+            site,
+            format!(
+                "a manifest rendered by this template is {} bytes, over the limit of {limit} (etcd refuses objects over 1.5 MB)",
+                text.len()
+            ),
+        )
+        .help(format!(
+            "keep big values out of Helm values (a ConfigMap in the app's repo), or raise the limit with {}",
+            crate::limits::setting("manifest_bytes")
+        ))]);
+    }
     // A user's template may render anything, so its every output is checked.
     // The built-in ones write every value through the `yaml` filters, whose
     // output round-trips by test; the golden and schema tests check their
@@ -260,7 +277,9 @@ pub(super) fn render_manifest(
     if !user_template && !cfg!(debug_assertions) {
         return Ok(text);
     }
-    match yaml::check_manifests(&text, template == "namespace.yaml.j2") {
+    let several = template == "namespace.yaml.j2";
+    match yaml::check_manifests(&text, several).and_then(|()| check_identity(&text, template, &ctx))
+    {
         Ok(()) => Ok(text),
         Err(e) => Err(vec![Diagnostic::at(
             site,
@@ -278,6 +297,88 @@ pub(super) fn render_manifest(
             "check the template's indentation; write values with `| yaml` or `| yaml_block(N)`",
         )]),
     }
+}
+
+/// What each template must render: its first document's `apiVersion`,
+/// `kind`, and where in the template's context its `metadata.name` is;
+/// the namespace template's further documents are RoleBindings in it.
+const IDENTITY: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "application.yaml.j2",
+        "argoproj.io/v1alpha1",
+        "Application",
+        &["application", "name"],
+    ),
+    (
+        "appproject.yaml.j2",
+        "argoproj.io/v1alpha1",
+        "AppProject",
+        &["team", "name"],
+    ),
+    (
+        "root-application.yaml.j2",
+        "argoproj.io/v1alpha1",
+        "Application",
+        &["root", "name"],
+    ),
+    (
+        "platform-project.yaml.j2",
+        "argoproj.io/v1alpha1",
+        "AppProject",
+        &["project", "name"],
+    ),
+    (
+        "platform-application.yaml.j2",
+        "argoproj.io/v1alpha1",
+        "Application",
+        &["platform", "name"],
+    ),
+    ("namespace.yaml.j2", "v1", "Namespace", &["namespace"]),
+];
+
+/// A template renders what fleetc and its tests expect of it: the kind and
+/// name it is for, so a user's template cannot write something else.
+fn check_identity(text: &str, template: &str, ctx: &JValue) -> Result<(), yaml::ParseError> {
+    let Some((_, api, kind, name_at)) = IDENTITY.iter().find(|(t, ..)| *t == template) else {
+        return Ok(());
+    };
+    let name = name_at
+        .iter()
+        .try_fold(ctx.clone(), |v, key| v.get_attr(key).ok())
+        .and_then(|v| v.as_str().map(str::to_string));
+    let docs = yaml::parse_yaml(text)?;
+    let fail = |message: String| yaml::ParseError {
+        message,
+        line: Some(1),
+        doc: 0,
+        path: Vec::new(),
+        help: None,
+    };
+    for (i, doc) in docs.iter().enumerate() {
+        let v = &doc.value;
+        let (want_api, want_kind) = if i == 0 {
+            (*api, *kind)
+        } else {
+            ("rbac.authorization.k8s.io/v1", "RoleBinding")
+        };
+        let got = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("");
+        if got("apiVersion") != want_api || got("kind") != want_kind {
+            return Err(fail(format!(
+                "it renders a `{}` `{}`, where a `{want_api}` `{want_kind}` is expected",
+                got("apiVersion"),
+                got("kind")
+            )));
+        }
+        let rendered = v.pointer("/metadata/name").and_then(|x| x.as_str());
+        if i == 0 && name.is_some() && rendered != name.as_deref() {
+            return Err(fail(format!(
+                "it names the {want_kind} `{}`, where fleetc names it `{}`",
+                rendered.unwrap_or(""),
+                name.as_deref().unwrap_or("")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Renders one template; a failure is a diagnostic at `site`.

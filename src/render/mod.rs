@@ -60,6 +60,20 @@ pub struct Rendered {
 /// Renders the whole tree. Every problem is reported, and nothing is
 /// returned when there is one.
 pub(crate) fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Vec<Diagnostic>> {
+    let limit = inv.settings.limits.applications;
+    if matrix.placed.len() > limit {
+        return Err(vec![Diagnostic::at(
+            Site::file(crate::inventory::SETTINGS_FILE),
+            format!(
+                "the policies place {} Applications, over the limit of {limit} for one compile",
+                matrix.placed.len()
+            ),
+        )
+        .help(format!(
+            "check the selectors (`{{}}` selects everything), or raise the limit with {}",
+            crate::limits::setting("applications")
+        ))]);
+    }
     let env = environment(inv)?;
     let ctx = Contexts::new(inv);
     let mut diags = unknown_templates(inv);
