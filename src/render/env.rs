@@ -39,8 +39,6 @@ pub(super) const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Work budget for one template render (minijinja fuel units).
-
 /// Builds the template environment: built-ins, the user's overrides, the
 /// name template and the layout.
 pub(super) fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<Diagnostic>> {
