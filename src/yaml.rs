@@ -745,6 +745,158 @@ pub(crate) fn locate(text: &str, doc: usize, path: &[Seg]) -> Option<usize> {
     }
 }
 
+/// The lines of many places of one file at once, in one pass over it:
+/// for each (document, key path), what [`locate`] answers. Reporting N
+/// problems in a file of M lines costs O(N + M), not O(N × M).
+pub(crate) fn locate_all(text: &str, wanted: &[(usize, Vec<Seg>)]) -> Vec<Option<usize>> {
+    use saphyr_parser::{Event, Parser};
+    use std::collections::{HashMap, HashSet};
+
+    // Every prefix of every wanted path, per document.
+    let mut prefixes: HashSet<(usize, &[Seg])> = HashSet::new();
+    for (doc, path) in wanted {
+        for n in 0..=path.len() {
+            prefixes.insert((*doc, &path[..n]));
+        }
+    }
+    let docs: HashSet<usize> = wanted.iter().map(|(d, _)| *d).collect();
+    let mut found: HashMap<(usize, Vec<Seg>), usize> = HashMap::new();
+    // Where each document starts: the answer when nothing of a path is there.
+    let mut starts: HashMap<usize, usize> = HashMap::new();
+
+    enum Frame {
+        Map { at_key: bool, key: Option<Seg> },
+        Seq { next: usize },
+    }
+    // Per open collection: the frame, and whether its path is a prefix.
+    let mut stack: Vec<(Frame, bool)> = Vec::new();
+    let mut path: Vec<Seg> = Vec::new();
+    let mut doc = 0usize;
+    let mut started = false;
+    let mut first_node = false;
+    let mut parser = Parser::new_from_str(text);
+    while let Some(Ok((ev, span))) = parser.next_event() {
+        let line = span.start.line();
+        let is_node = matches!(
+            ev,
+            Event::Scalar(..) | Event::MappingStart(..) | Event::SequenceStart(..) | Event::Alias(_)
+        );
+        if let Event::DocumentStart(_) = ev {
+            if started {
+                doc += 1;
+            }
+            started = true;
+            stack.clear();
+            path.clear();
+            first_node = true;
+            if docs.contains(&doc) {
+                starts.insert(doc, line);
+            }
+            continue;
+        }
+        if !docs.contains(&doc) {
+            continue;
+        }
+        if is_node && first_node {
+            first_node = false;
+            found.insert((doc, Vec::new()), line);
+        }
+        // Where this node stands: as a key, or as the value at `seg`.
+        let mut value_seg: Option<Seg> = None;
+        let mut parent_in = stack.last().map(|(_, p)| *p).unwrap_or(true);
+        if is_node {
+            match stack.last_mut() {
+                Some((Frame::Map { at_key, key }, in_prefix)) => {
+                    if *at_key {
+                        *at_key = false;
+                        if let Event::Scalar(k, ..) = &ev {
+                            let seg = Seg::Key(k.to_string());
+                            if *in_prefix {
+                                path.push(seg.clone());
+                                if prefixes.contains(&(doc, path.as_slice())) {
+                                    found.insert((doc, path.clone()), line);
+                                }
+                                path.pop();
+                            }
+                            *key = Some(seg);
+                        } else {
+                            *key = None;
+                        }
+                        // A key is not a place of its own: skip to the value.
+                        if let Event::MappingStart(..) | Event::SequenceStart(..) = ev {
+                            stack.push((Frame::Seq { next: 0 }, false));
+                        }
+                        continue;
+                    }
+                    *at_key = true;
+                    value_seg = key.take();
+                    parent_in = *in_prefix && value_seg.is_some();
+                }
+                Some((Frame::Seq { next }, in_prefix)) => {
+                    let seg = Seg::Index(*next);
+                    *next += 1;
+                    if *in_prefix {
+                        path.push(seg.clone());
+                        if prefixes.contains(&(doc, path.as_slice())) {
+                            found.insert((doc, path.clone()), line);
+                        }
+                        path.pop();
+                    }
+                    value_seg = Some(seg);
+                    parent_in = *in_prefix;
+                }
+                None => {}
+            }
+        }
+        match ev {
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let inside = match &value_seg {
+                    Some(seg) if parent_in => {
+                        path.push(seg.clone());
+                        let yes = prefixes.contains(&(doc, path.as_slice()));
+                        if !yes {
+                            path.pop();
+                        }
+                        yes
+                    }
+                    None => parent_in && stack.is_empty(),
+                    _ => false,
+                };
+                let frame = if matches!(ev, Event::MappingStart(..)) {
+                    Frame::Map { at_key: true, key: None }
+                } else {
+                    Frame::Seq { next: 0 }
+                };
+                stack.push((frame, inside));
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                if let Some((_, inside)) = stack.pop() {
+                    // The frame's own segment was pushed only if it is a prefix.
+                    if inside && !stack.is_empty() {
+                        path.pop();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    wanted
+        .iter()
+        .map(|(doc, path)| {
+            if path.is_empty() {
+                return found
+                    .get(&(*doc, Vec::new()))
+                    .or(starts.get(doc))
+                    .copied();
+            }
+            (1..=path.len())
+                .rev()
+                .find_map(|n| found.get(&(*doc, path[..n].to_vec())).copied())
+                .or_else(|| starts.get(doc).copied())
+        })
+        .collect()
+}
+
 /// The text as written of the plain scalars at `wanted` (document index,
 /// key path), in one pass over `text`. A label written `ver: 1.50` parses
 /// as the number 1.5, but the label is the text `1.50`: this is how the
@@ -998,6 +1150,61 @@ mod tests {
         assert_eq!(locate(text, 0, &[k("name")]), Some(1));
         // Deeper than the document: the deepest node found.
         assert_eq!(locate(text, 0, &[k("metadata"), k("nope")]), Some(2));
+    }
+
+    /// `locate_all` answers what `locate` answers, place by place, for
+    /// every node of every YAML file of the fixtures, and for paths deeper
+    /// than the documents.
+    #[test]
+    fn locate_all_agrees_with_locate() {
+        fn paths(v: &Value, path: &mut Vec<Seg>, out: &mut Vec<Vec<Seg>>) {
+            out.push(path.clone());
+            match v {
+                Value::Object(m) => {
+                    for (k, c) in m {
+                        path.push(Seg::Key(k.clone()));
+                        paths(c, path, out);
+                        path.pop();
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, c) in a.iter().enumerate() {
+                        path.push(Seg::Index(i));
+                        paths(c, path, out);
+                        path.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut checked = 0;
+        for entry in walkdir::WalkDir::new(&root) {
+            let entry = entry.unwrap();
+            let p = entry.path();
+            if !p.extension().is_some_and(|e| e == "yaml") || p.components().any(|c| c.as_os_str() == "chart") {
+                continue;
+            }
+            let text = std::fs::read_to_string(p).unwrap();
+            let Ok(docs) = parse_yaml(&text) else { continue };
+            let mut wanted = Vec::new();
+            for d in &docs {
+                let mut all = Vec::new();
+                paths(&d.value, &mut Vec::new(), &mut all);
+                for mut path in all {
+                    wanted.push((d.index, path.clone()));
+                    path.push(k("zz-deeper"));
+                    wanted.push((d.index, path));
+                }
+            }
+            wanted.push((docs.len() + 3, vec![k("nowhere")]));
+            let all = locate_all(&text, &wanted);
+            for ((doc, path), got) in wanted.iter().zip(all) {
+                assert_eq!(got, locate(&text, *doc, path), "{}: doc {doc} {path:?}", p.display());
+                checked += 1;
+            }
+        }
+        assert!(checked > 500, "{checked}");
     }
 
     #[test]

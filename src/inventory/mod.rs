@@ -99,17 +99,40 @@ impl Sources {
         yaml::locate(text, site.doc, &site.path)
     }
 
-    /// Fills in the line of every diagnostic whose site is in a known file.
+    /// Fills in the line of every diagnostic whose site is in a known file:
+    /// one pass over each file, however many problems it has.
     pub fn locate(&self, diags: &mut [Diagnostic]) {
-        for d in diags.iter_mut() {
-            if d.line.is_some() {
-                continue;
+        let mut by_file: BTreeMap<&Path, Vec<usize>> = BTreeMap::new();
+        for (i, d) in diags.iter().enumerate() {
+            if let (None, Some(site)) = (d.line, &d.site) {
+                if self.texts.contains_key(&site.file) {
+                    by_file.entry(site.file.as_path()).or_default().push(i);
+                }
             }
-            let Some(site) = &d.site else { continue };
-            let Some(text) = self.texts.get(&site.file) else {
-                continue;
-            };
-            d.line = yaml::locate(text, site.doc, &site.path);
+        }
+        let mut lines: Vec<(usize, Option<usize>)> = Vec::new();
+        for (file, members) in by_file {
+            let text = &self.texts[file];
+            // A JSON file with a top-level array holds its documents as items.
+            let json_array = file.extension().is_some_and(|e| e == "json")
+                && text.trim_start().starts_with('[');
+            let wanted: Vec<(usize, Vec<Seg>)> = members
+                .iter()
+                .map(|&i| {
+                    let site = diags[i].site.as_ref().expect("grouped by site");
+                    if json_array {
+                        let mut p = vec![Seg::Index(site.doc)];
+                        p.extend(site.path.iter().cloned());
+                        (0, p)
+                    } else {
+                        (site.doc, site.path.clone())
+                    }
+                })
+                .collect();
+            lines.extend(members.into_iter().zip(yaml::locate_all(text, &wanted)));
+        }
+        for (i, line) in lines {
+            diags[i].line = line;
         }
     }
 }
