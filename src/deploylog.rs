@@ -74,13 +74,37 @@ pub(crate) struct Event {
     pub sha256: String,
 }
 
-/// Parses a log. A line that is not a log line is an error naming it.
+/// Parses a log, and checks it is one fleetc wrote: entries numbered 1, 2,
+/// 3, ... in order, each `compile` line followed by its own events. A line
+/// that breaks that is an error naming its line, so a damaged log is
+/// refused rather than extended.
 pub(crate) fn parse(text: &str) -> Result<Vec<Line>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).map_err(|e| format!("{LOG_FILE}:{}: {e}", i + 1)))
-        .collect()
+    let mut lines = Vec::new();
+    let mut current = 0u64;
+    for (i, l) in text.lines().enumerate() {
+        if l.trim().is_empty() {
+            continue;
+        }
+        let at = format!("{LOG_FILE}:{}", i + 1);
+        let line: Line = serde_json::from_str(l).map_err(|e| format!("{at}: {e}"))?;
+        match &line {
+            Line::Compile(e) if e.entry != current + 1 => return Err(format!(
+                "{at}: entry {} where entry {} comes next (a repeated, missing or reordered entry)",
+                e.entry,
+                current + 1
+            )),
+            Line::Compile(e) => current = e.entry,
+            Line::Event(e) if e.entry != current || current == 0 => {
+                return Err(format!(
+                    "{at}: an event of entry {} after the head of entry {current}",
+                    e.entry
+                ))
+            }
+            Line::Event(_) => {}
+        }
+        lines.push(line);
+    }
+    Ok(lines)
 }
 
 /// The number the next entry gets.

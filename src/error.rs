@@ -177,20 +177,53 @@ impl Diagnostic {
     }
 }
 
+/// An OS error in words, without its `(os error N)`.
+pub(crate) fn os_words(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Text from the inventory made safe for a terminal: control characters
+/// (an escape sequence could clear the screen or hide a line) and the
+/// Unicode controls that reorder text are written as `\u{..}` escapes.
+pub(crate) fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Prints like a compiler: `error: file:line: message` and an indented hint.
+/// What came from the inventory is made [`terminal_safe`].
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "error: ")?;
         if let Some(site) = &self.site {
-            write!(f, "{}", site.file.display())?;
+            write!(f, "{}", terminal_safe(&site.file.display().to_string()))?;
             if let Some(line) = self.line {
                 write!(f, ":{line}")?;
             }
             write!(f, ": ")?;
         }
-        write!(f, "{}", self.message)?;
+        write!(f, "{}", terminal_safe(&self.message))?;
         if let Some(help) = &self.help {
             for (i, l) in help.lines().enumerate() {
+                let l = terminal_safe(l);
                 if i == 0 {
                     write!(f, "\n  help: {l}")?;
                 } else {
@@ -211,7 +244,7 @@ pub enum Error {
     #[error("{} problem(s) in the inventory", .0.len())]
     Invalid(Vec<Diagnostic>),
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}: {}", .path.display(), crate::error::os_words(.source))]
     Io {
         path: PathBuf,
         #[source]
@@ -317,16 +350,13 @@ impl Error {
             }
             // A git error's message is in its own line already.
             Error::Git { .. } => {
-                let _ = writeln!(w, "error: {self}");
+                let _ = writeln!(w, "error: {}", terminal_safe(&self.to_string()));
             }
+            // Every message says its cause already (an I/O error's Display
+            // ends with the OS's words): printing the source chain as well
+            // said it twice.
             other => {
-                let _ = write!(w, "error: {other}");
-                let mut src = std::error::Error::source(other);
-                while let Some(s) = src {
-                    let _ = write!(w, ": {s}");
-                    src = s.source();
-                }
-                let _ = writeln!(w);
+                let _ = writeln!(w, "error: {}", terminal_safe(&other.to_string()));
             }
         }
     }

@@ -489,22 +489,40 @@ fn update_tree(
 
 /// Author or committer, from the places git takes them: `GIT_AUTHOR_NAME`
 /// (and `_EMAIL`, `_DATE`), then `user.name` / `user.email` in the git
-/// config, then `fleetc <fleetc@localhost>`.
+/// config, then `fleetc <fleetc@localhost>`. Each is checked as `git fsck`
+/// checks a commit's identity, and a bad one is an error naming where it
+/// came from.
 pub(crate) fn signature(repo: &Repository, who: &str) -> Result<Signature<'static>> {
     let config = repo.config().ok();
-    let from_config = |key: &str| config.as_ref().and_then(|c| c.get_string(key).ok());
-    let name = std::env::var(format!("GIT_{who}_NAME"))
-        .ok()
-        .or_else(|| from_config("user.name"))
-        .unwrap_or_else(|| "fleetc".to_string());
-    let email = std::env::var(format!("GIT_{who}_EMAIL"))
-        .ok()
-        .or_else(|| from_config("user.email"))
-        .unwrap_or_else(|| "fleetc@localhost".to_string());
-    let time = match std::env::var(format!("GIT_{who}_DATE")) {
+    let from = |var: String, key: &str, default: &str| -> (String, String) {
+        if let Ok(v) = std::env::var(&var) {
+            return (v, var);
+        }
+        if let Some(v) = config.as_ref().and_then(|c| c.get_string(key).ok()) {
+            return (v, format!("git config `{key}`"));
+        }
+        (default.to_string(), "the default".to_string())
+    };
+    let (name, name_from) = from(format!("GIT_{who}_NAME"), "user.name", "fleetc");
+    let (email, email_from) = from(format!("GIT_{who}_EMAIL"), "user.email", "fleetc@localhost");
+    for (value, origin, what) in [(&name, &name_from, "name"), (&email, &email_from, "email")] {
+        if value.trim().is_empty()
+            || value
+                .chars()
+                .any(|c| c.is_control() || c == '<' || c == '>')
+        {
+            return Err(Error::Usage(format!(
+                "the {what} in {origin} (`{}`) cannot go into a git commit: it is empty or has `<`, `>` or a control character",
+                value.escape_debug()
+            )));
+        }
+    }
+    let var = format!("GIT_{who}_DATE");
+    let time = match std::env::var(&var) {
         Ok(date) => parse_git_date(&date).ok_or_else(|| {
             Error::Usage(format!(
-                "GIT_{who}_DATE=`{date}` is not a date fleetc reads: use `@<unix seconds> +0000` or `2026-11-21T17:00:00Z`"
+                "{var}=`{}` is not a date fleetc reads: use `@<unix seconds> +0000` or `2026-11-21T17:00:00Z` (time zones from -1200 to +1400)",
+                date.escape_debug()
             ))
         })?,
         Err(_) => {
@@ -515,10 +533,12 @@ pub(crate) fn signature(repo: &Repository, who: &str) -> Result<Signature<'stati
             Time::new(now, 0)
         }
     };
-    Signature::new(&name, &email, &time).map_err(|e| git_err("author or committer", e))
+    Signature::new(&name, &email, &time).map_err(|e| git_err(format!("the {who} of the commit"), e))
 }
 
-/// `@1700000000 +0100`, `1700000000 +0100`, or `YYYY-MM-DDTHH:MM:SSZ`.
+/// `@1700000000 +0100`, `1700000000 +0100`, or `YYYY-MM-DDTHH:MM:SSZ`; a
+/// time zone must be `+hhmm` or `-hhmm` from -1200 to +1400 (what
+/// `git fsck --strict` accepts).
 pub(crate) fn parse_git_date(s: &str) -> Option<Time> {
     let s = s.trim();
     let (secs, tz) = match s.split_once(' ') {
@@ -526,17 +546,30 @@ pub(crate) fn parse_git_date(s: &str) -> Option<Time> {
         None => (s, None),
     };
     let offset = match tz {
-        Some(tz) if tz.len() == 5 => {
-            let sign = if tz.starts_with('-') { -1 } else { 1 };
-            let h: i32 = tz[1..3].parse().ok()?;
-            let m: i32 = tz[3..5].parse().ok()?;
-            sign * (h * 60 + m)
+        Some(tz) => {
+            let b = tz.as_bytes();
+            if b.len() != 5
+                || !matches!(b[0], b'+' | b'-')
+                || !b[1..].iter().all(u8::is_ascii_digit)
+            {
+                return None;
+            }
+            let sign = if b[0] == b'-' { -1 } else { 1 };
+            let h = i32::from(b[1] - b'0') * 10 + i32::from(b[2] - b'0');
+            let m = i32::from(b[3] - b'0') * 10 + i32::from(b[4] - b'0');
+            let minutes = sign * (h * 60 + m);
+            if m >= 60 || !(-12 * 60..=14 * 60).contains(&minutes) {
+                return None;
+            }
+            minutes
         }
-        Some(_) => return None,
         None => 0,
     };
     if let Ok(n) = secs.trim_start_matches('@').parse::<i64>() {
-        return Some(Time::new(n, offset));
+        // git keeps times as unsigned seconds since 1970, at most 2^63.
+        return (n >= 0).then(|| Time::new(n, offset));
     }
-    crate::deploylog::parse_time(s).map(|t| Time::new(t, 0))
+    crate::deploylog::parse_time(s)
+        .filter(|t| *t >= 0)
+        .map(|t| Time::new(t, 0))
 }

@@ -779,7 +779,10 @@ pub(crate) fn locate_all(text: &str, wanted: &[(usize, Vec<Seg>)]) -> Vec<Option
         let line = span.start.line();
         let is_node = matches!(
             ev,
-            Event::Scalar(..) | Event::MappingStart(..) | Event::SequenceStart(..) | Event::Alias(_)
+            Event::Scalar(..)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+                | Event::Alias(_)
         );
         if let Event::DocumentStart(_) = ev {
             if started {
@@ -863,7 +866,10 @@ pub(crate) fn locate_all(text: &str, wanted: &[(usize, Vec<Seg>)]) -> Vec<Option
                     _ => false,
                 };
                 let frame = if matches!(ev, Event::MappingStart(..)) {
-                    Frame::Map { at_key: true, key: None }
+                    Frame::Map {
+                        at_key: true,
+                        key: None,
+                    }
                 } else {
                     Frame::Seq { next: 0 }
                 };
@@ -884,10 +890,7 @@ pub(crate) fn locate_all(text: &str, wanted: &[(usize, Vec<Seg>)]) -> Vec<Option
         .iter()
         .map(|(doc, path)| {
             if path.is_empty() {
-                return found
-                    .get(&(*doc, Vec::new()))
-                    .or(starts.get(doc))
-                    .copied();
+                return found.get(&(*doc, Vec::new())).or(starts.get(doc)).copied();
             }
             (1..=path.len())
                 .rev()
@@ -1182,11 +1185,15 @@ mod tests {
         for entry in walkdir::WalkDir::new(&root) {
             let entry = entry.unwrap();
             let p = entry.path();
-            if !p.extension().is_some_and(|e| e == "yaml") || p.components().any(|c| c.as_os_str() == "chart") {
+            if !p.extension().is_some_and(|e| e == "yaml")
+                || p.components().any(|c| c.as_os_str() == "chart")
+            {
                 continue;
             }
             let text = std::fs::read_to_string(p).unwrap();
-            let Ok(docs) = parse_yaml(&text) else { continue };
+            let Ok(docs) = parse_yaml(&text) else {
+                continue;
+            };
             let mut wanted = Vec::new();
             for d in &docs {
                 let mut all = Vec::new();
@@ -1200,7 +1207,12 @@ mod tests {
             wanted.push((docs.len() + 3, vec![k("nowhere")]));
             let all = locate_all(&text, &wanted);
             for ((doc, path), got) in wanted.iter().zip(all) {
-                assert_eq!(got, locate(&text, *doc, path), "{}: doc {doc} {path:?}", p.display());
+                assert_eq!(
+                    got,
+                    locate(&text, *doc, path),
+                    "{}: doc {doc} {path:?}",
+                    p.display()
+                );
                 checked += 1;
             }
         }

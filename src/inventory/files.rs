@@ -264,7 +264,7 @@ fn look(real_root: &Path, rel: &Path) -> Entry {
                     format!(
                         "is a symlink to `{}`, which cannot be followed: {}",
                         to.display(),
-                        io_words(&e)
+                        crate::error::os_words(&e)
                     ),
                     "point it at a file inside the inventory, or remove it",
                 );
@@ -293,15 +293,6 @@ fn look(real_root: &Path, rel: &Path) -> Entry {
             "is not a regular file (a pipe, socket or device)".to_string(),
             "fleetc never opens special files: replace it with a regular file, or remove it",
         )
-    }
-}
-
-/// An OS error in words, without its code.
-fn io_words(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
     }
 }
 
@@ -347,7 +338,7 @@ fn read_one(
             Err(e) => {
                 diags.push(Diagnostic::at(
                     Site::file(rel),
-                    format!("cannot be read: {}", io_words(&e)),
+                    format!("cannot be read: {}", crate::error::os_words(&e)),
                 ));
                 None
             }
@@ -493,7 +484,9 @@ fn walk(
                         Site::file(&rel),
                         format!(
                             "cannot be read: {}",
-                            e.io_error().map(io_words).unwrap_or_else(|| e.to_string())
+                            e.io_error()
+                                .map(crate::error::os_words)
+                                .unwrap_or_else(|| e.to_string())
                         ),
                     )),
                 }

@@ -114,8 +114,8 @@ impl Sources {
         for (file, members) in by_file {
             let text = &self.texts[file];
             // A JSON file with a top-level array holds its documents as items.
-            let json_array = file.extension().is_some_and(|e| e == "json")
-                && text.trim_start().starts_with('[');
+            let json_array =
+                file.extension().is_some_and(|e| e == "json") && text.trim_start().starts_with('[');
             let wanted: Vec<(usize, Vec<Seg>)> = members
                 .iter()
                 .map(|&i| {
@@ -561,5 +561,54 @@ fn friendly(msg: &str, mut site: Site, what: &str) -> Diagnostic {
     } else {
         format!("`{}`: ", site.dotted())
     };
-    Diagnostic::at(site, format!("{field}{msg}"))
+    let (msg, help) = plain_types(msg);
+    Diagnostic::at(site, format!("{field}{msg}")).help_opt(help)
+}
+
+/// serde's words for types ("expected struct RawSync", "expected u64")
+/// become the user's ("expected a mapping of fields"), with how to fix it.
+fn plain_types(msg: &str) -> (String, Option<String>) {
+    let words: &[(&str, &str)] = &[
+        (
+            "struct RawSync",
+            "a mapping (automated, prune, selfHeal, syncOptions)",
+        ),
+        ("struct RawGroups", "a mapping (contributor, reader)"),
+        ("struct RawDeployRepo", "a mapping (url, branch, path)"),
+        ("struct RawLayout", "a mapping of output paths"),
+        ("struct RawGuard", "a mapping (max_share, min_count)"),
+        ("struct RawLimits", "a mapping of limits"),
+        ("usize", "a whole number, 0 or more"),
+        ("u64", "a whole number, 0 or more"),
+        ("u128", "a whole number, 0 or more"),
+        ("i64", "a whole number"),
+        ("f64", "a number"),
+        ("a boolean", "`true` or `false`"),
+        ("a sequence", "a list"),
+        ("a map", "a mapping"),
+        ("map", "a mapping"),
+        ("a string", "text"),
+    ];
+    let mut out = msg.to_string();
+    for (serde, plain) in words {
+        out = out.replace(&format!("expected {serde}"), &format!("expected {plain}"));
+    }
+    // What remains of the Rust names.
+    for raw in [
+        "RawCluster",
+        "RawApp",
+        "RawNamespace",
+        "RawPolicy",
+        "RawSettings",
+    ] {
+        out = out.replace(&format!("struct {raw}"), "a mapping of fields");
+    }
+    let help = if out.contains("invalid type") {
+        Some("write the value in the shape the field takes; `fleetc schema` prints every field's shape".to_string())
+    } else if out.contains("invalid value") {
+        Some("`fleetc schema` prints what each field takes".to_string())
+    } else {
+        None
+    };
+    (out, help)
 }
