@@ -88,11 +88,13 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Line>, String> {
         let at = format!("{LOG_FILE}:{}", i + 1);
         let line: Line = serde_json::from_str(l).map_err(|e| format!("{at}: {e}"))?;
         match &line {
-            Line::Compile(e) if e.entry != current + 1 => return Err(format!(
+            Line::Compile(e) if e.entry != current + 1 => {
+                return Err(format!(
                 "{at}: entry {} where entry {} comes next (a repeated, missing or reordered entry)",
                 e.entry,
                 current + 1
-            )),
+            ))
+            }
             Line::Compile(e) => current = e.entry,
             Line::Event(e) if e.entry != current || current == 0 => {
                 return Err(format!(

@@ -1185,7 +1185,7 @@ mod tests {
         for entry in walkdir::WalkDir::new(&root) {
             let entry = entry.unwrap();
             let p = entry.path();
-            if !p.extension().is_some_and(|e| e == "yaml")
+            if p.extension().is_none_or(|e| e != "yaml")
                 || p.components().any(|c| c.as_os_str() == "chart")
             {
                 continue;
