@@ -225,6 +225,7 @@ fn settings() -> Value {
             "reserved_namespaces": {"type": "array", "items": {"$ref": "#/definitions/name"}, "description": "Namespaces no team may claim, beyond kube-system, kube-public, kube-node-lease, default and the Argo CD namespace."},
             "cascade_delete": {"type": "boolean", "description": "Deleting an Application deletes its live resources (the resources finalizer); default true."},
             "application_health_check": {"type": "boolean", "description": "argocd-cm has the argoproj.io/Application health check from fleetc's README, so depends_on waits for health."},
+            "owners": {"type": "object", "additionalProperties": {"$ref": "#/definitions/strings"}, "description": "Team → the files it owns (path globs, as in CODEOWNERS); every other file is the platform's."},
             "allow_literal_secrets": {"type": "array", "items": {"type": "string"}, "description": "Value paths (globs over a.b.c) that may hold a literal credential, e.g. a demo password."},
             "limits": {
                 "type": "object",

@@ -205,6 +205,9 @@ pub(crate) struct RawSettings {
     /// the README gives, so `depends_on` waits for health.
     #[serde(default)]
     pub application_health_check: Option<bool>,
+    /// Team → the files it owns (path globs); the rest is the platform's.
+    #[serde(default)]
+    pub owners: BTreeMap<String, Vec<String>>,
     /// Value paths (globs over `a.b.c`) that may hold a literal credential.
     #[serde(default)]
     pub allow_literal_secrets: Vec<String>,

@@ -9,6 +9,7 @@
 mod apps;
 mod clusters;
 mod fields;
+mod owners;
 mod policies;
 mod secrets;
 mod settings;
@@ -96,6 +97,8 @@ pub struct Settings {
     pub layout: Layout,
     pub guard: Guard,
     pub limits: crate::limits::Limits,
+    /// Which files each team owns (tenancy in the inventory).
+    pub owners: owners::Owners,
     /// Value paths (`a.b.c` globs) that may hold a literal credential.
     pub allow_literal_secrets: globset::GlobSet,
     /// Namespaces no team may claim, sorted.
@@ -249,6 +252,15 @@ pub(crate) fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     let apps = apps::check(&apps_raw, &index, &teams, &settings, &mut diags);
     let policies = policies::check(&policies_raw, &index, &mut diags);
     check_values(&settings, &clusters, &apps, &policies, &mut diags);
+    owners::check(
+        &settings.owners,
+        &Site::file(crate::inventory::SETTINGS_FILE).key("owners"),
+        &teams,
+        &clusters,
+        &apps,
+        &policies,
+        &mut diags,
+    );
 
     if !diags.is_empty() {
         return Err(diags);

@@ -93,6 +93,7 @@ pub(crate) fn check_settings(
         }
     }
     Settings {
+        owners: super::owners::Owners::new(&raw.owners, &site.key("owners"), diags),
         allow_literal_secrets: allow.build().unwrap_or_else(|_| globset::GlobSet::empty()),
         limits,
         argocd_namespace,

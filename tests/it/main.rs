@@ -5,6 +5,7 @@ mod argocd_schema;
 mod ask;
 mod browser;
 mod cli;
+mod corpus;
 mod conformance_helm;
 mod conformance_labels;
 mod faults;

@@ -1,0 +1,1 @@
+//! Placeholder: the broken-inventory corpus test (written next).
