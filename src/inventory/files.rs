@@ -308,10 +308,13 @@ fn read_one(
     match look(real_root, rel) {
         Entry::Missing if optional => None,
         Entry::Missing => {
-            diags.push(Diagnostic::at(
-                Site::file(rel),
-                "file vanished while fleetc read the inventory",
-            ));
+            diags.push(
+                Diagnostic::at(
+                    Site::file(rel),
+                    "file vanished while fleetc read the inventory",
+                )
+                .help("run fleetc again once nothing else is changing the inventory"),
+            );
             None
         }
         Entry::Dir => {
@@ -336,10 +339,13 @@ fn read_one(
             }
             Ok(bytes) => Some(bytes),
             Err(e) => {
-                diags.push(Diagnostic::at(
-                    Site::file(rel),
-                    format!("cannot be read: {}", crate::error::os_words(&e)),
-                ));
+                diags.push(
+                    Diagnostic::at(
+                        Site::file(rel),
+                        format!("cannot be read: {}", crate::error::os_words(&e)),
+                    )
+                    .help("check that the file is readable by the user running fleetc"),
+                );
                 None
             }
         },
@@ -480,15 +486,18 @@ fn walk(
                         )
                         .help("remove the link"),
                     ),
-                    None => found.borrow_mut().push(Diagnostic::at(
-                        Site::file(&rel),
-                        format!(
-                            "cannot be read: {}",
-                            e.io_error()
-                                .map(crate::error::os_words)
-                                .unwrap_or_else(|| e.to_string())
-                        ),
-                    )),
+                    None => found.borrow_mut().push(
+                        Diagnostic::at(
+                            Site::file(&rel),
+                            format!(
+                                "cannot be read: {}",
+                                e.io_error()
+                                    .map(crate::error::os_words)
+                                    .unwrap_or_else(|| e.to_string())
+                            ),
+                        )
+                        .help("check that the folder is readable by the user running fleetc"),
+                    ),
                 }
                 continue;
             }

@@ -299,7 +299,13 @@ fn parse_file(
                 e.message,
             );
             d.line = e.line;
-            d.help = e.help;
+            d.help = e.help.or_else(|| {
+                Some(if is_json {
+                    "check the commas, brackets and quotes at that line".to_string()
+                } else {
+                    "check the indentation and quoting at that line (YAML goes by indentation; quote text that holds `: ` or ` #`, or starts with `*`, `&`, `!`, `@`)".to_string()
+                })
+            });
             diags.push(d);
             None
         }
@@ -325,7 +331,8 @@ fn document_kind(value: &Value, site: &Site) -> Result<Kind, Diagnostic> {
                 )
             }
         },
-        Some(_) => Err(Diagnostic::at(site.key("kind"), "`kind` must be text")),
+        Some(_) => Err(Diagnostic::at(site.key("kind"), "`kind` must be text")
+            .help("write `kind: Cluster`, `App`, `Namespace` or `TargetPolicy`")),
         None => {
             let top = site
                 .file

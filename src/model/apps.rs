@@ -162,7 +162,10 @@ fn check_tenancy(
 /// A repo, and either a folder in it or a chart.
 fn check_source(site: &Site, raw: &RawApp, diags: &mut Vec<Diagnostic>) {
     if raw.repo_url.trim().is_empty() {
-        diags.push(Diagnostic::at(site.key("repo_url"), "`repo_url` is empty"));
+        diags.push(
+            Diagnostic::at(site.key("repo_url"), "`repo_url` is empty")
+                .help("set it to the app's git repository, or the Helm repository of its `chart`"),
+        );
     }
     match (&raw.repo_path, &raw.chart) {
         (Some(_), Some(_)) => diags.push(

@@ -37,7 +37,7 @@ pub(super) fn check(clusters: &[Located<RawCluster>], diags: &mut Vec<Diagnostic
                 diags.push(Diagnostic::at(
                     site.key("environment"),
                     format!("environment `{env}` is not a valid label value: {e}"),
-                ));
+                ).help("label values are at most 63 characters of letters, digits, `-`, `_` and `.`, beginning and ending with a letter or digit (or empty)"));
             }
         }
         let mut selectable = metadata.clone();

@@ -52,13 +52,13 @@ pub(super) fn labels(raw: &RawLabels, site: &Site, diags: &mut Vec<Diagnostic>) 
             diags.push(Diagnostic::at(
                 at.clone(),
                 format!("invalid label key `{key}`: {e}"),
-            ));
+            ).help("a label key is an optional DNS prefix and `/`, then a name of at most 63 letters, digits, `-`, `_`, `.`, e.g. `region` or `example.com/tier`"));
         }
         if let Err(e) = k8s::label_value(value) {
             diags.push(Diagnostic::at(
                 at,
                 format!("invalid value `{value}` for label `{key}`: {e}"),
-            ));
+            ).help("label values are at most 63 characters of letters, digits, `-`, `_` and `.`, beginning and ending with a letter or digit (or empty); quote a value only to keep it text"));
         }
         out.insert(key.clone(), value.clone());
     }
@@ -179,7 +179,7 @@ pub(super) fn selector(v: &Value, site: &Site, diags: &mut Vec<Diagnostic>) -> O
             diags.push(Diagnostic::at(
                 site.clone(),
                 format!("invalid selector: {e}"),
-            ));
+            ).help("a selector is `key=value,key in (a,b),!key`, a map of labels, or `matchLabels` / `matchExpressions`"));
             None
         }
     }

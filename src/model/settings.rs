@@ -50,10 +50,13 @@ pub(crate) fn check_settings(
         min_count: raw.removal_guard.min_count.unwrap_or(10),
     };
     if !(0.0..=1.0).contains(&guard.max_share) {
-        diags.push(Diagnostic::at(
-            site.key("removal_guard").key("max_share"),
-            "`max_share` is a share of the rendered Applications, from 0 to 1",
-        ));
+        diags.push(
+            Diagnostic::at(
+                site.key("removal_guard").key("max_share"),
+                "`max_share` is a share of the rendered Applications, from 0 to 1",
+            )
+            .help("e.g. `max_share: 0.1` lets one compile remove at most 10%"),
+        );
     }
     let reserved_namespaces = reserved_namespaces(raw, &site, &argocd_namespace, diags);
     let limits = crate::limits::Limits::from_raw(&raw.limits);

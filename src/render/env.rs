@@ -217,6 +217,9 @@ pub(super) fn template_error(
         site.clone(),
         format!("template: {}", e.detail().unwrap_or(&e.to_string())),
     );
+    d.help = Some(
+        "the built-in templates (in fleetc's `templates/`) show every variable a template may use; `| yaml` and `| yaml_block(N)` write values safely".to_string(),
+    );
     if e.kind() == minijinja::ErrorKind::OutOfFuel {
         d.help = Some(format!(
             "one render may take at most `limits.fuel` steps; a template should not loop over much more than the app and cluster at hand (raise it with {})",
