@@ -85,17 +85,28 @@ pub(crate) fn parse_yaml_limited(text: &str, limits: &Limits) -> Result<Vec<Docu
         })?;
         let mut path = Vec::new();
         let value = convert(raw, &mut path).map_err(|(message, path)| ParseError {
+            help: Some(convert_help(&message).to_string()),
             message,
             line: None,
             doc: index,
             path,
-            help: None,
         })?;
         if !value.is_null() {
             docs.push(Document { index, value });
         }
     }
     Ok(docs)
+}
+
+/// How to fix what [`convert`] refuses.
+fn convert_help(message: &str) -> &'static str {
+    if message.contains("finite") {
+        "quote it if it is text"
+    } else if message.contains("tag") {
+        "remove the tag (`!name`): write the value itself"
+    } else {
+        "write the key as text (quote it)"
+    }
 }
 
 fn too_many_documents(index: usize, limits: &Limits) -> ParseError {
@@ -332,12 +343,7 @@ fn convert(v: serde_yaml::Value, path: &mut Vec<Seg>) -> Result<Value, ConvertEr
                 let f = n.as_f64().unwrap_or(f64::NAN);
                 match Number::from_f64(f) {
                     Some(n) => Value::Number(n),
-                    None => {
-                        return Err((
-                            format!("`{f}` is not a finite number; quote it if it is text"),
-                            path.clone(),
-                        ))
-                    }
+                    None => return Err((format!("`{f}` is not a finite number"), path.clone())),
                 }
             }
         }
