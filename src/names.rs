@@ -49,6 +49,9 @@ pub fn check_relative_path(path: &str) -> Result<(), &'static str> {
         if part.chars().any(|c| c.is_control()) {
             return Err("it has a control character");
         }
+        if part.len() > 255 {
+            return Err("a part of it is longer than 255 bytes, more than file systems allow");
+        }
     }
     if std::path::Path::new(path).is_absolute() {
         return Err("it must be relative");
