@@ -294,7 +294,7 @@ impl fmt::Display for Refusal {
             ),
             Refusal::BranchLocked { branch, was, lock } => write!(
                 f,
-                "branch `{branch}` moved while fleetc was compiling (it was at {was}); nothing was changed: run the compile again (if no other git or fleetc is running, remove `{lock}`)"
+                "branch `{branch}` is locked: `{lock}` exists, so another git or fleetc is writing it (or one was killed while it did); nothing was changed (the branch is still at {was}). If none is running, remove `{lock}` and run the compile again"
             ),
         }
     }

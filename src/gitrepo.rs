@@ -207,7 +207,12 @@ impl DeployRepo {
                 Err(Error::Refused(Refusal::BranchLocked {
                     branch,
                     was,
-                    lock: format!("{}.lock", self.refname()),
+                    lock: self
+                        .repo
+                        .path()
+                        .join(format!("{}.lock", self.refname()))
+                        .display()
+                        .to_string(),
                 }))
             }
             Err(e)

@@ -148,6 +148,12 @@ impl WriteSummary {
 
 /// The paths listed in an output folder's manifest (empty when none).
 pub(crate) fn read_manifest(dir: &Path) -> Result<BTreeSet<String>> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "`{}` exists and is not a folder",
+            dir.display()
+        )));
+    }
     let path = dir.join(MANIFEST_FILE);
     match fs::read_to_string(&path) {
         Ok(text) => Ok(text
@@ -216,6 +222,15 @@ pub(crate) fn write_dir(dir: &Path, tree: &Tree, inventory: &Path) -> Result<Wri
             dir.display()
         )));
     }
+    // The new tree replaces the folder whole, which its parent allows even
+    // when the folder itself is read-only: a read-only folder means "do
+    // not write here", so it is refused.
+    #[cfg(target_os = "linux")]
+    if target.is_dir() {
+        if let Err(e) = rustix::fs::access(&target, rustix::fs::Access::WRITE_OK) {
+            return Err(Error::io(&target, e.into()));
+        }
+    }
     if let Ok(inv) = inventory.canonicalize() {
         if inv.starts_with(&target) {
             return Err(Error::Usage(format!(
@@ -252,6 +267,7 @@ pub(crate) fn write_dir(dir: &Path, tree: &Tree, inventory: &Path) -> Result<Wri
     fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
     let result = assemble(&target, &staging, tree, &previous, &same)
         .and_then(|()| flush(&staging))
+        .map_err(|e| in_staging(e, &staging, dir))
         .and_then(|()| swap(&staging, &target));
     // After a swap the staging name holds the old tree; after a failure, the
     // half-built new one. Either way it goes.
@@ -262,6 +278,27 @@ pub(crate) fn write_dir(dir: &Path, tree: &Tree, inventory: &Path) -> Result<Wri
     }
     drop(lock);
     Ok(summary)
+}
+
+/// A failure while building the new tree beside `dir`, told as a failure
+/// to write `dir` (the staging folder is fleetc's business, not the user's).
+fn in_staging(e: Error, staging: &Path, dir: &Path) -> Error {
+    match e {
+        Error::Io { path, source } => {
+            let inside = path
+                .strip_prefix(staging)
+                .map(|rel| dir.join(rel))
+                .unwrap_or(path);
+            Error::Usage(format!(
+                "cannot write `{}`: {} (fleetc builds the new tree in `{}` beside it, then swaps it in: that folder and the one holding `{}` must be writable)",
+                inside.display(),
+                crate::error::os_words(&source),
+                staging.display(),
+                dir.display()
+            ))
+        }
+        other => other,
+    }
 }
 
 /// The absolute path `dir` names, through symlinks, whether or not it exists
@@ -306,12 +343,15 @@ fn assemble(
     previous: &BTreeSet<String>,
     same: &HashSet<String>,
 ) -> Result<()> {
+    // Folders of the user's keep their modes, set once everything is in
+    // them (a read-only folder could not be filled otherwise).
+    let mut modes: Vec<(PathBuf, fs::Permissions)> = Vec::new();
     if old.is_dir() {
         let perms = fs::metadata(old)
             .map_err(|e| Error::io(old, e))?
             .permissions();
-        fs::set_permissions(staging, perms).map_err(|e| Error::io(staging, e))?;
-        carry_foreign(old, staging, old, tree, previous)?;
+        modes.push((staging.to_path_buf(), perms));
+        carry_foreign(old, staging, old, tree, previous, &mut modes)?;
     }
     // Folders first, once each; then the files, in parallel.
     let dirs: BTreeSet<&str> = tree
@@ -332,7 +372,13 @@ fn assemble(
         }
         write_file(&dest, bytes)
     })?;
-    write_file(&staging.join(MANIFEST_FILE), tree.manifest().as_bytes())
+    write_file(&staging.join(MANIFEST_FILE), tree.manifest().as_bytes())?;
+    // Deepest first, so a folder is still writable while what is in it is set.
+    modes.sort_by_key(|(p, _)| std::cmp::Reverse(p.components().count()));
+    for (dir, perms) in modes {
+        fs::set_permissions(&dir, perms).map_err(|e| Error::io(&dir, e))?;
+    }
+    Ok(())
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -366,6 +412,7 @@ fn carry_foreign(
     dir: &Path,
     tree: &Tree,
     previous: &BTreeSet<String>,
+    modes: &mut Vec<(PathBuf, fs::Permissions)>,
 ) -> Result<()> {
     let entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries {
@@ -384,8 +431,8 @@ fn carry_foreign(
                 .metadata()
                 .map_err(|e| Error::io(&path, e))?
                 .permissions();
-            fs::set_permissions(&dest, perms).map_err(|e| Error::io(&dest, e))?;
-            carry_foreign(root, staging, &path, tree, previous)?;
+            modes.push((dest.clone(), perms));
+            carry_foreign(root, staging, &path, tree, previous, modes)?;
         } else {
             if let Some(p) = dest.parent() {
                 fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
@@ -421,9 +468,15 @@ fn swap(staging: &Path, target: &Path) -> Result<()> {
     {
         use rustix::fs::{renameat_with, RenameFlags, CWD};
         renameat_with(CWD, staging, CWD, target, RenameFlags::EXCHANGE).map_err(|e| {
+            let hint = if e == rustix::io::Errno::BUSY {
+                " (is it a mount point? write to a folder inside it)"
+            } else {
+                ""
+            };
             Error::Usage(format!(
-                "cannot swap the new tree into `{}`: {e} (is it a mount point? write to a folder inside it)",
-                target.display()
+                "cannot swap the new tree into `{}`: {}{hint}",
+                target.display(),
+                crate::error::os_words(&e.into())
             ))
         })
     }
