@@ -177,6 +177,63 @@ impl Diagnostic {
     }
 }
 
+/// serde's words for types ("expected struct RawSync", "expected u64")
+/// become the user's ("expected a mapping of fields"), with how to fix it.
+pub(crate) fn plain_types(msg: &str) -> (String, Option<String>) {
+    let words: &[(&str, &str)] = &[
+        (
+            "struct RawSync",
+            "a mapping (automated, prune, selfHeal, syncOptions)",
+        ),
+        ("struct RawGroups", "a mapping (contributor, reader)"),
+        ("struct RawDeployRepo", "a mapping (url, branch, path)"),
+        ("struct RawLayout", "a mapping of output paths"),
+        ("struct RawGuard", "a mapping (max_share, min_count)"),
+        ("struct RawLimits", "a mapping of limits"),
+        ("usize", "a whole number, 0 or more"),
+        ("u64", "a whole number, 0 or more"),
+        ("u128", "a whole number, 0 or more"),
+        ("i64", "a whole number"),
+        ("f64", "a number"),
+        ("a boolean", "`true` or `false`"),
+        ("a sequence", "a list"),
+        ("a map", "a mapping"),
+        ("map", "a mapping"),
+        ("a string", "text"),
+    ];
+    let mut out = msg.to_string();
+    for (serde, plain) in words {
+        // Whole words only: `a map` must not match the `a mapping` written
+        // by an earlier replacement.
+        let from = format!("expected {serde}");
+        if let Some(i) = out.find(&from) {
+            let end = i + from.len();
+            let whole = !out[end..].starts_with(|c: char| c.is_alphanumeric());
+            if whole {
+                out = format!("{}expected {plain}{}", &out[..i], &out[end..]);
+            }
+        }
+    }
+    // What remains of the Rust names.
+    for raw in [
+        "RawCluster",
+        "RawApp",
+        "RawNamespace",
+        "RawPolicy",
+        "RawSettings",
+    ] {
+        out = out.replace(&format!("struct {raw}"), "a mapping of fields");
+    }
+    let help = if out.contains("invalid type") {
+        Some("write the value in the shape the field takes; `fleetc schema` prints every field's shape".to_string())
+    } else if out.contains("invalid value") {
+        Some("`fleetc schema` prints what each field takes".to_string())
+    } else {
+        None
+    };
+    (out, help)
+}
+
 /// An OS error in words, without its `(os error N)`.
 pub(crate) fn os_words(e: &std::io::Error) -> String {
     let s = e.to_string();

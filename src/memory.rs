@@ -88,18 +88,33 @@ fn stop(limit: usize) -> ! {
         buf: &mut buf,
         len: 0,
     };
-    let _ = write!(
-        w,
-        "error: fleetc stopped before holding more than {limit} bytes of memory (`limits.memory_bytes`)"
-    );
+    // The task is `<file>\0<what>`: the message reads `error: <file>: ...`.
+    let mut task = [0u8; TASK_BYTES];
+    let mut task_len = 0;
     let _ = TASK.try_with(|t| {
         if let Ok(t) = t.try_borrow() {
-            if t.1 > 0 {
-                let _ = w.write_all(b" while ");
-                let _ = w.write_all(&t.0[..t.1]);
-            }
+            task[..t.1].copy_from_slice(&t.0[..t.1]);
+            task_len = t.1;
         }
     });
+    let task = &task[..task_len];
+    let (file, what) = match task.iter().position(|b| *b == 0) {
+        Some(i) => (&task[..i], &task[i + 1..]),
+        None => (&task[..0], task),
+    };
+    let _ = w.write_all(b"error: ");
+    if !file.is_empty() {
+        let _ = w.write_all(file);
+        let _ = w.write_all(b": ");
+    }
+    let _ = write!(
+        w,
+        "fleetc stopped before holding more than {limit} bytes of memory (`limits.memory_bytes`)"
+    );
+    if !what.is_empty() {
+        let _ = w.write_all(b" while ");
+        let _ = w.write_all(what);
+    }
     let _ = w.write_all(
         b"\n  help: a template or a `${ }` expression builds a value that keeps growing (a string doubled in a loop, repeated, or nested); make it smaller, or raise the limit if the fleet really needs it\n",
     );
@@ -149,16 +164,20 @@ fn physical_memory() -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// Says what this thread is working on until the returned value is dropped
-/// (`rendering app `a` on cluster `c``), for the message if fleetc stops.
-pub(crate) fn task(what: &str, app: &str, cluster: &str) -> Task {
+/// Says what this thread is working on, and in which inventory file, until
+/// the returned value is dropped, for the message if fleetc stops.
+pub(crate) fn task(file: &std::path::Path, what: std::fmt::Arguments<'_>) -> Task {
     TASK.with(|t| {
         let mut t = t.borrow_mut();
         let mut w = Cursor {
             buf: &mut t.0,
             len: 0,
         };
-        let _ = write!(w, "{what} app `{app}` on cluster `{cluster}`");
+        let _ = write!(
+            w,
+            "{}\0{what}",
+            crate::error::terminal_safe(&file.display().to_string())
+        );
         let len = w.len;
         t.1 = len;
     });

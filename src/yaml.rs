@@ -76,12 +76,22 @@ pub(crate) fn parse_yaml_limited(text: &str, limits: &Limits) -> Result<Vec<Docu
         if index >= limits.documents {
             return Err(too_many_documents(index, limits));
         }
-        let raw = serde_yaml::Value::deserialize(de).map_err(|e| ParseError {
-            message: yaml_message(&e),
-            line: e.location().map(|l| l.line()),
-            doc: index,
-            path: Vec::new(),
-            help: yaml_help(&e),
+        let raw = serde_yaml::Value::deserialize(de).map_err(|e| {
+            let mut err = ParseError {
+                message: yaml_message(&e),
+                line: e.location().map(|l| l.line()),
+                doc: index,
+                path: Vec::new(),
+                help: yaml_help(&e),
+            };
+            // serde_yaml points at the mapping; the repeated key is better.
+            if err.message.starts_with("duplicate entry") {
+                if let Some((line, key)) = duplicate_key(text, index) {
+                    err.line = Some(line);
+                    err.message = format!("duplicate key `{key}`");
+                }
+            }
+            err
         })?;
         let mut path = Vec::new();
         let value = convert(raw, &mut path).map_err(|(message, path)| ParseError {
@@ -96,6 +106,60 @@ pub(crate) fn parse_yaml_limited(text: &str, limits: &Limits) -> Result<Vec<Docu
         }
     }
     Ok(docs)
+}
+
+/// The line and text of the first key repeated in a mapping of document
+/// `doc`.
+fn duplicate_key(text: &str, doc: usize) -> Option<(usize, String)> {
+    use saphyr_parser::{Event, Parser};
+    use std::collections::HashSet;
+    let mut stack: Vec<Option<(HashSet<String>, bool)>> = Vec::new();
+    let mut seen_docs = 0usize;
+    let mut started = false;
+    let mut parser = Parser::new_from_str(text);
+    while let Some(Ok((ev, span))) = parser.next_event() {
+        if let Event::DocumentStart(_) = ev {
+            if started {
+                seen_docs += 1;
+            }
+            started = true;
+            stack.clear();
+            continue;
+        }
+        if seen_docs != doc {
+            continue;
+        }
+        let is_node = matches!(
+            ev,
+            Event::Scalar(..)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+                | Event::Alias(_)
+        );
+        let mut as_key = false;
+        if is_node {
+            if let Some(Some((_, at_key))) = stack.last_mut() {
+                as_key = *at_key;
+                *at_key = !*at_key;
+            }
+        }
+        match ev {
+            Event::Scalar(v, ..) if as_key => {
+                if let Some(Some((keys, _))) = stack.last_mut() {
+                    if !keys.insert(v.to_string()) {
+                        return Some((span.start.line(), v.to_string()));
+                    }
+                }
+            }
+            Event::MappingStart(..) => stack.push(Some((HashSet::new(), true))),
+            Event::SequenceStart(..) => stack.push(None),
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// How to fix what [`convert`] refuses.
@@ -129,8 +193,6 @@ fn yaml_help(e: &serde_yaml::Error) -> Option<String> {
         Some("a key may appear once in a mapping: remove or rename one".to_string())
     } else if s.contains("recursion limit") {
         Some("nest values at most 128 levels deep".to_string())
-    } else if s.contains("found character that cannot start any token") {
-        Some("quote the value".to_string())
     } else if s.contains("mapping values are not allowed")
         || s.contains("did not find expected key")
     {

@@ -256,14 +256,16 @@ fn look(real_root: &Path, rel: &Path) -> Entry {
         return Entry::Missing;
     };
     let meta = if meta.file_type().is_symlink() {
+        // Named as written in the link, so a message reads the same on
+        // every machine.
+        let written = std::fs::read_link(&path).unwrap_or_default();
         let target = match std::fs::canonicalize(&path) {
             Ok(t) => t,
             Err(e) => {
-                let to = std::fs::read_link(&path).unwrap_or_default();
                 return Entry::Refused(
                     format!(
                         "is a symlink to `{}`, which cannot be followed: {}",
-                        to.display(),
+                        written.display(),
                         crate::error::os_words(&e)
                     ),
                     "point it at a file inside the inventory, or remove it",
@@ -272,7 +274,7 @@ fn look(real_root: &Path, rel: &Path) -> Entry {
         };
         if !target.starts_with(real_root) {
             return Entry::Refused(
-                format!("is a symlink to `{}`, outside the inventory", target.display()),
+                format!("is a symlink to `{}`, outside the inventory", written.display()),
                 "fleetc reads nothing outside the inventory root: copy the file in, or remove the link",
             );
         }
@@ -371,7 +373,12 @@ fn read_templates(
     files: &mut Files,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let site = Site::file(SETTINGS_FILE).key("templates");
+    // Where to point: the setting that names the folder, or the folder.
+    let site = if scope.templates_named {
+        Site::file(SETTINGS_FILE).key("templates")
+    } else {
+        Site::file(folder)
+    };
     match look(real_root, folder) {
         Entry::Dir => {}
         Entry::Missing if !scope.templates_named => return,
@@ -444,6 +451,10 @@ fn walk(
                 return false;
             }
             let rel = e.path().strip_prefix(real_root).unwrap_or(e.path());
+            // The template folder is read (and its link checked) apart.
+            if Some(rel) == scope.templates.as_deref() {
+                return false;
+            }
             if e.path_is_symlink() {
                 if let Entry::Refused(why, help) = look(real_root, rel) {
                     found
@@ -453,9 +464,6 @@ fn walk(
                 }
             }
             if e.file_type().is_dir() {
-                if Some(rel) == scope.templates.as_deref() {
-                    return false;
-                }
                 // A folder fleetc rendered is output, not inventory; a stray
                 // manifest is an error rather than a reason to skip.
                 if e.path().join(MANIFEST_FILE).exists() {
@@ -475,6 +483,24 @@ fn walk(
                     .path()
                     .map(|p| p.strip_prefix(real_root).unwrap_or(p).to_path_buf())
                     .unwrap_or_default();
+                // A dangling or looping symlink: say what it points at.
+                let is_link = e
+                    .path()
+                    .and_then(|p| std::fs::symlink_metadata(p).ok())
+                    .is_some_and(|m| m.file_type().is_symlink());
+                if is_link && e.loop_ancestor().is_none() {
+                    let (why, help) = match look(real_root, &rel) {
+                        Entry::Refused(why, help) => (why, help),
+                        _ => (
+                            "is a symlink that points nowhere".to_string(),
+                            "point it at a file inside the inventory, or remove it",
+                        ),
+                    };
+                    found
+                        .borrow_mut()
+                        .push(Diagnostic::at(Site::file(&rel), why).help(help));
+                    continue;
+                }
                 match e.loop_ancestor() {
                     Some(a) => found.borrow_mut().push(
                         Diagnostic::at(

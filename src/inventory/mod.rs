@@ -274,8 +274,19 @@ fn parse_file(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Vec<Document>> {
     let Ok(text) = std::str::from_utf8(bytes) else {
+        let utf16 = bytes.starts_with(&[0xff, 0xfe])
+            || bytes.starts_with(&[0xfe, 0xff])
+            || (bytes.len() >= 4
+                && bytes.iter().step_by(2).filter(|b| **b == 0).count() * 4 >= bytes.len());
+        let what = if utf16 {
+            "file is UTF-16 text, not UTF-8"
+        } else {
+            "file is not UTF-8 text"
+        };
         diags.push(
-            Diagnostic::at(Site::file(file), "file is not UTF-8 text").help("save it as UTF-8"),
+            Diagnostic::at(Site::file(file), what).help(
+                "save it as UTF-8 (\"UTF-8\" in the editor's encoding menu; `iconv -t UTF-8`)",
+            ),
         );
         return None;
     };
@@ -286,6 +297,12 @@ fn parse_file(
     } else {
         yaml::parse_yaml_limited(text, limits)
     };
+    let parsed = parsed.map_err(|mut e| {
+        if e.help.is_none() {
+            e.help = syntax_help(text, &e, is_json);
+        }
+        e
+    });
     sources.insert(file.to_path_buf(), text.to_string());
     match parsed {
         Ok(docs) => Some(docs),
@@ -548,7 +565,7 @@ fn friendly(msg: &str, mut site: Site, what: &str) -> Diagnostic {
                 crate::error::dotted(&site.path[..site.path.len() - 1])
             )
         } else {
-            format!(" in a {what}")
+            format!(" in {}", article(what))
         };
         return Diagnostic::at(site, format!("unknown field `{field}`{where_}"))
             .help_opt(suggest::hint(field, &expected));
@@ -556,7 +573,7 @@ fn friendly(msg: &str, mut site: Site, what: &str) -> Diagnostic {
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or("");
         let where_ = if site.path.is_empty() {
-            format!("a {what}")
+            article(what)
         } else {
             format!("`{}`", site.dotted())
         };
@@ -568,54 +585,41 @@ fn friendly(msg: &str, mut site: Site, what: &str) -> Diagnostic {
     } else {
         format!("`{}`: ", site.dotted())
     };
-    let (msg, help) = plain_types(msg);
+    let (msg, help) = crate::error::plain_types(msg);
     Diagnostic::at(site, format!("{field}{msg}")).help_opt(help)
 }
 
-/// serde's words for types ("expected struct RawSync", "expected u64")
-/// become the user's ("expected a mapping of fields"), with how to fix it.
-fn plain_types(msg: &str) -> (String, Option<String>) {
-    let words: &[(&str, &str)] = &[
-        (
-            "struct RawSync",
-            "a mapping (automated, prune, selfHeal, syncOptions)",
-        ),
-        ("struct RawGroups", "a mapping (contributor, reader)"),
-        ("struct RawDeployRepo", "a mapping (url, branch, path)"),
-        ("struct RawLayout", "a mapping of output paths"),
-        ("struct RawGuard", "a mapping (max_share, min_count)"),
-        ("struct RawLimits", "a mapping of limits"),
-        ("usize", "a whole number, 0 or more"),
-        ("u64", "a whole number, 0 or more"),
-        ("u128", "a whole number, 0 or more"),
-        ("i64", "a whole number"),
-        ("f64", "a number"),
-        ("a boolean", "`true` or `false`"),
-        ("a sequence", "a list"),
-        ("a map", "a mapping"),
-        ("map", "a mapping"),
-        ("a string", "text"),
-    ];
-    let mut out = msg.to_string();
-    for (serde, plain) in words {
-        out = out.replace(&format!("expected {serde}"), &format!("expected {plain}"));
-    }
-    // What remains of the Rust names.
-    for raw in [
-        "RawCluster",
-        "RawApp",
-        "RawNamespace",
-        "RawPolicy",
-        "RawSettings",
-    ] {
-        out = out.replace(&format!("struct {raw}"), "a mapping of fields");
-    }
-    let help = if out.contains("invalid type") {
-        Some("write the value in the shape the field takes; `fleetc schema` prints every field's shape".to_string())
-    } else if out.contains("invalid value") {
-        Some("`fleetc schema` prints what each field takes".to_string())
+/// A hint for a syntax error, from what the failing line holds.
+fn syntax_help(text: &str, e: &yaml::ParseError, is_json: bool) -> Option<String> {
+    let line = e
+        .line
+        .and_then(|l| text.lines().nth(l.saturating_sub(1)))
+        .unwrap_or("");
+    let m = e.message.as_str();
+    if m.contains("recursion limit") {
+        Some("nest values at most 128 levels deep".to_string())
+    } else if m.contains("control characters") || line.chars().any(|c| c.is_control() && c != '\t')
+    {
+        Some("remove the control character (a NUL or other invisible byte): inventory files are plain text".to_string())
+    } else if !is_json && line.trim_start_matches(' ').starts_with('\t') {
+        Some("YAML indents with spaces, never tabs: replace the tabs on that line".to_string())
+    } else if is_json
+        && (line.trim_start().starts_with("//") || line.trim_start().starts_with("/*"))
+    {
+        Some("JSON has no comments: remove them, or write the file as YAML, where `#` starts a comment".to_string())
     } else {
         None
-    };
-    (out, help)
+    }
+}
+
+/// `a Cluster`, `an App`.
+fn article(what: &str) -> String {
+    if what.contains('.') {
+        return what.to_string();
+    }
+    if what.starts_with(['A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u']) {
+        format!("an {what}")
+    } else {
+        format!("a {what}")
+    }
 }

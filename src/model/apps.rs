@@ -68,7 +68,7 @@ fn check_app(
         .clone()
         .unwrap_or_else(|| raw.namespace.clone());
     if let Some(t) = teams.get(team) {
-        check_tenancy(site, raw, &destination_namespace, t, diags);
+        check_tenancy(site, raw, &destination_namespace, t, teams, diags);
     }
     check_source(site, raw, diags);
     let release_name = raw.release_name.clone().unwrap_or_else(|| raw.name.clone());
@@ -112,6 +112,7 @@ fn check_tenancy(
     raw: &RawApp,
     destination_namespace: &str,
     team: &Team,
+    teams: &[Team],
     diags: &mut Vec<Diagnostic>,
 ) {
     if raw.destination_namespace.is_some() {
@@ -127,11 +128,19 @@ fn check_tenancy(
                         raw.name, team.name
                     ),
                 )
-                .help(format!(
-                    "add `{destination_namespace}` to `namespaces:` in {}, or deploy into `{}`",
-                    team.site.file.display(),
-                    team.name
-                )),
+                .help(match teams.iter().find(|t| t.namespaces.iter().any(|n| n == destination_namespace)) {
+                    Some(owner) => format!(
+                        "`{destination_namespace}` belongs to team `{}`; deploy into one of team `{}`'s: {}",
+                        owner.name,
+                        team.name,
+                        team.namespaces.join(", ")
+                    ),
+                    None => format!(
+                        "add `{destination_namespace}` to `namespaces:` in {}, or deploy into `{}`",
+                        team.site.file.display(),
+                        team.name
+                    ),
+                }),
             );
         }
     }

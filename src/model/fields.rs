@@ -9,6 +9,13 @@ use crate::selector::{LabelSelector, Labels, Selector};
 
 /// Checks a DNS-1123 label; false (and a diagnostic) when invalid.
 pub(super) fn dns_label(name: &str, what: &str, site: &Site, diags: &mut Vec<Diagnostic>) -> bool {
+    if name.is_empty() {
+        diags.push(
+            Diagnostic::at(site.clone(), format!("{what} is empty"))
+                .help("give it a name: lower case letters, digits and `-`, at most 63 characters"),
+        );
+        return false;
+    }
     match k8s::dns1123_label(name) {
         Ok(()) => true,
         Err(e) => {
@@ -140,7 +147,10 @@ pub(super) fn selector(v: &Value, site: &Site, diags: &mut Vec<Diagnostic>) -> O
                 Ok(ls) => Selector::from_label_selector(&ls),
                 Err(e) => {
                     diags.push(
-                        Diagnostic::at(site.clone(), format!("invalid label selector: {e}"))
+                        Diagnostic::at(
+                            site.clone(),
+                            format!("invalid label selector: {}", crate::error::plain_types(&e.to_string()).0),
+                        )
                             .help("a LabelSelector has `matchLabels: {key: value}` and `matchExpressions: [{key, operator, values}]`"),
                     );
                     return None;
@@ -157,7 +167,10 @@ pub(super) fn selector(v: &Value, site: &Site, diags: &mut Vec<Diagnostic>) -> O
                     None => {
                         diags.push(
                             Diagnostic::at(site.key(k), format!("selector value for `{k}` must be a label value, not a list or mapping"))
-                                .help(format!("to match several values write `{k} in (a,b)` as a string, or use `matchExpressions`")),
+                                .help(match crate::suggest::closest(k, ["matchLabels", "matchExpressions"]) {
+                                    Some(c) => format!("did you mean `{c}`?"),
+                                    None => format!("to match several values write `{k} in (a,b)` as a string, or use `matchExpressions`"),
+                                }),
                         );
                         return None;
                     }

@@ -90,19 +90,27 @@ pub(super) fn check(
     if owners.is_empty() {
         return;
     }
+    let names: Vec<&str> = teams.iter().map(|t| t.name.as_str()).collect();
+    let mut unknown = Vec::new();
     for (team, _) in &owners.teams {
-        if !teams.iter().any(|t| &t.name == team) {
+        if !names.contains(&team.as_str()) {
+            unknown.push(team.as_str());
             diags.push(
                 Diagnostic::at(
                     owners_site.key(team),
                     format!("`owners` names team `{team}`, which is not in the inventory"),
                 )
-                .help("use the name of a Namespace document"),
+                .help(
+                    crate::suggest::hint(team, &names)
+                        .unwrap_or_else(|| "use the name of a Namespace document".to_string()),
+                ),
             );
         }
     }
+    // A file of a team `owners` misnames is left alone: that is one error.
     let mut owner_of = |site: &Site| -> Option<String> {
         match owners.owner(&site.file) {
+            Ok(Some(o)) if unknown.contains(&o) => None,
             Ok(o) => o.map(str::to_string),
             Err((a, b)) => {
                 diags.push(

@@ -24,24 +24,46 @@ pub(super) fn compile_expressions<'env>(
     inv: &Inventory,
     env: &'env Environment<'static>,
 ) -> Expressions<'env> {
-    let mut sources: BTreeSet<String> = BTreeSet::new();
+    // Each expression with the first file that writes it.
+    let mut sources: BTreeMap<String, &std::path::Path> = BTreeMap::new();
     let layers = inv
         .apps
         .iter()
-        .flat_map(|a| a.values.iter().chain(a.overrides.values()))
-        .chain(inv.policies.iter().filter_map(|p| p.values.as_ref()))
-        .chain(inv.clusters.iter().filter_map(|c| c.values.as_ref()));
-    for layer in layers {
+        .flat_map(|a| {
+            a.values
+                .iter()
+                .chain(a.overrides.values())
+                .map(move |v| (v, &a.site.file))
+        })
+        .chain(
+            inv.policies
+                .iter()
+                .filter_map(|p| p.values.as_ref().map(|v| (v, &p.site.file))),
+        )
+        .chain(
+            inv.clusters
+                .iter()
+                .filter_map(|c| c.values.as_ref().map(|v| (v, &c.site.file))),
+        );
+    for (layer, file) in layers {
         let mut copy = layer.clone();
         // Syntax errors surface again, with their place, when the pair renders.
         let _ = values::expand(&mut copy, &mut |e: &str| {
-            sources.insert(e.to_string());
+            sources.entry(e.to_string()).or_insert(file);
             Ok(String::new())
         });
     }
     sources
         .into_iter()
-        .map(|src| {
+        .map(|(src, file)| {
+            // Compiling folds constants, so it can be where a value explodes.
+            let _task = crate::memory::task(
+                file,
+                format_args!(
+                    "compiling `${{ {} }}`",
+                    src.chars().take(60).collect::<String>()
+                ),
+            );
             let compiled = env
                 .compile_expression_owned(src.clone())
                 .map_err(|e| e.detail().unwrap_or(&e.to_string()).to_string());
@@ -67,9 +89,8 @@ pub(super) fn render_pair(
     let cluster = &inv.clusters[pair.cluster];
     conflicts.check(inv, pair);
     let _task = crate::memory::task(
-        "rendering",
-        &inv.apps[pair.app].name,
-        &inv.clusters[pair.cluster].name,
+        &app.site.file,
+        format_args!("rendering app `{}` on cluster `{}`", app.name, cluster.name),
     );
 
     let base = context! {
@@ -119,7 +140,22 @@ pub(super) fn render_pair(
             cascade_delete => app.cascade_delete,
         },
     };
-    let text = render_manifest(env, "application.yaml.j2", full, inv)?;
+    let text = render_manifest(env, "application.yaml.j2", full, inv).map_err(|diags| {
+        diags
+            .into_iter()
+            .map(|mut d| {
+                // A limit depends on the pair; a template's own mistake
+                // does not, and stays one error however many pairs meet it.
+                if d.message.contains("over the limit") {
+                    d.message.push_str(&format!(
+                        " (rendering app `{}` on cluster `{}`)",
+                        app.name, cluster.name
+                    ));
+                }
+                d
+            })
+            .collect::<Vec<_>>()
+    })?;
     Ok((
         RenderedApp {
             cluster: pair.cluster,
@@ -267,7 +303,11 @@ pub(super) fn check_collisions(inv: &Inventory, apps: &[RenderedApp], diags: &mu
                     inv.apps[r.app].site.key("name"),
                     format!("{} and {} both render the Application name `{}`", who(other), who(r), r.name),
                 )
-                .help("give the clusters distinct `shortName`s, or change `application_name` in fleetc.yaml"),
+                .help(if other.cluster == r.cluster {
+                    "give one of the apps another name, or change `application_name` in fleetc.yaml so it names the app whole"
+                } else {
+                    "give the clusters distinct `shortName`s, or change `application_name` in fleetc.yaml"
+                }),
             );
         }
         if let Some(other) = paths.insert(&r.path, r) {

@@ -279,10 +279,8 @@ pub(super) fn render_manifest(
         return Ok(text);
     }
     let several = template == "namespace.yaml.j2";
-    match yaml::check_manifests(&text, several).and_then(|()| check_identity(&text, template, &ctx))
-    {
-        Ok(()) => Ok(text),
-        Err(e) => Err(vec![Diagnostic::at(
+    if let Err(e) = yaml::check_manifests(&text, several) {
+        return Err(vec![Diagnostic::at(
             site,
             format!(
                 "template rendered invalid YAML, {} at line {} of the output: `{}`",
@@ -296,8 +294,14 @@ pub(super) fn render_manifest(
         )
         .help(
             "check the template's indentation; write values with `| yaml` or `| yaml_block(N)`",
-        )]),
+        )]);
     }
+    if let Err(message) = check_identity(&text, template, &ctx) {
+        return Err(vec![Diagnostic::at(site, format!("the template {message}")).help(
+            "a template renders the object fleetc renders it for: keep the apiVersion, kind and `metadata.name` of the built-in template",
+        )]);
+    }
+    Ok(text)
 }
 
 /// What each template must render: its first document's `apiVersion`,
@@ -339,7 +343,7 @@ const IDENTITY: &[(&str, &str, &str, &[&str])] = &[
 
 /// A template renders what fleetc and its tests expect of it: the kind and
 /// name it is for, so a user's template cannot write something else.
-fn check_identity(text: &str, template: &str, ctx: &JValue) -> Result<(), yaml::ParseError> {
+fn check_identity(text: &str, template: &str, ctx: &JValue) -> Result<(), String> {
     let Some((_, api, kind, name_at)) = IDENTITY.iter().find(|(t, ..)| *t == template) else {
         return Ok(());
     };
@@ -347,14 +351,8 @@ fn check_identity(text: &str, template: &str, ctx: &JValue) -> Result<(), yaml::
         .iter()
         .try_fold(ctx.clone(), |v, key| v.get_attr(key).ok())
         .and_then(|v| v.as_str().map(str::to_string));
-    let docs = yaml::parse_yaml(text)?;
-    let fail = |message: String| yaml::ParseError {
-        message,
-        line: Some(1),
-        doc: 0,
-        path: Vec::new(),
-        help: None,
-    };
+    let docs = yaml::parse_yaml(text).map_err(|e| e.message)?;
+    let fail = |message: String| message;
     for (i, doc) in docs.iter().enumerate() {
         let v = &doc.value;
         let (want_api, want_kind) = if i == 0 {
@@ -365,15 +363,15 @@ fn check_identity(text: &str, template: &str, ctx: &JValue) -> Result<(), yaml::
         let got = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("");
         if got("apiVersion") != want_api || got("kind") != want_kind {
             return Err(fail(format!(
-                "it renders a `{}` `{}`, where a `{want_api}` `{want_kind}` is expected",
-                got("apiVersion"),
-                got("kind")
+                "renders a `{}` of `{}`, where fleetc renders a `{want_kind}` of `{want_api}`",
+                got("kind"),
+                got("apiVersion")
             )));
         }
         let rendered = v.pointer("/metadata/name").and_then(|x| x.as_str());
         if i == 0 && name.is_some() && rendered != name.as_deref() {
             return Err(fail(format!(
-                "it names the {want_kind} `{}`, where fleetc names it `{}`",
+                "names the {want_kind} `{}`, where fleetc names it `{}`",
                 rendered.unwrap_or(""),
                 name.as_deref().unwrap_or("")
             )));
