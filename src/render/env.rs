@@ -51,6 +51,9 @@ pub(super) fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<D
     env.remove_filter("pprint");
     env.remove_global("debug");
     env.set_recursion_limit(64);
+    // In every build, not only debug ones: an undefined value's error then
+    // names the expression (`app.team` is undefined), not just its kind.
+    env.set_debug(true);
     env.add_filter("yaml", |v: JValue| -> Result<String, minijinja::Error> {
         if let Some(s) = v.as_str() {
             return Ok(yaml::inline_str(s));
