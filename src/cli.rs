@@ -33,7 +33,6 @@ pub struct Target {
 /// message is printed and the exit code is returned: 0 for help and the
 /// version, 1 for a usage mistake (2 means "changes found" to fleetc).
 pub fn parse() -> Result<Cli, i32> {
-    use clap::Parser;
     Cli::try_parse().map_err(|e| {
         let _ = e.print();
         match e.kind() {

@@ -201,14 +201,7 @@ fn events(c: &Compiled, cs: &ChangeSet, entry: u64) -> Vec<Event> {
                     (None, _) => "cluster removed from the inventory".to_string(),
                     (_, None) => "app removed from the inventory".to_string(),
                     (Some(ci), Some(ai)) => match c.matrix.excluded_at(ci, ai) {
-                        Some(p) => format!(
-                            "excluded by {}",
-                            p.hits
-                                .iter()
-                                .map(|h| inv.policies[h.policy].name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
+                        Some(p) => format!("excluded by {}", p.policy_names(inv).join(", ")),
                         None => "no policy places it any more".to_string(),
                     },
                 }]
@@ -274,9 +267,21 @@ fn commit_message(cs: &ChangeSet, revision: &str, dirty: bool, entry: u64) -> St
     }
     let _ = write!(
         m,
-        "\nFleetc-Inventory-Revision: {revision}\nFleetc-Inventory-Dirty: {dirty}\nFleetc-Log-Entry: {entry}\n"
+        "\nFleetc-Inventory-Revision: {revision}\nFleetc-Inventory-Dirty: {dirty}\n{ENTRY_TRAILER}{entry}\n"
     );
     m
+}
+
+/// The commit-message trailer that links a commit to its log entry; `fleetc
+/// log` finds commits by it.
+pub(crate) const ENTRY_TRAILER: &str = "Fleetc-Log-Entry: ";
+
+/// Seconds since the Unix epoch, now (0 if the clock is before it).
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// Which part of the history `fleetc log` shows.

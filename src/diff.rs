@@ -109,15 +109,6 @@ impl Counts {
     pub fn total(&self) -> usize {
         self.added + self.changed + self.recreated + self.removed
     }
-
-    pub fn of(&self, action: Action) -> usize {
-        match action {
-            Action::Added => self.added,
-            Action::Changed => self.changed,
-            Action::Recreated => self.recreated,
-            Action::Removed => self.removed,
-        }
-    }
 }
 
 impl Item {
@@ -206,9 +197,9 @@ impl ChangeSet {
 /// An Application whose name changes is `recreated`, whether it stays in its
 /// file or moves to another (a removed and an added Application of the same
 /// cluster and app): for Argo CD it is a deletion and a creation.
-pub(crate) fn classify(changes: Vec<FileChange>) -> ChangeSet {
+pub(crate) fn classify(changes: &[FileChange]) -> ChangeSet {
     let mut items: Vec<Item> = changes
-        .into_iter()
+        .iter()
         .map(|c| {
             let old = c.old.as_deref().and_then(parse);
             let new = c.new.as_deref().and_then(parse);
@@ -223,38 +214,32 @@ pub(crate) fn classify(changes: Vec<FileChange>) -> ChangeSet {
                     .and_then(Value::as_str)
                     .map(str::to_string)
             };
-            let mut action = match (&c.old, &c.new) {
-                (None, _) => Action::Added,
-                (_, None) => Action::Removed,
-                _ => Action::Changed,
-            };
-            let what = match (&old, &new) {
-                (Some(o), Some(n)) if action == Action::Changed => aspects(o, n),
-                _ => Vec::new(),
-            };
             let kind = doc
                 .and_then(|d| d.get("kind"))
                 .and_then(Value::as_str)
                 .unwrap_or("file")
                 .to_string();
-            let mut old_name = None;
-            let mut cascade = None;
-            let mut what = what;
-            if action == Action::Changed
-                && kind == "Application"
-                && name_of(old.as_ref()) != name_of(new.as_ref())
-            {
-                action = Action::Recreated;
+            let old_name = name_of(old.as_ref());
+            let action = match (&c.old, &c.new) {
+                (None, _) => Action::Added,
+                (_, None) => Action::Removed,
+                _ if kind == "Application" && old_name != name_of(new.as_ref()) => {
+                    Action::Recreated
+                }
+                _ => Action::Changed,
+            };
+            let what = match (&old, &new, action) {
+                (Some(o), Some(n), Action::Changed) => aspects(o, n),
                 // The name is metadata; say so only when more of it changed.
-                if let (Some(o), Some(n)) = (&old, &new) {
+                (Some(o), Some(n), Action::Recreated) => {
                     let (mut o, mut n) = (o.clone(), n.clone());
                     remove_pointer(&mut o, "/metadata/name");
                     remove_pointer(&mut n, "/metadata/name");
-                    what = aspects(&o, &n);
+                    aspects(&o, &n)
                 }
-                old_name = name_of(old.as_ref());
-                cascade = Some(has_finalizer(old.as_ref()));
-            }
+                _ => Vec::new(),
+            };
+            let recreated = action == Action::Recreated;
             let policies = doc
                 .and_then(|d| d.pointer("/metadata/annotations/fleetc.io~1policies"))
                 .and_then(Value::as_str)
@@ -268,10 +253,10 @@ pub(crate) fn classify(changes: Vec<FileChange>) -> ChangeSet {
             Item {
                 diff: unified(&c.path, c.old.as_deref(), c.new.as_deref()),
                 name: name_of(doc),
-                old_name,
+                old_name: old_name.filter(|_| recreated),
                 old_path: None,
-                cascade: cascade
-                    .or_else(|| (action == Action::Removed).then(|| has_finalizer(old.as_ref()))),
+                cascade: matches!(action, Action::Recreated | Action::Removed)
+                    .then(|| has_finalizer(old.as_ref())),
                 kind,
                 cluster: label("fleetc.io/cluster"),
                 app: label("fleetc.io/app"),
@@ -280,7 +265,7 @@ pub(crate) fn classify(changes: Vec<FileChange>) -> ChangeSet {
                 sha256_old: c.old.as_deref().map(crate::output::sha256_hex),
                 sha256_new: c.new.as_deref().map(crate::output::sha256_hex),
                 action,
-                path: c.path,
+                path: c.path.clone(),
             }
         })
         .collect();

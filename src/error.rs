@@ -97,7 +97,7 @@ pub(crate) fn path_pointer(path: &[Seg]) -> String {
     for seg in path {
         p.push('/');
         match seg {
-            Seg::Key(k) => p.push_str(&k.replace('~', "~0").replace('/', "~1")),
+            Seg::Key(k) => p.push_str(&crate::values::escape_pointer_segment(k)),
             Seg::Index(i) => p.push_str(&i.to_string()),
         }
     }
@@ -404,10 +404,6 @@ impl Error {
                     "error: {n} problem{} found; nothing was written",
                     if n == 1 { "" } else { "s" }
                 );
-            }
-            // A git error's message is in its own line already.
-            Error::Git { .. } => {
-                let _ = writeln!(w, "error: {}", terminal_safe(&self.to_string()));
             }
             // Every message says its cause already (an I/O error's Display
             // ends with the OS's words): printing the source chain as well

@@ -200,12 +200,7 @@ pub(crate) fn pair(c: &Compiled, ci: usize, ai: usize) -> PairReport {
     let excluded_by = c
         .matrix
         .excluded_at(ci, ai)
-        .map(|p| {
-            p.hits
-                .iter()
-                .map(|h| inv.policies[h.policy].name.clone())
-                .collect()
-        })
+        .map(|p| p.policy_names(inv))
         .unwrap_or_default();
     let rendered = c
         .rendered
@@ -297,11 +292,7 @@ pub(crate) fn app(c: &Compiled, ai: usize) -> AppReport {
     let inv = &c.inventory;
     let name = |pair: &Pair| Placed {
         cluster: inv.clusters[pair.cluster].name.clone(),
-        policies: pair
-            .hits
-            .iter()
-            .map(|h| inv.policies[h.policy].name.clone())
-            .collect(),
+        policies: pair.policy_names(inv),
     };
     let placed: Vec<Placed> = c
         .matrix

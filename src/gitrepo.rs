@@ -241,14 +241,10 @@ impl DeployRepo {
     /// but `tree` does not is a change only when fleetc wrote it (its
     /// `.fleetc-manifest` lists it): the rest of the branch is not fleetc's.
     pub fn changes(&self, snapshot: &Snapshot, tree: &Tree) -> Result<Vec<FileChange>> {
-        let previous: std::collections::BTreeSet<String> =
-            match self.file(snapshot, MANIFEST_FILE)? {
-                Some(bytes) => String::from_utf8_lossy(&bytes)
-                    .lines()
-                    .filter_map(|l| l.split_once("  ").map(|(_, p)| p.to_string()))
-                    .collect(),
-                None => Default::default(),
-            };
+        let previous = match self.file(snapshot, MANIFEST_FILE)? {
+            Some(bytes) => crate::output::manifest_paths(&String::from_utf8_lossy(&bytes)),
+            None => Default::default(),
+        };
         let mut changes = Vec::new();
         for (path, bytes) in &tree.files {
             let new_oid = Oid::hash_object(ObjectType::Blob, bytes)
@@ -301,7 +297,7 @@ impl DeployRepo {
                 let msg = commit.message().unwrap_or("");
                 if let Some(n) = msg
                     .lines()
-                    .find_map(|l| l.strip_prefix("Fleetc-Log-Entry: "))
+                    .find_map(|l| l.strip_prefix(crate::deploylog::ENTRY_TRAILER))
                     .and_then(|n| n.trim().parse::<u64>().ok())
                 {
                     commits.entry(n).or_insert_with(|| oid.to_string());
@@ -530,13 +526,7 @@ pub(crate) fn signature(repo: &Repository, who: &str) -> Result<Signature<'stati
                 date.escape_debug()
             ))
         })?,
-        Err(_) => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
-            Time::new(now, 0)
-        }
+        Err(_) => Time::new(crate::deploylog::unix_now(), 0),
     };
     Signature::new(&name, &email, &time).map_err(|e| git_err(format!("the {who} of the commit"), e))
 }

@@ -14,31 +14,29 @@ use crate::model::Guard;
 pub(crate) fn verdict(cs: &ChangeSet, now: usize, guard: &Guard) -> Option<String> {
     let counts = cs.counts();
     let before = (now + counts.removed).saturating_sub(counts.added);
-    let removed: Vec<String> = cs
-        .applications()
-        .filter(|i| matches!(i.action, Action::Removed | Action::Recreated))
-        .map(|i| {
-            format!(
-                "{}/{}{}",
-                i.cluster.as_deref().unwrap_or("?"),
-                i.app.as_deref().unwrap_or("?"),
-                if i.action == Action::Recreated {
-                    " (recreated)"
-                } else {
-                    ""
-                }
-            )
-        })
-        .collect();
+    // The first ten Applications that go, named; built only on a refusal.
     let list = || {
-        let mut s = removed
-            .iter()
-            .take(10)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ");
-        if removed.len() > 10 {
-            s.push_str(&format!(", and {} more", removed.len() - 10));
+        let gone = cs
+            .applications()
+            .filter(|i| matches!(i.action, Action::Removed | Action::Recreated));
+        let mut s = String::new();
+        let mut n = 0;
+        for i in gone {
+            if n < 10 {
+                if n > 0 {
+                    s.push_str(", ");
+                }
+                s.push_str(i.cluster.as_deref().unwrap_or("?"));
+                s.push('/');
+                s.push_str(i.app.as_deref().unwrap_or("?"));
+                if i.action == Action::Recreated {
+                    s.push_str(" (recreated)");
+                }
+            }
+            n += 1;
+        }
+        if n > 10 {
+            s.push_str(&format!(", and {} more", n - 10));
         }
         s
     };

@@ -38,6 +38,17 @@ pub struct Pair {
     pub hits: Vec<Hit>,
 }
 
+impl Pair {
+    /// The names of the policies that placed (or excluded) the pair, in
+    /// their order.
+    pub(crate) fn policy_names(&self, inv: &Inventory) -> Vec<String> {
+        self.hits
+            .iter()
+            .map(|h| inv.policies[h.policy].name.clone())
+            .collect()
+    }
+}
+
 /// The placed pairs, sorted by cluster then app, and the pairs that policies
 /// placed but an exclusion took out (their `hits` are the exclusions).
 #[derive(Clone, Debug, Default)]

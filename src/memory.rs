@@ -176,7 +176,7 @@ pub(crate) fn task(file: &std::path::Path, what: std::fmt::Arguments<'_>) -> Tas
         let _ = write!(
             w,
             "{}\0{what}",
-            crate::error::terminal_safe(&file.display().to_string())
+            crate::error::terminal_safe(&file.to_string_lossy())
         );
         let len = w.len;
         t.1 = len;

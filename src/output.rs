@@ -146,6 +146,13 @@ impl WriteSummary {
     }
 }
 
+/// The paths a `.fleetc-manifest` lists (`<sha256>  <path>` lines).
+pub(crate) fn manifest_paths(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter_map(|l| l.split_once("  ").map(|(_, p)| p.to_string()))
+        .collect()
+}
+
 /// The paths listed in an output folder's manifest (empty when none).
 pub(crate) fn read_manifest(dir: &Path) -> Result<BTreeSet<String>> {
     if dir.exists() && !dir.is_dir() {
@@ -156,10 +163,7 @@ pub(crate) fn read_manifest(dir: &Path) -> Result<BTreeSet<String>> {
     }
     let path = dir.join(MANIFEST_FILE);
     match fs::read_to_string(&path) {
-        Ok(text) => Ok(text
-            .lines()
-            .filter_map(|l| l.split_once("  ").map(|(_, p)| p.to_string()))
-            .collect()),
+        Ok(text) => Ok(manifest_paths(&text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeSet::new()),
         Err(e) => Err(Error::io(path, e)),
     }

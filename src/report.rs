@@ -54,16 +54,10 @@ pub(crate) fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
             continue;
         }
         for (ai, app) in inv.apps.iter().enumerate() {
-            let policy_names = |p: &crate::matrix::Pair| -> Vec<String> {
-                p.hits
-                    .iter()
-                    .map(|h| inv.policies[h.policy].name.clone())
-                    .collect()
-            };
             let (status, policies) = if let Some(p) = c.matrix.get(ci, ai) {
-                (Placement::Placed, policy_names(p))
+                (Placement::Placed, p.policy_names(inv))
             } else if let Some(p) = c.matrix.excluded_at(ci, ai) {
-                (Placement::Excluded, policy_names(p))
+                (Placement::Excluded, p.policy_names(inv))
             } else {
                 (Placement::NotPlaced, Vec::new())
             };

@@ -48,7 +48,7 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Document>, ParseError> {
             help: None,
         })?;
         let mut path = Vec::new();
-        let value = convert(raw, &mut path).map_err(|(message, path)| ParseError {
+        let value = convert(raw, &mut path).map_err(|(message, _, path)| ParseError {
             message,
             line: None,
             doc: index,
@@ -94,8 +94,8 @@ pub(crate) fn parse_yaml_limited(text: &str, limits: &Limits) -> Result<Vec<Docu
             err
         })?;
         let mut path = Vec::new();
-        let value = convert(raw, &mut path).map_err(|(message, path)| ParseError {
-            help: Some(convert_help(&message).to_string()),
+        let value = convert(raw, &mut path).map_err(|(message, help, path)| ParseError {
+            help: Some(help.to_string()),
             message,
             line: None,
             doc: index,
@@ -129,13 +129,7 @@ fn duplicate_key(text: &str, doc: usize) -> Option<(usize, String)> {
         if seen_docs != doc {
             continue;
         }
-        let is_node = matches!(
-            ev,
-            Event::Scalar(..)
-                | Event::MappingStart(..)
-                | Event::SequenceStart(..)
-                | Event::Alias(_)
-        );
+        let is_node = is_node(&ev);
         let mut as_key = false;
         if is_node {
             if let Some(Some((_, at_key))) = stack.last_mut() {
@@ -162,15 +156,13 @@ fn duplicate_key(text: &str, doc: usize) -> Option<(usize, String)> {
     None
 }
 
-/// How to fix what [`convert`] refuses.
-fn convert_help(message: &str) -> &'static str {
-    if message.contains("finite") {
-        "quote it if it is text"
-    } else if message.contains("tag") {
-        "remove the tag (`!name`): write the value itself"
-    } else {
-        "write the key as text (quote it)"
-    }
+/// Whether an event starts a node (a value, or a key).
+fn is_node(ev: &saphyr_parser::Event) -> bool {
+    use saphyr_parser::Event;
+    matches!(
+        ev,
+        Event::Scalar(..) | Event::MappingStart(..) | Event::SequenceStart(..) | Event::Alias(_)
+    )
 }
 
 fn too_many_documents(index: usize, limits: &Limits) -> ParseError {
@@ -387,7 +379,8 @@ fn yaml_message(e: &serde_yaml::Error) -> String {
     }
 }
 
-type ConvertError = (String, Vec<Seg>);
+/// What is wrong, how to fix it, and where.
+type ConvertError = (String, &'static str, Vec<Seg>);
 
 /// serde_yaml's tree → JSON tree. Keys become strings as Kubernetes' YAML
 /// does (`1: x` → `"1"`); tags, non-finite floats and non-scalar keys are
@@ -405,7 +398,13 @@ fn convert(v: serde_yaml::Value, path: &mut Vec<Seg>) -> Result<Value, ConvertEr
                 let f = n.as_f64().unwrap_or(f64::NAN);
                 match Number::from_f64(f) {
                     Some(n) => Value::Number(n),
-                    None => return Err((format!("`{f}` is not a finite number"), path.clone())),
+                    None => {
+                        return Err((
+                            format!("`{f}` is not a finite number"),
+                            "quote it if it is text",
+                            path.clone(),
+                        ))
+                    }
                 }
             }
         }
@@ -429,6 +428,11 @@ fn convert(v: serde_yaml::Value, path: &mut Vec<Seg>) -> Result<Value, ConvertEr
                     other => {
                         return Err((
                             format!("a mapping key must be text, not {}", kind_name(&other)),
+                            if matches!(other, serde_yaml::Value::Tagged(_)) {
+                                "remove the tag (`!name`): write the value itself"
+                            } else {
+                                "write the key as text (quote it)"
+                            },
                             path.clone(),
                         ))
                     }
@@ -446,6 +450,7 @@ fn convert(v: serde_yaml::Value, path: &mut Vec<Seg>) -> Result<Value, ConvertEr
                     "YAML tag `{}` is not supported: inventory files are plain data",
                     t.tag
                 ),
+                "remove the tag (`!name`): write the value itself",
                 path.clone(),
             ))
         }
@@ -845,13 +850,7 @@ pub(crate) fn locate_all(text: &str, wanted: &[(usize, Vec<Seg>)]) -> Vec<Option
     let mut parser = Parser::new_from_str(text);
     while let Some(Ok((ev, span))) = parser.next_event() {
         let line = span.start.line();
-        let is_node = matches!(
-            ev,
-            Event::Scalar(..)
-                | Event::MappingStart(..)
-                | Event::SequenceStart(..)
-                | Event::Alias(_)
-        );
+        let is_node = is_node(&ev);
         if let Event::DocumentStart(_) = ev {
             if started {
                 doc += 1;
@@ -1002,13 +1001,7 @@ pub(crate) fn plain_scalars(
     let mut started = false;
     // Frames entered while in a mapping key (complex keys) are skipped.
     while let Some(Ok((ev, _))) = parser.next_event() {
-        let is_node = matches!(
-            ev,
-            Event::Scalar(..)
-                | Event::MappingStart(..)
-                | Event::SequenceStart(..)
-                | Event::Alias(_)
-        );
+        let is_node = is_node(&ev);
         let mut as_key = false;
         if is_node {
             if let Some(Frame::Map { at_key, .. }) = stack.last() {

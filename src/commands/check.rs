@@ -2,15 +2,13 @@
 
 use std::path::Path;
 
-use super::{emit, note, summary_line};
+use super::{emit, notes, summary_line};
 use crate::error::{Result, EXIT_OK};
 use crate::pipeline::compile;
 
 pub(super) fn run(root: &Path) -> Result<i32> {
     let c = compile(root)?;
     emit(&format!("{}\n", summary_line(&c, "ok")))?;
-    for n in &c.rendered.notes {
-        note(n);
-    }
+    notes(&c);
     Ok(EXIT_OK)
 }

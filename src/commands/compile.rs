@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{emit, note, summary_line};
+use super::{emit, note, notes, summary_line};
 use crate::cli::CompileArgs;
 use crate::deploylog::{self, Origin};
 use crate::diff::{self, ChangeSet};
@@ -35,15 +35,13 @@ pub(super) fn run(root: &Path, args: CompileArgs) -> Result<i32> {
 fn to_dir(root: &Path, out: &Path, check: bool, allow_removals: bool) -> Result<i32> {
     let mut c = compile(root)?;
     let tree = c.take_tree();
-    let cs = diff::classify(output::dir_changes(out, &tree)?);
+    let cs = diff::classify(&output::dir_changes(out, &tree)?);
     if check {
         return report_stale(&cs, &out.display().to_string());
     }
     refuse_removals(&c, &cs, allow_removals, false)?;
     let w = output::write_dir(out, &tree, root)?;
-    for n in &c.rendered.notes {
-        note(n);
-    }
+    notes(&c);
     let changes = if w.is_noop() {
         "up to date".to_string()
     } else {
@@ -71,10 +69,10 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
     let snapshot = deploy.snapshot(prefix)?;
     let mut c = compile(root)?;
-    let mut tree = c.take_tree();
+    let tree = c.take_tree();
     let changes = deploy.changes(&snapshot, &tree)?;
     let where_ = format!("branch `{}` of {}", deploy.branch, repo.display());
-    let cs = diff::classify(changes.clone());
+    let cs = diff::classify(&changes);
     if args.check {
         return report_stale(&cs, &where_);
     }
@@ -108,21 +106,14 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
             "the deployment log in {where_} cannot be read ({e}); fleetc only appends to a log it can read"
         ))
     })?;
-    tree.files
-        .insert(MANIFEST_FILE.to_string(), manifest.into_bytes());
     let mut writes: BTreeMap<String, Option<&[u8]>> = changes
         .iter()
         .map(|ch| (ch.path.clone(), ch.new.as_deref()))
         .collect();
-    writes.insert(
-        MANIFEST_FILE.to_string(),
-        tree.files.get(MANIFEST_FILE).map(Vec::as_slice),
-    );
+    writes.insert(MANIFEST_FILE.to_string(), Some(manifest.as_bytes()));
     writes.insert(deploylog::LOG_FILE.to_string(), Some(&record.log));
     let commit = deploy.commit(&snapshot, prefix, &writes, &record.message)?;
-    for n in &c.rendered.notes {
-        note(n);
-    }
+    notes(&c);
     emit(&format!(
         "{}: committed {} to {where_}: {} (log entry {})\n",
         summary_line(&c, "compiled"),

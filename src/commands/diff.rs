@@ -12,28 +12,27 @@ use crate::gitrepo::{self, DeployRepo};
 use crate::guard;
 use crate::inventory::Files;
 use crate::output::{self, FileChange, Tree};
-use crate::pipeline::{compile, compile_files, Compiled};
+use crate::pipeline::{compile, compile_files};
 
 pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
     let mut c = compile(root)?;
+    let tree = c.take_tree();
     let mut notes = Vec::new();
     let changes = match (&args.out, &args.repo, &args.base) {
-        (Some(out), _, _) => output::dir_changes(out, &c.take_tree())?,
+        (Some(out), _, _) => output::dir_changes(out, &tree)?,
         (_, Some(repo), _) => {
-            let prefix = c.inventory.settings.deploy_prefix().to_string();
-            let tree = c.take_tree();
             let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
-            let snapshot = deploy.snapshot(&prefix)?;
+            let snapshot = deploy.snapshot(c.inventory.settings.deploy_prefix())?;
             deploy.changes(&snapshot, &tree)?
         }
-        (_, _, Some(rev)) => base_changes(root, rev, &mut c, &mut notes)?,
+        (_, _, Some(rev)) => base_changes(root, rev, &tree, &mut notes)?,
         _ => {
             return Err(Error::Usage(
                 "say what to compare with: --out DIR, --repo PATH or --base REV".to_string(),
             ))
         }
     };
-    let cs = diff::classify(changes);
+    let cs = diff::classify(&changes);
     let verdict = guard::verdict(&cs, c.rendered.apps.len(), &c.inventory.settings.guard);
     if let Some(g) = &verdict {
         notes.push(format!(
@@ -66,7 +65,7 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
 fn base_changes(
     root: &Path,
     rev: &str,
-    current: &mut Compiled,
+    new_tree: &Tree,
     notes: &mut Vec<String>,
 ) -> Result<Vec<FileChange>> {
     let base_tree = match gitrepo::inventory_at(root, rev)? {
@@ -96,7 +95,5 @@ fn base_changes(
             Tree::default()
         }
     };
-    let new_tree = current.take_tree();
-    let changes = output::tree_changes(&base_tree, &new_tree);
-    Ok(changes)
+    Ok(output::tree_changes(&base_tree, new_tree))
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{emit, to_json, unknown};
+use super::{app_index, cluster_index, emit, to_json};
 use crate::cli::{ExplainArgs, LogFormat};
 use crate::error::{Result, EXIT_OK};
 use crate::explain;
@@ -11,22 +11,10 @@ use crate::pipeline::compile;
 pub(super) fn run(root: &Path, args: ExplainArgs) -> Result<i32> {
     let c = compile(root)?;
     let inv = &c.inventory;
-    let ai = inv.app(&args.app).ok_or_else(|| {
-        unknown(
-            "app",
-            &args.app,
-            inv.apps.iter().map(|a| a.name.as_str()).collect(),
-        )
-    })?;
+    let ai = app_index(inv, &args.app)?;
     let text = match &args.cluster {
         Some(cluster) => {
-            let ci = inv.cluster(cluster).ok_or_else(|| {
-                unknown(
-                    "cluster",
-                    cluster,
-                    inv.clusters.iter().map(|c| c.name.as_str()).collect(),
-                )
-            })?;
+            let ci = cluster_index(inv, cluster)?;
             let r = explain::pair(&c, ci, ai);
             match args.format {
                 LogFormat::Text => explain::pair_text(&r),

@@ -15,11 +15,7 @@ pub(super) fn run(root: &Path, args: LogArgs) -> Result<i32> {
     let deploy = DeployRepo::open(&args.repo, args.branch.as_deref())?;
     let since = match &args.since {
         Some(s) => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
-            Some(deploylog::parse_since(s, now).ok_or_else(|| {
+            Some(deploylog::parse_since(s, deploylog::unix_now()).ok_or_else(|| {
                 Error::Usage(format!(
                     "--since `{s}`: write a date (2026-11-21), a time (2026-11-21T17:00:00Z) or an age (7d, 12h, 30m)"
                 ))

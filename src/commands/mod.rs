@@ -17,6 +17,7 @@ use std::path::PathBuf;
 
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
+use crate::model::Inventory;
 use crate::pipeline::Compiled;
 
 /// Runs the command; `Ok` carries the exit code (0, or 2 for "changes").
@@ -59,14 +60,39 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
     s
 }
 
+/// The index of the cluster named on the command line.
+fn cluster_index(inv: &Inventory, name: &str) -> Result<usize> {
+    inv.cluster(name).ok_or_else(|| {
+        unknown(
+            "cluster",
+            name,
+            inv.clusters.iter().map(|c| c.name.as_str()),
+        )
+    })
+}
+
+/// The index of the app named on the command line.
+fn app_index(inv: &Inventory, name: &str) -> Result<usize> {
+    inv.app(name)
+        .ok_or_else(|| unknown("app", name, inv.apps.iter().map(|a| a.name.as_str())))
+}
+
 /// An unknown name, with a did-you-mean.
-fn unknown(what: &str, name: &str, names: Vec<&str>) -> Error {
+fn unknown<'a>(what: &str, name: &str, names: impl Iterator<Item = &'a str>) -> Error {
+    let names: Vec<&str> = names.collect();
     Error::Usage(format!(
         "no {what} `{name}` in the inventory{}",
         crate::suggest::hint(name, &names)
             .map(|h| format!("; {h}"))
             .unwrap_or_default()
     ))
+}
+
+/// The notes of a compile (one line each, on stderr).
+fn notes(c: &Compiled) {
+    for n in &c.rendered.notes {
+        note(n);
+    }
 }
 
 /// `ok: 17 files, 6 clusters, … 25 Applications on 6 clusters`.

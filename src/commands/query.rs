@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{emit, to_json, unknown};
+use super::{app_index, cluster_index, emit, to_json};
 use crate::cli::{Query, QueryArgs, TableFormat};
 use crate::error::{Error, Result, EXIT_OK};
 use crate::model;
@@ -25,25 +25,13 @@ pub(super) fn run(root: &Path, args: QueryArgs) -> Result<i32> {
             (all, t, "clusters")
         }
         Query::Apps { cluster } => {
-            if inv.cluster(&cluster).is_none() {
-                return Err(unknown(
-                    "cluster",
-                    &cluster,
-                    inv.clusters.iter().map(|c| c.name.as_str()).collect(),
-                ));
-            }
+            cluster_index(inv, &cluster)?;
             let cells: Vec<_> = all.into_iter().filter(|x| x.cluster == cluster).collect();
             let t = report::placed_table(&cells, "app");
             (cells, t, "apps")
         }
         Query::Clusters { app } => {
-            if inv.app(&app).is_none() {
-                return Err(unknown(
-                    "app",
-                    &app,
-                    inv.apps.iter().map(|a| a.name.as_str()).collect(),
-                ));
-            }
+            app_index(inv, &app)?;
             let cells: Vec<_> = all.into_iter().filter(|x| x.app == app).collect();
             let t = report::placed_table(&cells, "cluster");
             (cells, t, "clusters")

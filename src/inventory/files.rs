@@ -164,23 +164,40 @@ fn safe_relative(p: &str) -> Result<PathBuf, &'static str> {
     Ok(path.components().collect())
 }
 
-fn globs(patterns: &[String], field: &str, diags: &mut Vec<Diagnostic>) -> GlobSet {
+/// The patterns listed at `site` as one set; a bad one is a problem at its
+/// index, with `help`. `literal_separator`: `*` stops at `/`.
+pub(crate) fn glob_set(
+    patterns: &[String],
+    site: &Site,
+    literal_separator: bool,
+    help: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> GlobSet {
     let mut b = GlobSetBuilder::new();
     for (i, p) in patterns.iter().enumerate() {
-        match GlobBuilder::new(p).literal_separator(true).build() {
+        match GlobBuilder::new(p)
+            .literal_separator(literal_separator)
+            .build()
+        {
             Ok(glob) => {
                 b.add(glob);
             }
             Err(e) => diags.push(
                 Diagnostic::at(
-                    Site::file(SETTINGS_FILE).key(field).at(Seg::Index(i)),
+                    site.at(Seg::Index(i)),
                     format!("invalid glob `{p}`: {}", e.kind()),
                 )
-                .help("globs use `*`, `**`, `?` and `[...]`, and `/` between folders"),
+                .help(help),
             ),
         }
     }
     b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+fn globs(patterns: &[String], field: &str, diags: &mut Vec<Diagnostic>) -> GlobSet {
+    let site = Site::file(SETTINGS_FILE).key(field);
+    let help = "globs use `*`, `**`, `?` and `[...]`, and `/` between folders";
+    glob_set(patterns, &site, true, help, diags)
 }
 
 /// Reads the inventory under `root` into memory. `Err` only when the root
@@ -467,9 +484,8 @@ fn walk(
                 // A folder fleetc rendered is output, not inventory; a stray
                 // manifest is an error rather than a reason to skip.
                 if e.path().join(MANIFEST_FILE).exists() {
-                    if let Err(d) = rendered_folder(e.path(), rel) {
-                        found.borrow_mut().push(d);
-                    }
+                    let mut found = found.borrow_mut();
+                    rendered_folder(real_root, rel, scope.limits.file_bytes, &mut found);
                     return false;
                 }
             }
@@ -560,8 +576,21 @@ fn walk(
 /// A folder holding a `.fleetc-manifest` is fleetc's output when every file
 /// the manifest lists is there; otherwise the manifest is stray, and the
 /// folder's inventory files would silently vanish: an error.
-fn rendered_folder(dir: &Path, rel: &Path) -> Result<(), Diagnostic> {
-    let text = std::fs::read_to_string(dir.join(MANIFEST_FILE)).unwrap_or_default();
+/// The manifest is read as every inventory file is, so a FIFO or a link
+/// out of the root in its place is refused, never opened.
+fn rendered_folder(real_root: &Path, rel: &Path, limit: u64, diags: &mut Vec<Diagnostic>) {
+    let before = diags.len();
+    let bytes = read_one(real_root, &rel.join(MANIFEST_FILE), limit, true, diags);
+    if diags.len() > before {
+        return;
+    }
+    if let Err(d) = listed_files_present(&real_root.join(rel), rel, &bytes.unwrap_or_default()) {
+        diags.push(d);
+    }
+}
+
+fn listed_files_present(dir: &Path, rel: &Path, bytes: &[u8]) -> Result<(), Diagnostic> {
+    let text = std::str::from_utf8(bytes).unwrap_or_default();
     let stray = |why: String| {
         Diagnostic::at(Site::file(rel.join(MANIFEST_FILE)), format!("this folder holds a `{MANIFEST_FILE}`, which marks fleetc's output, but it is not a rendered tree: {why}"))
             .help("remove the stray manifest, or add the folder to `exclude` in fleetc.yaml")

@@ -12,6 +12,7 @@
 mod files;
 pub(crate) mod raw;
 
+pub(crate) use files::glob_set;
 pub use files::Files;
 
 use std::collections::BTreeMap;

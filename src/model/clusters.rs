@@ -10,7 +10,6 @@ use crate::inventory::Located;
 use crate::k8s;
 
 pub(super) fn check(clusters: &[Located<RawCluster>], diags: &mut Vec<Diagnostic>) -> Vec<Cluster> {
-    // Clusters.
     let mut out_clusters = Vec::with_capacity(clusters.len());
     let mut short_names: HashMap<String, &Site> = HashMap::new();
     for Located { site, raw } in clusters {

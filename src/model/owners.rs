@@ -15,13 +15,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 
 use super::{App, Cluster, Policy, Team};
-use crate::error::{Diagnostic, Seg, Site};
+use crate::error::{Diagnostic, Site};
+use crate::inventory::glob_set;
 
 /// Each owning team's files.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Owners {
     teams: Vec<(String, GlobSet)>,
 }
@@ -35,22 +36,9 @@ impl Owners {
     ) -> Owners {
         let mut teams = Vec::new();
         for (team, patterns) in raw {
-            let mut b = GlobSetBuilder::new();
-            for (i, p) in patterns.iter().enumerate() {
-                match Glob::new(p) {
-                    Ok(g) => {
-                        b.add(g);
-                    }
-                    Err(e) => diags.push(
-                        Diagnostic::at(
-                            site.key(team).at(Seg::Index(i)),
-                            format!("invalid glob `{p}`: {}", e.kind()),
-                        )
-                        .help("a path glob relative to the inventory, e.g. `apps/payments/**`"),
-                    ),
-                }
-            }
-            teams.push((team.clone(), b.build().unwrap_or_else(|_| GlobSet::empty())));
+            let help = "a path glob relative to the inventory, e.g. `apps/payments/**`";
+            let set = glob_set(patterns, &site.key(team), false, help, diags);
+            teams.push((team.clone(), set));
         }
         Owners { teams }
     }

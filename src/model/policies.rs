@@ -14,7 +14,6 @@ pub(super) fn check(
     index: &Index,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Policy> {
-    // Policies.
     let mut policies = Vec::with_capacity(policies_raw.len());
     for Located { site, raw } in policies_raw {
         if raw.name.is_empty()

@@ -59,7 +59,7 @@ const REFERENCE_ENDINGS: &[&str] = &[
 ];
 
 /// Whether `key` names a credential.
-pub(crate) fn is_credential_key(key: &str) -> bool {
+fn is_credential_key(key: &str) -> bool {
     let k: String = key
         .chars()
         .filter(|c| !"-_.".contains(*c))
@@ -71,7 +71,7 @@ pub(crate) fn is_credential_key(key: &str) -> bool {
 }
 
 /// Whether `s` refers to a credential rather than being one.
-pub(crate) fn is_reference(s: &str) -> bool {
+fn is_reference(s: &str) -> bool {
     let t = s.trim();
     t.is_empty()
         || t.starts_with("<path:")

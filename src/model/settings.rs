@@ -80,24 +80,16 @@ pub(crate) fn check_settings(
             );
         }
     }
-    let mut allow = globset::GlobSetBuilder::new();
-    for (i, pattern) in raw.allow_literal_secrets.iter().enumerate() {
-        match globset::Glob::new(pattern) {
-            Ok(g) => {
-                allow.add(g);
-            }
-            Err(e) => diags.push(
-                Diagnostic::at(
-                    site.key("allow_literal_secrets").at(Seg::Index(i)),
-                    format!("invalid glob `{pattern}`: {}", e.kind()),
-                )
-                .help("a value path like `grafana.adminPassword`, `*` for any part"),
-            ),
-        }
-    }
+    let allow = crate::inventory::glob_set(
+        &raw.allow_literal_secrets,
+        &site.key("allow_literal_secrets"),
+        false,
+        "a value path like `grafana.adminPassword`, `*` for any part",
+        diags,
+    );
     Settings {
         owners: super::owners::Owners::new(&raw.owners, &site.key("owners"), diags),
-        allow_literal_secrets: allow.build().unwrap_or_else(|_| globset::GlobSet::empty()),
+        allow_literal_secrets: allow,
         limits,
         argocd_namespace,
         mode,

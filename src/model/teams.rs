@@ -15,8 +15,6 @@ pub(super) fn check(
     settings: &Settings,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Team> {
-    // Teams. A Kubernetes namespace belongs to one team, and none may
-    // claim a system namespace or a name fleetc keeps for itself.
     let mut teams = Vec::with_capacity(teams_raw.len());
     let mut owners: HashMap<String, (&str, &Site)> = HashMap::new();
     for Located { site, raw } in teams_raw {

@@ -140,22 +140,13 @@ pub(super) fn render_pair(
             cascade_delete => app.cascade_delete,
         },
     };
-    let text = render_manifest(env, "application.yaml.j2", full, inv).map_err(|diags| {
-        diags
-            .into_iter()
-            .map(|mut d| {
-                // A limit depends on the pair; a template's own mistake
-                // does not, and stays one error however many pairs meet it.
-                if d.message.contains("over the limit") {
-                    d.message.push_str(&format!(
-                        " (rendering app `{}` on cluster `{}`)",
-                        app.name, cluster.name
-                    ));
-                }
-                d
-            })
-            .collect::<Vec<_>>()
-    })?;
+    let text = render_manifest(
+        env,
+        "application.yaml.j2",
+        full,
+        inv,
+        Some((&app.name, &cluster.name)),
+    )?;
     Ok((
         RenderedApp {
             cluster: pair.cluster,

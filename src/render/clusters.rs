@@ -112,15 +112,8 @@ pub(super) fn render_projects(
         }
     }
     for (cluster, layout, c) in files {
-        let path = match render_path(env, layout, c.clone()) {
-            Ok(p) => p,
-            Err(mut d) => {
-                diags.append(&mut d);
-                continue;
-            }
-        };
-        match render_manifest(env, "appproject.yaml.j2", c, inv) {
-            Ok(text) => {
+        match render_file(env, layout, "appproject.yaml.j2", c, inv) {
+            Ok((path, text)) => {
                 out.projects.push((cluster, path.clone()));
                 add_file(out, path, text, diags);
             }
@@ -350,7 +343,7 @@ pub(super) fn render_roots(
         };
         if cluster.is_none() {
             // Hub mode's projects root has no cluster; its path is fixed.
-            let text = match render_manifest(env, "root-application.yaml.j2", c, inv) {
+            let text = match render_manifest(env, "root-application.yaml.j2", c, inv, None) {
                 Ok(t) => t,
                 Err(mut d) => {
                     diags.append(&mut d);
@@ -367,7 +360,7 @@ pub(super) fn render_roots(
                 continue;
             }
         };
-        match render_manifest(env, "root-application.yaml.j2", c, inv) {
+        match render_manifest(env, "root-application.yaml.j2", c, inv, None) {
             Ok(text) => add_file(out, path, text, diags),
             Err(mut d) => diags.append(&mut d),
         }

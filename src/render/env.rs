@@ -83,12 +83,9 @@ pub(super) fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<D
     );
     let mut diags = Vec::new();
     for (name, builtin) in BUILTIN_TEMPLATES {
-        let (text, site) = match inv.templates.get(*name) {
-            Some(user) => (user.raw.as_str(), user.site.clone()),
-            None => (*builtin, Site::file(format!("<built-in>/{name}"))),
-        };
+        let text = inv.templates.get(*name).map_or(*builtin, |user| &user.raw);
         if let Err(e) = env.add_template_owned(name.to_string(), text.to_string()) {
-            diags.push(template_error(&site, &e, Some(text)));
+            diags.push(template_error(&template_site(inv, name), &e, Some(text)));
         }
     }
     let settings_site = Site::file(crate::inventory::SETTINGS_FILE);
@@ -249,11 +246,15 @@ pub(super) fn template_error(
 }
 
 /// Renders a manifest template and checks the result is one YAML mapping.
+/// `pair` (app, cluster) is named in a size error: a limit depends on the
+/// pair, while a template's own mistake does not, and stays one error
+/// however many pairs meet it.
 pub(super) fn render_manifest(
     env: &Environment<'static>,
     template: &str,
     ctx: JValue,
     inv: &Inventory,
+    pair: Option<(&str, &str)>,
 ) -> Result<String, Vec<Diagnostic>> {
     let site = template_site(inv, template);
     let text = render_template(env, template, ctx.clone(), &site)?;
@@ -261,13 +262,14 @@ pub(super) fn render_manifest(
     text.push('\n');
     let limit = inv.settings.limits.manifest_bytes;
     if text.len() > limit {
-        return Err(vec![Diagnostic::at(
-            site,
-            format!(
-                "a manifest rendered by this template is {} bytes, over the limit of {limit} (etcd refuses objects over 1.5 MB)",
-                text.len()
-            ),
-        )
+        let mut message = format!(
+            "a manifest rendered by this template is {} bytes, over the limit of {limit} (etcd refuses objects over 1.5 MB)",
+            text.len()
+        );
+        if let Some((app, cluster)) = pair {
+            message.push_str(&format!(" (rendering app `{app}` on cluster `{cluster}`)"));
+        }
+        return Err(vec![Diagnostic::at(site, message)
         .help(format!(
             "keep big values out of Helm values (a ConfigMap in the app's repo), or raise the limit with {}",
             crate::limits::setting("manifest_bytes")
@@ -355,7 +357,6 @@ fn check_identity(text: &str, template: &str, ctx: &JValue) -> Result<(), String
         .try_fold(ctx.clone(), |v, key| v.get_attr(key).ok())
         .and_then(|v| v.as_str().map(str::to_string));
     let docs = yaml::parse_yaml(text).map_err(|e| e.message)?;
-    let fail = |message: String| message;
     for (i, doc) in docs.iter().enumerate() {
         let v = &doc.value;
         let (want_api, want_kind) = if i == 0 {
@@ -365,19 +366,19 @@ fn check_identity(text: &str, template: &str, ctx: &JValue) -> Result<(), String
         };
         let got = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("");
         if got("apiVersion") != want_api || got("kind") != want_kind {
-            return Err(fail(format!(
+            return Err(format!(
                 "renders a `{}` of `{}`, where fleetc renders a `{want_kind}` of `{want_api}`",
                 got("kind"),
                 got("apiVersion")
-            )));
+            ));
         }
         let rendered = v.pointer("/metadata/name").and_then(|x| x.as_str());
         if i == 0 && name.is_some() && rendered != name.as_deref() {
-            return Err(fail(format!(
+            return Err(format!(
                 "names the {want_kind} `{}`, where fleetc names it `{}`",
                 rendered.unwrap_or(""),
                 name.as_deref().unwrap_or("")
-            )));
+            ));
         }
     }
     Ok(())
@@ -406,7 +407,7 @@ pub(super) fn render_file(
     inv: &Inventory,
 ) -> Result<(String, String), Vec<Diagnostic>> {
     let path = render_path(env, layout, ctx.clone())?;
-    let text = render_manifest(env, template, ctx, inv)?;
+    let text = render_manifest(env, template, ctx, inv, None)?;
     Ok((path, text))
 }
 

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::support::{copy_tree, fleetc, read_tree, repo};
+use crate::support::{copy_tree, fleetc, leftovers, read_tree, repo};
 
 fn example_copy(dir: &Path) -> std::path::PathBuf {
     let inv = dir.join("inventory");
@@ -245,12 +245,8 @@ fn a_killed_compile_leaves_the_old_tree_or_the_new_one() {
     assert!(interrupted > 0, "the kills never stopped a compile");
     // A later compile cleans up whatever a killed one left beside the folder.
     assert_eq!(fleetc(&inv_a, &["compile", "--out", o]).status, 0);
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".out.fleetc-") && !n.ends_with(".lock"))
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let left = leftovers(&out);
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// A usage mistake is a user error (1), never 2: `diff --exit-code` and

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::support::{copy_tree, fleetc, fleetc_env, git, repo, Run};
+use crate::support::{copy_tree, fleetc, fleetc_env, git, repo, seed_deploy_repo, Run};
 
 /// A deploy repo (bare, with a README and a file of someone else's on
 /// `main`) and an inventory repo holding the example fleet.
@@ -21,34 +21,7 @@ impl Setup {
     fn new() -> Setup {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
-        let deploy = root.join("deploy.git");
-        git(
-            &root,
-            &[
-                "init",
-                "-q",
-                "--bare",
-                "-b",
-                "main",
-                deploy.to_str().unwrap(),
-            ],
-        );
-        let seed = root.join("seed");
-        git(
-            &root,
-            &[
-                "clone",
-                "-q",
-                deploy.to_str().unwrap(),
-                seed.to_str().unwrap(),
-            ],
-        );
-        std::fs::write(seed.join("README.md"), "The fleet's deploy repo.\n").unwrap();
-        std::fs::create_dir_all(seed.join("docs")).unwrap();
-        std::fs::write(seed.join("docs/runbook.md"), "Page the platform team.\n").unwrap();
-        git(&seed, &["add", "-A"]);
-        git(&seed, &["commit", "-qm", "seed"]);
-        git(&seed, &["push", "-q", "origin", "HEAD:main"]);
+        let deploy = seed_deploy_repo(&root);
         let inv = root.join("inventory");
         copy_tree(&repo().join("fixtures/example"), &inv);
         git(&inv, &["init", "-q", "-b", "main"]);
@@ -67,15 +40,14 @@ impl Setup {
     }
 
     fn commit(&self) -> Run {
-        let r = fleetc_env(
+        fleetc_env(
             &self.inv,
             &["compile", "--repo", self.deploy(), "--commit"],
             &[
                 ("GIT_COMMITTER_NAME", "CI"),
                 ("GIT_COMMITTER_EMAIL", "ci@example.com"),
             ],
-        );
-        r
+        )
     }
 
     /// `fleetc compile --repo <deploy> --commit --allow-removals` from `inv`,
@@ -105,11 +77,7 @@ impl Setup {
     }
 
     fn fsck(&self) {
-        let out = Command::new("git")
-            .args(["fsck", "--strict", "--no-progress"])
-            .current_dir(&self.deploy)
-            .output()
-            .unwrap();
+        let out = crate::support::fsck(&self.deploy);
         assert!(
             out.status.success(),
             "git fsck --strict: {}",

@@ -8,11 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::support::{fleetc, read_tree, repo};
-
-fn update() -> bool {
-    std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1")
-}
+use crate::support::{fleetc, read_tree, repo, update_golden};
 
 fn cases() -> Vec<String> {
     let mut cases: Vec<String> = std::fs::read_dir(repo().join("fixtures"))
@@ -76,7 +72,7 @@ fn every_fixture_matches_its_golden_output() {
         ran += 1;
         if run.status == 0 {
             let actual = read_tree(&out);
-            if update() {
+            if update_golden() {
                 write_golden_tree(&tree_dir, &actual);
                 let _ = std::fs::remove_file(&stderr_file);
                 continue;
@@ -111,7 +107,7 @@ fn every_fixture_matches_its_golden_output() {
                     check.status, run.status, check.stderr, run.stderr
                 ));
             }
-            if update() {
+            if update_golden() {
                 std::fs::write(&stderr_file, &check.stderr).unwrap();
                 if tree_dir.exists() {
                     std::fs::remove_dir_all(&tree_dir).unwrap();

@@ -11,11 +11,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::support::{copy_tree, fleetc_env, git, repo};
-
-fn update() -> bool {
-    std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1")
-}
+use crate::support::{copy_tree, fleetc_env, git, repo, update_golden};
 
 fn golden_dir() -> PathBuf {
     repo().join("golden/commands")
@@ -233,7 +229,7 @@ fn every_command_prints_what_its_golden_file_shows() {
         }
         let file = golden_dir().join(format!("{case}.txt"));
         written.insert(format!("{case}.txt"));
-        if update() {
+        if update_golden() {
             std::fs::create_dir_all(golden_dir()).unwrap();
             std::fs::write(&file, &actual).unwrap();
             continue;

@@ -118,3 +118,65 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// `UPDATE_GOLDEN=1`: rewrite the golden files instead of comparing.
+pub(crate) fn update_golden() -> bool {
+    std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1")
+}
+
+/// A bare deploy repo, `root/deploy.git`, whose `main` holds files of
+/// someone else's (a README and `docs/runbook.md`, pushed from
+/// `root/seed`). Returns its path.
+pub(crate) fn seed_deploy_repo(root: &Path) -> PathBuf {
+    let deploy = root.join("deploy.git");
+    git(
+        root,
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            deploy.to_str().unwrap(),
+        ],
+    );
+    let seed = root.join("seed");
+    git(
+        root,
+        &[
+            "clone",
+            "-q",
+            deploy.to_str().unwrap(),
+            seed.to_str().unwrap(),
+        ],
+    );
+    std::fs::write(seed.join("README.md"), "The fleet's deploy repo.\n").unwrap();
+    std::fs::create_dir_all(seed.join("docs")).unwrap();
+    std::fs::write(seed.join("docs/runbook.md"), "Page the platform team.\n").unwrap();
+    git(&seed, &["add", "-A"]);
+    git(&seed, &["commit", "-qm", "seed"]);
+    git(&seed, &["push", "-q", "origin", "HEAD:main"]);
+    deploy
+}
+
+/// Runs `git fsck --strict --no-progress` in `dir` (without the system git
+/// config) and returns its output; callers assert on it.
+pub(crate) fn fsck(dir: &Path) -> Output {
+    Command::new("git")
+        .args(["fsck", "--strict", "--no-progress"])
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .unwrap()
+}
+
+/// Folders a compile of `out` leaves beside it when killed (its lock file,
+/// which stays by design, aside).
+pub(crate) fn leftovers(out: &Path) -> Vec<String> {
+    let prefix = format!(".{}.fleetc-", out.file_name().unwrap().to_string_lossy());
+    std::fs::read_dir(out.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&prefix) && !n.ends_with(".lock"))
+        .collect()
+}
