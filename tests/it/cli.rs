@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::kill::{fleetc_command, Schedule};
 use crate::support::{copy_tree, fleetc, leftovers, read_tree, repo};
 
 fn example_copy(dir: &Path) -> std::path::PathBuf {
@@ -186,50 +187,37 @@ fn a_killed_compile_leaves_the_old_tree_or_the_new_one() {
     let tree_a = read_tree(&out);
     assert_ne!(tree_a, tree_b);
 
-    // Kill times spread over a whole compile, measured here, so kills land
-    // before, during and after the swap.
-    let started = std::time::Instant::now();
-    assert_eq!(fleetc(&inv_b, &["compile", "--out", o]).status, 0);
-    assert_eq!(fleetc(&inv_a, &["compile", "--out", o]).status, 0);
-    let mut span = (started.elapsed().as_micros() as u64 / 2).max(1_000) * 5 / 4;
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-    let (mut saw_a, mut saw_b, mut interrupted) = (0, 0, 0);
-    // A machine busy with other tests compiles slower than it did when the
-    // span was measured: after three kills in a row that stopped every
-    // compile, the span doubles (this only chooses when to kill).
-    let mut stopped_in_a_row = 0;
-    for i in 0..40 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let delay = std::time::Duration::from_micros(seed % span);
-        let inv = if i % 2 == 0 { &inv_b } else { &inv_a };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fleetc"))
-            .args(["compile", "--out", o])
-            .current_dir(inv)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(delay);
-        let _ = child.kill();
-        let _ = child.wait();
+    // Each round turns the folder from one tree into the other, and is
+    // killed at a random moment over a whole compile (measured here), so
+    // kills land before, during and after the swap.
+    let mut when = Schedule::new(0x2545_f491_4f6c_dd1d);
+    let invs = [&inv_a, &inv_b];
+    let trees = [&tree_a, &tree_b];
+    let mut at = 0; // the tree the folder holds
+    for v in [1, 0] {
+        assert_eq!(
+            when.timed(|| fleetc(invs[v], &["compile", "--out", o]))
+                .status,
+            0
+        );
+        at = v;
+    }
+    let (mut stopped, mut swapped, mut finished) = (0, 0, 0);
+    for _ in 0..40 {
+        let to = 1 - at;
+        let cmd = fleetc_command(invs[to], &["compile", "--out", o]);
+        let (ended, delay) = when.kill(cmd);
+        let was_killed = ended.killed();
         let tree = read_tree(&out);
-        let wanted = if i % 2 == 0 { &tree_b } else { &tree_a };
-        if &tree != wanted {
-            interrupted += 1;
-            stopped_in_a_row += 1;
-            if stopped_in_a_row >= 3 {
-                span *= 2;
-                stopped_in_a_row = 0;
+        if &tree == trees[to] {
+            at = to;
+            if was_killed {
+                swapped += 1;
+            } else {
+                finished += 1;
             }
-        } else {
-            stopped_in_a_row = 0;
-        }
-        if tree == tree_a {
-            saw_a += 1;
-        } else if tree == tree_b {
-            saw_b += 1;
+        } else if &tree == trees[at] && was_killed {
+            stopped += 1;
         } else {
             panic!(
                 "after a kill at {delay:?} the folder is neither tree: {:#?}",
@@ -237,12 +225,15 @@ fn a_killed_compile_leaves_the_old_tree_or_the_new_one() {
             );
         }
     }
-    println!("killed compiles: tree A seen {saw_a} times, tree B {saw_b} times, {interrupted} stopped before the swap");
+    println!(
+        "killed compiles: {stopped} stopped before the swap, {swapped} killed after it, \
+         {finished} ended before their kill"
+    );
+    assert!(stopped > 0, "the kills never stopped a compile");
     assert!(
-        saw_a > 0 && saw_b > 0,
+        swapped + finished > 0,
         "the kills never let a compile finish"
     );
-    assert!(interrupted > 0, "the kills never stopped a compile");
     // A later compile cleans up whatever a killed one left beside the folder.
     assert_eq!(fleetc(&inv_a, &["compile", "--out", o]).status, 0);
     let left = leftovers(&out);

@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
+use crate::kill::Schedule;
 use crate::support::{copy_tree, fleetc, fleetc_env, git, repo, seed_deploy_repo, Run};
 
 /// A deploy repo (bare, with a README and a file of someone else's on
@@ -651,26 +652,14 @@ fn a_killed_commit_leaves_the_branch_at_the_old_or_the_new_commit() {
     let other = s.root.join("inventory-b");
     copy_tree(&s.inv, &other);
     std::fs::remove_file(other.join("policies/ml.yaml")).unwrap();
-    let started = std::time::Instant::now();
-    assert_eq!(s.commit().status, 0);
-    let span = (started.elapsed().as_micros() as u64).max(1_000) * 5 / 4;
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut when = Schedule::new(0x9e37_79b9_7f4a_7c15);
+    assert_eq!(when.timed(|| s.commit()).status, 0);
     let (mut moved, mut kept) = (0, 0);
     for i in 0..30 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
         let before = s.git(&["rev-parse", "main"]);
         let inv = if i % 2 == 0 { &other } else { &s.inv };
-        let mut child = s
-            .commit_command(inv)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_micros(seed % span));
-        let _ = child.kill();
-        let _ = child.wait();
+        let (ended, _) = when.kill(s.commit_command(inv));
+        ended.killed();
         // A lock left by a kill during the ref update is reported, not ignored.
         let lock = s.deploy.join("refs/heads/main.lock");
         if lock.exists() {
