@@ -7,7 +7,10 @@ use std::sync::Mutex;
 use minijinja::{context, Environment, Value as JValue};
 use serde_json::{json, Value};
 
-use super::env::{describe, jv, render_manifest, render_path, render_template, Json};
+use super::builtin;
+use super::env::{
+    describe, jv, render_manifest, render_path, render_template, template_site, within_limit, Json,
+};
 use super::{Contexts, RenderedApp};
 use crate::error::{pointer_path, Diagnostic, Site};
 use crate::k8s;
@@ -15,6 +18,8 @@ use crate::matrix::Pair;
 use crate::model::{Inventory, Mode, IN_CLUSTER};
 use crate::values::{self, Conflicts};
 use crate::yaml;
+
+const APPLICATION_TEMPLATE: &str = "application.yaml.j2";
 
 /// Every `${ }` expression of the inventory, compiled once.
 pub(super) type Expressions<'env> =
@@ -107,46 +112,74 @@ pub(super) fn render_pair(
         .into_iter()
         .map(|p| inv.policies[p].name.clone())
         .collect();
-    let destination = match inv.settings.mode {
-        Mode::PerCluster => {
-            json!({"server": IN_CLUSTER, "name": null, "namespace": app.destination_namespace})
-        }
-        Mode::Hub => {
-            json!({"server": null, "name": cluster.name, "namespace": app.destination_namespace})
-        }
+    let team = &inv.teams[app.team];
+    let (server, cluster_name) = match inv.settings.mode {
+        Mode::PerCluster => (Some(IN_CLUSTER), None),
+        Mode::Hub => (None, Some(cluster.name.as_str())),
     };
-    // Helm gets the merged values as a document (`helm.values`), so that a
-    // null reaches it: Argo CD drops nulls from `helm.valuesObject`.
-    let (values, helm_values) = if merged.as_object().is_some_and(|m| !m.is_empty()) {
+    let helm_values = merged.as_object().is_some_and(|m| !m.is_empty()).then(|| {
         let mut text = yaml::to_block(&merged, 0);
         text.push('\n');
-        (JValue::from_object(Json(merged)), JValue::from(text))
+        text
+    });
+    let text = if inv.templates.contains_key(APPLICATION_TEMPLATE) {
+        // A user's template: through minijinja, with every variable.
+        let destination = json!({
+            "server": server,
+            "name": cluster_name,
+            "namespace": app.destination_namespace,
+        });
+        // Helm gets the merged values as a document (`helm.values`), so that a
+        // null reaches it: Argo CD drops nulls from `helm.valuesObject`.
+        let (values, helm_values) = match helm_values {
+            Some(text) => (JValue::from_object(Json(merged)), JValue::from(text)),
+            None => (JValue::from(()), JValue::from(())),
+        };
+        let full = context! {
+            app => ctx.apps[pair.app].clone(),
+            cluster => ctx.clusters[pair.cluster].clone(),
+            team => ctx.teams[app.team].clone(),
+            settings => ctx.settings.clone(),
+            values => values,
+            helm_values => helm_values,
+            application => context! {
+                name => name.clone(),
+                namespace => inv.settings.argocd_namespace.clone(),
+                policies => policies.clone(),
+                sync_wave => app.wave,
+                destination => jv(&destination),
+                cascade_delete => app.cascade_delete,
+            },
+        };
+        render_manifest(
+            env,
+            APPLICATION_TEMPLATE,
+            full,
+            inv,
+            Some((&app.name, &cluster.name)),
+        )?
     } else {
-        (JValue::from(()), JValue::from(()))
+        let text = builtin::application(
+            &builtin::Application {
+                name: &name,
+                namespace: &inv.settings.argocd_namespace,
+                policies: &policies,
+                wave: app.wave,
+                destination: (server, cluster_name),
+                cascade_delete: app.cascade_delete,
+                helm_values: helm_values.as_deref(),
+            },
+            app,
+            cluster,
+            team,
+        );
+        within_limit(
+            text,
+            &template_site(inv, APPLICATION_TEMPLATE),
+            inv,
+            Some((&app.name, &cluster.name)),
+        )?
     };
-    let full = context! {
-        app => ctx.apps[pair.app].clone(),
-        cluster => ctx.clusters[pair.cluster].clone(),
-        team => ctx.teams[app.team].clone(),
-        settings => ctx.settings.clone(),
-        values => values,
-        helm_values => helm_values,
-        application => context! {
-            name => name.clone(),
-            namespace => inv.settings.argocd_namespace.clone(),
-            policies => policies.clone(),
-            sync_wave => app.wave,
-            destination => jv(&destination),
-            cascade_delete => app.cascade_delete,
-        },
-    };
-    let text = render_manifest(
-        env,
-        "application.yaml.j2",
-        full,
-        inv,
-        Some((&app.name, &cluster.name)),
-    )?;
     Ok((
         RenderedApp {
             cluster: pair.cluster,

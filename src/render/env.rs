@@ -258,7 +258,28 @@ pub(super) fn render_manifest(
 ) -> Result<String, Vec<Diagnostic>> {
     let site = template_site(inv, template);
     let text = render_template(env, template, ctx.clone(), &site)?;
-    let mut text = text.trim_end().to_string();
+    let text = within_limit(text, &site, inv, pair)?;
+    // A user's template may render anything, so its every output is checked.
+    // The built-in ones write every value through the `yaml` filters, whose
+    // output round-trips by test; the golden and schema tests check their
+    // shape, and debug builds (every test run) check each output as well.
+    let user_template = !site.file.starts_with("<built-in>");
+    if !user_template && !cfg!(debug_assertions) {
+        return Ok(text);
+    }
+    checked(text, template, &site, &ctx)
+}
+
+/// A rendered manifest ending in one newline, refused when it is over
+/// `limits.manifest_bytes`.
+pub(super) fn within_limit(
+    text: String,
+    site: &Site,
+    inv: &Inventory,
+    pair: Option<(&str, &str)>,
+) -> Result<String, Vec<Diagnostic>> {
+    let mut text = text;
+    text.truncate(text.trim_end().len());
     text.push('\n');
     let limit = inv.settings.limits.manifest_bytes;
     if text.len() > limit {
@@ -269,20 +290,24 @@ pub(super) fn render_manifest(
         if let Some((app, cluster)) = pair {
             message.push_str(&format!(" (rendering app `{app}` on cluster `{cluster}`)"));
         }
-        return Err(vec![Diagnostic::at(site, message)
+        return Err(vec![Diagnostic::at(site.clone(), message)
         .help(format!(
             "keep big values out of Helm values (a ConfigMap in the app's repo), or raise the limit with {}",
             crate::limits::setting("manifest_bytes")
         ))]);
     }
-    // A user's template may render anything, so its every output is checked.
-    // The built-in ones write every value through the `yaml` filters, whose
-    // output round-trips by test; the golden and schema tests check their
-    // shape, and debug builds (every test run) check each output as well.
-    let user_template = !site.file.starts_with("<built-in>");
-    if !user_template && !cfg!(debug_assertions) {
-        return Ok(text);
-    }
+    Ok(text)
+}
+
+/// `text` parses as the manifest `template` renders, of the kind and name
+/// it is for.
+fn checked(
+    text: String,
+    template: &str,
+    site: &Site,
+    ctx: &JValue,
+) -> Result<String, Vec<Diagnostic>> {
+    let site = site.clone();
     let several = template == "namespace.yaml.j2";
     if let Err(e) = yaml::check_manifests(&text, several) {
         return Err(vec![Diagnostic::at(
@@ -301,7 +326,7 @@ pub(super) fn render_manifest(
             "check the template's indentation; write values with `| yaml` or `| yaml_block(N)`",
         )]);
     }
-    if let Err(message) = check_identity(&text, template, &ctx) {
+    if let Err(message) = check_identity(&text, template, ctx) {
         return Err(vec![Diagnostic::at(site, format!("the template {message}")).help(
             "a template renders the object fleetc renders it for: keep the apiVersion, kind and `metadata.name` of the built-in template",
         )]);

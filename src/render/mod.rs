@@ -10,6 +10,7 @@
 //! Applications. The result is a map from relative path to file text.
 
 mod apps;
+mod builtin;
 mod clusters;
 mod env;
 

@@ -58,7 +58,7 @@ type Tree = std::collections::BTreeMap<String, Vec<u8>>;
 /// every tenth cluster from ring a to ring b (two Applications leave each,
 /// two others arrive) and changes a policy's values on the east staging
 /// clusters.
-fn write_fleet(dir: &Path, clusters: usize, version: u8) {
+pub(crate) fn write_fleet(dir: &Path, clusters: usize, version: u8) {
     let file = |rel: &str, text: &str| {
         let path = dir.join(rel);
         fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -316,3 +316,54 @@ fn no_output_path_leaves_the_output_root() {
         run.stderr
     );
 }
+
+/// fleetc writes its built-in Application template in Rust
+/// (`src/render/builtin.rs`) and runs a user's through minijinja: the
+/// built-in template given as a user's renders every fixture to the same
+/// bytes, so the two cannot drift apart.
+#[test]
+fn the_built_in_application_template_renders_alike_both_ways() {
+    let template = std::fs::read_to_string(repo().join("templates/application.yaml.j2")).unwrap();
+    let mut compared = 0;
+    let mut fixtures: Vec<_> = std::fs::read_dir(repo().join("fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("err-"))
+        .collect();
+    fixtures.sort();
+    // And a generated fleet: every selector form, nulls, overrides, `${ }`.
+    let generated = tempfile::tempdir().unwrap();
+    crate::faults::write_fleet(generated.path(), 40, 2);
+    fixtures.push(generated.path().to_path_buf());
+    let wanted = fixtures.len();
+    for fixture in fixtures {
+        let settings = std::fs::read_to_string(fixture.join("fleetc.yaml")).unwrap_or_default();
+        assert!(!settings.contains("templates:"), "{}", fixture.display());
+        // Both sides without the fixture's own Application template (hub
+        // has one); one side with the built-in one as the user's.
+        let tmp = tempfile::tempdir().unwrap();
+        let (plain, user) = (tmp.path().join("plain"), tmp.path().join("user"));
+        for copy in [&plain, &user] {
+            crate::support::copy_tree(&fixture, copy);
+            std::fs::create_dir_all(copy.join("templates")).unwrap();
+            let _ = std::fs::remove_file(copy.join("templates/application.yaml.j2"));
+        }
+        std::fs::write(user.join("templates/application.yaml.j2"), &template).unwrap();
+        let mut builtin = compile(&plain).unwrap_or_else(|e| panic!("{}: {e}", fixture.display()));
+        let mut user = compile(&user).unwrap_or_else(|e| panic!("{}: {e}", fixture.display()));
+        let (a, b) = (builtin.take_tree(), user.take_tree());
+        assert!(!a.files.is_empty());
+        for (path, bytes) in &a.files {
+            assert_eq!(
+                String::from_utf8_lossy(bytes),
+                String::from_utf8_lossy(&b.files[path]),
+                "{}: {path}",
+                fixture.display()
+            );
+        }
+        assert_eq!(a, b, "{}", fixture.display());
+        compared += 1;
+    }
+    println!("{compared} fixtures render alike both ways");
+    assert_eq!(compared, wanted);
+}

@@ -1,0 +1,113 @@
+//! The built-in Application template, written out in Rust.
+//!
+//! A fleet is mostly Applications, and rendering each through minijinja
+//! (building its context, calling the `yaml` filters through the engine)
+//! was a third of a compile. When the inventory does not replace
+//! `application.yaml.j2`, fleetc writes the same bytes here instead; a user's
+//! template still goes through minijinja. The test below and
+//! `tests/it/pipeline.rs` render every fixture both ways and compare the
+//! bytes, so the two cannot drift apart: change `templates/application.yaml.j2`
+//! and this file together.
+
+use std::fmt::Write as _;
+
+use crate::model::{App, Cluster, Team};
+use crate::yaml;
+
+/// What the template's `application` variable holds, besides the app,
+/// cluster and team.
+pub(super) struct Application<'a> {
+    pub name: &'a str,
+    pub namespace: &'a str,
+    pub policies: &'a [String],
+    pub wave: u32,
+    /// (server, name): one of them is set.
+    pub destination: (Option<&'a str>, Option<&'a str>),
+    pub cascade_delete: bool,
+    /// The merged values as a YAML document, when there are any.
+    pub helm_values: Option<&'a str>,
+}
+
+/// `templates/application.yaml.j2`, rendered: the same bytes, ending in one
+/// newline as every manifest does.
+pub(super) fn application(a: &Application, app: &App, cluster: &Cluster, team: &Team) -> String {
+    let q = yaml::inline_str;
+    let mut s = String::with_capacity(1536 + a.helm_values.map_or(0, |v| v.len() * 9 / 8));
+    s.push_str(
+        "# Rendered by fleetc from the inventory. Do not edit: change the inventory.\n\
+         apiVersion: argoproj.io/v1alpha1\n\
+         kind: Application\n\
+         metadata:\n",
+    );
+    let _ = writeln!(s, "  name: {}", q(a.name));
+    let _ = writeln!(s, "  namespace: {}", q(a.namespace));
+    s.push_str("  labels:\n    app.kubernetes.io/managed-by: fleetc\n");
+    let _ = writeln!(s, "    fleetc.io/app: {}", q(&app.name));
+    let _ = writeln!(s, "    fleetc.io/cluster: {}", q(&cluster.name));
+    let _ = writeln!(s, "    fleetc.io/team: {}", q(&team.name));
+    s.push_str("  annotations:\n");
+    let _ = writeln!(
+        s,
+        "    argocd.argoproj.io/sync-wave: {}",
+        q(&a.wave.to_string())
+    );
+    let _ = writeln!(s, "    fleetc.io/policies: {}", q(&a.policies.join(",")));
+    if a.cascade_delete {
+        s.push_str("  finalizers:\n    - resources-finalizer.argocd.argoproj.io\n");
+    }
+    s.push_str("spec:\n");
+    let _ = writeln!(s, "  project: {}", q(&team.name));
+    s.push_str("  source:\n");
+    let _ = writeln!(s, "    repoURL: {}", q(&app.repo_url));
+    let _ = writeln!(s, "    targetRevision: {}", q(&app.repo_branch));
+    match app.chart.as_deref().filter(|c| !c.is_empty()) {
+        Some(chart) => {
+            let _ = writeln!(s, "    chart: {}", q(chart));
+        }
+        None => {
+            let path = match app.repo_path.as_deref() {
+                Some(p) => q(p),
+                None => "null".to_string(),
+            };
+            let _ = writeln!(s, "    path: {path}");
+        }
+    }
+    s.push_str("    helm:\n");
+    let _ = writeln!(s, "      releaseName: {}", q(&app.release_name));
+    if let Some(values) = a.helm_values.filter(|v| !v.is_empty()) {
+        s.push_str(
+            "      # Text, not valuesObject: Argo CD would drop the nulls that unset chart defaults.\n      values: ",
+        );
+        s.push_str(&yaml::literal(values, 8));
+        s.push('\n');
+    }
+    s.push_str("  destination:\n");
+    match a.destination {
+        (Some(server), _) if !server.is_empty() => {
+            let _ = writeln!(s, "    server: {}", q(server));
+        }
+        (_, name) => {
+            let name = name.map_or_else(|| "null".to_string(), q);
+            let _ = writeln!(s, "    name: {name}");
+        }
+    }
+    let _ = writeln!(s, "    namespace: {}", q(&app.destination_namespace));
+    s.push_str("  syncPolicy:\n");
+    if app.sync.automated {
+        let _ = writeln!(
+            s,
+            "    automated:\n      prune: {}\n      selfHeal: {}",
+            app.sync.prune, app.sync.self_heal
+        );
+    }
+    if !app.sync.sync_options.is_empty() {
+        s.push_str("    syncOptions:\n");
+        let options = serde_json::Value::from(app.sync.sync_options.clone());
+        s.push_str(&yaml::to_block(&options, 6));
+        s.push('\n');
+    }
+    s.push_str(
+        "    retry:\n      limit: 5\n      backoff:\n        duration: 10s\n        factor: 2\n        maxDuration: 5m\n",
+    );
+    s
+}
