@@ -21,9 +21,55 @@ use crate::yaml;
 
 const APPLICATION_TEMPLATE: &str = "application.yaml.j2";
 
-/// Every `${ }` expression of the inventory, compiled once.
+/// Every `${ }` expression of the inventory, compiled once, with what its
+/// value depends on.
 pub(super) type Expressions<'env> =
-    HashMap<String, Result<minijinja::Expression<'env, 'static>, String>>;
+    HashMap<String, Result<(minijinja::Expression<'env, 'static>, Scope), String>>;
+
+/// What an expression reads, so its value can be shared: one that names
+/// only `cluster` has one value per cluster, whatever the app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Scope {
+    Constant,
+    Cluster,
+    App,
+    Team,
+    Pair,
+}
+
+impl Scope {
+    fn of(e: &minijinja::Expression) -> Scope {
+        let names = e.undeclared_variables(false);
+        let only = |n: &str| names.iter().all(|v| v == n);
+        if names.is_empty() {
+            Scope::Constant
+        } else if only("cluster") {
+            Scope::Cluster
+        } else if only("app") {
+            Scope::App
+        } else if only("team") {
+            Scope::Team
+        } else {
+            Scope::Pair
+        }
+    }
+
+    /// The key under which a pair's value of the expression is shared, or
+    /// `None` when it is the pair's own.
+    fn key(self, pair: &Pair, team: usize) -> Option<usize> {
+        match self {
+            Scope::Constant => Some(0),
+            Scope::Cluster => Some(pair.cluster),
+            Scope::App => Some(pair.app),
+            Scope::Team => Some(team),
+            Scope::Pair => None,
+        }
+    }
+}
+
+/// Values of expressions already evaluated, by expression and scope key
+/// (one per rayon work item: consecutive pairs share their cluster).
+pub(super) type Memo<'e> = HashMap<(&'e str, usize), Result<String, String>>;
 
 pub(super) fn compile_expressions<'env>(
     inv: &Inventory,
@@ -71,6 +117,10 @@ pub(super) fn compile_expressions<'env>(
             );
             let compiled = env
                 .compile_expression_owned(src.clone())
+                .map(|e| {
+                    let scope = Scope::of(&e);
+                    (e, scope)
+                })
                 .map_err(|e| e.detail().unwrap_or(&e.to_string()).to_string());
             (src, compiled)
         })
@@ -81,13 +131,14 @@ pub(super) fn compile_expressions<'env>(
 pub(super) type ExpansionErrors = Mutex<BTreeMap<(Site, String), BTreeSet<String>>>;
 
 /// Renders one placed pair's Application.
-pub(super) fn render_pair(
+pub(super) fn render_pair<'e>(
     inv: &Inventory,
     env: &Environment<'static>,
     ctx: &Contexts,
     conflicts: &Conflicts,
     expansion_errors: &ExpansionErrors,
-    exprs: &Expressions,
+    exprs: &'e Expressions,
+    memo: &mut Memo<'e>,
     pair: &Pair,
 ) -> Result<(RenderedApp, String), Vec<Diagnostic>> {
     let app = &inv.apps[pair.app];
@@ -103,7 +154,7 @@ pub(super) fn render_pair(
         cluster => ctx.clusters[pair.cluster].clone(),
         team => ctx.teams[app.team].clone(),
     };
-    let Some(merged) = merged_values(inv, pair, &base, exprs, expansion_errors) else {
+    let Some(merged) = merged_values(inv, pair, &base, exprs, memo, expansion_errors) else {
         return Err(Vec::new());
     };
     let name = application_name(inv, env, pair, base.clone())?;
@@ -195,44 +246,29 @@ pub(super) fn render_pair(
 /// The pair's values, merged and with `${ }` expanded; `None` when an
 /// expression fails (recorded in `expansion_errors`, with the file and path
 /// of the layer that wrote the string).
-fn merged_values(
+fn merged_values<'e>(
     inv: &Inventory,
     pair: &Pair,
     base: &JValue,
-    exprs: &Expressions,
+    exprs: &'e Expressions,
+    memo: &mut Memo<'e>,
     expansion_errors: &ExpansionErrors,
 ) -> Option<Value> {
     let app = &inv.apps[pair.app];
-    let value_limit = inv.settings.limits.value_bytes;
     let layers = values::layers(inv, pair);
     let mut merged = values::merge(&layers.values);
     let mut eval = |expr: &str| -> Result<String, String> {
-        let e = match exprs.get(expr) {
-            Some(Ok(e)) => e,
-            Some(Err(message)) => return Err(message.clone()),
+        let (src, e, scope) = match exprs.get_key_value(expr) {
+            Some((src, Ok((e, scope)))) => (src.as_str(), e, *scope),
+            Some((_, Err(message))) => return Err(message.clone()),
             None => return Err(format!("`{expr}` was not compiled")),
         };
-        let v = e.eval(base.clone()).map_err(|e| describe(&e))?;
-        if v.is_undefined() {
-            return Err(format!("`{expr}` is undefined"));
-        }
-        if v.as_object().is_some() || v.kind() == minijinja::value::ValueKind::Map {
-            return Err(format!(
-                "`{expr}` is a mapping, not a value to write into a string"
-            ));
-        }
-        if f64::try_from(v.clone()).is_ok_and(|f| !f.is_finite()) {
-            return Err(format!("`{expr}` is not a finite number"));
-        }
-        let text = v.to_string();
-        if text.len() > value_limit {
-            return Err(format!(
-                "`{expr}` gives {} bytes, over the limit of {value_limit} for a value (raise it with {})",
-                text.len(),
-                crate::limits::setting("value_bytes")
-            ));
-        }
-        Ok(text)
+        let Some(key) = scope.key(pair, app.team) else {
+            return evaluate(e, expr, base, inv);
+        };
+        memo.entry((src, key))
+            .or_insert_with(|| evaluate(e, expr, base, inv))
+            .clone()
     };
     let Err(errors) = values::expand(&mut merged, &mut eval) else {
         return Some(merged);
@@ -269,6 +305,38 @@ fn merged_values(
             .insert(inv.clusters[pair.cluster].name.clone());
     }
     None
+}
+
+/// One expression's value for the pair whose context is `base`, as the
+/// text to put into its string.
+fn evaluate(
+    e: &minijinja::Expression,
+    expr: &str,
+    base: &JValue,
+    inv: &Inventory,
+) -> Result<String, String> {
+    let value_limit = inv.settings.limits.value_bytes;
+    let v = e.eval(base.clone()).map_err(|e| describe(&e))?;
+    if v.is_undefined() {
+        return Err(format!("`{expr}` is undefined"));
+    }
+    if v.as_object().is_some() || v.kind() == minijinja::value::ValueKind::Map {
+        return Err(format!(
+            "`{expr}` is a mapping, not a value to write into a string"
+        ));
+    }
+    if f64::try_from(v.clone()).is_ok_and(|f| !f.is_finite()) {
+        return Err(format!("`{expr}` is not a finite number"));
+    }
+    let text = v.to_string();
+    if text.len() > value_limit {
+        return Err(format!(
+            "`{expr}` gives {} bytes, over the limit of {value_limit} for a value (raise it with {})",
+            text.len(),
+            crate::limits::setting("value_bytes")
+        ));
+    }
+    Ok(text)
 }
 
 /// The Application's name from the name template: a DNS-1123 subdomain,
@@ -366,6 +434,32 @@ pub(super) fn check_collisions(inv: &Inventory, apps: &[RenderedApp], diags: &mu
                 )
                 .help("set a distinct `release_name` or `destination_namespace` on one of them"),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scope;
+
+    /// A value is shared only between pairs that give the expression the
+    /// same variables: anything naming two of them, or any other name, is
+    /// the pair's own.
+    #[test]
+    fn an_expression_s_scope_is_what_it_names() {
+        let env = minijinja::Environment::new();
+        for (src, want) in [
+            ("1 + 2", Scope::Constant),
+            ("cluster.name", Scope::Cluster),
+            ("cluster.metadata.region | upper", Scope::Cluster),
+            ("app.name ~ '-x'", Scope::App),
+            ("team.name", Scope::Team),
+            ("cluster.name ~ app.name", Scope::Pair),
+            ("cluster[app.name]", Scope::Pair),
+            ("values.x", Scope::Pair),
+        ] {
+            let e = env.compile_expression(src).unwrap();
+            assert_eq!(Scope::of(&e), want, "{src}");
         }
     }
 }

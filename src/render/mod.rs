@@ -26,7 +26,7 @@ use crate::matrix::Matrix;
 use crate::model::{App, Cluster, Inventory, Team};
 use crate::values::Conflicts;
 
-use apps::{check_collisions, compile_expressions, render_pair, ExpansionErrors};
+use apps::{check_collisions, compile_expressions, render_pair, ExpansionErrors, Memo};
 use clusters::{render_platform, render_projects, render_roots};
 use env::{environment, jv, unknown_templates};
 
@@ -87,7 +87,18 @@ pub(crate) fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Vec<D
     let results: Vec<_> = matrix
         .placed
         .par_iter()
-        .map(|pair| render_pair(inv, &env, &ctx, &conflicts, &expansion_errors, &exprs, pair))
+        .map_init(Memo::new, |memo, pair| {
+            render_pair(
+                inv,
+                &env,
+                &ctx,
+                &conflicts,
+                &expansion_errors,
+                &exprs,
+                memo,
+                pair,
+            )
+        })
         .collect();
     for result in results {
         match result {
