@@ -130,17 +130,31 @@ pub(super) fn compile_expressions<'env>(
 /// `${ }` failures, by where and what, with the clusters they happen for.
 pub(super) type ExpansionErrors = Mutex<BTreeMap<(Site, String), BTreeSet<String>>>;
 
+/// What every pair's render reads, and where it records conflicts and
+/// failed expressions.
+pub(super) struct Shared<'a> {
+    pub inv: &'a Inventory,
+    pub env: &'a Environment<'static>,
+    pub ctx: &'a Contexts,
+    pub conflicts: &'a Conflicts,
+    pub expansion_errors: &'a ExpansionErrors,
+    pub exprs: &'a Expressions<'a>,
+}
+
 /// Renders one placed pair's Application.
-pub(super) fn render_pair<'e>(
-    inv: &Inventory,
-    env: &Environment<'static>,
-    ctx: &Contexts,
-    conflicts: &Conflicts,
-    expansion_errors: &ExpansionErrors,
-    exprs: &'e Expressions,
-    memo: &mut Memo<'e>,
+pub(super) fn render_pair<'a>(
+    shared: &Shared<'a>,
+    memo: &mut Memo<'a>,
     pair: &Pair,
 ) -> Result<(RenderedApp, String), Vec<Diagnostic>> {
+    let Shared {
+        inv,
+        env,
+        ctx,
+        conflicts,
+        expansion_errors,
+        exprs,
+    } = *shared;
     let app = &inv.apps[pair.app];
     let cluster = &inv.clusters[pair.cluster];
     conflicts.check(inv, pair);

@@ -26,7 +26,7 @@ use crate::matrix::Matrix;
 use crate::model::{App, Cluster, Inventory, Team};
 use crate::values::Conflicts;
 
-use apps::{check_collisions, compile_expressions, render_pair, ExpansionErrors, Memo};
+use apps::{check_collisions, compile_expressions, render_pair, ExpansionErrors, Memo, Shared};
 use clusters::{render_platform, render_projects, render_roots};
 use env::{environment, jv, unknown_templates};
 
@@ -83,22 +83,19 @@ pub(crate) fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Vec<D
     let conflicts = Conflicts::default();
     let expansion_errors = ExpansionErrors::default();
     let exprs = compile_expressions(inv, &env);
+    let shared = Shared {
+        inv,
+        env: &env,
+        ctx: &ctx,
+        conflicts: &conflicts,
+        expansion_errors: &expansion_errors,
+        exprs: &exprs,
+    };
 
     let results: Vec<_> = matrix
         .placed
         .par_iter()
-        .map_init(Memo::new, |memo, pair| {
-            render_pair(
-                inv,
-                &env,
-                &ctx,
-                &conflicts,
-                &expansion_errors,
-                &exprs,
-                memo,
-                pair,
-            )
-        })
+        .map_init(Memo::new, |memo, pair| render_pair(&shared, memo, pair))
         .collect();
     for result in results {
         match result {
