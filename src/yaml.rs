@@ -643,6 +643,45 @@ fn write_flow_string(out: &mut String, s: &str) {
     }
 }
 
+/// Each byte's class in a plain scalar: 0 not allowed, [`NUMBERISH`] allowed
+/// and possibly part of a number, 1 allowed otherwise. (A table: this runs
+/// for every string of every manifest.)
+const PLAIN: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let allowed = c.is_ascii_alphanumeric() || c >= 0x80 || {
+            let extra = b" _-./:@+=,()%^~$";
+            let mut i = 0;
+            let mut hit = false;
+            while i < extra.len() {
+                hit |= extra[i] == c;
+                i += 1;
+            }
+            hit
+        };
+        let number = c.is_ascii_hexdigit() || {
+            let extra = b"xXoObB._+-:";
+            let mut i = 0;
+            let mut hit = false;
+            while i < extra.len() {
+                hit |= extra[i] == c;
+                i += 1;
+            }
+            hit
+        };
+        t[b] = match (allowed, number) {
+            (false, _) => 0,
+            (true, true) => NUMBERISH,
+            (true, false) => 1,
+        };
+        b += 1;
+    }
+    t
+};
+const NUMBERISH: u8 = 2;
+
 /// Whether `s` reads back as the same string, unquoted, in YAML 1.1 and 1.2.
 fn is_plain_safe(s: &str) -> bool {
     let bytes = s.as_bytes();
@@ -661,14 +700,14 @@ fn is_plain_safe(s: &str) -> bool {
     let mut numberish = true;
     let mut prev = 0u8;
     for &b in bytes {
-        let allowed = b.is_ascii_alphanumeric() || b" _-./:@+=,()%^~$".contains(&b) || b >= 0x80;
-        if !allowed || (prev == b':' && b == b' ') || (prev == b' ' && b == b'#') {
+        let class = PLAIN[b as usize];
+        if class == 0 || (prev == b':' && b == b' ') || (prev == b' ' && b == b'#') {
             return false;
         }
-        numberish &= b.is_ascii_hexdigit() || b"xXoObB._+-:".contains(&b);
+        numberish &= class == NUMBERISH;
         prev = b;
     }
-    if s.chars().any(|c| !c.is_ascii() && !c.is_alphanumeric()) {
+    if !s.is_ascii() && s.chars().any(|c| !c.is_ascii() && !c.is_alphanumeric()) {
         return false;
     }
     const WORDS: &[&str] = &[

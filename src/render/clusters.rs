@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::{context, Environment, Value as JValue};
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -111,8 +112,17 @@ pub(super) fn render_projects(
             }
         }
     }
-    for (cluster, layout, c) in files {
-        match render_file(env, layout, "appproject.yaml.j2", c, inv) {
+    let rendered: Vec<_> = files
+        .into_par_iter()
+        .map(|(cluster, layout, c)| {
+            (
+                cluster,
+                render_file(env, layout, "appproject.yaml.j2", c, inv),
+            )
+        })
+        .collect();
+    for (cluster, result) in rendered {
+        match result {
             Ok((path, text)) => {
                 out.projects.push((cluster, path.clone()));
                 add_file(out, path, text, diags);
@@ -140,104 +150,134 @@ pub(super) fn render_platform(
     for r in &out.apps {
         teams_on[r.cluster].insert(inv.apps[r.app].team);
     }
-    let repo = inv.settings.deploy_repo.as_ref();
-    for (ci, teams) in teams_on.iter().enumerate() {
-        let cluster = &inv.clusters[ci];
-        let mut namespaces: Vec<&str> = Vec::new();
-        let mut ns_paths: Vec<String> = Vec::new();
-        for &ti in teams {
-            let team = &inv.teams[ti];
-            let bindings: Vec<Value> = [
-                ("fleetc-contributor", "edit", &team.contributors),
-                ("fleetc-reader", "view", &team.readers),
-            ]
-            .into_iter()
-            .filter(|(_, _, groups)| !groups.is_empty())
-            .map(|(name, role, groups)| json!({"name": name, "role": role, "groups": groups}))
-            .collect();
-            for ns in &team.namespaces {
-                let c = context! {
-                    cluster => ctx.clusters[ci].clone(),
-                    team => ctx.teams[ti].clone(),
-                    settings => ctx.settings.clone(),
-                    namespace => ns.clone(),
-                    bindings => jv(&bindings),
-                };
-                match render_file(env, "layout.namespace", "namespace.yaml.j2", c, inv) {
-                    Ok((path, text)) => {
-                        out.namespaces.push((ci, path.clone()));
-                        ns_paths.push(path.clone());
-                        add_file(out, path, text, diags);
-                        namespaces.push(ns);
-                    }
-                    Err(mut d) => diags.append(&mut d),
-                }
-            }
-        }
-        // The platform's Argo CD objects read the tree from the deploy repo.
-        let Some(repo) = repo else { continue };
-        namespaces.sort_unstable();
-        let (server, name) = match inv.settings.mode {
-            Mode::PerCluster => (Some(IN_CLUSTER), None),
-            Mode::Hub => (None, Some(cluster.name.as_str())),
-        };
-        // The namespaces, and no namespace at all: the platform Application
-        // has none of its own (it applies Namespaces, and RoleBindings that
-        // name theirs), and Argo CD checks that too against the project.
-        let destinations: Vec<Value> = (!namespaces.is_empty())
-            .then_some("")
-            .into_iter()
-            .chain(namespaces.iter().copied())
-            .map(|ns| match server {
-                Some(s) => json!({"namespace": ns, "server": s}),
-                None => json!({"name": name, "namespace": ns}),
-            })
-            .collect();
-        let project = format!("{}{}", crate::model::OWN_PREFIX, cluster.name);
-        let deploy_repo = context! { url => repo.url.clone(), branch => repo.branch.clone() };
-        let base = context! {
-            cluster => ctx.clusters[ci].clone(),
-            settings => ctx.settings.clone(),
-            deploy_repo => deploy_repo,
-        };
-        let mut files = vec![(
-            "layout.platform_project",
-            "platform-project.yaml.j2",
-            context! {
-                project => context! {
-                    name => project.clone(),
-                    destinations => jv(&destinations),
-                    namespaces => jv(&namespaces),
-                },
-                ..base.clone()
-            },
-        )];
-        if !namespaces.is_empty() {
-            let folder = common_folder(ns_paths.iter().map(String::as_str));
-            files.push((
-                "layout.platform_application",
-                "platform-application.yaml.j2",
-                context! {
-                    platform => context! {
-                        name => format!("{project}-namespaces"),
-                        project => project.clone(),
-                        path => prefixed(&repo.path, &folder),
-                        destination => jv(json!({"server": server, "name": name})),
-                    },
-                    ..base.clone()
-                },
-            ));
-        }
-        for (layout, template, c) in files {
-            match render_file(env, layout, template, c, inv) {
+    // Each cluster's files, rendered in parallel, then added in order.
+    let per_cluster: Vec<_> = teams_on
+        .par_iter()
+        .enumerate()
+        .map(|(ci, teams)| platform_of(inv, env, ctx, ci, teams))
+        .collect();
+    for (ci, files) in per_cluster.into_iter().enumerate() {
+        for (kind, result) in files {
+            match result {
                 Ok((path, text)) => {
-                    out.platform.push((ci, path.clone()));
+                    match kind {
+                        Platform::Namespace => out.namespaces.push((ci, path.clone())),
+                        Platform::Argo => out.platform.push((ci, path.clone())),
+                    }
                     add_file(out, path, text, diags);
                 }
                 Err(mut d) => diags.append(&mut d),
             }
         }
     }
+}
+
+/// What a platform file is.
+enum Platform {
+    Namespace,
+    /// Its AppProject or its Application.
+    Argo,
+}
+
+type PlatformFiles = Vec<(Platform, Result<(String, String), Vec<Diagnostic>>)>;
+
+/// One cluster's platform files (see [`render_platform`]): `teams` have apps there.
+fn platform_of(
+    inv: &Inventory,
+    env: &Environment<'static>,
+    ctx: &Contexts,
+    ci: usize,
+    teams: &BTreeSet<usize>,
+) -> PlatformFiles {
+    let mut out: PlatformFiles = Vec::new();
+    let repo = inv.settings.deploy_repo.as_ref();
+    let cluster = &inv.clusters[ci];
+    let mut namespaces: Vec<&str> = Vec::new();
+    let mut ns_paths: Vec<String> = Vec::new();
+    for &ti in teams {
+        let team = &inv.teams[ti];
+        let bindings: Vec<Value> = [
+            ("fleetc-contributor", "edit", &team.contributors),
+            ("fleetc-reader", "view", &team.readers),
+        ]
+        .into_iter()
+        .filter(|(_, _, groups)| !groups.is_empty())
+        .map(|(name, role, groups)| json!({"name": name, "role": role, "groups": groups}))
+        .collect();
+        for ns in &team.namespaces {
+            let c = context! {
+                cluster => ctx.clusters[ci].clone(),
+                team => ctx.teams[ti].clone(),
+                settings => ctx.settings.clone(),
+                namespace => ns.clone(),
+                bindings => jv(&bindings),
+            };
+            let result = render_file(env, "layout.namespace", "namespace.yaml.j2", c, inv);
+            if let Ok((path, _)) = &result {
+                ns_paths.push(path.clone());
+                namespaces.push(ns);
+            }
+            out.push((Platform::Namespace, result));
+        }
+    }
+    // The platform's Argo CD objects read the tree from the deploy repo.
+    let Some(repo) = repo else { return out };
+    namespaces.sort_unstable();
+    let (server, name) = match inv.settings.mode {
+        Mode::PerCluster => (Some(IN_CLUSTER), None),
+        Mode::Hub => (None, Some(cluster.name.as_str())),
+    };
+    // The namespaces, and no namespace at all: the platform Application
+    // has none of its own (it applies Namespaces, and RoleBindings that
+    // name theirs), and Argo CD checks that too against the project.
+    let destinations: Vec<Value> = (!namespaces.is_empty())
+        .then_some("")
+        .into_iter()
+        .chain(namespaces.iter().copied())
+        .map(|ns| match server {
+            Some(s) => json!({"namespace": ns, "server": s}),
+            None => json!({"name": name, "namespace": ns}),
+        })
+        .collect();
+    let project = format!("{}{}", crate::model::OWN_PREFIX, cluster.name);
+    let deploy_repo = context! { url => repo.url.clone(), branch => repo.branch.clone() };
+    let base = context! {
+        cluster => ctx.clusters[ci].clone(),
+        settings => ctx.settings.clone(),
+        deploy_repo => deploy_repo,
+    };
+    let mut files = vec![(
+        "layout.platform_project",
+        "platform-project.yaml.j2",
+        context! {
+            project => context! {
+                name => project.clone(),
+                destinations => jv(&destinations),
+                namespaces => jv(&namespaces),
+            },
+            ..base.clone()
+        },
+    )];
+    if !namespaces.is_empty() {
+        let folder = common_folder(ns_paths.iter().map(String::as_str));
+        files.push((
+            "layout.platform_application",
+            "platform-application.yaml.j2",
+            context! {
+                platform => context! {
+                    name => format!("{project}-namespaces"),
+                    project => project.clone(),
+                    path => prefixed(&repo.path, &folder),
+                    destination => jv(json!({"server": server, "name": name})),
+                },
+                ..base.clone()
+            },
+        ));
+    }
+    for (layout, template, c) in files {
+        out.push((Platform::Argo, render_file(env, layout, template, c, inv)));
+    }
+    out
 }
 
 /// `folder` inside the deploy repo's `path`.
@@ -330,41 +370,46 @@ pub(super) fn render_roots(
     }
     check_folders(&out.files, &folders, diags);
 
-    for (cluster, name, folder) in roots {
-        let base = match cluster {
-            Some(ci) => context! { cluster => ctx.clusters[ci].clone() },
-            None => context! { cluster => JValue::from(()) },
-        };
-        let c = context! {
-            settings => ctx.settings.clone(),
-            deploy_repo => context! { url => repo.url.clone(), branch => repo.branch.clone() },
-            root => context! { name => name, path => prefixed(&repo.path, &folder) },
-            ..base.clone()
-        };
-        if cluster.is_none() {
-            // Hub mode's projects root has no cluster; its path is fixed.
-            let text = match render_manifest(env, "root-application.yaml.j2", c, inv, None) {
-                Ok(t) => t,
-                Err(mut d) => {
-                    diags.append(&mut d);
-                    continue;
-                }
-            };
-            add_file(out, "bootstrap/projects.yaml".to_string(), text, diags);
-            continue;
-        }
-        let path = match render_path(env, "layout.bootstrap", base) {
-            Ok(p) => p,
-            Err(mut d) => {
-                diags.append(&mut d);
-                continue;
-            }
-        };
-        match render_manifest(env, "root-application.yaml.j2", c, inv, None) {
-            Ok(text) => add_file(out, path, text, diags),
+    let rendered: Vec<_> = roots
+        .into_par_iter()
+        .map(|(cluster, name, folder)| root_of(inv, env, ctx, repo, cluster, name, &folder))
+        .collect();
+    for result in rendered {
+        match result {
+            Ok((path, text)) => add_file(out, path, text, diags),
             Err(mut d) => diags.append(&mut d),
         }
     }
+}
+
+/// A root Application: its path and text.
+fn root_of(
+    inv: &Inventory,
+    env: &Environment<'static>,
+    ctx: &Contexts,
+    repo: &crate::model::DeployRepo,
+    cluster: Option<usize>,
+    name: String,
+    folder: &str,
+) -> Result<(String, String), Vec<Diagnostic>> {
+    let base = match cluster {
+        Some(ci) => context! { cluster => ctx.clusters[ci].clone() },
+        None => context! { cluster => JValue::from(()) },
+    };
+    let c = context! {
+        settings => ctx.settings.clone(),
+        deploy_repo => context! { url => repo.url.clone(), branch => repo.branch.clone() },
+        root => context! { name => name, path => prefixed(&repo.path, folder) },
+        ..base.clone()
+    };
+    if cluster.is_none() {
+        // Hub mode's projects root has no cluster; its path is fixed.
+        let text = render_manifest(env, "root-application.yaml.j2", c, inv, None)?;
+        return Ok(("bootstrap/projects.yaml".to_string(), text));
+    }
+    let path = render_path(env, "layout.bootstrap", base)?;
+    let text = render_manifest(env, "root-application.yaml.j2", c, inv, None)?;
+    Ok((path, text))
 }
 
 /// Each (Application, folder, files it applies): the files are in the
