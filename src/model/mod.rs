@@ -119,6 +119,10 @@ impl Settings {
 pub(crate) const DEFAULT_APPLICATION_NAME: &str =
     "{{ app.name }}-{{ cluster.shortName or cluster.name }}";
 
+/// `layout.application` unless set.
+pub(crate) const DEFAULT_APPLICATION_LAYOUT: &str =
+    "clusters/{{ cluster.name }}/apps/{{ app.name }}.yaml";
+
 #[derive(Clone, Debug)]
 pub struct Cluster {
     pub name: String,

@@ -135,10 +135,7 @@ fn reserved_namespaces(
 fn layout(l: &RawLayout) -> Layout {
     let or = |set: &Option<String>, default: &str| set.clone().unwrap_or_else(|| default.into());
     Layout {
-        application: or(
-            &l.application,
-            "clusters/{{ cluster.name }}/apps/{{ app.name }}.yaml",
-        ),
+        application: or(&l.application, super::DEFAULT_APPLICATION_LAYOUT),
         project: or(
             &l.project,
             "clusters/{{ cluster.name }}/projects/{{ team.name }}.yaml",

@@ -172,7 +172,11 @@ pub(super) fn render_pair<'a>(
         return Err(Vec::new());
     };
     let name = application_name(inv, env, pair, base.clone())?;
-    let path = render_path(env, "layout.application", base.clone())?;
+    let path = if inv.settings.layout.application == crate::model::DEFAULT_APPLICATION_LAYOUT {
+        builtin::application_path(app, cluster)?
+    } else {
+        render_path(env, "layout.application", base.clone())?
+    };
     let policies: Vec<String> = values::policy_order(inv, pair)
         .into_iter()
         .map(|p| inv.policies[p].name.clone())
@@ -363,9 +367,13 @@ fn application_name(
 ) -> Result<String, Vec<Diagnostic>> {
     let (app, cluster) = (&inv.apps[pair.app], &inv.clusters[pair.cluster]);
     let name_site = Site::file(crate::inventory::SETTINGS_FILE).key("application_name");
-    let name = render_template(env, "name", base, &name_site)?
-        .trim()
-        .to_string();
+    let name = if inv.settings.application_name == crate::model::DEFAULT_APPLICATION_NAME {
+        builtin::application_name(app, cluster)
+    } else {
+        render_template(env, "name", base, &name_site)?
+            .trim()
+            .to_string()
+    };
     let valid = k8s::dns1123_subdomain(&name).and_then(|()| {
         if name.len() > 63 {
             Err(format!("it is {} characters long; Argo CD also uses it as a label value, which allows at most 63", name.len()))

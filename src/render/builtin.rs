@@ -1,4 +1,4 @@
-//! The built-in Application template, written out in Rust.
+//! The built-in Application template, name and path, written out in Rust.
 //!
 //! A fleet is mostly Applications, and rendering each through minijinja
 //! (building its context, calling the `yaml` filters through the engine)
@@ -11,6 +11,7 @@
 
 use std::fmt::Write as _;
 
+use crate::error::Diagnostic;
 use crate::model::{App, Cluster, Team};
 use crate::yaml;
 
@@ -110,4 +111,24 @@ pub(super) fn application(a: &Application, app: &App, cluster: &Cluster, team: &
         "    retry:\n      limit: 5\n      backoff:\n        duration: 10s\n        factor: 2\n        maxDuration: 5m\n",
     );
     s
+}
+
+/// The default `layout.application`, rendered and checked as `render_path` checks it.
+pub(super) fn application_path(app: &App, cluster: &Cluster) -> Result<String, Vec<Diagnostic>> {
+    let path = format!("clusters/{}/apps/{}.yaml", cluster.name, app.name);
+    let path = path.trim();
+    crate::names::check_relative_path(path)
+        .map_err(|why| vec![super::env::path_error(path, why)])?;
+    Ok(path.to_string())
+}
+
+/// The default `application_name` (`{{ app.name }}-{{ cluster.shortName or
+/// cluster.name }}`), rendered: before it is checked.
+pub(super) fn application_name(app: &App, cluster: &Cluster) -> String {
+    let cluster = cluster
+        .short_name
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&cluster.name);
+    format!("{}-{cluster}", app.name).trim().to_string()
 }

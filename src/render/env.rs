@@ -452,13 +452,17 @@ pub(super) fn render_path(
     let site = Site::file(crate::inventory::SETTINGS_FILE).key("layout");
     let path = render_template(env, template, ctx, &site)?;
     let path = path.trim().to_string();
-    crate::names::check_relative_path(&path).map_err(|why| {
-        vec![
-            Diagnostic::at(site, format!("output path `{path}` is not allowed: {why}"))
-                .help("layout paths are relative, `/`-separated, without `..`"),
-        ]
-    })?;
+    crate::names::check_relative_path(&path).map_err(|why| vec![path_error(&path, why)])?;
     Ok(path)
+}
+
+/// A layout rendered a path outside the output root, or not a path.
+pub(super) fn path_error(path: &str, why: &str) -> Diagnostic {
+    Diagnostic::at(
+        Site::file(crate::inventory::SETTINGS_FILE).key("layout"),
+        format!("output path `{path}` is not allowed: {why}"),
+    )
+    .help("layout paths are relative, `/`-separated, without `..`")
 }
 
 pub(super) fn describe(e: &minijinja::Error) -> String {

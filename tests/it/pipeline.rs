@@ -317,9 +317,10 @@ fn no_output_path_leaves_the_output_root() {
     );
 }
 
-/// fleetc writes its built-in Application template in Rust
-/// (`src/render/builtin.rs`) and runs a user's through minijinja: the
-/// built-in template given as a user's renders every fixture to the same
+/// fleetc writes its built-in Application template, and the default
+/// Application name and path, in Rust (`src/render/builtin.rs`), and runs
+/// a user's through minijinja: the built-in template given as a user's,
+/// and the defaults spelt otherwise, render every fixture to the same
 /// bytes, so the two cannot drift apart.
 #[test]
 fn the_built_in_application_template_renders_alike_both_ways() {
@@ -349,6 +350,21 @@ fn the_built_in_application_template_renders_alike_both_ways() {
             let _ = std::fs::remove_file(copy.join("templates/application.yaml.j2"));
         }
         std::fs::write(user.join("templates/application.yaml.j2"), &template).unwrap();
+        // And the default name and path, spelt otherwise, so that minijinja
+        // renders them too.
+        let mut spelt = settings.clone();
+        if !settings.contains("application_name:") {
+            spelt.push_str(
+                "\napplication_name: \"{{app.name}}-{{ cluster.shortName or cluster.name}}\"\n",
+            );
+        }
+        if !settings.contains("layout:") {
+            spelt.push_str(
+                "\nlayout: {application: \"clusters/{{cluster.name}}/apps/{{app.name}}.yaml\"}\n",
+            );
+        }
+        assert_ne!(spelt, settings, "{}", fixture.display());
+        std::fs::write(user.join("fleetc.yaml"), spelt).unwrap();
         let mut builtin = compile(&plain).unwrap_or_else(|e| panic!("{}: {e}", fixture.display()));
         let mut user = compile(&user).unwrap_or_else(|e| panic!("{}: {e}", fixture.display()));
         let (a, b) = (builtin.take_tree(), user.take_tree());
