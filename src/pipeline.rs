@@ -13,7 +13,7 @@ use crate::inventory::{self, Files, Sources};
 use crate::matrix::{self, Matrix};
 use crate::model::{self, Inventory, Settings};
 use crate::output::Tree;
-use crate::render::{self, Rendered};
+use crate::render::{self, Keep, Rendered};
 
 /// An inventory compiled in memory: every stage's result.
 #[derive(Debug)]
@@ -36,19 +36,31 @@ impl Compiled {
 /// inventory; any problem anywhere is an `Error::Invalid` listing all of
 /// them, each located.
 pub fn compile(root: &Path) -> Result<Compiled> {
+    compile_keeping(root, Keep::Texts)
+}
+
+/// [`compile`], keeping of the Applications only what `keep` says: a
+/// command that writes nothing refuses exactly what a compile refuses,
+/// without holding every text.
+pub(crate) fn compile_keeping(root: &Path, keep: Keep) -> Result<Compiled> {
     let mut clock = Stages::start();
     crate::memory::set_limit(crate::limits::Limits::default().memory_bytes);
     let (files, diags) = inventory::read(root)?;
     clock.lap("read");
-    compile_read(&files, diags, clock)
+    compile_read(&files, diags, clock, keep)
 }
 
 /// [`compile`] of an inventory held in memory: no disk at all.
 pub fn compile_files(files: &Files) -> Result<Compiled> {
-    compile_read(files, Vec::new(), Stages::start())
+    compile_read(files, Vec::new(), Stages::start(), Keep::Texts)
 }
 
-fn compile_read(files: &Files, mut diags: Vec<Diagnostic>, mut clock: Stages) -> Result<Compiled> {
+fn compile_read(
+    files: &Files,
+    mut diags: Vec<Diagnostic>,
+    mut clock: Stages,
+    keep: Keep,
+) -> Result<Compiled> {
     let (loaded, sources, more) = inventory::parse(files);
     diags.extend(more);
     clock.lap("parse");
@@ -66,7 +78,7 @@ fn compile_read(files: &Files, mut diags: Vec<Diagnostic>, mut clock: Stages) ->
     // Every problem of placing and rendering is reported in one run.
     let mut diags = matrix::check_dependencies(&inventory, &matrix);
     clock.lap("place");
-    let rendered = match render::render(&inventory, &matrix) {
+    let rendered = match render::render(&inventory, &matrix, keep) {
         Ok(r) if diags.is_empty() => r,
         Ok(_) => return Err(located(diags)),
         Err(more) => {

@@ -4,10 +4,11 @@ use std::path::Path;
 
 use super::{emit, notes, summary_line};
 use crate::error::{Result, EXIT_OK};
-use crate::pipeline::compile;
+use crate::pipeline::compile_keeping;
+use crate::render::Keep;
 
 pub(super) fn run(root: &Path) -> Result<i32> {
-    let c = compile(root)?;
+    let c = compile_keeping(root, Keep::Paths)?;
     emit(&format!("{}\n", summary_line(&c, "ok")))?;
     notes(&c);
     Ok(EXIT_OK)

@@ -6,11 +6,12 @@ use super::{app_index, cluster_index, emit, to_json};
 use crate::cli::{Query, QueryArgs, TableFormat};
 use crate::error::{Error, Result, EXIT_OK};
 use crate::model;
-use crate::pipeline::compile;
+use crate::pipeline::compile_keeping;
+use crate::render::Keep;
 use crate::report::{self, Cell, Placement, Table};
 
 pub(super) fn run(root: &Path, args: QueryArgs) -> Result<i32> {
-    let c = compile(root)?;
+    let c = compile_keeping(root, Keep::Paths)?;
     let inv = &c.inventory;
     let filter = match &args.selector {
         Some(s) => {

@@ -60,7 +60,21 @@ pub struct Rendered {
 
 /// Renders the whole tree. Every problem is reported, and nothing is
 /// returned when there is one.
-pub(crate) fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Vec<Diagnostic>> {
+/// What to keep of the Applications' texts once rendered and checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// Everything: the tree is written or compared.
+    Texts,
+    /// Their paths only (each text is empty): for commands that only
+    /// check or report, at a fraction of the memory.
+    Paths,
+}
+
+pub(crate) fn render(
+    inv: &Inventory,
+    matrix: &Matrix,
+    keep: Keep,
+) -> Result<Rendered, Vec<Diagnostic>> {
     let limit = inv.settings.limits.applications;
     if matrix.placed.len() > limit {
         return Err(vec![Diagnostic::at(
@@ -95,7 +109,13 @@ pub(crate) fn render(inv: &Inventory, matrix: &Matrix) -> Result<Rendered, Vec<D
     let results: Vec<_> = matrix
         .placed
         .par_iter()
-        .map_init(Memo::new, |memo, pair| render_pair(&shared, memo, pair))
+        .map_init(Memo::new, |memo, pair| {
+            let rendered = render_pair(&shared, memo, pair);
+            match keep {
+                Keep::Texts => rendered,
+                Keep::Paths => rendered.map(|(app, _)| (app, String::new())),
+            }
+        })
         .collect();
     for result in results {
         match result {
