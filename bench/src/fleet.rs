@@ -118,7 +118,11 @@ impl Fleet {
         }
         for i in 0..self.apps {
             let text = self.app_text(i, &mut rng);
-            write(root, &format!("apps/{}/{}.yaml", TEAMS[i % TEAMS.len()], app_name(i)), &text);
+            write(
+                root,
+                &format!("apps/{}/{}.yaml", TEAMS[i % TEAMS.len()], app_name(i)),
+                &text,
+            );
         }
         write(root, "policies/fleet.yaml", &self.policies());
     }
@@ -135,7 +139,10 @@ impl Fleet {
         } else {
             "back"
         };
-        let mut t = format!("name: {}\ndescription: Service {i} of team {team}\n", app_name(i));
+        let mut t = format!(
+            "name: {}\ndescription: Service {i} of team {team}\n",
+            app_name(i)
+        );
         if i % 3 == 0 {
             let _ = write!(
                 t,

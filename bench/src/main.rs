@@ -1,17 +1,25 @@
-//! fleetc-bench: generates seeded fleets for fleetc's benchmark.
+//! fleetc-bench: fleetc's benchmark (issue 10 "fleet scale").
 //!
 //! `fleetc-bench gen CLUSTERS APPS OUT [SEED]` writes an inventory of
-//! CLUSTERS clusters × APPS apps into OUT (which must not exist yet). The
-//! timing runner that will use it is not written yet (issue 10).
+//! CLUSTERS clusters × APPS apps into OUT (which must not exist yet).
+//!
+//! `fleetc-bench run [--fleetc PATH] [--sizes 1k,10k,100k] [--runs N]
+//! [--work DIR] [--seed N]` generates a fleet per size (once; reused) and
+//! times fleetc's commands on it (see run.rs). `bench/run` is the one
+//! command that builds everything and calls it.
 
 mod fleet;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: fleetc-bench gen CLUSTERS APPS OUT [SEED]";
+    if args.first().map(String::as_str) == Some("run") {
+        return run::main(&args[1..]);
+    }
+    let usage = "usage: fleetc-bench gen CLUSTERS APPS OUT [SEED]\n       fleetc-bench run [--fleetc PATH] [--sizes 1k,10k,100k] [--runs N] [--work DIR] [--seed N]";
     let [cmd, clusters, apps, out, rest @ ..] = args.as_slice() else {
         eprintln!("{usage}");
         return ExitCode::from(1);
@@ -34,6 +42,9 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     fleet::Fleet { clusters, apps }.write(&out, seed);
-    println!("{}: {clusters} clusters × {apps} apps (seed {seed})", out.display());
+    println!(
+        "{}: {clusters} clusters × {apps} apps (seed {seed})",
+        out.display()
+    );
     ExitCode::SUCCESS
 }
