@@ -86,7 +86,7 @@ pub struct Item {
     pub what: Vec<&'static str>,
     pub sha256_old: Option<String>,
     pub sha256_new: Option<String>,
-    /// Unified diff.
+    /// Unified diff (empty unless made by [`classify_with_diffs`]).
     pub diff: String,
 }
 
@@ -197,12 +197,30 @@ impl ChangeSet {
 /// An Application whose name changes is `recreated`, whether it stays in its
 /// file or moves to another (a removed and an added Application of the same
 /// cluster and app): for Argo CD it is a deletion and a creation.
+///
+/// Items carry no unified diff: only `diff` prints them (see
+/// [`classify_with_diffs`]), and at a hundred thousand Applications they
+/// were most of a commit's time.
 pub(crate) fn classify(changes: &[FileChange]) -> ChangeSet {
+    classify_files(changes, false)
+}
+
+/// [`classify`], with each item's unified diff.
+pub(crate) fn classify_with_diffs(changes: &[FileChange]) -> ChangeSet {
+    classify_files(changes, true)
+}
+
+fn classify_files(changes: &[FileChange], with_diffs: bool) -> ChangeSet {
+    use rayon::prelude::*;
     let mut items: Vec<Item> = changes
-        .iter()
+        .par_iter()
         .map(|c| {
-            let old = c.old.as_deref().and_then(parse);
-            let new = c.new.as_deref().and_then(parse);
+            // An added or removed file needs only its head (kind, name,
+            // labels, annotations, finalizers); a changed one is compared whole.
+            let whole = c.old.is_some() && c.new.is_some();
+            let read = |b: &[u8]| if whole { parse(b) } else { parse_head(b) };
+            let old = c.old.as_deref().and_then(read);
+            let new = c.new.as_deref().and_then(read);
             let doc = new.as_ref().or(old.as_ref());
             let label = |k: &str| {
                 doc.and_then(|d| d.pointer(&format!("/metadata/labels/{}", k.replace('/', "~1"))))
@@ -251,7 +269,11 @@ pub(crate) fn classify(changes: &[FileChange]) -> ChangeSet {
                 })
                 .unwrap_or_default();
             Item {
-                diff: unified(&c.path, c.old.as_deref(), c.new.as_deref()),
+                diff: if with_diffs {
+                    unified(&c.path, c.old.as_deref(), c.new.as_deref())
+                } else {
+                    String::new()
+                },
                 name: name_of(doc),
                 old_name: old_name.filter(|_| recreated),
                 old_path: None,
@@ -326,6 +348,22 @@ fn pair_moves(items: &mut Vec<Item>) {
     for r in gone.into_iter().rev() {
         items.remove(r);
     }
+}
+
+/// The manifest's top-level keys before `spec:` (`apiVersion`, `kind`,
+/// `metadata` in fleetc's templates), parsed without the rest; the whole
+/// manifest when that is not a document with a `kind` and `metadata`.
+/// A line at column 0 is never inside a block scalar or block collection
+/// of the lines above, so the text before one is a document of its own.
+fn parse_head(bytes: &[u8]) -> Option<Value> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let head = text
+        .find("\nspec:")
+        .and_then(|at| yaml::parse_yaml(&text[..=at]).ok())
+        .and_then(|docs| docs.into_iter().next())
+        .map(|d| d.value)
+        .filter(|v| v.get("kind").is_some() && v.get("metadata").is_some());
+    head.or_else(|| parse(bytes))
 }
 
 fn parse(bytes: &[u8]) -> Option<Value> {

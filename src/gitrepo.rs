@@ -146,7 +146,31 @@ impl DeployRepo {
         changes: &BTreeMap<String, Option<&[u8]>>,
         message: &str,
     ) -> Result<Oid> {
-        let repo = &self.repo;
+        // Many new objects go into one pack, as a push leaves them; a few
+        // stay loose, as git keeps a fetch of fewer than 100 objects
+        // (`fetch.unpackLimit`). 150k loose objects are 150k files that
+        // every clone and `git gc` must read one by one.
+        let packing = if changes.len() >= PACK_AT {
+            // A handle of its own: the in-memory backend takes every write
+            // made through it, so it must not outlive this commit.
+            Some(
+                Repository::open(self.repo.path())
+                    .map_err(|e| git_err("opening the deploy repo to write a pack", e))?,
+            )
+        } else {
+            None
+        };
+        let repo = packing.as_ref().unwrap_or(&self.repo);
+        let odb = packing
+            .as_ref()
+            .map(|r| r.odb())
+            .transpose()
+            .map_err(|e| git_err("opening the object store", e))?;
+        let mempack = odb
+            .as_ref()
+            .map(|o| o.add_new_mempack_backend(1000))
+            .transpose()
+            .map_err(|e| git_err("preparing a pack", e))?;
         let base_tree = match snapshot.base {
             Some(c) => Some(
                 repo.find_commit(c)
@@ -169,7 +193,8 @@ impl DeployRepo {
             };
             by_path.insert(full, oid);
         }
-        let tree_oid = update_tree(repo, base_tree.as_ref(), &by_path)?
+        let mut trees = Vec::new();
+        let tree_oid = update_tree(repo, base_tree.as_ref(), &by_path, &mut trees)?
             .map(Ok)
             .unwrap_or_else(|| {
                 repo.treebuilder(None)
@@ -191,6 +216,14 @@ impl DeployRepo {
         let commit = repo
             .commit(None, &author, &committer, message, &tree, &parent_refs)
             .map_err(|e| git_err("writing the commit", e))?;
+        if let (Some(odb), Some(mempack)) = (&odb, &mempack) {
+            let new = by_path
+                .values()
+                .flatten()
+                .chain(&trees)
+                .chain(std::iter::once(&commit));
+            write_pack(repo, odb, mempack, new)?;
+        }
         let log_message = format!("fleetc: {}", message.lines().next().unwrap_or(""));
         let moved = match snapshot.commit {
             Some(old) => repo.reference_matching(&self.refname(), commit, true, old, &log_message),
@@ -245,10 +278,18 @@ impl DeployRepo {
             Some(bytes) => crate::output::manifest_paths(&String::from_utf8_lossy(&bytes)),
             None => Default::default(),
         };
+        use rayon::prelude::*;
+        let oids: Vec<Result<Oid>> = tree
+            .files
+            .par_iter()
+            .map(|(path, bytes)| {
+                Oid::hash_object(ObjectType::Blob, bytes)
+                    .map_err(|e| git_err(format!("hashing {path}"), e))
+            })
+            .collect();
         let mut changes = Vec::new();
-        for (path, bytes) in &tree.files {
-            let new_oid = Oid::hash_object(ObjectType::Blob, bytes)
-                .map_err(|e| git_err(format!("hashing {path}"), e))?;
+        for ((path, bytes), new_oid) in tree.files.iter().zip(oids) {
+            let new_oid = new_oid?;
             match snapshot.files.get(path) {
                 Some(oid) if *oid == new_oid => {}
                 Some(oid) => changes.push(FileChange {
@@ -417,6 +458,44 @@ fn head_branch(repo: &Repository) -> Option<String> {
     target.strip_prefix("refs/heads/").map(str::to_string)
 }
 
+/// From this many changed files on, a commit's new objects are written as
+/// one pack instead of loose.
+const PACK_AT: usize = 100;
+
+/// Writes the objects `new` (held in `mempack`) as a pack and its index
+/// into the repository, through libgit2's pack writer: the pack is whole
+/// on disk before the branch can point into it. Deltas are searched on
+/// every core.
+fn write_pack<'a>(
+    repo: &Repository,
+    odb: &git2::Odb,
+    mempack: &git2::Mempack,
+    new: impl Iterator<Item = &'a Oid>,
+) -> Result<()> {
+    use std::io::Write;
+    let mut builder = repo
+        .packbuilder()
+        .map_err(|e| git_err("packing the new objects", e))?;
+    builder.set_threads(0);
+    for oid in new {
+        builder
+            .insert_object(*oid, None)
+            .map_err(|e| git_err("packing the new objects", e))?;
+    }
+    let mut buf = git2::Buf::new();
+    builder
+        .write_buf(&mut buf)
+        .map_err(|e| git_err("packing the new objects", e))?;
+    let mut writer = odb.packwriter().map_err(|e| git_err("writing a pack", e))?;
+    writer
+        .write_all(&buf)
+        .map_err(|e| Error::Usage(format!("writing a pack into the deploy repo: {e}")))?;
+    writer.commit().map_err(|e| git_err("writing a pack", e))?;
+    mempack
+        .reset()
+        .map_err(|e| git_err("packing the new objects", e))
+}
+
 /// Seven hex digits, as git shows commits.
 pub(crate) fn short(oid: Oid) -> String {
     oid.to_string()[..7].to_string()
@@ -428,6 +507,7 @@ fn update_tree(
     repo: &Repository,
     base: Option<&git2::Tree>,
     changes: &BTreeMap<String, Option<Oid>>,
+    written: &mut Vec<Oid>,
 ) -> Result<Option<Oid>> {
     let mut here: Vec<(&str, Option<Oid>)> = Vec::new();
     let mut below: BTreeMap<&str, BTreeMap<String, Option<Oid>>> = BTreeMap::new();
@@ -464,7 +544,7 @@ fn update_tree(
             .map(|e| repo.find_tree(e.id()))
             .transpose()
             .map_err(|e| git_err("reading a tree", e))?;
-        match update_tree(repo, existing.as_ref(), &sub)? {
+        match update_tree(repo, existing.as_ref(), &sub, written)? {
             Some(oid) => {
                 builder
                     .insert(dir, oid, 0o040000)
@@ -482,10 +562,9 @@ fn update_tree(
     if builder.is_empty() {
         return Ok(None);
     }
-    builder
-        .write()
-        .map(Some)
-        .map_err(|e| git_err("writing a tree", e))
+    let oid = builder.write().map_err(|e| git_err("writing a tree", e))?;
+    written.push(oid);
+    Ok(Some(oid))
 }
 
 /// Author or committer, from the places git takes them: `GIT_AUTHOR_NAME`

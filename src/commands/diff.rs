@@ -32,7 +32,7 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
             ))
         }
     };
-    let cs = diff::classify(&changes);
+    let cs = diff::classify_with_diffs(&changes);
     let verdict = guard::verdict(&cs, c.rendered.apps.len(), &c.inventory.settings.guard);
     if let Some(g) = &verdict {
         notes.push(format!(

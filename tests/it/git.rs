@@ -911,3 +911,68 @@ fn an_emptied_cluster_keeps_its_root_and_a_removed_one_leaves_nothing() {
     assert!(!files.contains("lab-sydney-01"), "{files}");
     s.fsck();
 }
+
+/// `git count-objects -v` as (loose objects, packs).
+fn objects(deploy: &Path) -> (u64, u64) {
+    let out = git(deploy, &["count-objects", "-v"]);
+    let field = |name: &str| -> u64 {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    (field("count"), field("packs"))
+}
+
+/// A commit of many files writes one pack, not a loose object per file (a
+/// clone, `git gc` and every Argo CD repo server would read 150k files at
+/// fleet scale); a commit of a few files stays loose, as git keeps a small
+/// fetch. Either way the repository is fsck-clean and git reads the tree
+/// fleetc rendered.
+#[test]
+fn a_large_commit_is_one_pack_and_a_small_one_stays_loose() {
+    let tmp = tempfile::tempdir().unwrap();
+    let deploy = seed_deploy_repo(tmp.path());
+    let d = deploy.to_str().unwrap();
+    let inv = tmp.path().join("fleet");
+    crate::faults::write_fleet(&inv, 20, 1);
+    let (loose_before, packs_before) = objects(&deploy);
+
+    let first = fleetc(&inv, &["compile", "--repo", d, "--commit"]);
+    assert_eq!(first.status, 0, "{}", first.stderr);
+    let (loose, packs) = objects(&deploy);
+    assert_eq!(loose, loose_before, "the large commit left loose objects");
+    assert_eq!(packs, packs_before + 1);
+    let fsck = crate::support::fsck(&deploy);
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    let check = fleetc(&inv, &["compile", "--check", "--repo", d]);
+    assert_eq!(check.status, 0, "{}", check.stdout);
+    let files = git(&deploy, &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(files.lines().count() > 260, "{files}");
+
+    // One app's new version: a file per cluster, written loose.
+    let app = inv.join("apps/shop/checkout.yaml");
+    let text = std::fs::read_to_string(&app).unwrap();
+    let moved = text.replace("repo_branch: v1.0.0", "repo_branch: v1.0.1");
+    assert_ne!(moved, text);
+    std::fs::write(&app, moved).unwrap();
+    let second = fleetc(&inv, &["compile", "--repo", d, "--commit"]);
+    assert_eq!(second.status, 0, "{}", second.stderr);
+    let (loose_after, packs_after) = objects(&deploy);
+    assert!(loose_after > loose, "a small commit is written loose");
+    assert_eq!(packs_after, packs);
+    let fsck = crate::support::fsck(&deploy);
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    let check = fleetc(&inv, &["compile", "--check", "--repo", d]);
+    assert_eq!(check.status, 0, "{}", check.stdout);
+}
