@@ -651,26 +651,8 @@ const PLAIN: [u8; 256] = {
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        let allowed = c.is_ascii_alphanumeric() || c >= 0x80 || {
-            let extra = b" _-./:@+=,()%^~$";
-            let mut i = 0;
-            let mut hit = false;
-            while i < extra.len() {
-                hit |= extra[i] == c;
-                i += 1;
-            }
-            hit
-        };
-        let number = c.is_ascii_hexdigit() || {
-            let extra = b"xXoObB._+-:";
-            let mut i = 0;
-            let mut hit = false;
-            while i < extra.len() {
-                hit |= extra[i] == c;
-                i += 1;
-            }
-            hit
-        };
+        let allowed = c.is_ascii_alphanumeric() || c >= 0x80 || in_list(c, b" _-./:@+=,()%^~$");
+        let number = c.is_ascii_hexdigit() || in_list(c, b"xXoObB._+-:");
         t[b] = match (allowed, number) {
             (false, _) => 0,
             (true, true) => NUMBERISH,
@@ -680,6 +662,19 @@ const PLAIN: [u8; 256] = {
     }
     t
 };
+
+/// `list.contains(&c)`, for a constant.
+const fn in_list(c: u8, list: &[u8]) -> bool {
+    let mut i = 0;
+    while i < list.len() {
+        if list[i] == c {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
 const NUMBERISH: u8 = 2;
 
 /// Whether `s` reads back as the same string, unquoted, in YAML 1.1 and 1.2.

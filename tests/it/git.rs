@@ -939,20 +939,21 @@ fn a_large_commit_is_one_pack_and_a_small_one_stays_loose() {
     let inv = tmp.path().join("fleet");
     crate::faults::write_fleet(&inv, 20, 1);
     let (loose_before, packs_before) = objects(&deploy);
+    // fsck-clean, and the branch holds exactly what the inventory renders.
+    let whole = || {
+        let fsck = crate::support::fsck(&deploy);
+        let err = String::from_utf8_lossy(&fsck.stderr);
+        assert!(fsck.status.success(), "{err}");
+        let check = fleetc(&inv, &["compile", "--check", "--repo", d]);
+        assert_eq!(check.status, 0, "{}", check.stdout);
+    };
 
     let first = fleetc(&inv, &["compile", "--repo", d, "--commit"]);
     assert_eq!(first.status, 0, "{}", first.stderr);
     let (loose, packs) = objects(&deploy);
     assert_eq!(loose, loose_before, "the large commit left loose objects");
     assert_eq!(packs, packs_before + 1);
-    let fsck = crate::support::fsck(&deploy);
-    assert!(
-        fsck.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fsck.stderr)
-    );
-    let check = fleetc(&inv, &["compile", "--check", "--repo", d]);
-    assert_eq!(check.status, 0, "{}", check.stdout);
+    whole();
     let files = git(&deploy, &["ls-tree", "-r", "--name-only", "main"]);
     assert!(files.lines().count() > 260, "{files}");
 
@@ -967,12 +968,5 @@ fn a_large_commit_is_one_pack_and_a_small_one_stays_loose() {
     let (loose_after, packs_after) = objects(&deploy);
     assert!(loose_after > loose, "a small commit is written loose");
     assert_eq!(packs_after, packs);
-    let fsck = crate::support::fsck(&deploy);
-    assert!(
-        fsck.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fsck.stderr)
-    );
-    let check = fleetc(&inv, &["compile", "--check", "--repo", d]);
-    assert_eq!(check.status, 0, "{}", check.stdout);
+    whole();
 }

@@ -111,13 +111,8 @@ impl Ended {
 
 /// Starts `cmd`, sends it SIGKILL after `delay` unless it has ended by
 /// then, and reaps it.
-fn kill_after(mut cmd: Command, delay: Duration) -> Ended {
-    let started = Instant::now();
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+fn kill_after(cmd: Command, delay: Duration) -> Ended {
+    let (mut child, started) = spawn(cmd);
     loop {
         if child.try_wait().unwrap().is_some() {
             break;
@@ -134,13 +129,8 @@ fn kill_after(mut cmd: Command, delay: Duration) -> Ended {
 
 /// Starts `cmd` and sends it SIGKILL the moment `path` appears (watched in
 /// a tight loop), unless it ends first.
-pub(crate) fn kill_when_present(mut cmd: Command, path: &Path) -> Ended {
-    let started = Instant::now();
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+pub(crate) fn kill_when_present(cmd: Command, path: &Path) -> Ended {
+    let (mut child, started) = spawn(cmd);
     loop {
         if path.exists() {
             let _ = child.kill();
@@ -151,6 +141,17 @@ pub(crate) fn kill_when_present(mut cmd: Command, path: &Path) -> Ended {
         }
     }
     reap(child, started)
+}
+
+/// Starts `cmd` with stderr kept (for a run that fails) and says when.
+fn spawn(mut cmd: Command) -> (std::process::Child, Instant) {
+    let started = Instant::now();
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    (child, started)
 }
 
 fn reap(child: std::process::Child, started: Instant) -> Ended {
