@@ -1,13 +1,20 @@
 //! The deployment log: an append-only, chronological record in the deploy
 //! branch of every compile that changed something.
 //!
-//! The log is JSON Lines (`deployments.jsonl` at the top of the rendered
-//! tree), so people can read and grep it and programs can parse it a line at
-//! a time. Each compile appends one `compile` line (time, inventory revision
-//! and whether its worktree was dirty, the deploy commit it was built on,
-//! counts) and then one `event` line per Application added, changed or
-//! removed. A commit cannot name itself, so the entry's own deploy commit is
-//! found through the `Fleetc-Log-Entry: N` trailer of its commit message.
+//! The log is JSON Lines, one file per entry (`deployments/00000001.jsonl`,
+//! ...) at the top of the rendered tree, so people can read and grep it,
+//! programs can parse it a line at a time, and a commit adds one small file
+//! whatever the log's length (a single file rewritten by every commit made
+//! the deploy repo grow with its history). Each entry holds one `compile`
+//! line (time, inventory revision and whether its worktree was dirty, the
+//! deploy commit it was built on, counts) and then one `event` line per
+//! Application added, changed or removed. A commit cannot name itself, so
+//! the entry's own deploy commit is found through the `Fleetc-Log-Entry: N`
+//! trailer of its commit message.
+//!
+//! Before, the log was one file, `deployments.jsonl`. It is still read, and
+//! the next commit splits it into entry files (the same lines) and removes
+//! it, and its entry says so in a `note`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -17,8 +24,23 @@ use serde::{Deserialize, Serialize};
 use crate::diff::{Action, ChangeSet, Item};
 use crate::pipeline::Compiled;
 
-/// The log's file name, at the top of the rendered tree in the deploy branch.
-pub(crate) use crate::names::LOG_FILE;
+/// The log's folder (and the old single file), at the top of the rendered
+/// tree in the deploy branch.
+pub(crate) use crate::names::{LOG_DIR, LOG_FILE};
+
+/// The file of entry `n`: zero-padded, so that names sort as numbers.
+pub(crate) fn entry_path(n: u64) -> String {
+    format!("{LOG_DIR}/{n:08}.jsonl")
+}
+
+/// The entry number an entry file's name carries.
+pub(crate) fn entry_of(path: &str) -> Option<u64> {
+    let name = path.strip_prefix(LOG_DIR)?.strip_prefix('/')?;
+    let digits = name.strip_suffix(".jsonl")?;
+    (digits.len() == 8 && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
 
 /// One line of the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +67,10 @@ pub(crate) struct Entry {
     pub removed: usize,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub recreated: usize,
+    /// What else this entry's commit did to the log (splitting the old
+    /// single file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -74,37 +100,50 @@ pub(crate) struct Event {
     pub sha256: String,
 }
 
-/// Parses a log, and checks it is one fleetc wrote: entries numbered 1, 2,
-/// 3, ... in order, each `compile` line followed by its own events. A line
-/// that breaks that is an error naming its line, so a damaged log is
-/// refused rather than extended.
-pub(crate) fn parse(text: &str) -> Result<Vec<Line>, String> {
+/// Parses a log (its files in order: the old single file, then the entry
+/// files), and checks it is one fleetc wrote: entries numbered 1, 2, 3, ...
+/// in order, each `compile` line followed by its own events, an entry
+/// file holding the entry its name says. A line that breaks that is an
+/// error naming its file and line, so a damaged log is refused rather than
+/// extended.
+pub(crate) fn parse(files: &[(String, String)]) -> Result<Vec<Line>, String> {
+    parse_from(files, 0)
+}
+
+/// [`parse`] of files whose first entry is `after + 1`.
+fn parse_from(files: &[(String, String)], after: u64) -> Result<Vec<Line>, String> {
     let mut lines = Vec::new();
-    let mut current = 0u64;
-    for (i, l) in text.lines().enumerate() {
-        if l.trim().is_empty() {
-            continue;
-        }
-        let at = format!("{LOG_FILE}:{}", i + 1);
-        let line: Line = serde_json::from_str(l).map_err(|e| format!("{at}: {e}"))?;
-        match &line {
-            Line::Compile(e) if e.entry != current + 1 => {
-                return Err(format!(
-                "{at}: entry {} where entry {} comes next (a repeated, missing or reordered entry)",
-                e.entry,
-                current + 1
-            ))
+    let mut current = after;
+    for (file, text) in files {
+        let own = entry_of(file);
+        for (i, l) in text.lines().enumerate() {
+            if l.trim().is_empty() {
+                continue;
             }
-            Line::Compile(e) => current = e.entry,
-            Line::Event(e) if e.entry != current || current == 0 => {
-                return Err(format!(
-                    "{at}: an event of entry {} after the head of entry {current}",
-                    e.entry
-                ))
+            let at = format!("{file}:{}", i + 1);
+            let line: Line = serde_json::from_str(l).map_err(|e| format!("{at}: {e}"))?;
+            match &line {
+                Line::Compile(e) if e.entry != current + 1 => {
+                    return Err(format!(
+                        "{at}: entry {} where entry {} comes next (a repeated, missing or reordered entry)",
+                        e.entry,
+                        current + 1
+                    ))
+                }
+                Line::Compile(e) if own.is_some_and(|n| n != e.entry) => {
+                    return Err(format!("{at}: entry {} in the file of entry {}", e.entry, own.unwrap_or(0)))
+                }
+                Line::Compile(e) => current = e.entry,
+                Line::Event(e) if e.entry != current || current == after => {
+                    return Err(format!(
+                        "{at}: an event of entry {} after the head of entry {current}",
+                        e.entry
+                    ))
+                }
+                Line::Event(_) => {}
             }
-            Line::Event(_) => {}
+            lines.push(line);
         }
-        lines.push(line);
     }
     Ok(lines)
 }
@@ -121,12 +160,9 @@ pub(crate) fn next_entry(lines: &[Line]) -> u64 {
         .map_or(1, |n| n + 1)
 }
 
-/// The old log with one entry appended.
-pub(crate) fn append(old: &[u8], entry: &Entry, events: &[Event]) -> Vec<u8> {
-    let mut out = old.to_vec();
-    if !out.is_empty() && !out.ends_with(b"\n") {
-        out.push(b'\n');
-    }
+/// An entry as the text of its file.
+fn entry_text(entry: &Entry, events: &[Event]) -> Vec<u8> {
+    let mut out = Vec::new();
     let mut push = |line: &Line| {
         out.extend_from_slice(serde_json::to_string(line).unwrap_or_default().as_bytes());
         out.push(b'\n');
@@ -138,12 +174,38 @@ pub(crate) fn append(old: &[u8], entry: &Entry, events: &[Event]) -> Vec<u8> {
     out
 }
 
-/// What one changing compile adds: the log with its entry appended, the
-/// entry's number, and the message of the commit that carries it.
+/// The log's files on a branch: the old single file, if any, then the
+/// entry files, in order (`paths` lists the paths in [`LOG_DIR`]).
+pub(crate) fn files_in_order(has_legacy: bool, paths: Vec<String>) -> Vec<String> {
+    let mut files: Vec<String> = has_legacy
+        .then(|| LOG_FILE.to_string())
+        .into_iter()
+        .collect();
+    // Entry files sort by name as by number; anything else in the folder
+    // is kept in order too, and parse() refuses it.
+    files.extend(paths);
+    files
+}
+
+/// The deployment log on a branch, as much as a commit needs to read.
+#[derive(Debug, Default)]
+pub(crate) struct Stored {
+    /// The old single file, when the branch still has one.
+    pub legacy: Option<Vec<u8>>,
+    /// The entry files' paths, in order.
+    pub entries: Vec<String>,
+    /// The last entry file's text (the only one a commit reads).
+    pub last: Option<Vec<u8>>,
+}
+
+/// What one changing compile adds: the log files to write (the new entry's;
+/// when the old single file is split, every old entry's, and the old file
+/// as `None`, to remove), the entry's number, and the message of the
+/// commit that carries it.
 #[derive(Debug)]
 pub(crate) struct Record {
     pub entry: u64,
-    pub log: Vec<u8>,
+    pub files: Vec<(String, Option<Vec<u8>>)>,
     pub message: String,
 }
 
@@ -160,15 +222,68 @@ pub(crate) struct Origin {
     pub parent: Option<String>,
 }
 
-/// Appends the compile's entry to `old` (the log as it is on the branch).
+/// The compile's entry, as the log on the branch (`stored`) continues. Only
+/// the last entry file is read (its number must follow the files before
+/// it), so a commit costs the same however long the history; an old
+/// single-file log is read whole, once, and split.
 pub(crate) fn record(
-    old: &[u8],
+    stored: &Stored,
     c: &Compiled,
     cs: &ChangeSet,
     origin: &Origin,
 ) -> Result<Record, String> {
-    let lines = parse(&String::from_utf8_lossy(old))?;
-    let entry_no = next_entry(&lines);
+    let mut files: Vec<(String, Option<Vec<u8>>)> = Vec::new();
+    let mut note = None;
+    let mut last = 0;
+    if let Some(legacy) = &stored.legacy {
+        let lines = parse(&[(
+            LOG_FILE.to_string(),
+            String::from_utf8_lossy(legacy).into_owned(),
+        )])?;
+        last = next_entry(&lines) - 1;
+        // Each old entry becomes its file, line for line.
+        let mut split: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+        for line in &lines {
+            let n = match line {
+                Line::Compile(e) => e.entry,
+                Line::Event(e) => e.entry,
+            };
+            let text = split.entry(n).or_default();
+            text.extend_from_slice(serde_json::to_string(line).unwrap_or_default().as_bytes());
+            text.push(b'\n');
+        }
+        files.extend(
+            split
+                .into_iter()
+                .map(|(n, text)| (entry_path(n), Some(text))),
+        );
+        files.push((LOG_FILE.to_string(), None));
+        note = Some(format!(
+            "entries 1 to {last} moved from {LOG_FILE} into {LOG_DIR}/, one file each"
+        ));
+    }
+    for (i, path) in stored.entries.iter().enumerate() {
+        // Numbered on from the old file's last entry, with no gap.
+        let want = last + 1;
+        match entry_of(path) {
+            Some(n) if n == want => last = n,
+            _ => {
+                return Err(format!(
+                    "`{path}` where `{}` comes next (an entry file missing, renamed or added by hand{})",
+                    entry_path(want),
+                    if i == 0 { "" } else { " after others" }
+                ))
+            }
+        }
+    }
+    if let (Some(text), Some(path)) = (&stored.last, stored.entries.last()) {
+        // The last entry is whole and is the one its name says.
+        let text = String::from_utf8_lossy(text).into_owned();
+        if parse_from(&[(path.clone(), text)], last - 1)?.is_empty() {
+            return Err(format!("{path}: empty, where entry {last} should be"));
+        }
+    }
+    let entry_no = last + 1;
     let counts = cs.counts();
     let entry = Entry {
         entry: entry_no,
@@ -180,11 +295,13 @@ pub(crate) fn record(
         changed: counts.changed,
         removed: counts.removed,
         recreated: counts.recreated,
+        note,
     };
     let events = events(c, cs, entry_no);
+    files.push((entry_path(entry_no), Some(entry_text(&entry, &events))));
     Ok(Record {
         entry: entry_no,
-        log: append(old, &entry, &events),
+        files,
         message: commit_message(cs, &origin.revision, origin.dirty, entry_no),
     })
 }
@@ -263,7 +380,12 @@ fn commit_message(cs: &ChangeSet, revision: &str, dirty: bool, entry: u64) -> St
         }
     }
     if lines > MAX_LINES {
-        let _ = writeln!(m, "  … and {} more: see {LOG_FILE}", lines - MAX_LINES);
+        let _ = writeln!(
+            m,
+            "  … and {} more: see {}",
+            lines - MAX_LINES,
+            entry_path(entry)
+        );
     }
     let _ = write!(
         m,
@@ -495,7 +617,7 @@ mod tests {
     }
 
     #[test]
-    fn entries_append_and_parse_back() {
+    fn entries_are_files_that_parse_back_in_order() {
         let entry = Entry {
             entry: 1,
             time: format_time(0),
@@ -506,6 +628,7 @@ mod tests {
             changed: 0,
             removed: 0,
             recreated: 0,
+            note: None,
         };
         let event = Event {
             entry: 1,
@@ -519,19 +642,38 @@ mod tests {
             what: vec![],
             sha256: "00".into(),
         };
-        let log = append(b"", &entry, std::slice::from_ref(&event));
-        let text = String::from_utf8(log.clone()).unwrap();
-        assert_eq!(text.lines().count(), 2);
-        let lines = parse(&text).unwrap();
-        assert_eq!(
-            lines,
-            vec![Line::Compile(entry.clone()), Line::Event(event)]
+        let file = |n: u64, text: Vec<u8>| (entry_path(n), String::from_utf8(text).unwrap());
+        let one = file(1, entry_text(&entry, std::slice::from_ref(&event)));
+        let two = file(
+            2,
+            entry_text(
+                &Entry {
+                    entry: 2,
+                    ..entry.clone()
+                },
+                &[],
+            ),
         );
-        assert_eq!(next_entry(&lines), 2);
-        let again = append(&log, &Entry { entry: 2, ..entry }, &[]);
-        assert!(again.starts_with(&log), "append-only");
-        assert!(parse("not json\n")
+        assert_eq!(one.0, "deployments/00000001.jsonl");
+        assert_eq!(entry_of(&one.0), Some(1));
+        assert_eq!(one.1.lines().count(), 2);
+        let lines = parse(&[one.clone(), two.clone()]).unwrap();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(
+            lines[..2],
+            [Line::Compile(entry.clone()), Line::Event(event)]
+        );
+        assert_eq!(next_entry(&lines), 3);
+        // Out of order, or an entry in another's file: refused, by file and line.
+        let err = parse(&[two.clone(), one.clone()]).unwrap_err();
+        assert!(
+            err.starts_with("deployments/00000002.jsonl:1: entry 2 where entry 1"),
+            "{err}"
+        );
+        let misnamed = (entry_path(3), one.1.clone());
+        assert!(parse(&[misnamed]).is_err());
+        assert!(parse(&[("x".into(), "not json\n".into())])
             .unwrap_err()
-            .contains("deployments.jsonl:1"));
+            .starts_with("x:1"));
     }
 }

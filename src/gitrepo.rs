@@ -269,6 +269,17 @@ impl DeployRepo {
             .transpose()
     }
 
+    /// The paths (under the prefix) of the snapshot's files in `folder`, in order.
+    pub fn paths_in(&self, snapshot: &Snapshot, folder: &str) -> Vec<String> {
+        let start = format!("{folder}/");
+        snapshot
+            .files
+            .range(start.clone()..)
+            .take_while(|(p, _)| p.starts_with(&start))
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
+
     /// The files that differ between the snapshot and `tree`, compared by
     /// blob id, so only the changed ones are read. A file the snapshot holds
     /// but `tree` does not is a change only when fleetc wrote it (its

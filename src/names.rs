@@ -4,8 +4,12 @@
 //! `repoURL`). Pure functions; `check` applies them to settings and to every
 //! rendered path, so nothing fails later in libgit2 or the OS.
 
-/// The deployment log's file name, at the top of the rendered tree in the
-/// deploy branch: no layout may put a manifest there.
+/// The deployment log's folder, at the top of the rendered tree in the
+/// deploy branch (one file per entry): no layout may put a manifest there.
+pub(crate) const LOG_DIR: &str = "deployments";
+
+/// The single-file log of fleetc before 0.2, read and then split into
+/// [`LOG_DIR`] by the next commit: no manifest may land there either.
 pub(crate) const LOG_FILE: &str = "deployments.jsonl";
 
 /// The rendered paths, together: none is the deployment log, and none is a
@@ -13,8 +17,12 @@ pub(crate) const LOG_FILE: &str = "deployments.jsonl";
 pub(crate) fn check_tree(
     paths: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), (String, Option<String>)> {
-    if paths.contains_key(LOG_FILE) {
-        return Err((LOG_FILE.to_string(), None));
+    let log_dir = format!("{LOG_DIR}/");
+    if let Some(p) = paths
+        .keys()
+        .find(|p| *p == LOG_FILE || *p == LOG_DIR || p.starts_with(&log_dir))
+    {
+        return Err((p.clone(), None));
     }
     for p in paths.keys() {
         let mut end = 0;

@@ -90,9 +90,15 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     refuse_removals(&c, &cs, args.allow_removals, true)?;
 
     // The log entry, then the commit that carries it.
-    let old_log = deploy
-        .file(&snapshot, deploylog::LOG_FILE)?
-        .unwrap_or_default();
+    let entries = deploy.paths_in(&snapshot, deploylog::LOG_DIR);
+    let stored = deploylog::Stored {
+        legacy: deploy.file(&snapshot, deploylog::LOG_FILE)?,
+        last: match entries.last() {
+            Some(path) => deploy.file(&snapshot, path)?,
+            None => None,
+        },
+        entries,
+    };
     let (revision, dirty) = gitrepo::inventory_revision(root);
     let committer = gitrepo::signature(&deploy.repo, "COMMITTER")?;
     let origin = Origin {
@@ -101,7 +107,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         time: committer.when().seconds(),
         parent: snapshot.base.map(|c| c.to_string()),
     };
-    let record = deploylog::record(&old_log, &c, &cs, &origin).map_err(|e| {
+    let record = deploylog::record(&stored, &c, &cs, &origin).map_err(|e| {
         Error::Usage(format!(
             "the deployment log in {where_} cannot be read ({e}); fleetc only appends to a log it can read"
         ))
@@ -111,7 +117,9 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         .map(|ch| (ch.path.clone(), ch.new.as_deref()))
         .collect();
     writes.insert(MANIFEST_FILE.to_string(), Some(manifest.as_bytes()));
-    writes.insert(deploylog::LOG_FILE.to_string(), Some(&record.log));
+    for (path, text) in &record.files {
+        writes.insert(path.clone(), text.as_deref());
+    }
     let commit = deploy.commit(&snapshot, prefix, &writes, &record.message)?;
     notes(&c);
     emit(&format!(

@@ -24,23 +24,27 @@ pub(super) fn run(root: &Path, args: LogArgs) -> Result<i32> {
         None => None,
     };
     let snapshot = deploy.snapshot(prefix)?;
-    let log = match snapshot.commit {
-        Some(_) => deploy.file(&snapshot, deploylog::LOG_FILE)?,
-        None => None,
-    };
-    let Some(log) = log else {
+    let has_legacy = snapshot.files.contains_key(deploylog::LOG_FILE);
+    let paths =
+        deploylog::files_in_order(has_legacy, deploy.paths_in(&snapshot, deploylog::LOG_DIR));
+    if snapshot.commit.is_none() || paths.is_empty() {
         return Err(Error::Usage(format!(
-            "branch `{}` has no deployment log ({}{}): nothing has been committed by fleetc there",
+            "branch `{}` has no deployment log ({}{}/): nothing has been committed by fleetc there",
             deploy.branch,
             if prefix.is_empty() {
                 String::new()
             } else {
                 format!("{prefix}/")
             },
-            deploylog::LOG_FILE
+            deploylog::LOG_DIR
         )));
-    };
-    let lines = deploylog::parse(&String::from_utf8_lossy(&log)).map_err(Error::Usage)?;
+    }
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let text = deploy.file(&snapshot, &path)?.unwrap_or_default();
+        files.push((path, String::from_utf8_lossy(&text).into_owned()));
+    }
+    let lines = deploylog::parse(&files).map_err(Error::Usage)?;
     let commits = deploy.log_entry_commits(&snapshot)?;
     let filter = Filter {
         app: args.app.as_deref(),

@@ -155,9 +155,9 @@ pub(crate) fn render(
         diags.push(match other {
             None => Diagnostic::at(
                 site,
-                format!("a manifest renders to `{file}`, the deployment log's path"),
+                format!("a manifest renders to `{file}`, where the deployment log is kept"),
             )
-            .help("change the layout so that no manifest lands on `deployments.jsonl`"),
+            .help("change the layout so that no manifest lands on `deployments.jsonl` or in `deployments/`"),
             Some(other) => Diagnostic::at(
                 site,
                 format!("`{file}` is rendered as a file, but `{other}` needs it to be a folder"),

@@ -294,7 +294,7 @@ fn commit(inv: &Path, deploy: &Path) -> Run {
 fn listing(deploy: &Path, rev: &str) -> String {
     git(deploy, &["ls-tree", "-r", "--full-tree", rev, "--"])
         .lines()
-        .filter(|l| !l.ends_with("\tdeployments.jsonl"))
+        .filter(|l| !l.contains("\tdeployments/"))
         .map(|l| format!("{l}\n"))
         .collect()
 }
@@ -315,7 +315,7 @@ fn fsck(deploy: &Path) {
 /// events as its counts say, the tip's trailer naming n and its `parent`
 /// the commit before; no line twice. Returns the log.
 fn check_log(deploy: &Path) -> String {
-    let log = git(deploy, &["show", "main:deployments.jsonl"]);
+    let log = crate::support::deploy_log(deploy, "main");
     let mut compiles = Vec::new();
     let mut seen = std::collections::HashSet::new();
     // (the last `compile` line, and the events counted after it)

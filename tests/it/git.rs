@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use crate::kill::Schedule;
-use crate::support::{copy_tree, fleetc, fleetc_env, git, repo, seed_deploy_repo, Run};
+use crate::support::{copy_tree, deploy_log, fleetc, fleetc_env, git, repo, seed_deploy_repo, Run};
 
 /// A deploy repo (bare, with a README and a file of someone else's on
 /// `main`) and an inventory repo holding the example fleet.
@@ -153,7 +153,7 @@ fn commit_keeps_other_files_writes_trailers_and_a_second_run_is_a_noop() {
     assert!(files
         .lines()
         .any(|l| l == "clusters/east-qld-brisbane-01/apps/pos-api.yaml"));
-    assert!(files.lines().any(|l| l == "deployments.jsonl"));
+    assert!(files.lines().any(|l| l == "deployments/00000001.jsonl"));
     let golden = std::fs::read_to_string(
         repo().join("golden/example/clusters/east-qld-brisbane-01/apps/pos-api.yaml"),
     )
@@ -254,6 +254,7 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
     assert_eq!(
         lines,
         [
+            "A\tdeployments/00000002.jsonl",
             "D\tclusters/lab-sydney-01/apps/app1.yaml",
             "D\tclusters/lab-sydney-01/projects/ieb.yaml",
             "D\tnamespaces/lab-sydney-01/ieb.yaml",
@@ -262,7 +263,6 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
             "M\tclusters/lab-sydney-01/apps/node-exporter.yaml",
             "M\tclusters/lab-sydney-01/apps/pos-api.yaml",
             "M\tclusters/lab-sydney-01/platform/project.yaml",
-            "M\tdeployments.jsonl",
         ]
     );
     let msg = s.git(&["log", "-1", "--format=%B", "main"]);
@@ -350,8 +350,8 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
     assert_eq!(bad.status, 1);
     assert!(bad.stderr.contains("write a date"), "{}", bad.stderr);
     // The log only grows: the old one is a prefix of the new one.
-    let old = s.git(&["show", "main~1:deployments.jsonl"]);
-    assert!(s.git(&["show", "main:deployments.jsonl"]).starts_with(&old));
+    let old = deploy_log(&s.deploy, "main~1");
+    assert!(deploy_log(&s.deploy, "main").starts_with(&old));
 }
 
 #[test]
@@ -626,7 +626,7 @@ fn racing_compiles_never_lose_or_repeat_an_entry() {
     assert!(lost > 0, "the compiles never raced");
     s.fsck();
     // Every commit on the branch carries the next log entry, once.
-    let log = s.git(&["show", "main:deployments.jsonl"]);
+    let log = deploy_log(&s.deploy, "main");
     let entries: Vec<u64> = log
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
@@ -969,4 +969,75 @@ fn a_large_commit_is_one_pack_and_a_small_one_stays_loose() {
     assert!(loose_after > loose, "a small commit is written loose");
     assert_eq!(packs_after, packs);
     whole();
+}
+
+/// The log is one file per entry, so a commit adds one small file however
+/// long the history. A branch that still has the single `deployments.jsonl`
+/// of earlier fleetc is read as it is, and the next commit splits it into
+/// entry files (the same lines), removes it, and says so in its entry.
+#[test]
+fn an_old_single_file_log_is_split_by_the_next_commit() {
+    let s = Setup::new();
+    assert_eq!(s.commit().status, 0);
+    // The branch as earlier fleetc left it: the same entry, in one file.
+    let work = s.root.join("old-layout");
+    git(
+        &s.root,
+        &["clone", "-q", s.deploy(), work.to_str().unwrap()],
+    );
+    let entry = std::fs::read_to_string(work.join("deployments/00000001.jsonl")).unwrap();
+    std::fs::write(work.join("deployments.jsonl"), &entry).unwrap();
+    git(&work, &["rm", "-rq", "deployments"]);
+    git(&work, &["add", "deployments.jsonl"]);
+    git(&work, &["commit", "-qm", "the log as fleetc 0.1 kept it"]);
+    git(&work, &["push", "-q", "origin", "HEAD:main"]);
+    let before = fleetc(&s.inv, &["log", "--repo", s.deploy()]);
+    assert_eq!(before.status, 0, "{}", before.stderr);
+    assert!(before.stdout.contains("entry 1"), "{}", before.stdout);
+
+    let settings = s.inv.join("fleetc.yaml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(
+        &settings,
+        format!("{text}\nremoval_guard: {{max_share: 1.0}}\n"),
+    )
+    .unwrap();
+    std::fs::remove_file(s.inv.join("policies/ml.yaml")).unwrap();
+    let run = s.commit();
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("log entry 2"), "{}", run.stdout);
+    let files = s.git(&[
+        "ls-tree",
+        "-r",
+        "--name-only",
+        "main",
+        "--",
+        "deployments.jsonl",
+        "deployments/",
+    ]);
+    assert_eq!(
+        files.lines().collect::<Vec<_>>(),
+        ["deployments/00000001.jsonl", "deployments/00000002.jsonl"]
+    );
+    assert_eq!(s.git(&["show", "main:deployments/00000001.jsonl"]), entry);
+    let second = s.git(&["show", "main:deployments/00000002.jsonl"]);
+    let head: Value = serde_json::from_str(second.lines().next().unwrap()).unwrap();
+    assert_eq!(head["entry"], 2);
+    assert!(
+        head["note"]
+            .as_str()
+            .unwrap_or("")
+            .contains("moved from deployments.jsonl"),
+        "{head}"
+    );
+    let after = fleetc(&s.inv, &["log", "--repo", s.deploy(), "--oldest-first"]);
+    assert_eq!(after.status, 0, "{}", after.stderr);
+    let order: Vec<&str> = after
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .filter_map(|l| l.split("  ").nth(1))
+        .collect();
+    assert_eq!(order, ["entry 1", "entry 2"], "{}", after.stdout);
+    s.fsck();
 }

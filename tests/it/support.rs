@@ -180,3 +180,27 @@ pub(crate) fn leftovers(out: &Path) -> Vec<String> {
         .filter(|n| n.starts_with(&prefix) && !n.ends_with(".lock"))
         .collect()
 }
+
+/// The deployment log on `rev` of the deploy repo `dir`, as one text: the
+/// old single file, if any, then the entry files under `deployments/`.
+pub(crate) fn deploy_log(dir: &Path, rev: &str) -> String {
+    let listing = git(
+        dir,
+        &[
+            "ls-tree",
+            "-r",
+            "--name-only",
+            rev,
+            "--",
+            "deployments.jsonl",
+            "deployments/",
+        ],
+    );
+    let mut files: Vec<&str> = listing.lines().collect();
+    // The old file first; entry files sort by name as by number.
+    files.sort_by_key(|f| (*f != "deployments.jsonl", f.to_string()));
+    files
+        .iter()
+        .map(|f| git(dir, &["show", &format!("{rev}:{f}")]))
+        .collect()
+}
