@@ -284,7 +284,10 @@ impl DeployRepo {
     /// blob id, so only the changed ones are read. A file the snapshot holds
     /// but `tree` does not is a change only when fleetc wrote it (its
     /// `.fleetc-manifest` lists it): the rest of the branch is not fleetc's.
-    pub fn changes(&self, snapshot: &Snapshot, tree: &Tree) -> Result<Vec<FileChange>> {
+    /// `tree` is taken, so that the bytes of a changed file move into its
+    /// change rather than being copied (at fleet scale, every file of a
+    /// first commit).
+    pub fn changes(&self, snapshot: &Snapshot, tree: Tree) -> Result<Vec<FileChange>> {
         let previous = match self.file(snapshot, MANIFEST_FILE)? {
             Some(bytes) => crate::output::manifest_paths(&String::from_utf8_lossy(&bytes)),
             None => Default::default(),
@@ -299,24 +302,22 @@ impl DeployRepo {
             })
             .collect();
         let mut changes = Vec::new();
-        for ((path, bytes), new_oid) in tree.files.iter().zip(oids) {
+        let paths: std::collections::BTreeSet<String> = tree.files.keys().cloned().collect();
+        for ((path, bytes), new_oid) in tree.files.into_iter().zip(oids) {
             let new_oid = new_oid?;
-            match snapshot.files.get(path) {
-                Some(oid) if *oid == new_oid => {}
-                Some(oid) => changes.push(FileChange {
-                    path: path.clone(),
-                    old: Some(self.blob(*oid)?),
-                    new: Some(bytes.clone()),
-                }),
-                None => changes.push(FileChange {
-                    path: path.clone(),
-                    old: None,
-                    new: Some(bytes.clone()),
-                }),
-            }
+            let old = match snapshot.files.get(&path) {
+                Some(oid) if *oid == new_oid => continue,
+                Some(oid) => Some(self.blob(*oid)?),
+                None => None,
+            };
+            changes.push(FileChange {
+                path,
+                old,
+                new: Some(bytes),
+            });
         }
         for path in previous {
-            if tree.files.contains_key(&path) {
+            if paths.contains(&path) {
                 continue;
             }
             if let Some(oid) = snapshot.files.get(&path) {

@@ -70,13 +70,13 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let snapshot = deploy.snapshot(prefix)?;
     let mut c = compile(root)?;
     let tree = c.take_tree();
-    let changes = deploy.changes(&snapshot, &tree)?;
+    let manifest = tree.manifest();
+    let changes = deploy.changes(&snapshot, tree)?;
     let where_ = format!("branch `{}` of {}", deploy.branch, repo.display());
     let cs = diff::classify(&changes);
     if args.check {
         return report_stale(&cs, &where_);
     }
-    let manifest = tree.manifest();
     let manifest_current = deploy
         .file(&snapshot, MANIFEST_FILE)?
         .is_some_and(|b| b == manifest.as_bytes());

@@ -23,7 +23,7 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
         (_, Some(repo), _) => {
             let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
             let snapshot = deploy.snapshot(c.inventory.settings.deploy_prefix())?;
-            deploy.changes(&snapshot, &tree)?
+            deploy.changes(&snapshot, tree)?
         }
         (_, _, Some(rev)) => base_changes(root, rev, &tree, &mut notes)?,
         _ => {
