@@ -269,6 +269,16 @@ impl DeployRepo {
             .transpose()
     }
 
+    /// Whether the snapshot's `path` holds exactly `bytes` (compared by blob id).
+    pub fn holds(&self, snapshot: &Snapshot, path: &str, bytes: &[u8]) -> Result<bool> {
+        let Some(oid) = snapshot.files.get(path) else {
+            return Ok(false);
+        };
+        let new = Oid::hash_object(ObjectType::Blob, bytes)
+            .map_err(|e| git_err(format!("hashing {path}"), e))?;
+        Ok(*oid == new)
+    }
+
     /// The paths (under the prefix) of the snapshot's files in `folder`, in order.
     pub fn paths_in(&self, snapshot: &Snapshot, folder: &str) -> Vec<String> {
         let start = format!("{folder}/");
@@ -283,15 +293,22 @@ impl DeployRepo {
     /// The files that differ between the snapshot and `tree`, compared by
     /// blob id, so only the changed ones are read. A file the snapshot holds
     /// but `tree` does not is a change only when fleetc wrote it (its
-    /// `.fleetc-manifest` lists it): the rest of the branch is not fleetc's.
+    /// lists under `.fleetc/manifests/`, or the single `.fleetc-manifest`
+    /// of earlier fleetc, name it): the rest of the branch is not fleetc's.
     /// `tree` is taken, so that the bytes of a changed file move into its
     /// change rather than being copied (at fleet scale, every file of a
     /// first commit).
     pub fn changes(&self, snapshot: &Snapshot, tree: Tree) -> Result<Vec<FileChange>> {
-        let previous = match self.file(snapshot, MANIFEST_FILE)? {
-            Some(bytes) => crate::output::manifest_paths(&String::from_utf8_lossy(&bytes)),
-            None => Default::default(),
-        };
+        let mut previous = std::collections::BTreeSet::new();
+        let lists = std::iter::once(MANIFEST_FILE.to_string())
+            .chain(self.paths_in(snapshot, crate::output::MANIFESTS_DIR));
+        for list in lists {
+            if let Some(bytes) = self.file(snapshot, &list)? {
+                previous.extend(crate::output::manifest_paths(&String::from_utf8_lossy(
+                    &bytes,
+                )));
+            }
+        }
         use rayon::prelude::*;
         let oids: Vec<Result<Oid>> = tree
             .files

@@ -18,9 +18,10 @@ pub(crate) fn check_tree(
     paths: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), (String, Option<String>)> {
     let log_dir = format!("{LOG_DIR}/");
+    let own = |p: &str| p == ".fleetc" || p.starts_with(".fleetc/") || p == ".fleetc-manifest";
     if let Some(p) = paths
         .keys()
-        .find(|p| *p == LOG_FILE || *p == LOG_DIR || p.starts_with(&log_dir))
+        .find(|p| *p == LOG_FILE || *p == LOG_DIR || p.starts_with(&log_dir) || own(p))
     {
         return Err((p.clone(), None));
     }

@@ -53,6 +53,46 @@ impl Tree {
     }
 }
 
+/// Where a deploy branch lists the files fleetc wrote: one list per group
+/// (a cluster's folder, say), so that a commit rewrites only the lists of
+/// what it changed. A folder fleetc writes (`--out`) keeps one
+/// [`MANIFEST_FILE`].
+pub(crate) const MANIFESTS_DIR: &str = ".fleetc/manifests";
+
+/// The file name of each group's list, in the group's folder under
+/// [`MANIFESTS_DIR`].
+const MANIFEST_PART: &str = "MANIFEST";
+
+impl Tree {
+    /// The manifest in parts, by group: a file's group is its first two
+    /// folders (`clusters/east-1`), or its one folder (`bootstrap`), or the
+    /// top. Part path → its lines, in `sha256sum` format (paths relative to
+    /// the tree's root, so `sha256sum -c` runs there), sorted by path.
+    pub(crate) fn manifest_parts(&self) -> BTreeMap<String, String> {
+        let mut parts: BTreeMap<String, String> = BTreeMap::new();
+        for (path, bytes) in &self.files {
+            let folders: Vec<&str> = path.split('/').collect();
+            let group = folders[..folders.len() - 1]
+                .iter()
+                .take(2)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("/");
+            let part = if group.is_empty() {
+                format!("{MANIFESTS_DIR}/{MANIFEST_PART}")
+            } else {
+                format!("{MANIFESTS_DIR}/{group}/{MANIFEST_PART}")
+            };
+            let text = parts.entry(part).or_default();
+            text.push_str(&sha256_hex(bytes));
+            text.push_str("  ");
+            text.push_str(path);
+            text.push('\n');
+        }
+        parts
+    }
+}
+
 /// A file that differs between two trees (`None`: absent on that side).
 #[derive(Clone, Debug)]
 pub struct FileChange {

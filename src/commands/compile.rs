@@ -70,17 +70,14 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let snapshot = deploy.snapshot(prefix)?;
     let mut c = compile(root)?;
     let tree = c.take_tree();
-    let manifest = tree.manifest();
+    let lists = manifest_writes(&deploy, &snapshot, &tree)?;
     let changes = deploy.changes(&snapshot, tree)?;
     let where_ = format!("branch `{}` of {}", deploy.branch, repo.display());
     let cs = diff::classify(&changes);
     if args.check {
         return report_stale(&cs, &where_);
     }
-    let manifest_current = deploy
-        .file(&snapshot, MANIFEST_FILE)?
-        .is_some_and(|b| b == manifest.as_bytes());
-    if changes.is_empty() && manifest_current {
+    if changes.is_empty() && lists.is_empty() {
         emit(&format!(
             "{}: {where_} is up to date; nothing to commit\n",
             summary_line(&c, "compiled")
@@ -116,7 +113,9 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         .iter()
         .map(|ch| (ch.path.clone(), ch.new.as_deref()))
         .collect();
-    writes.insert(MANIFEST_FILE.to_string(), Some(manifest.as_bytes()));
+    for (path, text) in &lists {
+        writes.insert(path.clone(), text.as_ref().map(|t| t.as_bytes()));
+    }
     for (path, text) in &record.files {
         writes.insert(path.clone(), text.as_deref());
     }
@@ -138,6 +137,33 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         ));
     }
     Ok(EXIT_OK)
+}
+
+/// The lists of fleetc's files that a commit of `tree` writes (or, `None`,
+/// removes): the groups whose list changed, and the single
+/// `.fleetc-manifest` of earlier fleetc, which the lists replace. Empty
+/// when every list is current.
+fn manifest_writes(
+    deploy: &DeployRepo,
+    snapshot: &gitrepo::Snapshot,
+    tree: &output::Tree,
+) -> Result<BTreeMap<String, Option<String>>> {
+    let parts = tree.manifest_parts();
+    let mut writes: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for old in deploy.paths_in(snapshot, output::MANIFESTS_DIR) {
+        if !parts.contains_key(&old) {
+            writes.insert(old, None);
+        }
+    }
+    if snapshot.files.contains_key(MANIFEST_FILE) {
+        writes.insert(MANIFEST_FILE.to_string(), None);
+    }
+    for (path, text) in parts {
+        if !deploy.holds(snapshot, &path, text.as_bytes())? {
+            writes.insert(path, Some(text));
+        }
+    }
+    Ok(writes)
 }
 
 /// The removal guard, unless the user allowed removals.

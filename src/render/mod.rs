@@ -155,9 +155,9 @@ pub(crate) fn render(
         diags.push(match other {
             None => Diagnostic::at(
                 site,
-                format!("a manifest renders to `{file}`, where the deployment log is kept"),
+                format!("a manifest renders to `{file}`, where fleetc keeps its own records (the deployment log and the lists of its files)"),
             )
-            .help("change the layout so that no manifest lands on `deployments.jsonl` or in `deployments/`"),
+            .help("change the layout so that no manifest lands in `deployments/`, `.fleetc/`, on `deployments.jsonl` or on `.fleetc-manifest`"),
             Some(other) => Diagnostic::at(
                 site,
                 format!("`{file}` is rendered as a file, but `{other}` needs it to be a folder"),

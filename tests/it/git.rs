@@ -258,7 +258,9 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
             "D\tclusters/lab-sydney-01/apps/app1.yaml",
             "D\tclusters/lab-sydney-01/projects/ieb.yaml",
             "D\tnamespaces/lab-sydney-01/ieb.yaml",
-            "M\t.fleetc-manifest",
+            // fleetc's lists of its files: only the changed cluster's.
+            "M\t.fleetc/manifests/clusters/lab-sydney-01/MANIFEST",
+            "M\t.fleetc/manifests/namespaces/lab-sydney-01/MANIFEST",
             "M\tclusters/lab-sydney-01/apps/log-shipper.yaml",
             "M\tclusters/lab-sydney-01/apps/node-exporter.yaml",
             "M\tclusters/lab-sydney-01/apps/pos-api.yaml",
@@ -866,6 +868,7 @@ fn an_emptied_cluster_keeps_its_root_and_a_removed_one_leaves_nothing() {
     assert_eq!(
         lab,
         [
+            ".fleetc/manifests/clusters/lab-sydney-01/MANIFEST",
             "bootstrap/lab-sydney-01.yaml",
             "clusters/lab-sydney-01/platform/project.yaml"
         ]
@@ -971,12 +974,13 @@ fn a_large_commit_is_one_pack_and_a_small_one_stays_loose() {
     whole();
 }
 
-/// The log is one file per entry, so a commit adds one small file however
-/// long the history. A branch that still has the single `deployments.jsonl`
-/// of earlier fleetc is read as it is, and the next commit splits it into
-/// entry files (the same lines), removes it, and says so in its entry.
+/// The log is one file per entry and fleetc's list of its files one per
+/// group, so a commit writes files in proportion to its change. A branch
+/// that still has the single `deployments.jsonl` and `.fleetc-manifest` of
+/// earlier fleetc is read as it is, and the next commit splits them (the
+/// log's entries line for line), removes them, and says so in its entry.
 #[test]
-fn an_old_single_file_log_is_split_by_the_next_commit() {
+fn an_old_single_file_log_and_manifest_are_split_by_the_next_commit() {
     let s = Setup::new();
     assert_eq!(s.commit().status, 0);
     // The branch as earlier fleetc left it: the same entry, in one file.
@@ -988,7 +992,17 @@ fn an_old_single_file_log_is_split_by_the_next_commit() {
     let entry = std::fs::read_to_string(work.join("deployments/00000001.jsonl")).unwrap();
     std::fs::write(work.join("deployments.jsonl"), &entry).unwrap();
     git(&work, &["rm", "-rq", "deployments"]);
-    git(&work, &["add", "deployments.jsonl"]);
+    // And one list of fleetc's files, at the top.
+    let lists = git(&work, &["ls-files", ".fleetc/manifests"]);
+    let manifest: String = lists
+        .lines()
+        .map(|l| std::fs::read_to_string(work.join(l)).unwrap())
+        .collect();
+    let mut sorted: Vec<&str> = manifest.lines().collect();
+    sorted.sort_by_key(|l| l.split_once("  ").map(|(_, p)| p.to_string()));
+    std::fs::write(work.join(".fleetc-manifest"), sorted.join("\n") + "\n").unwrap();
+    git(&work, &["rm", "-rq", ".fleetc"]);
+    git(&work, &["add", "deployments.jsonl", ".fleetc-manifest"]);
     git(&work, &["commit", "-qm", "the log as fleetc 0.1 kept it"]);
     git(&work, &["push", "-q", "origin", "HEAD:main"]);
     let before = fleetc(&s.inv, &["log", "--repo", s.deploy()]);
@@ -1020,6 +1034,18 @@ fn an_old_single_file_log_is_split_by_the_next_commit() {
         ["deployments/00000001.jsonl", "deployments/00000002.jsonl"]
     );
     assert_eq!(s.git(&["show", "main:deployments/00000001.jsonl"]), entry);
+    // The old list was read (the ml Applications it names are gone) and
+    // replaced by the lists per group.
+    let all = s.git(&["ls-tree", "-r", "--name-only", "main"]);
+    assert!(!all.lines().any(|l| l == ".fleetc-manifest"), "{all}");
+    assert!(!all.contains("/apps/inference.yaml"), "{all}");
+    assert!(
+        all.lines()
+            .any(|l| l.starts_with(".fleetc/manifests/clusters/")),
+        "{all}"
+    );
+    let check = fleetc(&s.inv, &["compile", "--check", "--repo", s.deploy()]);
+    assert_eq!(check.status, 0, "{}", check.stdout);
     let second = s.git(&["show", "main:deployments/00000002.jsonl"]);
     let head: Value = serde_json::from_str(second.lines().next().unwrap()).unwrap();
     assert_eq!(head["entry"], 2);
