@@ -110,6 +110,19 @@ pub(crate) fn parse(files: &[(String, String)]) -> Result<Vec<Line>, String> {
     parse_from(files, 0)
 }
 
+/// One line. fleetc writes the `kind` first, so the line is read straight
+/// into its struct (the struct ignores `kind`); serde's tagged enum would
+/// buffer every line first, which was most of `log`'s time on a long log.
+fn parse_line(l: &str) -> serde_json::Result<Line> {
+    if l.starts_with(r#"{"kind":"event","#) {
+        serde_json::from_str(l).map(Line::Event)
+    } else if l.starts_with(r#"{"kind":"compile","#) {
+        serde_json::from_str(l).map(Line::Compile)
+    } else {
+        serde_json::from_str(l)
+    }
+}
+
 /// [`parse`] of files whose first entry is `after + 1`.
 fn parse_from(files: &[(String, String)], after: u64) -> Result<Vec<Line>, String> {
     let mut lines = Vec::new();
@@ -120,23 +133,25 @@ fn parse_from(files: &[(String, String)], after: u64) -> Result<Vec<Line>, Strin
             if l.trim().is_empty() {
                 continue;
             }
-            let at = format!("{file}:{}", i + 1);
-            let line: Line = serde_json::from_str(l).map_err(|e| format!("{at}: {e}"))?;
+            let at = || format!("{file}:{}", i + 1);
+            let line = parse_line(l).map_err(|e| format!("{}: {e}", at()))?;
             match &line {
                 Line::Compile(e) if e.entry != current + 1 => {
                     return Err(format!(
-                        "{at}: entry {} where entry {} comes next (a repeated, missing or reordered entry)",
+                        "{}: entry {} where entry {} comes next (a repeated, missing or reordered entry)",
+                        at(),
                         e.entry,
                         current + 1
                     ))
                 }
                 Line::Compile(e) if own.is_some_and(|n| n != e.entry) => {
-                    return Err(format!("{at}: entry {} in the file of entry {}", e.entry, own.unwrap_or(0)))
+                    return Err(format!("{}: entry {} in the file of entry {}", at(), e.entry, own.unwrap_or(0)))
                 }
                 Line::Compile(e) => current = e.entry,
                 Line::Event(e) if e.entry != current || current == after => {
                     return Err(format!(
-                        "{at}: an event of entry {} after the head of entry {current}",
+                        "{}: an event of entry {} after the head of entry {current}",
+                        at(),
                         e.entry
                     ))
                 }

@@ -12,6 +12,7 @@ use crate::pipeline;
 pub(super) fn run(root: &Path, args: LogArgs) -> Result<i32> {
     let settings = pipeline::load_settings(root)?;
     let prefix = settings.deploy_prefix();
+    crate::gitrepo::read_only();
     let deploy = DeployRepo::open(&args.repo, args.branch.as_deref())?;
     let since = match &args.since {
         Some(s) => {
@@ -23,7 +24,9 @@ pub(super) fn run(root: &Path, args: LogArgs) -> Result<i32> {
         }
         None => None,
     };
-    let snapshot = deploy.snapshot(prefix)?;
+    let snapshot = deploy.snapshot_of(prefix, |name| {
+        name == deploylog::LOG_DIR || name == deploylog::LOG_FILE
+    })?;
     let has_legacy = snapshot.files.contains_key(deploylog::LOG_FILE);
     let paths =
         deploylog::files_in_order(has_legacy, deploy.paths_in(&snapshot, deploylog::LOG_DIR));
