@@ -13,6 +13,11 @@ pub struct Cli {
     #[arg(short, long, global = true, value_name = "DIR")]
     pub inventory: Option<PathBuf>,
 
+    /// No progress line on stderr (shown only on a terminal, for runs of
+    /// more than half a second).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -191,7 +191,9 @@ impl DeployRepo {
         };
         // Blobs first: only the ones that are new to the repo.
         let mut by_path: BTreeMap<String, Option<Oid>> = BTreeMap::new();
+        crate::progress::stage("writing git objects", changes.len());
         for (path, bytes) in changes {
+            crate::progress::tick();
             let full = if prefix.is_empty() {
                 path.clone()
             } else {
@@ -203,6 +205,7 @@ impl DeployRepo {
             };
             by_path.insert(full, oid);
         }
+        crate::progress::end();
         let mut trees = Vec::new();
         let tree_oid = update_tree(repo, base_tree.as_ref(), &by_path, &mut trees)?
             .map(Ok)
@@ -232,7 +235,10 @@ impl DeployRepo {
                 .flatten()
                 .chain(&trees)
                 .chain(std::iter::once(&commit));
-            write_pack(repo, odb, mempack, new)?;
+            crate::progress::stage("packing git objects", 0);
+            let packed = write_pack(repo, odb, mempack, new);
+            crate::progress::end();
+            packed?;
         }
         let log_message = format!("fleetc: {}", message.lines().next().unwrap_or(""));
         let moved = match snapshot.commit {

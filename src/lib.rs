@@ -45,6 +45,7 @@ mod model;
 mod names;
 mod output;
 mod pipeline;
+mod progress;
 mod render;
 mod report;
 mod schema;

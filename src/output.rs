@@ -408,7 +408,9 @@ fn assemble(
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     }
     use rayon::prelude::*;
+    crate::progress::stage("writing files", tree.files.len());
     tree.files.par_iter().try_for_each(|(path, bytes)| {
+        crate::progress::tick();
         let dest = staging.join(path);
         // An unchanged file keeps its inode (and mtime): watchers see no change.
         if same.contains(path) && fs::hard_link(old.join(path), &dest).is_ok() {
@@ -416,6 +418,7 @@ fn assemble(
         }
         write_file(&dest, bytes)
     })?;
+    crate::progress::end();
     write_file(&staging.join(MANIFEST_FILE), tree.manifest().as_bytes())?;
     // Deepest first, so a folder is still writable while what is in it is set.
     modes.sort_by_key(|(p, _)| std::cmp::Reverse(p.components().count()));

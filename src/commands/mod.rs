@@ -23,6 +23,7 @@ use crate::pipeline::Compiled;
 /// Runs the command; `Ok` carries the exit code (0, or 2 for "changes").
 pub fn run(cli: Cli) -> Result<i32> {
     let root = cli.inventory.unwrap_or_else(|| PathBuf::from("."));
+    crate::progress::start(cli.quiet);
     match cli.command {
         Command::Check => check::run(&root),
         Command::Compile(args) => compile::run(&root, args),

@@ -106,11 +106,13 @@ pub(crate) fn render(
         exprs: &exprs,
     };
 
+    crate::progress::stage("rendering Applications", matrix.placed.len());
     let results: Vec<_> = matrix
         .placed
         .par_iter()
         .map_init(Memo::new, |memo, pair| {
             let rendered = render_pair(&shared, memo, pair);
+            crate::progress::tick();
             match keep {
                 Keep::Texts => rendered,
                 Keep::Paths => rendered.map(|(app, _)| (app, String::new())),
@@ -126,6 +128,7 @@ pub(crate) fn render(
             Err(mut d) => diags.append(&mut d),
         }
     }
+    crate::progress::end();
     diags.extend(conflicts.into_diagnostics(inv));
     for ((site, message), clusters) in expansion_errors.into_inner().unwrap() {
         let clusters: Vec<String> = clusters.into_iter().collect();

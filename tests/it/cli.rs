@@ -371,3 +371,39 @@ fn depends_on_without_the_application_health_check_is_noted_once() {
         run.stderr
     );
 }
+
+/// The progress line is for people at a terminal: with `--quiet`, and
+/// whenever stderr is not a terminal (a pipe, CI, a pre-commit hook),
+/// stderr holds nothing but what the command says, and stdout never does.
+/// On a terminal (script(1) gives one), a stage that ran long enough ends
+/// by erasing its line; "long enough" is set to 0 ms here, so that nothing
+/// depends on time.
+#[test]
+fn a_progress_line_only_on_a_terminal_and_not_with_quiet() {
+    let inv = repo().join("fixtures/example");
+    let piped = fleetc(&inv, &["check"]);
+    assert_eq!(piped.status, 0);
+    assert!(!piped.stderr.contains('\r'), "{:?}", piped.stderr);
+    assert!(piped.stdout.starts_with("ok: "), "{}", piped.stdout);
+    let bin = env!("CARGO_BIN_EXE_fleetc");
+    let on_terminal = |args: &str| {
+        let out = Command::new("script")
+            .args(["-qec", &format!("{bin} {args}"), "/dev/null"])
+            .current_dir(&inv)
+            .env("FLEETC_PROGRESS_AFTER_MS", "0")
+            .stdin(Stdio::null())
+            .output()
+            .ok()?;
+        assert!(out.status.success(), "{out:?}");
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let Some(shown) = on_terminal("check") else {
+        println!("SKIPPED: no script(1) to give fleetc a terminal");
+        return;
+    };
+    assert!(shown.contains("\x1b[K"), "{shown:?}");
+    assert!(shown.contains("ok: "), "{shown}");
+    let quiet = on_terminal("--quiet check").unwrap();
+    assert!(!quiet.contains("\x1b[K"), "{quiet:?}");
+    assert!(quiet.contains("ok: "), "{quiet}");
+}
