@@ -130,11 +130,12 @@ pub(crate) fn tree_changes(old: &Tree, new: &Tree) -> Vec<FileChange> {
 /// files only: the folder's manifest says which old ones were fleetc's).
 pub(crate) fn dir_changes(dir: &Path, tree: &Tree) -> Result<Vec<FileChange>> {
     let plan = plan(dir, tree)?;
+    let exists = dir.is_dir();
     let mut changes = Vec::new();
     for path in plan.written.iter().filter(|p| *p != MANIFEST_FILE) {
         changes.push(FileChange {
             path: path.clone(),
-            old: fs::read(dir.join(path)).ok(),
+            old: exists.then(|| fs::read(dir.join(path)).ok()).flatten(),
             new: tree.files.get(path).cloned(),
         });
     }
@@ -218,6 +219,15 @@ pub(crate) fn plan(dir: &Path, tree: &Tree) -> Result<WriteSummary> {
 fn compare(dir: &Path, tree: &Tree) -> Result<(WriteSummary, HashSet<String>)> {
     use rayon::prelude::*;
     let previous = read_manifest(dir)?;
+    if !dir.is_dir() {
+        // A new folder: everything is written, and nothing is read (three
+        // failing opens per file, before).
+        let summary = WriteSummary {
+            written: tree.files.keys().cloned().collect(),
+            ..WriteSummary::default()
+        };
+        return Ok((summary, HashSet::new()));
+    }
     // Reading is the only honest comparison (a file may have been edited by
     // hand); it runs in parallel, and the page cache serves most of it.
     let states: Vec<(&String, Result<bool>)> = tree
@@ -247,9 +257,11 @@ fn compare(dir: &Path, tree: &Tree) -> Result<(WriteSummary, HashSet<String>)> {
             summary.removed.push(path);
         }
     }
-    let manifest_stale =
-        fs::read(dir.join(MANIFEST_FILE)).ok().as_deref() != Some(tree.manifest().as_bytes());
-    if summary.is_noop() && manifest_stale && !tree.files.is_empty() {
+    // (Hashing the whole tree only when that is the question.)
+    let manifest_stale = || {
+        fs::read(dir.join(MANIFEST_FILE)).ok().as_deref() != Some(tree.manifest().as_bytes())
+    };
+    if summary.is_noop() && !tree.files.is_empty() && manifest_stale() {
         // Only the manifest is missing or stale: rewrite it with the tree.
         summary.written.push(MANIFEST_FILE.to_string());
     }
