@@ -258,9 +258,8 @@ fn compare(dir: &Path, tree: &Tree) -> Result<(WriteSummary, HashSet<String>)> {
         }
     }
     // (Hashing the whole tree only when that is the question.)
-    let manifest_stale = || {
-        fs::read(dir.join(MANIFEST_FILE)).ok().as_deref() != Some(tree.manifest().as_bytes())
-    };
+    let manifest_stale =
+        || fs::read(dir.join(MANIFEST_FILE)).ok().as_deref() != Some(tree.manifest().as_bytes());
     if summary.is_noop() && !tree.files.is_empty() && manifest_stale() {
         // Only the manifest is missing or stale: rewrite it with the tree.
         summary.written.push(MANIFEST_FILE.to_string());

@@ -55,9 +55,9 @@ pub fn cluster_text(i: usize, rng_seed: u64, environment: &str) -> String {
     let mut rng = Rng(rng_seed ^ (i as u64).wrapping_mul(0x1234_5678_9abc));
     let region = REGIONS[i % REGIONS.len()];
     let tier = ["small", "medium", "large"][i % 3];
-    let ring = if i % 50 == 0 {
+    let ring = if i.is_multiple_of(50) {
         "canary"
-    } else if i % 10 == 0 {
+    } else if i.is_multiple_of(10) {
         "early"
     } else {
         "broad"
@@ -65,11 +65,11 @@ pub fn cluster_text(i: usize, rng_seed: u64, environment: &str) -> String {
     let mut t = format!(
         "name: {}\nshortName: s{i:05}\nenvironment: {environment}\ndescription: Store {i} in the {region}\nmetadata:\n  region: {region}\n  country: Australia\n  tier: {tier}\n  gpu: {}\n  edge: {}\n  ring: {ring}\n  store: \"{}\"\n",
         cluster_name(i),
-        i % 5 == 0,
-        i % 2 == 0,
+        i.is_multiple_of(5),
+        i.is_multiple_of(2),
         rng.below(100_000),
     );
-    if i % 97 == 0 {
+    if i.is_multiple_of(97) {
         t.push_str("  maintenance: \"true\"\n");
     }
     if i % 10 == 3 {
@@ -134,7 +134,7 @@ impl Fleet {
         let k = if i % 12 >= 6 { i - 6 } else { i };
         let tier = if team == "platform" {
             "agent"
-        } else if k % 3 == 0 {
+        } else if k.is_multiple_of(3) {
             "front"
         } else {
             "back"
@@ -143,7 +143,7 @@ impl Fleet {
             "name: {}\ndescription: Service {i} of team {team}\n",
             app_name(i)
         );
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             let _ = write!(
                 t,
                 "repo_url: https://charts.example.com/{team}\nchart: svc-{i}\nrepo_branch: 1.{}.{}\n",
@@ -167,8 +167,8 @@ impl Fleet {
             t,
             "namespace: {team}\ndestination_namespace: {ns}\nrelease_name: svc-{i}\nmetadata:\n  tier: {tier}\n  pci: {}\n  gpu: {}\n  common: {}\n",
             team == "payments" || team == "pos",
-            team == "ml" && k % 2 == 0,
-            k % 5 == 0,
+            team == "ml" && k.is_multiple_of(2),
+            k.is_multiple_of(5),
         );
         if i % 12 >= 6 && i >= 6 {
             let _ = writeln!(t, "depends_on: [{}]", app_name(i - 6));
@@ -182,10 +182,10 @@ impl Fleet {
             250 * (1 + rng.below(4)),
             128 * (1 + rng.below(8)),
         );
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             t.push_str("  legacyConfig: null\n");
         }
-        if i % 10 == 0 && self.clusters > 0 {
+        if i.is_multiple_of(10) && self.clusters > 0 {
             t.push_str("valueOverrides:\n");
             let mut seen = Vec::new();
             for j in 0..3 {
