@@ -165,14 +165,17 @@ fn parse_from(files: &[(String, String)], after: u64) -> Result<Vec<Line>, Strin
 
 /// The number the next entry gets.
 pub(crate) fn next_entry(lines: &[Line]) -> u64 {
-    lines
-        .iter()
-        .map(|l| match l {
+    lines.iter().map(Line::entry).max().map_or(1, |n| n + 1)
+}
+
+impl Line {
+    /// The entry this line belongs to.
+    fn entry(&self) -> u64 {
+        match self {
             Line::Compile(e) => e.entry,
             Line::Event(e) => e.entry,
-        })
-        .max()
-        .map_or(1, |n| n + 1)
+        }
+    }
 }
 
 /// An entry as the text of its file.
@@ -251,21 +254,17 @@ pub(crate) fn record(
     let mut note = None;
     let mut last = 0;
     if let Some(legacy) = &stored.legacy {
-        let lines = parse(&[(
-            LOG_FILE.to_string(),
-            String::from_utf8_lossy(legacy).into_owned(),
-        )])?;
+        let text = String::from_utf8_lossy(legacy).into_owned();
+        let lines = parse(&[(LOG_FILE.to_string(), text.clone())])?;
         last = next_entry(&lines) - 1;
-        // Each old entry becomes its file, line for line.
+        // Each old entry becomes its file: its lines as they were written
+        // (parse() kept one Line per non-blank line, in order).
         let mut split: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
-        for line in &lines {
-            let n = match line {
-                Line::Compile(e) => e.entry,
-                Line::Event(e) => e.entry,
-            };
-            let text = split.entry(n).or_default();
-            text.extend_from_slice(serde_json::to_string(line).unwrap_or_default().as_bytes());
-            text.push(b'\n');
+        let raw = text.lines().filter(|l| !l.trim().is_empty());
+        for (line, raw) in lines.iter().zip(raw) {
+            let file = split.entry(line.entry()).or_default();
+            file.extend_from_slice(raw.as_bytes());
+            file.push(b'\n');
         }
         files.extend(
             split

@@ -334,8 +334,13 @@ impl DeployRepo {
                     .map_err(|e| git_err(format!("hashing {path}"), e))
             })
             .collect();
+        // What fleetc wrote before and no longer renders, found before the
+        // tree is taken apart.
+        let gone: Vec<String> = previous
+            .into_iter()
+            .filter(|p| !tree.files.contains_key(p))
+            .collect();
         let mut changes = Vec::new();
-        let paths: std::collections::BTreeSet<String> = tree.files.keys().cloned().collect();
         for ((path, bytes), new_oid) in tree.files.into_iter().zip(oids) {
             let new_oid = new_oid?;
             let old = match snapshot.files.get(&path) {
@@ -349,10 +354,7 @@ impl DeployRepo {
                 new: Some(bytes),
             });
         }
-        for path in previous {
-            if paths.contains(&path) {
-                continue;
-            }
+        for path in gone {
             if let Some(oid) = snapshot.files.get(&path) {
                 changes.push(FileChange {
                     path,
