@@ -11,6 +11,7 @@
 //! the old commit or the new one.
 
 use std::collections::BTreeMap;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository, Signature, Time, TreeWalkMode, TreeWalkResult};
@@ -229,14 +230,14 @@ impl DeployRepo {
         let commit = repo
             .commit(None, &author, &committer, message, &tree, &parent_refs)
             .map_err(|e| git_err("writing the commit", e))?;
-        if let (Some(odb), Some(mempack)) = (&odb, &mempack) {
+        if let Some(mempack) = &mempack {
             let new = by_path
                 .values()
                 .flatten()
                 .chain(&trees)
                 .chain(std::iter::once(&commit));
             crate::progress::stage("packing git objects", 0);
-            let packed = write_pack(repo, odb, mempack, new);
+            let packed = write_pack(repo, mempack, new);
             crate::progress::end();
             packed?;
         }
@@ -510,16 +511,19 @@ fn head_branch(repo: &Repository) -> Option<String> {
 const PACK_AT: usize = 100;
 
 /// Writes the objects `new` (held in `mempack`) as a pack and its index
-/// into the repository, through libgit2's pack writer: the pack is whole
-/// on disk before the branch can point into it. Deltas are searched on
-/// every core.
+/// into the repository. Deltas are searched on every core. The pack and
+/// its index are built in `GITDIR/fleetc-packing/`, then renamed into
+/// `objects/pack/`, the index last: git and libgit2 read a pack only once
+/// its index is there, so the branch can never point into half a pack, and
+/// a killed commit leaves its scraps in fleetc's folder, not among git's
+/// packs (libgit2's own pack writer leaves `pack_git2_*` files there that
+/// `git gc` never removes). The folder is locked while in use, and the
+/// next commit clears what a killed one left.
 fn write_pack<'a>(
     repo: &Repository,
-    odb: &git2::Odb,
     mempack: &git2::Mempack,
     new: impl Iterator<Item = &'a Oid>,
 ) -> Result<()> {
-    use std::io::Write;
     let mut builder = repo
         .packbuilder()
         .map_err(|e| git_err("packing the new objects", e))?;
@@ -529,18 +533,48 @@ fn write_pack<'a>(
             .insert_object(*oid, None)
             .map_err(|e| git_err("packing the new objects", e))?;
     }
-    let mut buf = git2::Buf::new();
+    let work = repo.path().join(PACKING);
+    let io = |path: &Path, e| Error::io(path, e);
+    fs::create_dir_all(&work).map_err(|e| io(&work, e))?;
+    // One packer at a time; the lock dies with the process.
+    let lock = fs::File::open(&work).map_err(|e| io(&work, e))?;
+    lock.lock().map_err(|e| io(&work, e))?;
+    clear(&work)?;
     builder
-        .write_buf(&mut buf)
-        .map_err(|e| git_err("packing the new objects", e))?;
-    let mut writer = odb.packwriter().map_err(|e| git_err("writing a pack", e))?;
-    writer
-        .write_all(&buf)
-        .map_err(|e| Error::Usage(format!("writing a pack into the deploy repo: {e}")))?;
-    writer.commit().map_err(|e| git_err("writing a pack", e))?;
+        .write(&work, 0)
+        .map_err(|e| git_err("writing a pack", e))?;
+    let packs = repo.path().join("objects").join("pack");
+    let mut made: Vec<PathBuf> = fs::read_dir(&work)
+        .map_err(|e| io(&work, e))?
+        .map(|e| e.map(|e| e.path()).map_err(|e| io(&work, e)))
+        .collect::<Result<_>>()?;
+    // `.pack` before `.idx`: the index makes the pack visible.
+    made.sort_by_key(|p| p.extension().is_some_and(|x| x == "idx"));
+    for from in &made {
+        let to = packs.join(from.file_name().unwrap_or_default());
+        fs::rename(from, &to).map_err(|e| io(&to, e))?;
+    }
+    drop(lock);
     mempack
         .reset()
         .map_err(|e| git_err("packing the new objects", e))
+}
+
+/// Where packs are assembled, inside the git directory.
+const PACKING: &str = "fleetc-packing";
+
+/// Removes everything in `dir` (what a killed commit left while packing).
+fn clear(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        let removed = if path.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        removed.map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(())
 }
 
 /// For commands that only read and show (`log`): objects are not hashed

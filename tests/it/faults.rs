@@ -4,6 +4,7 @@
 //! a stale ref lock in the deploy repo. Each test checks what a user would
 //! look at afterwards: the folder, the branch, `git fsck`, the deployment log.
 
+use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -390,10 +391,14 @@ fn check_log(deploy: &Path) -> String {
     log
 }
 
-/// Lock files anywhere in the repository.
+/// Where fleetc assembles a pack before it moves it among git's packs.
+const PACKING: &str = "fleetc-packing";
+
+/// Lock files anywhere in the repository but fleetc's packing folder.
 fn lock_files(deploy: &Path) -> Vec<String> {
     walkdir::WalkDir::new(deploy)
         .into_iter()
+        .filter_entry(|e| e.file_name() != PACKING)
         .filter_map(|e| e.ok())
         .filter(|e| e.file_name().to_string_lossy().ends_with(".lock"))
         .map(|e| {
@@ -415,7 +420,12 @@ struct Branch<'a> {
     at: usize,
     log: String,
     locks: usize,
-    messages: std::collections::BTreeSet<String>,
+    /// Kills that left scraps in fleetc's packing folder, and that left a
+    /// pack without its index (git's own order, pack then index, has the
+    /// same moment).
+    scraps: usize,
+    unindexed: BTreeSet<String>,
+    messages: BTreeSet<String>,
     checking: Duration,
 }
 
@@ -429,6 +439,10 @@ impl Branch<'_> {
     fn committed(&mut self, run: Run, to: usize, before: &str) {
         assert_eq!(run.status, 0, "{}", run.stderr);
         assert_eq!(git(self.deploy, &["rev-parse", "main~1"]), before);
+        // Each version is hundreds of files from the other, so every
+        // commit packs, and clears what a killed one left while packing.
+        let packing = self.deploy.join(PACKING);
+        assert_eq!(fs::read_dir(&packing).map(|d| d.count()).unwrap_or(0), 0);
         self.landed(to, "an uninterrupted commit", false);
     }
 
@@ -456,12 +470,48 @@ impl Branch<'_> {
         self.log = log;
     }
 
+    /// `objects/pack` holds only packs and their indexes (libgit2's pack
+    /// writer, used before, left `pack_git2_*` scraps there after a kill,
+    /// which `git gc` never removes); what a kill leaves while packing
+    /// stays in fleetc's folder.
+    fn packs(&mut self, when: &str) {
+        let dir = self.deploy.join("objects/pack");
+        let names: BTreeSet<String> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        for name in &names {
+            let pack = name
+                .strip_prefix("pack-")
+                .and_then(|n| n.strip_suffix(".pack"));
+            let index = name
+                .strip_prefix("pack-")
+                .and_then(|n| n.strip_suffix(".idx"));
+            match (pack, index) {
+                (Some(hash), _) if !names.contains(&format!("pack-{hash}.idx")) => {
+                    self.unindexed.insert(name.clone());
+                }
+                (Some(_), _) => {}
+                (_, Some(hash)) => assert!(
+                    names.contains(&format!("pack-{hash}.pack")),
+                    "after {when}: an index without its pack: {name}"
+                ),
+                _ => panic!("after {when}: {name} in objects/pack"),
+            }
+        }
+        let packing = self.deploy.join(PACKING);
+        if packing.is_dir() && fs::read_dir(&packing).unwrap().next().is_some() {
+            self.scraps += 1;
+        }
+    }
+
     /// After a run to version `to` (`inv`) from `before` that was meant to
     /// be killed: the branch is at `before` or one whole commit on (always
     /// on, when the run was not killed). `true` when it moved.
     fn after_kill(&mut self, inv: &Path, to: usize, before: &str, when: &str) -> bool {
         // A kill during the ref update leaves the ref's lock: fleetc
         // refuses by naming it, and whoever reads that removes it.
+        self.packs(when);
         let found = lock_files(self.deploy);
         if !found.is_empty() {
             assert_eq!(found, ["refs/heads/main.lock"], "after {when}");
@@ -555,6 +605,8 @@ fn killed_commits_of_a_large_fleet_leave_the_branch_whole_and_the_log_exact() {
         at: 0,
         log: String::new(),
         locks: 0,
+        scraps: 0,
+        unindexed: BTreeSet::new(),
         messages: Default::default(),
         checking: Duration::ZERO,
     };
@@ -594,9 +646,16 @@ fn killed_commits_of_a_large_fleet_leave_the_branch_whole_and_the_log_exact() {
     println!(
         "compile --commit: {} SIGKILLs: after {} the branch was at the old commit, after {} \
          at a whole new one (killed after the ref update); a stale refs/heads/main.lock was met {} \
-         times ({whole} commits ran to their end between the kills, and {} more ended \
+         times, scraps in fleetc's packing folder {} times, and {} packs without their \
+         index ({whole} commits ran to their end between the kills, and {} more ended \
          before their kill)",
-        t.killed, t.old, t.new, b.locks, t.ended
+        t.killed,
+        t.old,
+        t.new,
+        b.locks,
+        b.scraps,
+        b.unindexed.len(),
+        t.ended
     );
     assert!(t.old > 0, "no kill ever stopped a commit");
 
