@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use git2::{ObjectType, Oid, Repository, Signature, Time, TreeWalkMode, TreeWalkResult};
+pub(crate) use git2::Oid;
+use git2::{ObjectType, Repository, Signature, Time, TreeWalkMode, TreeWalkResult};
 
 use crate::error::{Error, Refusal, Result};
 use crate::output::{FileChange, Tree, MANIFEST_FILE};
@@ -277,6 +278,33 @@ impl DeployRepo {
         }
     }
 
+    /// The lists of fleetc's files that a commit of `tree` writes (or, `None`,
+    /// removes): the groups whose list changed, and the single
+    /// `.fleetc-manifest` of earlier fleetc, which the lists replace. Empty
+    /// when every list is current.
+    pub fn manifest_writes(
+        &self,
+        snapshot: &Snapshot,
+        tree: &Tree,
+    ) -> Result<BTreeMap<String, Option<String>>> {
+        let parts = tree.manifest_parts();
+        let mut writes: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for old in self.paths_in(snapshot, crate::output::MANIFESTS_DIR) {
+            if !parts.contains_key(&old) {
+                writes.insert(old, None);
+            }
+        }
+        if snapshot.files.contains_key(MANIFEST_FILE) {
+            writes.insert(MANIFEST_FILE.to_string(), None);
+        }
+        for (path, text) in parts {
+            if !self.holds(snapshot, &path, text.as_bytes())? {
+                writes.insert(path, Some(text));
+            }
+        }
+        Ok(writes)
+    }
+
     /// The bytes of `path` (under the prefix) in the snapshot, if it is there.
     pub fn file(&self, snapshot: &Snapshot, path: &str) -> Result<Option<Vec<u8>>> {
         snapshot
@@ -315,12 +343,20 @@ impl DeployRepo {
     /// `tree` is taken, so that the bytes of a changed file move into its
     /// change rather than being copied (at fleet scale, every file of a
     /// first commit).
-    pub fn changes(&self, snapshot: &Snapshot, tree: Tree) -> Result<Vec<FileChange>> {
+    ///
+    /// `lists` is [`Self::manifest_writes`] of the tree: the lists of
+    /// fleetc's files that change. A list that does not change names the
+    /// same files as before, so only the changing ones are read to find the
+    /// files fleetc wrote before and no longer renders.
+    pub fn changes(
+        &self,
+        snapshot: &Snapshot,
+        tree: Tree,
+        lists: &BTreeMap<String, Option<String>>,
+    ) -> Result<Vec<FileChange>> {
         let mut previous = std::collections::BTreeSet::new();
-        let lists = std::iter::once(MANIFEST_FILE.to_string())
-            .chain(self.paths_in(snapshot, crate::output::MANIFESTS_DIR));
-        for list in lists {
-            if let Some(bytes) = self.file(snapshot, &list)? {
+        for list in lists.keys() {
+            if let Some(bytes) = self.file(snapshot, list)? {
                 previous.extend(crate::output::manifest_paths(&String::from_utf8_lossy(
                     &bytes,
                 )));
@@ -339,8 +375,20 @@ impl DeployRepo {
         // tree is taken apart.
         let gone: Vec<String> = previous
             .into_iter()
-            .filter(|p| !tree.files.contains_key(p))
+            .filter(|p| !tree.files.contains_key(p) && !tree.known.contains_key(p))
             .collect();
+        // A file known by its digests is one the branch holds: the renders
+        // reused are checked against the snapshot as they are loaded.
+        for (path, known) in &tree.known {
+            let held = snapshot.files.get(path).map(|oid| oid.as_bytes());
+            if held != Some(&known.blob[..]) {
+                return Err(Error::Usage(format!(
+                    "fleetc bug: {path} was taken from an earlier compile but is not what branch `{}` holds; delete {} and compile again",
+                    self.branch,
+                    self.repo.path().join(crate::cache::DIR).display()
+                )));
+            }
+        }
         let mut changes = Vec::new();
         for ((path, bytes), new_oid) in tree.files.into_iter().zip(oids) {
             let new_oid = new_oid?;
@@ -496,7 +544,10 @@ pub(crate) fn inventory_at(root: &Path, rev: &str) -> Result<Option<Tree>> {
         return Err(e);
     }
     walked.map_err(|e| git_err(format!("reading revision `{rev}`"), e))?;
-    Ok(Some(Tree { files }))
+    Ok(Some(Tree {
+        files,
+        known: BTreeMap::new(),
+    }))
 }
 
 /// The branch HEAD points at (also when it has no commit yet).
@@ -582,6 +633,20 @@ fn clear(dir: &Path) -> Result<()> {
 /// libgit2's check was a quarter of `log` on a long history.
 pub(crate) fn read_only() {
     git2::opts::strict_hash_verification(false);
+}
+
+/// A file's digests: SHA-256 and its git blob id.
+pub(crate) fn known(bytes: &[u8]) -> crate::output::Known {
+    use sha2::Digest;
+    let blob = Oid::hash_object(ObjectType::Blob, bytes).map_or([0; 20], |oid| {
+        let mut b = [0; 20];
+        b.copy_from_slice(oid.as_bytes());
+        b
+    });
+    crate::output::Known {
+        sha256: sha2::Sha256::digest(bytes).into(),
+        blob,
+    }
 }
 
 /// Seven hex digits, as git shows commits.

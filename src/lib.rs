@@ -27,6 +27,7 @@
 //! selectors ([`selector`]) and Helm's values layering ([`values`]).
 
 pub mod argocd;
+mod cache;
 pub mod cli;
 mod commands;
 mod deploylog;
@@ -65,7 +66,10 @@ pub use matrix::{ClusterReason, Hit, Matrix, Pair};
 pub use memory::MemoryGuard;
 pub use model::{App, Cluster, Inventory, Mode, Policy, Settings, Team};
 pub use names::check_relative_path;
-pub use output::{FileChange, Tree};
-pub use pipeline::{compile, compile_files, load_settings, Compiled};
-pub use render::{Rendered, RenderedApp};
+pub use output::{FileChange, Known, Tree};
+pub use pipeline::{
+    compile, compile_files, compile_files_reusing, compile_reusing, load_settings, reuse_of,
+    Compiled,
+};
+pub use render::{Prior, Rendered, RenderedApp, Reuse};
 pub use yaml::{parse_yaml, Document};

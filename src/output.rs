@@ -28,6 +28,20 @@ pub(crate) use crate::inventory::MANIFEST_FILE;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tree {
     pub files: BTreeMap<String, Vec<u8>>,
+    /// Files of the output whose bytes were not rendered again: an earlier
+    /// compile's, from the same inputs, known by their digests to be what
+    /// the deploy branch holds (an incremental compile; see
+    /// [`crate::render::Reuse`]). No path is in both.
+    pub known: BTreeMap<String, Known>,
+}
+
+/// A file known by its digests, not its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Known {
+    /// SHA-256 of its bytes, as the lists of fleetc's files have it.
+    pub sha256: [u8; 32],
+    /// Its git blob id.
+    pub blob: [u8; 20],
 }
 
 impl Tree {
@@ -37,6 +51,7 @@ impl Tree {
                 .into_iter()
                 .map(|(k, v)| (k, v.into_bytes()))
                 .collect(),
+            known: BTreeMap::new(),
         }
     }
 
@@ -69,8 +84,17 @@ impl Tree {
     /// top. Part path → its lines, in `sha256sum` format (paths relative to
     /// the tree's root, so `sha256sum -c` runs there), sorted by path.
     pub(crate) fn manifest_parts(&self) -> BTreeMap<String, String> {
+        use rayon::prelude::*;
+        let hashed: Vec<(&String, [u8; 32])> = self
+            .files
+            .par_iter()
+            .map(|(path, bytes)| (path, Sha256::digest(bytes).into()))
+            .collect();
+        let known = self.known.iter().map(|(path, k)| (path, k.sha256));
+        let mut all: Vec<(&String, [u8; 32])> = hashed.into_iter().chain(known).collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut parts: BTreeMap<String, String> = BTreeMap::new();
-        for (path, bytes) in &self.files {
+        for (path, sha) in all {
             let folders: Vec<&str> = path.split('/').collect();
             let group = folders[..folders.len() - 1]
                 .iter()
@@ -84,7 +108,7 @@ impl Tree {
                 format!("{MANIFESTS_DIR}/{group}/{MANIFEST_PART}")
             };
             let text = parts.entry(part).or_default();
-            text.push_str(&sha256_hex(bytes));
+            push_hex(text, &sha);
             text.push_str("  ");
             text.push_str(path);
             text.push('\n');
@@ -101,7 +125,8 @@ pub struct FileChange {
     pub new: Option<Vec<u8>>,
 }
 
-/// The files that differ from `old` to `new`.
+/// The files that differ from `old` to `new`. A file `new` knows by its
+/// digests is `old`'s, reused (see [`crate::pipeline::reuse_of`]).
 pub(crate) fn tree_changes(old: &Tree, new: &Tree) -> Vec<FileChange> {
     let mut changes = Vec::new();
     for (path, bytes) in &new.files {
@@ -115,7 +140,7 @@ pub(crate) fn tree_changes(old: &Tree, new: &Tree) -> Vec<FileChange> {
         }
     }
     for (path, bytes) in &old.files {
-        if !new.files.contains_key(path) {
+        if !new.files.contains_key(path) && !new.known.contains_key(path) {
             changes.push(FileChange {
                 path: path.clone(),
                 old: Some(bytes.clone()),
@@ -163,12 +188,18 @@ pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
     let mut s = String::with_capacity(64);
-    for b in digest.iter() {
-        s.push_str(&format!("{b:02x}"));
-    }
+    push_hex(&mut s, &Sha256::digest(bytes));
     s
+}
+
+/// Appends `bytes` in lower-case hex.
+pub(crate) fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
 }
 
 /// What writing a tree did.

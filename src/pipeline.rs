@@ -13,7 +13,7 @@ use crate::inventory::{self, Files, Sources};
 use crate::matrix::{self, Matrix};
 use crate::model::{self, Inventory, Settings};
 use crate::output::Tree;
-use crate::render::{self, Keep, Rendered};
+use crate::render::{self, Keep, Rendered, Reuse};
 
 /// An inventory compiled in memory: every stage's result.
 #[derive(Debug)]
@@ -26,9 +26,17 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    /// The rendered files as an output tree (taken out of `rendered`).
+    /// The rendered files as an output tree (taken out of `rendered`);
+    /// the files of reused renders are known by their digests.
     pub fn take_tree(&mut self) -> Tree {
-        Tree::from_texts(std::mem::take(&mut self.rendered.files))
+        let mut tree = Tree::from_texts(std::mem::take(&mut self.rendered.files));
+        for app in &self.rendered.apps {
+            if let Some(known) = app.reused {
+                tree.files.remove(&app.path);
+                tree.known.insert(app.path.clone(), known);
+            }
+        }
+        tree
     }
 }
 
@@ -43,16 +51,33 @@ pub fn compile(root: &Path) -> Result<Compiled> {
 /// command that writes nothing refuses exactly what a compile refuses,
 /// without holding every text.
 pub(crate) fn compile_keeping(root: &Path, keep: Keep) -> Result<Compiled> {
+    compile_with(root, keep, None)
+}
+
+/// [`compile`], taking the files of pairs whose inputs have not changed
+/// since `reuse` was made instead of rendering them again (an incremental
+/// compile: the tree is the same, byte for byte, with those files known by
+/// their digests; see [`Compiled::take_tree`]).
+pub fn compile_reusing(root: &Path, reuse: &Reuse) -> Result<Compiled> {
+    compile_with(root, Keep::Texts, Some(reuse))
+}
+
+fn compile_with(root: &Path, keep: Keep, reuse: Option<&Reuse>) -> Result<Compiled> {
     let mut clock = Stages::start();
     crate::memory::set_limit(crate::limits::Limits::default().memory_bytes);
     let (files, diags) = inventory::read(root)?;
     clock.lap("read");
-    compile_read(&files, diags, clock, keep)
+    compile_read(&files, diags, clock, keep, reuse)
 }
 
 /// [`compile`] of an inventory held in memory: no disk at all.
 pub fn compile_files(files: &Files) -> Result<Compiled> {
-    compile_read(files, Vec::new(), Stages::start(), Keep::Texts)
+    compile_read(files, Vec::new(), Stages::start(), Keep::Texts, None)
+}
+
+/// [`compile_files`], reusing as [`compile_reusing`] does.
+pub fn compile_files_reusing(files: &Files, reuse: &Reuse) -> Result<Compiled> {
+    compile_read(files, Vec::new(), Stages::start(), Keep::Texts, Some(reuse))
 }
 
 fn compile_read(
@@ -60,6 +85,7 @@ fn compile_read(
     mut diags: Vec<Diagnostic>,
     mut clock: Stages,
     keep: Keep,
+    reuse: Option<&Reuse>,
 ) -> Result<Compiled> {
     let (loaded, sources, more) = inventory::parse(files);
     diags.extend(more);
@@ -78,7 +104,7 @@ fn compile_read(
     // Every problem of placing and rendering is reported in one run.
     let mut diags = matrix::check_dependencies(&inventory, &matrix);
     clock.lap("place");
-    let rendered = match render::render(&inventory, &matrix, keep) {
+    let rendered = match render::render(&inventory, &matrix, keep, reuse) {
         Ok(r) if diags.is_empty() => r,
         Ok(_) => return Err(located(diags)),
         Err(more) => {
@@ -93,6 +119,40 @@ fn compile_read(
         rendered,
         sources,
     })
+}
+
+/// What `c` rendered, as renders a later compile of the same inventory
+/// (or an edited one) can reuse; `tree` is `c`'s, taken out.
+pub fn reuse_of(c: &Compiled, tree: &Tree) -> Reuse {
+    use rayon::prelude::*;
+    let priors: Vec<_> = c
+        .rendered
+        .apps
+        .par_iter()
+        .filter_map(|a| {
+            let file = match a.reused {
+                Some(known) => known,
+                None => crate::gitrepo::known(tree.files.get(&a.path)?),
+            };
+            let prior = render::Prior {
+                inputs: a.inputs,
+                name: a.name.clone(),
+                path: a.path.clone(),
+                policies: a.policies.clone(),
+                file,
+            };
+            Some((a.cluster, a.app, prior))
+        })
+        .collect();
+    let mut reuse = Reuse::default();
+    for (cluster, app, prior) in priors {
+        reuse.insert(
+            c.inventory.clusters[cluster].name.clone(),
+            c.inventory.apps[app].name.clone(),
+            prior,
+        );
+    }
+    reuse
 }
 
 /// `fleetc.yaml` alone, checked, for commands that need the settings before

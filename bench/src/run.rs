@@ -10,8 +10,9 @@
 //! What is timed, and what is not:
 //! - `check`, `compile --out` into a fresh empty folder, the same again
 //!   with nothing changed (no-op), `compile --repo --commit` into a fresh
-//!   bare repo, the same again (no-op), one cluster's `environment` changed
-//!   (`diff --repo`, then the commit), `diff --base HEAD~1` in an inventory
+//!   bare repo, the same again (no-op; and again without the render cache
+//!   in the repo), one cluster's `environment` changed (`diff --repo`,
+//!   then the commit), `diff --base HEAD~1` in an inventory
 //!   that is a git repo, and `log --app --cluster`.
 //! - The trivial writer: fleetc's output tree, read into memory first, then
 //!   written into a fresh folder by the plainest fast code (2 threads, then
@@ -434,6 +435,24 @@ impl Bench {
             let s = self.timed("commit no-op", r, runs, &commit, &[0])?;
             if !s.stdout.contains("nothing to commit") {
                 self.note(format!("commit (no-op) committed: {}", s.stdout.trim()));
+            }
+            row.add(s);
+        }
+        row.bytes = rows.last().and_then(|r| r.bytes);
+        rows.push(row);
+
+        // f'. the same, without the render cache in the repo's git folder
+        // (a fresh clone in CI): every Application is rendered again.
+        let mut row = Row::new("commit (no-op, no cache)", target(Target::Secs(1.0)));
+        let cache = repo.join("fleetc-cache");
+        for r in 0..runs {
+            if cache.exists() {
+                fs::remove_dir_all(&cache).map_err(|e| io(&cache, e))?;
+            }
+            let commit = ["compile", "-i", &inv, "--repo", &repo_s, "--commit"];
+            let s = self.timed("commit no-op, no cache", r, runs, &commit, &[0])?;
+            if !s.stdout.contains("nothing to commit") {
+                self.note(format!("commit (no-op, no cache) committed: {}", s.stdout.trim()));
             }
             row.add(s);
         }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{emit, note, notes, summary_line};
+use crate::cache;
 use crate::cli::CompileArgs;
 use crate::deploylog::{self, Origin};
 use crate::diff::{self, ChangeSet};
@@ -68,16 +69,26 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let prefix = settings.deploy_prefix();
     let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
     let snapshot = deploy.snapshot(prefix)?;
-    let mut c = compile(root)?;
+    let reuse = cache::load(&deploy, &snapshot, prefix);
+    let mut c = pipeline::compile_reusing(root, &reuse)?;
     let tree = c.take_tree();
-    let lists = manifest_writes(&deploy, &snapshot, &tree)?;
-    let changes = deploy.changes(&snapshot, tree)?;
+    let lists = deploy.manifest_writes(&snapshot, &tree)?;
+    // What the cache of the commit to come holds; none for `--check`.
+    let fresh = if args.check {
+        Default::default()
+    } else {
+        cache::fresh(&c, &tree)
+    };
+    let changes = deploy.changes(&snapshot, tree, &lists)?;
     let where_ = format!("branch `{}` of {}", deploy.branch, repo.display());
     let cs = diff::classify(&changes);
     if args.check {
         return report_stale(&cs, &where_);
     }
     if changes.is_empty() && lists.is_empty() {
+        if let Some(commit) = snapshot.commit.filter(|_| !fresh.is_empty()) {
+            save_cache(&deploy, prefix, commit, &c, &fresh);
+        }
         emit(&format!(
             "{}: {where_} is up to date; nothing to commit\n",
             summary_line(&c, "compiled")
@@ -120,6 +131,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         writes.insert(path.clone(), text.as_deref());
     }
     let commit = deploy.commit(&snapshot, prefix, &writes, &record.message)?;
+    save_cache(&deploy, prefix, commit, &c, &fresh);
     notes(&c);
     emit(&format!(
         "{}: committed {} to {where_}: {} (log entry {})\n",
@@ -139,31 +151,20 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// The lists of fleetc's files that a commit of `tree` writes (or, `None`,
-/// removes): the groups whose list changed, and the single
-/// `.fleetc-manifest` of earlier fleetc, which the lists replace. Empty
-/// when every list is current.
-fn manifest_writes(
+/// Saves the render cache of `commit`; one that cannot be saved only costs
+/// the next compile time, and a note says so.
+fn save_cache(
     deploy: &DeployRepo,
-    snapshot: &gitrepo::Snapshot,
-    tree: &output::Tree,
-) -> Result<BTreeMap<String, Option<String>>> {
-    let parts = tree.manifest_parts();
-    let mut writes: BTreeMap<String, Option<String>> = BTreeMap::new();
-    for old in deploy.paths_in(snapshot, output::MANIFESTS_DIR) {
-        if !parts.contains_key(&old) {
-            writes.insert(old, None);
-        }
+    prefix: &str,
+    commit: gitrepo::Oid,
+    c: &Compiled,
+    fresh: &std::collections::HashMap<String, output::Known>,
+) {
+    if let Err(e) = cache::save(deploy, prefix, commit, c, fresh) {
+        note(&format!(
+            "the render cache could not be saved ({e}); the next compile renders every Application again"
+        ));
     }
-    if snapshot.files.contains_key(MANIFEST_FILE) {
-        writes.insert(MANIFEST_FILE.to_string(), None);
-    }
-    for (path, text) in parts {
-        if !deploy.holds(snapshot, &path, text.as_bytes())? {
-            writes.insert(path, Some(text));
-        }
-    }
-    Ok(writes)
 }
 
 /// The removal guard, unless the user allowed removals.

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use super::emit;
+use crate::cache;
 use crate::cli::{DiffArgs, Format};
 use crate::diff;
 use crate::error::{Error, Result, EXIT_CHANGES, EXIT_OK};
@@ -12,20 +13,32 @@ use crate::gitrepo::{self, DeployRepo};
 use crate::guard;
 use crate::inventory::Files;
 use crate::output::{self, FileChange, Tree};
-use crate::pipeline::{compile, compile_files};
+use crate::pipeline::{self, compile, compile_files, Compiled};
+use crate::render::Reuse;
 
 pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
-    let mut c = compile(root)?;
-    let tree = c.take_tree();
     let mut notes = Vec::new();
-    let changes = match (&args.out, &args.repo, &args.base) {
-        (Some(out), _, _) => output::dir_changes(out, &tree)?,
-        (_, Some(repo), _) => {
-            let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
-            let snapshot = deploy.snapshot(c.inventory.settings.deploy_prefix())?;
-            deploy.changes(&snapshot, tree)?
+    let (c, changes) = match (&args.out, &args.repo, &args.base) {
+        (Some(out), _, _) => {
+            let mut c = compile(root)?;
+            let tree = c.take_tree();
+            let changes = output::dir_changes(out, &tree)?;
+            (c, changes)
         }
-        (_, _, Some(rev)) => base_changes(root, rev, &tree, &mut notes)?,
+        (_, Some(repo), _) => {
+            // The branch's render cache spares the pairs that did not change.
+            let settings = pipeline::load_settings(root)?;
+            let prefix = settings.deploy_prefix();
+            let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
+            let snapshot = deploy.snapshot(prefix)?;
+            let reuse = cache::load(&deploy, &snapshot, prefix);
+            let mut c = pipeline::compile_reusing(root, &reuse)?;
+            let tree = c.take_tree();
+            let lists = deploy.manifest_writes(&snapshot, &tree)?;
+            let changes = deploy.changes(&snapshot, tree, &lists)?;
+            (c, changes)
+        }
+        (_, _, Some(rev)) => base_changes(root, rev, &mut notes)?,
         _ => {
             return Err(Error::Usage(
                 "say what to compare with: --out DIR, --repo PATH or --base REV".to_string(),
@@ -62,13 +75,14 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
 
 /// `--base REV`: the inventory at REV, rendered, against the current one.
 /// What cannot be rendered at REV counts as an empty tree, with a note.
+/// The current inventory is compiled second, reusing REV's renders of the
+/// pairs whose inputs did not change: only what changed is rendered twice.
 fn base_changes(
     root: &Path,
     rev: &str,
-    new_tree: &Tree,
     notes: &mut Vec<String>,
-) -> Result<Vec<FileChange>> {
-    let base_tree = match gitrepo::inventory_at(root, rev)? {
+) -> Result<(Compiled, Vec<FileChange>)> {
+    let base = match gitrepo::inventory_at(root, rev)? {
         Some(tree) => {
             let (files, problems) = Files::from_tree(root, &tree);
             let compiled = if problems.is_empty() {
@@ -77,13 +91,13 @@ fn base_changes(
                 Err(Error::Invalid(problems))
             };
             match compiled {
-                Ok(mut b) => b.take_tree(),
+                Ok(b) => Some(b),
                 Err(Error::Invalid(d)) => {
                     notes.push(format!(
                         "the inventory at `{rev}` does not compile ({} problems); everything is shown as added",
                         d.len()
                     ));
-                    Tree::default()
+                    None
                 }
                 Err(e) => return Err(e),
             }
@@ -92,8 +106,17 @@ fn base_changes(
             notes.push(format!(
                 "the inventory did not exist at `{rev}`; everything is shown as added"
             ));
-            Tree::default()
+            None
         }
     };
-    Ok(output::tree_changes(&base_tree, new_tree))
+    let (reuse, base_tree) = match base {
+        Some(mut b) => {
+            let tree = b.take_tree();
+            (pipeline::reuse_of(&b, &tree), tree)
+        }
+        None => (Reuse::default(), Tree::default()),
+    };
+    let mut c = pipeline::compile_reusing(root, &reuse)?;
+    let tree = c.take_tree();
+    Ok((c, output::tree_changes(&base_tree, &tree)))
 }

@@ -256,6 +256,8 @@ pub(super) fn render_pair<'a>(
             name,
             path,
             policies,
+            inputs: [0; 32],
+            reused: None,
         },
         text,
     ))

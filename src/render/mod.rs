@@ -13,6 +13,7 @@ mod apps;
 mod builtin;
 mod clusters;
 mod env;
+mod reuse;
 
 use std::collections::BTreeMap;
 
@@ -29,6 +30,8 @@ use crate::values::Conflicts;
 use apps::{check_collisions, compile_expressions, render_pair, ExpansionErrors, Memo, Shared};
 use clusters::{render_platform, render_projects, render_roots};
 use env::{environment, jv, unknown_templates};
+pub(crate) use reuse::Hash;
+pub use reuse::{Prior, Reuse};
 
 /// One rendered Application and what it came from.
 #[derive(Clone, Debug)]
@@ -39,6 +42,11 @@ pub struct RenderedApp {
     pub path: String,
     /// Names of the policies that placed it.
     pub policies: Vec<String>,
+    /// The digest of what it was rendered from.
+    pub inputs: Hash,
+    /// Set when it was not rendered: an earlier compile's file, from the
+    /// same inputs (its text in [`Rendered::files`] is empty).
+    pub reused: Option<crate::output::Known>,
 }
 
 /// Everything a compile writes, before it is written.
@@ -74,6 +82,7 @@ pub(crate) fn render(
     inv: &Inventory,
     matrix: &Matrix,
     keep: Keep,
+    reuse: Option<&Reuse>,
 ) -> Result<Rendered, Vec<Diagnostic>> {
     let limit = inv.settings.limits.applications;
     if matrix.placed.len() > limit {
@@ -97,6 +106,7 @@ pub(crate) fn render(
     let conflicts = Conflicts::default();
     let expansion_errors = ExpansionErrors::default();
     let exprs = compile_expressions(inv, &env);
+    let inputs = reuse::Inputs::new(inv, &ctx);
     let shared = Shared {
         inv,
         env: &env,
@@ -111,7 +121,26 @@ pub(crate) fn render(
         .placed
         .par_iter()
         .map_init(Memo::new, |memo, pair| {
-            let rendered = render_pair(&shared, memo, pair);
+            let digest = inputs.pair(inv, pair);
+            let (cluster, app) = (&inv.clusters[pair.cluster].name, &inv.apps[pair.app].name);
+            let rendered = match reuse.and_then(|r| r.get(cluster, app, &digest)) {
+                Some(prior) => Ok((
+                    RenderedApp {
+                        cluster: pair.cluster,
+                        app: pair.app,
+                        name: prior.name.clone(),
+                        path: prior.path.clone(),
+                        policies: prior.policies.clone(),
+                        inputs: digest,
+                        reused: Some(prior.file),
+                    },
+                    String::new(),
+                )),
+                None => render_pair(&shared, memo, pair).map(|(mut app, text)| {
+                    app.inputs = digest;
+                    (app, text)
+                }),
+            };
             crate::progress::tick();
             match keep {
                 Keep::Texts => rendered,

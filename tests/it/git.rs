@@ -1067,3 +1067,110 @@ fn an_old_single_file_log_and_manifest_are_split_by_the_next_commit() {
     assert_eq!(order, ["entry 1", "entry 2"], "{}", after.stdout);
     s.fsck();
 }
+
+/// The render cache in the deploy repo's git folder changes nothing but
+/// time: a commit (and a `diff --repo`) with it, with it deleted, and with
+/// it garbled or from another repo, give the same files, blob for blob.
+#[test]
+fn the_render_cache_changes_nothing_but_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let warm = seed_deploy_repo(root);
+    let inv = [root.join("v1"), root.join("v2")];
+    crate::faults::write_fleet(&inv[0], 20, 1);
+    crate::faults::write_fleet(&inv[1], 20, 2);
+    let commit = |v: usize, repo: &Path| {
+        let run = fleetc(
+            &inv[v],
+            &["compile", "--repo", repo.to_str().unwrap(), "--commit"],
+        );
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let diff = |v: usize, repo: &Path| {
+        let run = fleetc(&inv[v], &["diff", "--repo", repo.to_str().unwrap()]);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        run.stdout
+    };
+    // The branch's files with their blob ids, the log aside (it has times).
+    let files = |repo: &Path| -> String {
+        git(repo, &["ls-tree", "-r", "main"])
+            .lines()
+            .filter(|l| !l.contains("\tdeployments/"))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    let caches = |repo: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(repo.join("fleetc-cache"))
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    };
+
+    commit(0, &warm);
+    let cache = caches(&warm);
+    assert_eq!(cache.len(), 1, "a commit saves the branch's render cache");
+    // A copy of the branch without the cache: every compile there is cold.
+    let cold = root.join("cold.git");
+    git(
+        root,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            warm.to_str().unwrap(),
+            cold.to_str().unwrap(),
+        ],
+    );
+    assert!(caches(&cold).is_empty());
+    let deleting = |repo: &Path| {
+        let _ = std::fs::remove_dir_all(repo.join("fleetc-cache"));
+    };
+
+    // An edit: the diff, then the commit.
+    assert_eq!(diff(1, &warm), diff(1, &cold), "diff --repo with the cache");
+    commit(1, &warm);
+    deleting(&cold);
+    commit(1, &cold);
+    assert_eq!(files(&warm), files(&cold), "a commit with the cache");
+    assert!(files(&warm).contains("clusters/"), "{}", files(&warm));
+
+    // Nothing changed: up to date either way.
+    assert!(commit(1, &warm).contains("up to date"));
+
+    // A garbled cache is ignored: one byte changed in the middle.
+    let cache = caches(&warm).pop().unwrap();
+    let mut bytes = std::fs::read(&cache).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] = if bytes[mid] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&cache, &bytes).unwrap();
+    commit(0, &warm);
+    deleting(&cold);
+    commit(0, &cold);
+    assert_eq!(files(&warm), files(&cold), "a commit with a garbled cache");
+
+    // A cache cut short, and then another repo's cache (of another commit).
+    let text = std::fs::read(&cache).unwrap();
+    std::fs::write(&cache, &text[..text.len() * 2 / 3]).unwrap();
+    commit(1, &warm);
+    deleting(&cold);
+    commit(1, &cold);
+    assert_eq!(files(&warm), files(&cold), "a commit with a cut cache");
+    let theirs = caches(&cold).pop().unwrap();
+    std::fs::copy(&theirs, &cache).unwrap();
+    commit(0, &warm);
+    deleting(&cold);
+    commit(0, &cold);
+    assert_eq!(
+        files(&warm),
+        files(&cold),
+        "a commit with another repo's cache"
+    );
+    for repo in [&warm, &cold] {
+        let fsck = crate::support::fsck(repo);
+        assert!(
+            fsck.status.success(),
+            "{}",
+            String::from_utf8_lossy(&fsck.stderr)
+        );
+    }
+}

@@ -13,6 +13,7 @@ mod fuzz_regressions;
 mod git;
 mod golden;
 mod helm;
+mod incremental;
 mod kill;
 mod pipeline;
 mod schema;
