@@ -10,11 +10,17 @@
 //! read back whole (truncated, edited, of another version) is ignored, as
 //! if it were not there. Deleting it costs one full render.
 //!
+//! When the inventory itself is the one the cache was made from (the same
+//! files, byte for byte, and the same fleetc), and the branch is still at
+//! its commit, the branch is up to date without compiling at all.
+//!
 //! The format, one line each (tab-separated):
 //!
 //! ```text
-//! fleetc render cache 1
+//! fleetc render cache 2
 //! commit <hex>
+//! inventory <hex digest of the inventory as read, or ->
+//! summary <what the compile said of the inventory>
 //! <cluster> <app> <inputs> <sha256> <blob> <name> <path> <policy>...
 //! end <sha256 of every byte above>
 //! ```
@@ -27,12 +33,12 @@ use sha2::{Digest, Sha256};
 use crate::gitrepo::{DeployRepo, Oid, Snapshot};
 use crate::output::{push_hex, Known, Tree};
 use crate::pipeline::Compiled;
-use crate::render::{Prior, Reuse};
+use crate::render::{Hash, Prior, Reuse};
 
 /// The folder of the caches, in the git folder.
 pub(crate) const DIR: &str = "fleetc-cache";
 
-const HEADER: &str = "fleetc render cache 1";
+const HEADER: &str = "fleetc render cache 2";
 
 /// The cache of the branch and deploy path `prefix`.
 fn path(deploy: &DeployRepo, prefix: &str) -> PathBuf {
@@ -44,16 +50,67 @@ fn path(deploy: &DeployRepo, prefix: &str) -> PathBuf {
     deploy.repo.path().join(DIR).join(name)
 }
 
+/// A cache read back whole: its head, and the lines of its renders.
+struct Cache {
+    commit: String,
+    inventory: String,
+    summary: String,
+    body: String,
+    renders: std::ops::Range<usize>,
+}
+
+fn read(deploy: &DeployRepo, prefix: &str) -> Option<Cache> {
+    let bytes = std::fs::read(path(deploy, prefix)).ok()?;
+    let body = String::from_utf8(bytes).ok()?;
+    let end_at = body.trim_end_matches('\n').rfind('\n')? + 1;
+    let mut sum = String::new();
+    push_hex(&mut sum, &Sha256::digest(&body.as_bytes()[..end_at]));
+    if body[end_at..] != format!("end {sum}\n") {
+        return None;
+    }
+    let mut head = body[..end_at].splitn(5, '\n');
+    if head.next()? != HEADER {
+        return None;
+    }
+    let commit = head.next()?.strip_prefix("commit ")?.to_string();
+    let inventory = head.next()?.strip_prefix("inventory ")?.to_string();
+    let summary = head.next()?.strip_prefix("summary ")?.to_string();
+    let renders = end_at - head.next()?.len()..end_at;
+    Some(Cache {
+        commit,
+        inventory,
+        summary,
+        body,
+        renders,
+    })
+}
+
+/// What the compile said of the inventory, when the cache was made from
+/// this very inventory (`digest`, see [`crate::pipeline::Read::digest`])
+/// and the branch is still at its commit: the branch is up to date.
+pub(crate) fn unchanged(
+    deploy: &DeployRepo,
+    prefix: &str,
+    head: Option<Oid>,
+    digest: Option<Hash>,
+) -> Option<String> {
+    let (head, digest) = (head?, digest?);
+    let cache = read(deploy, prefix)?;
+    let mut hex = String::new();
+    push_hex(&mut hex, &digest);
+    (cache.commit == head.to_string() && cache.inventory == hex).then_some(cache.summary)
+}
+
 /// The renders that can be reused on top of `snapshot`: none when there is
 /// no cache, or it is for another commit, or it does not read back whole.
 pub(crate) fn load(deploy: &DeployRepo, snapshot: &Snapshot, prefix: &str) -> Reuse {
     let Some(commit) = snapshot.commit else {
         return Reuse::default();
     };
-    let Ok(bytes) = std::fs::read(path(deploy, prefix)) else {
+    let Some(cache) = read(deploy, prefix).filter(|c| c.commit == commit.to_string()) else {
         return Reuse::default();
     };
-    let mut reuse = parse(&bytes, commit).unwrap_or_default();
+    let mut reuse = parse(&cache.body[cache.renders]).unwrap_or_default();
     reuse.retain(|p| {
         snapshot
             .files
@@ -63,22 +120,10 @@ pub(crate) fn load(deploy: &DeployRepo, snapshot: &Snapshot, prefix: &str) -> Re
     reuse
 }
 
-/// The cache's renders, if it reads back whole and is for `commit`.
-fn parse(bytes: &[u8], commit: Oid) -> Option<Reuse> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let body_end = text.trim_end_matches('\n').rfind('\n')? + 1;
-    let (body, end) = text.split_at(body_end);
-    let mut sum = String::new();
-    push_hex(&mut sum, &Sha256::digest(body.as_bytes()));
-    if end != format!("end {sum}\n") {
-        return None;
-    }
-    let mut lines = body.lines();
-    if lines.next()? != HEADER || lines.next()? != format!("commit {commit}") {
-        return None;
-    }
+/// The renders of a cache, one per line.
+fn parse(lines: &str) -> Option<Reuse> {
     let mut reuse = Reuse::default();
-    for line in lines {
+    for line in lines.lines() {
         let mut f = line.split('\t');
         let (cluster, app) = (f.next()?, f.next()?);
         let inputs = unhex(f.next()?)?;
@@ -126,15 +171,24 @@ pub(crate) fn fresh(c: &Compiled, tree: &Tree) -> HashMap<String, Known> {
         .collect()
 }
 
-/// Saves what `c` rendered as the cache of `commit`.
+/// Saves what `c` rendered (from the inventory of `digest`, saying
+/// `summary` of it) as the cache of `commit`.
 pub(crate) fn save(
     deploy: &DeployRepo,
     prefix: &str,
     commit: Oid,
+    (digest, summary): (Option<Hash>, &str),
     c: &Compiled,
     fresh: &HashMap<String, Known>,
 ) -> crate::error::Result<()> {
-    let mut text = format!("{HEADER}\ncommit {commit}\n");
+    let mut text = format!("{HEADER}\ncommit {commit}\ninventory ");
+    match digest {
+        Some(d) => push_hex(&mut text, &d),
+        None => text.push('-'),
+    }
+    text.push_str("\nsummary ");
+    text.push_str(&summary.replace('\n', " "));
+    text.push('\n');
     for a in &c.rendered.apps {
         let Some(file) = a.reused.or_else(|| fresh.get(&a.path).copied()) else {
             continue;

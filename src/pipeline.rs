@@ -63,11 +63,68 @@ pub fn compile_reusing(root: &Path, reuse: &Reuse) -> Result<Compiled> {
 }
 
 fn compile_with(root: &Path, keep: Keep, reuse: Option<&Reuse>) -> Result<Compiled> {
+    read(root)?.compile(keep, reuse)
+}
+
+/// An inventory folder, read and not yet compiled.
+pub(crate) struct Read {
+    files: Files,
+    diags: Vec<Diagnostic>,
+    clock: Stages,
+}
+
+/// The first stage alone: the inventory's files, read.
+pub(crate) fn read(root: &Path) -> Result<Read> {
     let mut clock = Stages::start();
     crate::memory::set_limit(crate::limits::Limits::default().memory_bytes);
     let (files, diags) = inventory::read(root)?;
     clock.lap("read");
-    compile_read(&files, diags, clock, keep, reuse)
+    Ok(Read {
+        files,
+        diags,
+        clock,
+    })
+}
+
+impl Read {
+    /// The digest of everything a compile of these files reads: the files
+    /// (paths and bytes), where they were read, and fleetc itself. Two
+    /// reads with one digest compile alike, byte for byte (the compile is
+    /// deterministic). `None` when reading found a problem.
+    pub(crate) fn digest(&self) -> Option<render::Hash> {
+        use sha2::{Digest, Sha256};
+        if !self.diags.is_empty() {
+            return None;
+        }
+        let f = &self.files;
+        let mut h = Sha256::new();
+        h.update(render::fleetc_identity());
+        let mut field = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        field(f.root.as_os_str().as_encoded_bytes());
+        match &f.settings {
+            Some(b) => field(b),
+            None => field(b"<no settings>"),
+        }
+        for (path, bytes) in &f.documents {
+            field(path.as_os_str().as_encoded_bytes());
+            field(bytes);
+        }
+        field(b"<templates>");
+        for (name, (path, bytes)) in &f.templates {
+            field(name.as_bytes());
+            field(path.as_os_str().as_encoded_bytes());
+            field(bytes);
+        }
+        Some(h.finalize().into())
+    }
+
+    /// The rest of the stages, as [`compile_reusing`] (or without reuse).
+    pub(crate) fn compile(self, keep: Keep, reuse: Option<&Reuse>) -> Result<Compiled> {
+        compile_read(&self.files, self.diags, self.clock, keep, reuse)
+    }
 }
 
 /// [`compile`] of an inventory held in memory: no disk at all.

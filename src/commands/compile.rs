@@ -14,6 +14,7 @@ use crate::gitrepo::{self, DeployRepo};
 use crate::guard;
 use crate::output::{self, MANIFEST_FILE};
 use crate::pipeline::{self, compile, Compiled};
+use crate::render::Keep;
 
 pub(super) fn run(root: &Path, args: CompileArgs) -> Result<i32> {
     match (&args.target.out, &args.target.repo) {
@@ -68,9 +69,23 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let settings = pipeline::load_settings(root)?;
     let prefix = settings.deploy_prefix();
     let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
+    let where_ = format!("branch `{}` of {}", deploy.branch, repo.display());
+    let read = pipeline::read(root)?;
+    let digest = read.digest();
+    // The very inventory the branch was last compiled from: up to date.
+    if let Some(summary) = cache::unchanged(&deploy, prefix, deploy.head()?, digest) {
+        if args.check {
+            return report_stale(&diff::classify(&[]), &where_);
+        }
+        emit(&format!(
+            "{summary}: {where_} is up to date; nothing to commit\n"
+        ))?;
+        return Ok(EXIT_OK);
+    }
     let snapshot = deploy.snapshot(prefix)?;
     let reuse = cache::load(&deploy, &snapshot, prefix);
-    let mut c = pipeline::compile_reusing(root, &reuse)?;
+    let mut c = read.compile(Keep::Texts, Some(&reuse))?;
+    let summary = summary_line(&c, "compiled");
     let tree = c.take_tree();
     let lists = deploy.manifest_writes(&snapshot, &tree)?;
     // What the cache of the commit to come holds; none for `--check`.
@@ -80,18 +95,16 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         cache::fresh(&c, &tree)
     };
     let changes = deploy.changes(&snapshot, tree, &lists)?;
-    let where_ = format!("branch `{}` of {}", deploy.branch, repo.display());
     let cs = diff::classify(&changes);
     if args.check {
         return report_stale(&cs, &where_);
     }
     if changes.is_empty() && lists.is_empty() {
-        if let Some(commit) = snapshot.commit.filter(|_| !fresh.is_empty()) {
-            save_cache(&deploy, prefix, commit, &c, &fresh);
+        if let Some(commit) = snapshot.commit {
+            save_cache(&deploy, prefix, commit, (digest, &summary), &c, &fresh);
         }
         emit(&format!(
-            "{}: {where_} is up to date; nothing to commit\n",
-            summary_line(&c, "compiled")
+            "{summary}: {where_} is up to date; nothing to commit\n"
         ))?;
         return Ok(EXIT_OK);
     }
@@ -131,11 +144,10 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         writes.insert(path.clone(), text.as_deref());
     }
     let commit = deploy.commit(&snapshot, prefix, &writes, &record.message)?;
-    save_cache(&deploy, prefix, commit, &c, &fresh);
+    save_cache(&deploy, prefix, commit, (digest, &summary), &c, &fresh);
     notes(&c);
     emit(&format!(
-        "{}: committed {} to {where_}: {} (log entry {})\n",
-        summary_line(&c, "compiled"),
+        "{summary}: committed {} to {where_}: {} (log entry {})\n",
         gitrepo::short(commit),
         cs.summary(),
         record.entry
@@ -157,10 +169,11 @@ fn save_cache(
     deploy: &DeployRepo,
     prefix: &str,
     commit: gitrepo::Oid,
+    inventory: (Option<crate::render::Hash>, &str),
     c: &Compiled,
     fresh: &std::collections::HashMap<String, output::Known>,
 ) {
-    if let Err(e) = cache::save(deploy, prefix, commit, c, fresh) {
+    if let Err(e) = cache::save(deploy, prefix, commit, inventory, c, fresh) {
         note(&format!(
             "the render cache could not be saved ({e}); the next compile renders every Application again"
         ));

@@ -14,31 +14,42 @@ use crate::guard;
 use crate::inventory::Files;
 use crate::output::{self, FileChange, Tree};
 use crate::pipeline::{self, compile, compile_files, Compiled};
-use crate::render::Reuse;
+use crate::render::{Keep, Reuse};
 
 pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
     let mut notes = Vec::new();
+    // The compile (none when the branch is known to be up to date), and
+    // what differs.
     let (c, changes) = match (&args.out, &args.repo, &args.base) {
         (Some(out), _, _) => {
             let mut c = compile(root)?;
             let tree = c.take_tree();
             let changes = output::dir_changes(out, &tree)?;
-            (c, changes)
+            (Some(c), changes)
         }
         (_, Some(repo), _) => {
-            // The branch's render cache spares the pairs that did not change.
+            // The branch's render cache spares the pairs that did not
+            // change, or the whole compile (as in `compile --repo`).
             let settings = pipeline::load_settings(root)?;
             let prefix = settings.deploy_prefix();
             let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
-            let snapshot = deploy.snapshot(prefix)?;
-            let reuse = cache::load(&deploy, &snapshot, prefix);
-            let mut c = pipeline::compile_reusing(root, &reuse)?;
-            let tree = c.take_tree();
-            let lists = deploy.manifest_writes(&snapshot, &tree)?;
-            let changes = deploy.changes(&snapshot, tree, &lists)?;
-            (c, changes)
+            let read = pipeline::read(root)?;
+            if cache::unchanged(&deploy, prefix, deploy.head()?, read.digest()).is_some() {
+                (None, Vec::new())
+            } else {
+                let snapshot = deploy.snapshot(prefix)?;
+                let reuse = cache::load(&deploy, &snapshot, prefix);
+                let mut c = read.compile(Keep::Texts, Some(&reuse))?;
+                let tree = c.take_tree();
+                let lists = deploy.manifest_writes(&snapshot, &tree)?;
+                let changes = deploy.changes(&snapshot, tree, &lists)?;
+                (Some(c), changes)
+            }
         }
-        (_, _, Some(rev)) => base_changes(root, rev, &mut notes)?,
+        (_, _, Some(rev)) => {
+            let (c, changes) = base_changes(root, rev, &mut notes)?;
+            (Some(c), changes)
+        }
         _ => {
             return Err(Error::Usage(
                 "say what to compare with: --out DIR, --repo PATH or --base REV".to_string(),
@@ -46,7 +57,9 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
         }
     };
     let cs = diff::classify_with_diffs(&changes);
-    let verdict = guard::verdict(&cs, c.rendered.apps.len(), &c.inventory.settings.guard);
+    let verdict = c
+        .as_ref()
+        .and_then(|c| guard::verdict(&cs, c.rendered.apps.len(), &c.inventory.settings.guard));
     if let Some(g) = &verdict {
         notes.push(format!(
             "{g}; `compile` would refuse it without --allow-removals"

@@ -30,7 +30,7 @@ use crate::values::Conflicts;
 use apps::{check_collisions, compile_expressions, render_pair, ExpansionErrors, Memo, Shared};
 use clusters::{render_platform, render_projects, render_roots};
 use env::{environment, jv, unknown_templates};
-pub(crate) use reuse::Hash;
+pub(crate) use reuse::{fleetc_identity, Hash};
 pub use reuse::{Prior, Reuse};
 
 /// One rendered Application and what it came from.

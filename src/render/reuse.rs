@@ -92,14 +92,7 @@ impl Inputs {
     pub(super) fn new(inv: &Inventory, ctx: &Contexts) -> Inputs {
         let s = &inv.settings;
         let mut global = String::new();
-        // fleetc itself: its version, and the very binary, so that a
-        // rebuilt fleetc never takes an older one's renders.
-        let _ = write!(
-            global,
-            "fleetc {}\n{}\n",
-            env!("CARGO_PKG_VERSION"),
-            binary()
-        );
+        let _ = writeln!(global, "{}", fleetc_identity());
         let _ = write!(
             global,
             "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n",
@@ -168,6 +161,13 @@ impl Inputs {
         }
         h.finalize().into()
     }
+}
+
+/// fleetc itself: its version, and the very binary, so that a rebuilt
+/// fleetc never takes an older one's renders.
+pub(crate) fn fleetc_identity() -> &'static str {
+    static IDENTITY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    IDENTITY.get_or_init(|| format!("fleetc {}\n{}", env!("CARGO_PKG_VERSION"), binary()))
 }
 
 /// The running binary: its path, size and modification time. Where they

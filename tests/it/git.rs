@@ -657,9 +657,13 @@ fn a_killed_commit_leaves_the_branch_at_the_old_or_the_new_commit() {
     let mut when = Schedule::new(0x9e37_79b9_7f4a_7c15);
     assert_eq!(when.timed(|| s.commit()).status, 0);
     let (mut moved, mut kept) = (0, 0);
-    for i in 0..30 {
+    // Each round commits the inventory the branch does not hold: a round
+    // on the one it holds is a no-op, over in a moment, and would shorten
+    // the kill schedule until no commit could finish.
+    let mut holds_other = false;
+    for _ in 0..30 {
         let before = s.git(&["rev-parse", "main"]);
-        let inv = if i % 2 == 0 { &other } else { &s.inv };
+        let inv = if holds_other { &s.inv } else { &other };
         let (ended, _) = when.kill(s.commit_command(inv));
         ended.killed();
         // A lock left by a kill during the ref update is reported, not ignored.
@@ -684,6 +688,7 @@ fn a_killed_commit_leaves_the_branch_at_the_old_or_the_new_commit() {
             kept += 1;
         } else {
             moved += 1;
+            holds_other = !holds_other;
             assert_eq!(
                 s.git(&["rev-parse", "main~1"]),
                 before,
@@ -1136,6 +1141,29 @@ fn the_render_cache_changes_nothing_but_time() {
 
     // Nothing changed: up to date either way.
     assert!(commit(1, &warm).contains("up to date"));
+
+    // Someone edits one of fleetc's files on the branch by hand: the cache
+    // is of the commit before, so the next compile finds and restores it.
+    let hand = root.join("by-hand");
+    git(
+        root,
+        &[
+            "clone",
+            "-q",
+            warm.to_str().unwrap(),
+            hand.to_str().unwrap(),
+        ],
+    );
+    let listing = git(&hand, &["ls-files", "clusters"]);
+    let app = listing.lines().find(|l| l.contains("/apps/")).unwrap();
+    std::fs::write(hand.join(app), "edited: by hand\n").unwrap();
+    git(&hand, &["commit", "-qam", "an edit by hand"]);
+    git(&hand, &["push", "-q", "origin", "HEAD:main"]);
+    assert!(
+        commit(1, &warm).contains("committed"),
+        "a file edited by hand on the branch was not restored"
+    );
+    assert_eq!(files(&warm), files(&cold), "after an edit by hand");
 
     // A garbled cache is ignored: one byte changed in the middle.
     let cache = caches(&warm).pop().unwrap();
