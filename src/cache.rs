@@ -22,7 +22,16 @@
 //! inventory <hex digest of the inventory as read, or ->
 //! summary <what the compile said of the inventory>
 //! <cluster> <app> <inputs> <sha256> <blob> <name> <path> <policy>...
+//! @ <cluster> <inputs>
+//! + <kind> <path> <sha256> <blob>
 //! end <sha256 of every byte above>
+//! ```
+//!
+//! A line per Application; a line per cluster, followed by one per file of
+//! its own (its kind a letter: AppProject `P`, platform `A`, namespace `N`,
+//! root `R`).
+//!
+//! ```text
 //! ```
 
 use std::collections::HashMap;
@@ -33,7 +42,7 @@ use sha2::{Digest, Sha256};
 use crate::gitrepo::{DeployRepo, Oid, Snapshot};
 use crate::output::{push_hex, Known, Tree};
 use crate::pipeline::Compiled;
-use crate::render::{Hash, Prior, Reuse};
+use crate::render::{ClusterPrior, Hash, Kind, Prior, Reuse};
 
 /// The folder of the caches, in the git folder.
 pub(crate) const DIR: &str = "fleetc-cache";
@@ -111,11 +120,11 @@ pub(crate) fn load(deploy: &DeployRepo, snapshot: &Snapshot, prefix: &str) -> Re
         return Reuse::default();
     };
     let mut reuse = parse(&cache.body[cache.renders]).unwrap_or_default();
-    reuse.retain(|p| {
+    reuse.retain(|path, known| {
         snapshot
             .files
-            .get(&p.path)
-            .is_some_and(|oid| oid.as_bytes() == p.file.blob)
+            .get(path)
+            .is_some_and(|oid| oid.as_bytes() == known.blob)
     });
     reuse
 }
@@ -123,8 +132,30 @@ pub(crate) fn load(deploy: &DeployRepo, snapshot: &Snapshot, prefix: &str) -> Re
 /// The renders of a cache, one per line.
 fn parse(lines: &str) -> Option<Reuse> {
     let mut reuse = Reuse::default();
+    let mut cluster: Option<(String, ClusterPrior)> = None;
     for line in lines.lines() {
         let mut f = line.split('\t');
+        if let Some(rest) = line.strip_prefix("@\t") {
+            let (name, inputs) = rest.split_once('\t')?;
+            if let Some((name, prior)) = cluster.take() {
+                reuse.insert_cluster(name, prior);
+            }
+            let prior = ClusterPrior {
+                inputs: unhex(inputs)?,
+                files: Vec::new(),
+            };
+            cluster = Some((name.to_string(), prior));
+            continue;
+        }
+        if line.starts_with("+\t") {
+            f.next();
+            let kind = Kind::from_letter(f.next()?)?;
+            let path = f.next()?.to_string();
+            let (sha256, blob) = (unhex(f.next()?)?, unhex(f.next()?)?);
+            let (_, prior) = cluster.as_mut()?;
+            prior.files.push((kind, path, Known { sha256, blob }));
+            continue;
+        }
         let (cluster, app) = (f.next()?, f.next()?);
         let inputs = unhex(f.next()?)?;
         let sha256 = unhex(f.next()?)?;
@@ -142,6 +173,9 @@ fn parse(lines: &str) -> Option<Reuse> {
             },
         );
     }
+    if let Some((name, prior)) = cluster.take() {
+        reuse.insert_cluster(name, prior);
+    }
     Some(reuse)
 }
 
@@ -156,18 +190,13 @@ fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
-/// The digests of the Applications `c` rendered this time (not reused),
-/// taken from `tree` before it is committed.
-pub(crate) fn fresh(c: &Compiled, tree: &Tree) -> HashMap<String, Known> {
+/// The digests of the files rendered this time (not reused), taken from
+/// `tree` before it is committed.
+pub(crate) fn fresh(tree: &Tree) -> HashMap<String, Known> {
     use rayon::prelude::*;
-    c.rendered
-        .apps
+    tree.files
         .par_iter()
-        .filter(|a| a.reused.is_none())
-        .filter_map(|a| {
-            let bytes = tree.files.get(&a.path)?;
-            Some((a.path.clone(), crate::gitrepo::known(bytes)))
-        })
+        .map(|(path, bytes)| (path.clone(), crate::gitrepo::known(bytes)))
         .collect()
 }
 
@@ -215,6 +244,46 @@ pub(crate) fn save(
             text.push_str(f);
         }
         text.push('\n');
+    }
+    let r = &c.rendered;
+    for (ci, cluster) in c.inventory.clusters.iter().enumerate() {
+        let (Some(inputs), files) = (r.cluster_inputs.get(ci), r.cluster_files(ci)) else {
+            continue;
+        };
+        let known = |path: &str| {
+            r.reused_files
+                .get(path)
+                .or_else(|| fresh.get(path))
+                .copied()
+        };
+        let Some(files) = files
+            .into_iter()
+            .map(|(kind, path)| Some((kind, path, known(path)?)))
+            .collect::<Option<Vec<_>>>()
+        else {
+            continue;
+        };
+        if files.iter().any(|(_, p, _)| p.contains(['\t', '\n']))
+            || cluster.name.contains(['\t', '\n'])
+        {
+            continue;
+        }
+        text.push_str("@\t");
+        text.push_str(&cluster.name);
+        text.push('\t');
+        push_hex(&mut text, inputs);
+        text.push('\n');
+        for (kind, path, k) in files {
+            text.push_str("+\t");
+            text.push(kind.letter());
+            text.push('\t');
+            text.push_str(path);
+            for digest in [&k.sha256[..], &k.blob] {
+                text.push('\t');
+                push_hex(&mut text, digest);
+            }
+            text.push('\n');
+        }
     }
     let sum = Sha256::digest(text.as_bytes());
     text.push_str("end ");

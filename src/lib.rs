@@ -71,5 +71,5 @@ pub use pipeline::{
     compile, compile_files, compile_files_reusing, compile_reusing, load_settings, reuse_of,
     Compiled,
 };
-pub use render::{Prior, Rendered, RenderedApp, Reuse};
+pub use render::{ClusterPrior, Kind as ClusterFileKind, Prior, Rendered, RenderedApp, Reuse};
 pub use yaml::{parse_yaml, Document};

@@ -36,6 +36,10 @@ impl Compiled {
                 tree.known.insert(app.path.clone(), known);
             }
         }
+        for (path, known) in &self.rendered.reused_files {
+            tree.files.remove(path);
+            tree.known.insert(path.clone(), *known);
+        }
         tree
     }
 }
@@ -208,6 +212,26 @@ pub fn reuse_of(c: &Compiled, tree: &Tree) -> Reuse {
             c.inventory.apps[app].name.clone(),
             prior,
         );
+    }
+    let r = &c.rendered;
+    let known = |path: &str| match r.reused_files.get(path) {
+        Some(k) => Some(*k),
+        None => tree.files.get(path).map(|b| crate::gitrepo::known(b)),
+    };
+    let clusters: Vec<_> = (0..c.inventory.clusters.len())
+        .into_par_iter()
+        .filter_map(|ci| {
+            let files = r
+                .cluster_files(ci)
+                .into_iter()
+                .map(|(kind, path)| Some((kind, path.to_string(), known(path)?)))
+                .collect::<Option<Vec<_>>>()?;
+            let inputs = *r.cluster_inputs.get(ci)?;
+            Some((ci, render::ClusterPrior { inputs, files }))
+        })
+        .collect();
+    for (ci, prior) in clusters {
+        reuse.insert_cluster(c.inventory.clusters[ci].name.clone(), prior);
     }
     reuse
 }

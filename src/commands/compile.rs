@@ -92,7 +92,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let fresh = if args.check {
         Default::default()
     } else {
-        cache::fresh(&c, &tree)
+        cache::fresh(&tree)
     };
     let changes = deploy.changes(&snapshot, tree, &lists)?;
     let cs = diff::classify(&changes);

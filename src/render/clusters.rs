@@ -24,12 +24,15 @@ struct Role {
 
 /// AppProjects: per cluster for the teams with apps there (per-cluster
 /// mode), or one per team with placed apps (hub mode).
+/// `rendering` says which clusters' files are rendered (the rest were
+/// taken from an earlier compile), here and in the next two.
 pub(super) fn render_projects(
     inv: &Inventory,
     env: &Environment<'static>,
     ctx: &Contexts,
     out: &mut Rendered,
     diags: &mut Vec<Diagnostic>,
+    rendering: &dyn Fn(usize) -> bool,
 ) {
     // team → cluster → placed (so destinations and repos are known).
     let mut by_team: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
@@ -79,7 +82,7 @@ pub(super) fn render_projects(
         };
         match inv.settings.mode {
             Mode::PerCluster => {
-                for &ci in clusters {
+                for &ci in clusters.iter().filter(|&&ci| rendering(ci)) {
                     let dests: Vec<Value> = team
                         .namespaces
                         .iter()
@@ -145,6 +148,7 @@ pub(super) fn render_platform(
     ctx: &Contexts,
     out: &mut Rendered,
     diags: &mut Vec<Diagnostic>,
+    rendering: &(dyn Fn(usize) -> bool + Sync),
 ) {
     let mut teams_on: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); inv.clusters.len()];
     for r in &out.apps {
@@ -154,7 +158,10 @@ pub(super) fn render_platform(
     let per_cluster: Vec<_> = teams_on
         .par_iter()
         .enumerate()
-        .map(|(ci, teams)| platform_of(inv, env, ctx, ci, teams))
+        .map(|(ci, teams)| match rendering(ci) {
+            true => platform_of(inv, env, ctx, ci, teams),
+            false => Vec::new(),
+        })
         .collect();
     for (ci, files) in per_cluster.into_iter().enumerate() {
         for (kind, result) in files {
@@ -301,6 +308,7 @@ pub(super) fn render_roots(
     ctx: &Contexts,
     out: &mut Rendered,
     diags: &mut Vec<Diagnostic>,
+    rendering: &dyn Fn(usize) -> bool,
 ) {
     let Some(repo) = &inv.settings.deploy_repo else {
         out.notes.push(
@@ -335,7 +343,9 @@ pub(super) fn render_roots(
         };
         let name = format!("{}{}", crate::model::OWN_PREFIX, inv.clusters[ci].name);
         folders.push((format!("root Application `{name}`"), folder.clone(), files));
-        roots.push((Some(ci), name, folder));
+        if rendering(ci) {
+            roots.push((Some(ci), name, folder));
+        }
     }
     let hub_projects: BTreeSet<&str> = out
         .projects
@@ -372,11 +382,19 @@ pub(super) fn render_roots(
 
     let rendered: Vec<_> = roots
         .into_par_iter()
-        .map(|(cluster, name, folder)| root_of(inv, env, ctx, repo, cluster, name, &folder))
+        .map(|(cluster, name, folder)| {
+            (
+                cluster,
+                root_of(inv, env, ctx, repo, cluster, name, &folder),
+            )
+        })
         .collect();
-    for result in rendered {
+    for (cluster, result) in rendered {
         match result {
-            Ok((path, text)) => add_file(out, path, text, diags),
+            Ok((path, text)) => {
+                out.roots.push((cluster, path.clone()));
+                add_file(out, path, text, diags);
+            }
             Err(mut d) => diags.append(&mut d),
         }
     }
@@ -475,7 +493,12 @@ fn common_folder<'a>(paths: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
-fn add_file(out: &mut Rendered, path: String, text: String, diags: &mut Vec<Diagnostic>) {
+pub(super) fn add_file(
+    out: &mut Rendered,
+    path: String,
+    text: String,
+    diags: &mut Vec<Diagnostic>,
+) {
     if out.files.contains_key(&path) {
         diags.push(
             Diagnostic::at(

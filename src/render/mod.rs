@@ -15,7 +15,7 @@ mod clusters;
 mod env;
 mod reuse;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use minijinja::Value as JValue;
 use rayon::prelude::*;
@@ -31,7 +31,7 @@ use apps::{check_collisions, compile_expressions, render_pair, ExpansionErrors, 
 use clusters::{render_platform, render_projects, render_roots};
 use env::{environment, jv, unknown_templates};
 pub(crate) use reuse::{fleetc_identity, Hash};
-pub use reuse::{Prior, Reuse};
+pub use reuse::{ClusterPrior, Kind, Prior, Reuse};
 
 /// One rendered Application and what it came from.
 #[derive(Clone, Debug)]
@@ -62,8 +62,50 @@ pub struct Rendered {
     pub platform: Vec<(usize, String)>,
     /// The team namespaces on each cluster: (cluster, path).
     pub namespaces: Vec<(usize, String)>,
+    /// The root Applications: (cluster, or none for hub mode's projects,
+    /// path).
+    pub roots: Vec<(Option<usize>, String)>,
     /// Notes for the user (not errors), e.g. what was not rendered and why.
     pub notes: Vec<String>,
+    /// By cluster: the digest of what its own files (projects, platform,
+    /// namespaces, root) are made of.
+    pub cluster_inputs: Vec<Hash>,
+    /// The clusters' own files that were not rendered: an earlier
+    /// compile's, from the same inputs (their texts in `files` are empty).
+    pub reused_files: BTreeMap<String, crate::output::Known>,
+}
+
+impl Rendered {
+    /// A cluster's own files: (what, path), in order.
+    pub fn cluster_files(&self, ci: usize) -> Vec<(Kind, &str)> {
+        let mut files: Vec<(Kind, &str)> = Vec::new();
+        let of = |c: Option<usize>| c == Some(ci);
+        files.extend(
+            self.projects
+                .iter()
+                .filter(|(c, _)| of(*c))
+                .map(|(_, p)| (Kind::Project, p.as_str())),
+        );
+        files.extend(
+            self.platform
+                .iter()
+                .filter(|(c, _)| *c == ci)
+                .map(|(_, p)| (Kind::Platform, p.as_str())),
+        );
+        files.extend(
+            self.namespaces
+                .iter()
+                .filter(|(c, _)| *c == ci)
+                .map(|(_, p)| (Kind::Namespace, p.as_str())),
+        );
+        files.extend(
+            self.roots
+                .iter()
+                .filter(|(c, _)| of(*c))
+                .map(|(_, p)| (Kind::Root, p.as_str())),
+        );
+        files
+    }
 }
 
 /// Renders the whole tree. Every problem is reported, and nothing is
@@ -179,9 +221,44 @@ pub(crate) fn render(
         );
     }
     check_collisions(inv, &out.apps, &mut diags);
-    render_projects(inv, &env, &ctx, &mut out, &mut diags);
-    render_platform(inv, &env, &ctx, &mut out, &mut diags);
-    render_roots(inv, &env, &ctx, &mut out, &mut diags);
+    // Each cluster's own files: an earlier compile's where their inputs
+    // are unchanged, rendered where not.
+    let mut teams_on: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); inv.clusters.len()];
+    for r in &out.apps {
+        teams_on[r.cluster].insert(inv.apps[r.app].team);
+    }
+    out.cluster_inputs = teams_on
+        .par_iter()
+        .enumerate()
+        .map(|(ci, teams)| inputs.cluster(ci, teams))
+        .collect();
+    let mut reused = vec![false; inv.clusters.len()];
+    for (ci, c) in inv.clusters.iter().enumerate() {
+        let digest = &out.cluster_inputs[ci];
+        let Some(prior) = reuse.and_then(|r| r.cluster(&c.name, digest)) else {
+            continue;
+        };
+        reused[ci] = true;
+        for (kind, path, known) in &prior.files {
+            match kind {
+                Kind::Project => out.projects.push((Some(ci), path.clone())),
+                Kind::Platform => out.platform.push((ci, path.clone())),
+                Kind::Namespace => out.namespaces.push((ci, path.clone())),
+                Kind::Root => out.roots.push((Some(ci), path.clone())),
+            }
+            clusters::add_file(&mut out, path.clone(), String::new(), &mut diags);
+            out.reused_files.insert(path.clone(), *known);
+        }
+    }
+    let rendering = |ci: usize| !reused[ci];
+    render_projects(inv, &env, &ctx, &mut out, &mut diags, &rendering);
+    render_platform(inv, &env, &ctx, &mut out, &mut diags, &rendering);
+    render_roots(inv, &env, &ctx, &mut out, &mut diags, &rendering);
+    // One order, however they were made.
+    out.projects.sort_unstable();
+    out.platform.sort_unstable();
+    out.namespaces.sort_unstable();
+    out.roots.sort_unstable();
     if let Err((file, other)) = crate::names::check_tree(&out.files) {
         let site = Site::file(crate::inventory::SETTINGS_FILE).key("layout");
         diags.push(match other {

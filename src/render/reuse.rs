@@ -42,10 +42,54 @@ pub struct Prior {
     pub file: Known,
 }
 
-/// Earlier renders, by (cluster name, app name).
+/// What one of a cluster's own files is (beside its Applications).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A team's AppProject on the cluster (per-cluster mode).
+    Project,
+    /// The cluster's platform AppProject or platform Application.
+    Platform,
+    /// A team namespace with its RoleBindings.
+    Namespace,
+    /// The cluster's root Application.
+    Root,
+}
+
+impl Kind {
+    pub(crate) fn letter(self) -> char {
+        match self {
+            Kind::Project => 'P',
+            Kind::Platform => 'A',
+            Kind::Namespace => 'N',
+            Kind::Root => 'R',
+        }
+    }
+
+    pub(crate) fn from_letter(c: &str) -> Option<Kind> {
+        Some(match c {
+            "P" => Kind::Project,
+            "A" => Kind::Platform,
+            "N" => Kind::Namespace,
+            "R" => Kind::Root,
+            _ => return None,
+        })
+    }
+}
+
+/// What an earlier compile rendered of one cluster's own files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterPrior {
+    /// The digest of their inputs then.
+    pub inputs: Hash,
+    pub files: Vec<(Kind, String, Known)>,
+}
+
+/// Earlier renders: Applications by (cluster name, app name), and each
+/// cluster's own files by its name.
 #[derive(Clone, Debug, Default)]
 pub struct Reuse {
     pairs: HashMap<(String, String), Prior>,
+    clusters: HashMap<String, ClusterPrior>,
 }
 
 impl Reuse {
@@ -53,17 +97,30 @@ impl Reuse {
         self.pairs.insert((cluster, app), prior);
     }
 
-    pub fn len(&self) -> usize {
-        self.pairs.len()
+    pub fn insert_cluster(&mut self, cluster: String, prior: ClusterPrior) {
+        self.clusters.insert(cluster, prior);
+    }
+
+    /// How many Applications, and how many clusters' own files.
+    pub fn len(&self) -> (usize, usize) {
+        (self.pairs.len(), self.clusters.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
+        self.pairs.is_empty() && self.clusters.is_empty()
     }
 
-    /// Keeps only the renders `keep` accepts.
-    pub fn retain(&mut self, mut keep: impl FnMut(&Prior) -> bool) {
-        self.pairs.retain(|_, p| keep(p));
+    /// Keeps only the renders whose every file `keep` accepts.
+    pub fn retain(&mut self, keep: impl Fn(&str, &Known) -> bool) {
+        self.pairs.retain(|_, p| keep(&p.path, &p.file));
+        self.clusters
+            .retain(|_, c| c.files.iter().all(|(_, path, k)| keep(path, k)));
+    }
+
+    /// The earlier render of the cluster's own files, if it came from the
+    /// same inputs.
+    pub(super) fn cluster(&self, cluster: &str, inputs: &Hash) -> Option<&ClusterPrior> {
+        self.clusters.get(cluster).filter(|p| p.inputs == *inputs)
     }
 
     /// The earlier render of the pair, if it came from the same inputs.
@@ -82,6 +139,9 @@ pub(super) struct Inputs {
     clusters: Vec<Hash>,
     teams: Vec<Hash>,
     policies: Vec<Hash>,
+    /// Each team's apps' repositories (its AppProjects' sources, unless
+    /// the team lists its own).
+    team_repos: Vec<Hash>,
 }
 
 fn digest(text: &str) -> Hash {
@@ -141,7 +201,33 @@ impl Inputs {
                 .iter()
                 .map(|p| digest(&format!("{p:?}")))
                 .collect(),
+            team_repos: (0..inv.teams.len())
+                .map(|t| {
+                    let repos: std::collections::BTreeSet<&str> = inv
+                        .apps
+                        .iter()
+                        .filter(|a| a.team == t)
+                        .map(|a| a.repo_url.as_str())
+                        .collect();
+                    digest(&format!("{repos:?}"))
+                })
+                .collect(),
         }
+    }
+
+    /// The digest of what a cluster's own files are made of: the cluster,
+    /// and the teams with Applications there (`teams`), each with its
+    /// apps' repositories.
+    pub(super) fn cluster(&self, ci: usize, teams: &std::collections::BTreeSet<usize>) -> Hash {
+        let mut h = Sha256::new();
+        h.update(self.global);
+        h.update("cluster files");
+        h.update(self.clusters[ci]);
+        for &t in teams {
+            h.update(self.teams[t]);
+            h.update(self.team_repos[t]);
+        }
+        h.finalize().into()
     }
 
     /// The digest of the pair's inputs.

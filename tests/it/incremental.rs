@@ -61,6 +61,9 @@ struct App {
     labels: BTreeMap<String, String>,
     chart: bool,
     repo_branch: String,
+    /// Its repository moved (a new URL: the team's AppProjects, on every
+    /// cluster, list another source).
+    repo_moved: bool,
     values: Option<Value>,
     /// By cluster name.
     overrides: BTreeMap<String, Value>,
@@ -454,6 +457,7 @@ fn model() -> impl Strategy<Value = Model> {
                         labels,
                         chart,
                         repo_branch: branch.to_string(),
+                        repo_moved: false,
                         values,
                         overrides,
                         depends_on: if i > 0 && depends {
@@ -519,6 +523,7 @@ enum Edit {
     /// Sets (or removes) an app's override for a cluster.
     AppOverride(Index, Index, Option<Value>),
     AppBranch(Index, &'static str),
+    AppRepoMoved(Index),
     AppRename(Index),
     AppDependsOn(Index, bool),
     TeamGroups(Index, Vec<String>, Vec<String>),
@@ -567,6 +572,7 @@ fn edit() -> impl Strategy<Value = Edit> {
             .prop_map(|(a, c, v)| Edit::AppOverride(a, c, v)),
         1 => (any::<Index>(), select(&["v1.0.0", "v2.0.0", "release-3"][..]))
             .prop_map(|(i, b)| Edit::AppBranch(i, b)),
+        1 => any::<Index>().prop_map(Edit::AppRepoMoved),
         1 => any::<Index>().prop_map(Edit::AppRename),
         1 => (any::<Index>(), any::<bool>()).prop_map(|(i, d)| Edit::AppDependsOn(i, d)),
         1 => (any::<Index>(), team_parts()).prop_map(|(i, (c, r))| Edit::TeamGroups(i, c, r)),
@@ -640,6 +646,10 @@ impl Model {
                 }
             }
             Edit::AppBranch(i, b) => self.apps[i.index(na)].repo_branch = b.to_string(),
+            Edit::AppRepoMoved(i) => {
+                let app = &mut self.apps[i.index(na)];
+                app.repo_moved = !app.repo_moved;
+            }
             Edit::AppRename(i) => {
                 let app = &mut self.apps[i.index(na)];
                 let old = app.name.clone();
@@ -820,13 +830,20 @@ impl Model {
         if a.chart {
             m.insert(
                 "repo_url".into(),
-                json!(format!("https://charts.example.com/{team}")),
+                json!(format!(
+                    "https://charts.example.com/{team}{}",
+                    if a.repo_moved { "-moved" } else { "" }
+                )),
             );
             m.insert("chart".into(), json!(APP_NAMES[a.id % APP_NAMES.len()]));
         } else {
             m.insert(
                 "repo_url".into(),
-                json!(format!("https://git.example.com/{team}/{}.git", a.id)),
+                json!(format!(
+                    "https://git.example.com/{team}/{}{}.git",
+                    a.id,
+                    if a.repo_moved { "-moved" } else { "" }
+                )),
             );
             m.insert("repo_path".into(), json!("deploy"));
         }
@@ -1079,7 +1096,10 @@ fn check(a: &Model, edits: &[Edit], stats: &Stats) -> Result<(), TestCaseError> 
     let tree_a = cold_a.take_tree();
     prop_assert!(tree_a.known.is_empty(), "a cold compile reuses nothing");
     let reuse = reuse_of(&cold_a, &tree_a);
-    prop_assert_eq!(reuse.len(), cold_a.rendered.apps.len());
+    prop_assert_eq!(
+        reuse.len(),
+        (cold_a.rendered.apps.len(), cold_a.inventory.clusters.len())
+    );
 
     let cold_b = compile_files(&files_b);
     let inc_b = compile_files_reusing(&files_b, &reuse);
@@ -1110,15 +1130,18 @@ fn check(a: &Model, edits: &[Edit], stats: &Stats) -> Result<(), TestCaseError> 
     prop_assert_eq!(&cold_b.rendered.projects, &inc_b.rendered.projects);
     prop_assert_eq!(&cold_b.rendered.platform, &inc_b.rendered.platform);
     prop_assert_eq!(&cold_b.rendered.namespaces, &inc_b.rendered.namespaces);
+    prop_assert_eq!(&cold_b.rendered.roots, &inc_b.rendered.roots);
     prop_assert_eq!(&cold_b.rendered.notes, &inc_b.rendered.notes);
     prop_assert!(cold_b.rendered.apps.iter().all(|a| a.reused.is_none()));
-    // Exactly the reused Applications are known by digests.
+    // Exactly the reused Applications and clusters' files are known by
+    // digests.
     let reused: std::collections::BTreeSet<&String> = inc_b
         .rendered
         .apps
         .iter()
         .filter(|a| a.reused.is_some())
         .map(|a| &a.path)
+        .chain(inc_b.rendered.reused_files.keys())
         .collect();
     prop_assert_eq!(reused, inc_tree.known.keys().collect());
     stats
@@ -1130,7 +1153,9 @@ fn check(a: &Model, edits: &[Edit], stats: &Stats) -> Result<(), TestCaseError> 
 
     if edits.is_empty() {
         stats.no_edit.fetch_add(1, Ordering::Relaxed);
-        // Nothing changed: no Application is rendered again.
+        // Nothing changed: no Application is rendered again, nor any of a
+        // cluster's own files (hub mode's projects are the fleet's, not a
+        // cluster's: they are always rendered).
         for app in &inc_b.rendered.apps {
             prop_assert!(
                 inc_tree.known.contains_key(&app.path) && !inc_tree.files.contains_key(&app.path),
@@ -1138,12 +1163,27 @@ fn check(a: &Model, edits: &[Edit], stats: &Stats) -> Result<(), TestCaseError> 
                 app.path
             );
         }
+        let r = &inc_b.rendered;
+        let fleet_wide: std::collections::BTreeSet<&String> = r
+            .projects
+            .iter()
+            .chain(&r.roots)
+            .filter(|(c, _)| c.is_none())
+            .map(|(_, p)| p)
+            .collect();
+        for path in inc_tree.files.keys() {
+            prop_assert!(
+                fleet_wide.contains(path),
+                "unchanged inventory, but `{}` was rendered again",
+                path
+            );
+        }
     }
 
     // The incremental compile's own renders are reusable in turn: compiling
     // B again from them renders no Application and gives the same tree.
     let reuse_b = reuse_of(&inc_b, &inc_tree);
-    prop_assert_eq!(reuse_b.len(), inc_b.rendered.apps.len());
+    prop_assert_eq!(reuse_b.len().0, inc_b.rendered.apps.len());
     let mut again = compile_files_reusing(&files_b, &reuse_b)
         .map_err(|e| TestCaseError::fail(format!("B compiled, then failed: {e:?}")))?;
     let again_tree = again.take_tree();
@@ -1249,7 +1289,7 @@ fn an_edited_app_is_rendered_again_and_a_wrong_reuse_is_caught() {
     let mut cold_a = compile_files(&fixed_inventory(1)).unwrap();
     let tree_a = cold_a.take_tree();
     let reuse = reuse_of(&cold_a, &tree_a);
-    assert_eq!(reuse.len(), 4);
+    assert_eq!(reuse.len().0, 4);
 
     let files_b = fixed_inventory(2);
     let mut cold_b = compile_files(&files_b).unwrap();
