@@ -60,7 +60,7 @@ fn path(deploy: &DeployRepo, prefix: &str) -> PathBuf {
 }
 
 /// A cache read back whole: its head, and the lines of its renders.
-struct Cache {
+pub(crate) struct Cache {
     commit: String,
     inventory: String,
     summary: String,
@@ -94,29 +94,31 @@ fn read(deploy: &DeployRepo, prefix: &str) -> Option<Cache> {
     })
 }
 
-/// What the compile said of the inventory, when the cache was made from
-/// this very inventory (`digest`, see [`crate::pipeline::Read::digest`])
-/// and the branch is still at its commit: the branch is up to date.
-pub(crate) fn unchanged(
-    deploy: &DeployRepo,
-    prefix: &str,
-    head: Option<Oid>,
-    digest: Option<Hash>,
-) -> Option<String> {
-    let (head, digest) = (head?, digest?);
-    let cache = read(deploy, prefix)?;
-    let mut hex = String::new();
-    push_hex(&mut hex, &digest);
-    (cache.commit == head.to_string() && cache.inventory == hex).then_some(cache.summary)
+impl Cache {
+    /// What the compile said of the inventory, when the cache was made from
+    /// this very inventory (`digest`, see [`crate::pipeline::Read::digest`])
+    /// and the branch is still at its commit: the branch is up to date.
+    pub(crate) fn unchanged(&self, head: Option<Oid>, digest: Option<Hash>) -> Option<&str> {
+        let (head, digest) = (head?, digest?);
+        let mut hex = String::new();
+        push_hex(&mut hex, &digest);
+        (self.commit == head.to_string() && self.inventory == hex).then_some(&self.summary)
+    }
 }
 
-/// The renders that can be reused on top of `snapshot`: none when there is
-/// no cache, or it is for another commit, or it does not read back whole.
-pub(crate) fn load(deploy: &DeployRepo, snapshot: &Snapshot, prefix: &str) -> Reuse {
+/// The cache of the branch (and deploy path), if there is one that reads
+/// back whole.
+pub(crate) fn open(deploy: &DeployRepo, prefix: &str) -> Option<Cache> {
+    read(deploy, prefix)
+}
+
+/// The renders of `cache` that can be reused on top of `snapshot`: none
+/// when there is no cache, or it is for another commit.
+pub(crate) fn load(cache: Option<Cache>, snapshot: &Snapshot) -> Reuse {
     let Some(commit) = snapshot.commit else {
         return Reuse::default();
     };
-    let Some(cache) = read(deploy, prefix).filter(|c| c.commit == commit.to_string()) else {
+    let Some(cache) = cache.filter(|c| c.commit == commit.to_string()) else {
         return Reuse::default();
     };
     let mut reuse = parse(&cache.body[cache.renders]).unwrap_or_default();
@@ -131,7 +133,7 @@ pub(crate) fn load(deploy: &DeployRepo, snapshot: &Snapshot, prefix: &str) -> Re
 
 /// The renders of a cache, one per line.
 fn parse(lines: &str) -> Option<Reuse> {
-    let mut reuse = Reuse::default();
+    let mut reuse = Reuse::with_capacity(lines.bytes().filter(|&b| b == b'\n').count());
     let mut cluster: Option<(String, ClusterPrior)> = None;
     for line in lines.lines() {
         let mut f = line.split('\t');
@@ -246,10 +248,14 @@ pub(crate) fn save(
         text.push('\n');
     }
     let r = &c.rendered;
-    for (ci, cluster) in c.inventory.clusters.iter().enumerate() {
-        let (Some(inputs), files) = (r.cluster_inputs.get(ci), r.cluster_files(ci)) else {
-            continue;
-        };
+    let by_cluster = r.cluster_files(c.inventory.clusters.len());
+    for ((cluster, files), inputs) in c
+        .inventory
+        .clusters
+        .iter()
+        .zip(by_cluster)
+        .zip(&r.cluster_inputs)
+    {
         let known = |path: &str| {
             r.reused_files
                 .get(path)

@@ -218,11 +218,12 @@ pub fn reuse_of(c: &Compiled, tree: &Tree) -> Reuse {
         Some(k) => Some(*k),
         None => tree.files.get(path).map(|b| crate::gitrepo::known(b)),
     };
-    let clusters: Vec<_> = (0..c.inventory.clusters.len())
+    let clusters: Vec<_> = r
+        .cluster_files(c.inventory.clusters.len())
         .into_par_iter()
-        .filter_map(|ci| {
-            let files = r
-                .cluster_files(ci)
+        .enumerate()
+        .filter_map(|(ci, files)| {
+            let files = files
                 .into_iter()
                 .map(|(kind, path)| Some((kind, path.to_string(), known(path)?)))
                 .collect::<Option<Vec<_>>>()?;

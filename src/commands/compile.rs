@@ -73,7 +73,9 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let read = pipeline::read(root)?;
     let digest = read.digest();
     // The very inventory the branch was last compiled from: up to date.
-    if let Some(summary) = cache::unchanged(&deploy, prefix, deploy.head()?, digest) {
+    let cache = cache::open(&deploy, prefix);
+    let head = deploy.head()?;
+    if let Some(summary) = cache.as_ref().and_then(|c| c.unchanged(head, digest)) {
         if args.check {
             return report_stale(&diff::classify(&[]), &where_);
         }
@@ -83,7 +85,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         return Ok(EXIT_OK);
     }
     let snapshot = deploy.snapshot(prefix)?;
-    let reuse = cache::load(&deploy, &snapshot, prefix);
+    let reuse = cache::load(cache, &snapshot);
     let mut c = read.compile(Keep::Texts, Some(&reuse))?;
     let summary = summary_line(&c, "compiled");
     let tree = c.take_tree();

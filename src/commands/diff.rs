@@ -34,11 +34,17 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
             let prefix = settings.deploy_prefix();
             let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
             let read = pipeline::read(root)?;
-            if cache::unchanged(&deploy, prefix, deploy.head()?, read.digest()).is_some() {
+            let cache = cache::open(&deploy, prefix);
+            let head = deploy.head()?;
+            if cache
+                .as_ref()
+                .and_then(|c| c.unchanged(head, read.digest()))
+                .is_some()
+            {
                 (None, Vec::new())
             } else {
                 let snapshot = deploy.snapshot(prefix)?;
-                let reuse = cache::load(&deploy, &snapshot, prefix);
+                let reuse = cache::load(cache, &snapshot);
                 let mut c = read.compile(Keep::Texts, Some(&reuse))?;
                 let tree = c.take_tree();
                 let lists = deploy.manifest_writes(&snapshot, &tree)?;

@@ -76,34 +76,26 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// A cluster's own files: (what, path), in order.
-    pub fn cluster_files(&self, ci: usize) -> Vec<(Kind, &str)> {
-        let mut files: Vec<(Kind, &str)> = Vec::new();
-        let of = |c: Option<usize>| c == Some(ci);
-        files.extend(
-            self.projects
-                .iter()
-                .filter(|(c, _)| of(*c))
-                .map(|(_, p)| (Kind::Project, p.as_str())),
-        );
-        files.extend(
-            self.platform
-                .iter()
-                .filter(|(c, _)| *c == ci)
-                .map(|(_, p)| (Kind::Platform, p.as_str())),
-        );
-        files.extend(
-            self.namespaces
-                .iter()
-                .filter(|(c, _)| *c == ci)
-                .map(|(_, p)| (Kind::Namespace, p.as_str())),
-        );
-        files.extend(
-            self.roots
-                .iter()
-                .filter(|(c, _)| of(*c))
-                .map(|(_, p)| (Kind::Root, p.as_str())),
-        );
+    /// Each cluster's own files: (what, path), by cluster index.
+    pub fn cluster_files(&self, clusters: usize) -> Vec<Vec<(Kind, &str)>> {
+        let mut files: Vec<Vec<(Kind, &str)>> = vec![Vec::new(); clusters];
+        let all = (self.projects.iter().map(|(c, p)| (*c, Kind::Project, p)))
+            .chain(
+                self.platform
+                    .iter()
+                    .map(|(c, p)| (Some(*c), Kind::Platform, p)),
+            )
+            .chain(
+                self.namespaces
+                    .iter()
+                    .map(|(c, p)| (Some(*c), Kind::Namespace, p)),
+            )
+            .chain(self.roots.iter().map(|(c, p)| (*c, Kind::Root, p)));
+        for (c, kind, path) in all {
+            if let Some(f) = c.and_then(|ci| files.get_mut(ci)) {
+                f.push((kind, path.as_str()));
+            }
+        }
         files
     }
 }

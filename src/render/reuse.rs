@@ -93,6 +93,14 @@ pub struct Reuse {
 }
 
 impl Reuse {
+    /// Room for about `n` renders.
+    pub(crate) fn with_capacity(n: usize) -> Reuse {
+        Reuse {
+            pairs: HashMap::with_capacity(n),
+            clusters: HashMap::new(),
+        }
+    }
+
     pub fn insert(&mut self, cluster: String, app: String, prior: Prior) {
         self.pairs.insert((cluster, app), prior);
     }
