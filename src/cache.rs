@@ -133,10 +133,39 @@ pub(crate) fn load(cache: Option<Cache>, snapshot: &Snapshot) -> Reuse {
 
 /// The renders of a cache, one per line.
 fn parse(lines: &str) -> Option<Reuse> {
-    let mut reuse = Reuse::with_capacity(lines.bytes().filter(|&b| b == b'\n').count());
+    use rayon::prelude::*;
+    // The Applications' lines come first, one each: read in parallel.
+    let clusters_at = match lines.starts_with("@\t") {
+        true => 0,
+        false => lines.find("\n@\t").map_or(lines.len(), |at| at + 1),
+    };
+    let (apps, clusters) = lines.split_at(clusters_at);
+    let pairs: Vec<(&str, &str, Prior)> = apps
+        .par_lines()
+        .map(|line| {
+            let mut f = line.split('\t');
+            let (cluster, app) = (f.next()?, f.next()?);
+            let inputs = unhex(f.next()?)?;
+            let sha256 = unhex(f.next()?)?;
+            let blob = unhex(f.next()?)?;
+            let (name, path) = (f.next()?, f.next()?);
+            let prior = Prior {
+                inputs,
+                name: name.to_string(),
+                path: path.to_string(),
+                policies: f.map(str::to_string).collect(),
+                file: Known { sha256, blob },
+            };
+            Some((cluster, app, prior))
+        })
+        .collect::<Option<_>>()?;
+    let mut reuse = Reuse::default();
+    for (cluster, app, prior) in pairs {
+        reuse.insert(cluster.to_string(), app.to_string(), prior);
+    }
+    // Then each cluster's line, followed by its files'.
     let mut cluster: Option<(String, ClusterPrior)> = None;
-    for line in lines.lines() {
-        let mut f = line.split('\t');
+    for line in clusters.lines() {
         if let Some(rest) = line.strip_prefix("@\t") {
             let (name, inputs) = rest.split_once('\t')?;
             if let Some((name, prior)) = cluster.take() {
@@ -149,31 +178,12 @@ fn parse(lines: &str) -> Option<Reuse> {
             cluster = Some((name.to_string(), prior));
             continue;
         }
-        if line.starts_with("+\t") {
-            f.next();
-            let kind = Kind::from_letter(f.next()?)?;
-            let path = f.next()?.to_string();
-            let (sha256, blob) = (unhex(f.next()?)?, unhex(f.next()?)?);
-            let (_, prior) = cluster.as_mut()?;
-            prior.files.push((kind, path, Known { sha256, blob }));
-            continue;
-        }
-        let (cluster, app) = (f.next()?, f.next()?);
-        let inputs = unhex(f.next()?)?;
-        let sha256 = unhex(f.next()?)?;
-        let blob = unhex(f.next()?)?;
-        let (name, path) = (f.next()?, f.next()?);
-        reuse.insert(
-            cluster.to_string(),
-            app.to_string(),
-            Prior {
-                inputs,
-                name: name.to_string(),
-                path: path.to_string(),
-                policies: f.map(str::to_string).collect(),
-                file: Known { sha256, blob },
-            },
-        );
+        let mut f = line.strip_prefix("+\t")?.split('\t');
+        let kind = Kind::from_letter(f.next()?)?;
+        let path = f.next()?.to_string();
+        let (sha256, blob) = (unhex(f.next()?)?, unhex(f.next()?)?);
+        let (_, prior) = cluster.as_mut()?;
+        prior.files.push((kind, path, Known { sha256, blob }));
     }
     if let Some((name, prior)) = cluster.take() {
         reuse.insert_cluster(name, prior);

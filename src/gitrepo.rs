@@ -44,6 +44,18 @@ pub struct Snapshot {
     pub files: BTreeMap<String, Oid>,
 }
 
+impl Snapshot {
+    /// Whether `path` holds exactly `bytes` (compared by blob id).
+    pub fn holds(&self, path: &str, bytes: &[u8]) -> Result<bool> {
+        let Some(oid) = self.files.get(path) else {
+            return Ok(false);
+        };
+        let new = Oid::hash_object(ObjectType::Blob, bytes)
+            .map_err(|e| git_err(format!("hashing {path}"), e))?;
+        Ok(*oid == new)
+    }
+}
+
 fn git_err(what: impl std::fmt::Display, e: git2::Error) -> Error {
     Error::git(what, e)
 }
@@ -297,8 +309,13 @@ impl DeployRepo {
         if snapshot.files.contains_key(MANIFEST_FILE) {
             writes.insert(MANIFEST_FILE.to_string(), None);
         }
-        for (path, text) in parts {
-            if !self.holds(snapshot, &path, text.as_bytes())? {
+        use rayon::prelude::*;
+        let held: Vec<Result<bool>> = parts
+            .par_iter()
+            .map(|(path, text)| snapshot.holds(path, text.as_bytes()))
+            .collect();
+        for ((path, text), held) in parts.into_iter().zip(held) {
+            if !held? {
                 writes.insert(path, Some(text));
             }
         }
@@ -312,16 +329,6 @@ impl DeployRepo {
             .get(path)
             .map(|oid| self.blob(*oid))
             .transpose()
-    }
-
-    /// Whether the snapshot's `path` holds exactly `bytes` (compared by blob id).
-    pub fn holds(&self, snapshot: &Snapshot, path: &str, bytes: &[u8]) -> Result<bool> {
-        let Some(oid) = snapshot.files.get(path) else {
-            return Ok(false);
-        };
-        let new = Oid::hash_object(ObjectType::Blob, bytes)
-            .map_err(|e| git_err(format!("hashing {path}"), e))?;
-        Ok(*oid == new)
     }
 
     /// The paths (under the prefix) of the snapshot's files in `folder`, in order.

@@ -91,29 +91,43 @@ impl Tree {
             .map(|(path, bytes)| (path, Sha256::digest(bytes).into()))
             .collect();
         let known = self.known.iter().map(|(path, k)| (path, k.sha256));
-        let mut all: Vec<(&String, [u8; 32])> = hashed.into_iter().chain(known).collect();
-        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let mut parts: BTreeMap<String, String> = BTreeMap::new();
-        for (path, sha) in all {
-            let folders: Vec<&str> = path.split('/').collect();
-            let group = folders[..folders.len() - 1]
-                .iter()
-                .take(2)
-                .copied()
-                .collect::<Vec<_>>()
-                .join("/");
-            let part = if group.is_empty() {
-                format!("{MANIFESTS_DIR}/{MANIFEST_PART}")
-            } else {
-                format!("{MANIFESTS_DIR}/{group}/{MANIFEST_PART}")
-            };
-            let text = parts.entry(part).or_default();
-            push_hex(text, &sha);
-            text.push_str("  ");
-            text.push_str(path);
-            text.push('\n');
+        // Each group's files, in path order (both sources are).
+        let mut groups: BTreeMap<&str, Vec<(&String, [u8; 32])>> = BTreeMap::new();
+        for (path, sha) in hashed.into_iter().chain(known) {
+            groups.entry(group_of(path)).or_default().push((path, sha));
         }
-        parts
+        groups
+            .into_par_iter()
+            .map(|(group, mut files)| {
+                files.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let mut text = String::with_capacity(files.len() * 120);
+                for (path, sha) in files {
+                    push_hex(&mut text, &sha);
+                    text.push_str("  ");
+                    text.push_str(path);
+                    text.push('\n');
+                }
+                let part = if group.is_empty() {
+                    format!("{MANIFESTS_DIR}/{MANIFEST_PART}")
+                } else {
+                    format!("{MANIFESTS_DIR}/{group}/{MANIFEST_PART}")
+                };
+                (part, text)
+            })
+            .collect()
+    }
+}
+
+/// A file's group: its first two folders (`clusters/east-1`), or its one
+/// folder (`bootstrap`), or none (the top).
+fn group_of(path: &str) -> &str {
+    let Some(dir_end) = path.rfind('/') else {
+        return "";
+    };
+    let dir = &path[..dir_end];
+    match dir.match_indices('/').nth(1) {
+        Some((second, _)) => &dir[..second],
+        None => dir,
     }
 }
 

@@ -74,20 +74,14 @@ fn compile_with(root: &Path, keep: Keep, reuse: Option<&Reuse>) -> Result<Compil
 pub(crate) struct Read {
     files: Files,
     diags: Vec<Diagnostic>,
-    clock: Stages,
 }
 
 /// The first stage alone: the inventory's files, read.
 pub(crate) fn read(root: &Path) -> Result<Read> {
-    let mut clock = Stages::start();
     crate::memory::set_limit(crate::limits::Limits::default().memory_bytes);
     let (files, diags) = inventory::read(root)?;
-    clock.lap("read");
-    Ok(Read {
-        files,
-        diags,
-        clock,
-    })
+    crate::progress::lap("read");
+    Ok(Read { files, diags })
 }
 
 impl Read {
@@ -127,30 +121,29 @@ impl Read {
 
     /// The rest of the stages, as [`compile_reusing`] (or without reuse).
     pub(crate) fn compile(self, keep: Keep, reuse: Option<&Reuse>) -> Result<Compiled> {
-        compile_read(&self.files, self.diags, self.clock, keep, reuse)
+        compile_read(&self.files, self.diags, keep, reuse)
     }
 }
 
 /// [`compile`] of an inventory held in memory: no disk at all.
 pub fn compile_files(files: &Files) -> Result<Compiled> {
-    compile_read(files, Vec::new(), Stages::start(), Keep::Texts, None)
+    compile_read(files, Vec::new(), Keep::Texts, None)
 }
 
 /// [`compile_files`], reusing as [`compile_reusing`] does.
 pub fn compile_files_reusing(files: &Files, reuse: &Reuse) -> Result<Compiled> {
-    compile_read(files, Vec::new(), Stages::start(), Keep::Texts, Some(reuse))
+    compile_read(files, Vec::new(), Keep::Texts, Some(reuse))
 }
 
 fn compile_read(
     files: &Files,
     mut diags: Vec<Diagnostic>,
-    mut clock: Stages,
     keep: Keep,
     reuse: Option<&Reuse>,
 ) -> Result<Compiled> {
     let (loaded, sources, more) = inventory::parse(files);
     diags.extend(more);
-    clock.lap("parse");
+    crate::progress::lap("parse");
     let located = |mut diags: Vec<Diagnostic>| {
         sources.locate(&mut diags);
         Error::Invalid(diags)
@@ -160,11 +153,11 @@ fn compile_read(
     }
     let inventory = model::check(loaded).map_err(located)?;
     crate::memory::set_limit(inventory.settings.limits.memory_bytes);
-    clock.lap("check");
+    crate::progress::lap("check");
     let matrix = matrix::place(&inventory);
     // Every problem of placing and rendering is reported in one run.
     let mut diags = matrix::check_dependencies(&inventory, &matrix);
-    clock.lap("place");
+    crate::progress::lap("place");
     let rendered = match render::render(&inventory, &matrix, keep, reuse) {
         Ok(r) if diags.is_empty() => r,
         Ok(_) => return Err(located(diags)),
@@ -173,7 +166,7 @@ fn compile_read(
             return Err(located(diags));
         }
     };
-    clock.lap("merge+render");
+    crate::progress::lap("merge+render");
     Ok(Compiled {
         inventory,
         matrix,
@@ -251,30 +244,5 @@ pub fn load_settings(root: &Path) -> Result<Settings> {
     } else {
         sources.locate(&mut diags);
         Err(Error::Invalid(diags))
-    }
-}
-
-/// Stage timings on stderr when `FLEETC_TIMINGS=1`, for benchmarks.
-struct Stages {
-    on: bool,
-    last: std::time::Instant,
-}
-
-impl Stages {
-    fn start() -> Stages {
-        Stages {
-            on: std::env::var_os("FLEETC_TIMINGS").is_some_and(|v| v == "1"),
-            last: std::time::Instant::now(),
-        }
-    }
-
-    fn lap(&mut self, stage: &str) {
-        if self.on {
-            eprintln!(
-                "timing: {stage:<14} {:>9.1} ms",
-                self.last.elapsed().as_secs_f64() * 1e3
-            );
-        }
-        self.last = std::time::Instant::now();
     }
 }

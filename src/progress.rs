@@ -111,6 +111,24 @@ fn thousands(n: usize) -> String {
     out
 }
 
+/// Stage timings on stderr when `FLEETC_TIMINGS=1`, for profiles and the
+/// benchmark: the time since the previous lap (or the start).
+pub(crate) fn lap(stage: &str) {
+    use std::sync::Mutex;
+    use std::time::Instant;
+    static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let on = *ON.get_or_init(|| std::env::var_os("FLEETC_TIMINGS").is_some_and(|v| v == "1"));
+    if !on {
+        return;
+    }
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    let now = Instant::now();
+    let since = last.map_or(0.0, |t| (now - t).as_secs_f64() * 1e3);
+    eprintln!("timing: {stage:<18} {since:>9.1} ms");
+    *last = Some(now);
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -70,11 +70,13 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let prefix = settings.deploy_prefix();
     let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
     let where_ = format!("branch `{}` of {}", deploy.branch, repo.display());
+    crate::progress::lap("start");
     let read = pipeline::read(root)?;
     let digest = read.digest();
     // The very inventory the branch was last compiled from: up to date.
     let cache = cache::open(&deploy, prefix);
     let head = deploy.head()?;
+    crate::progress::lap("cache: read");
     if let Some(summary) = cache.as_ref().and_then(|c| c.unchanged(head, digest)) {
         if args.check {
             return report_stale(&diff::classify(&[]), &where_);
@@ -85,11 +87,14 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         return Ok(EXIT_OK);
     }
     let snapshot = deploy.snapshot(prefix)?;
+    crate::progress::lap("branch: read");
     let reuse = cache::load(cache, &snapshot);
+    crate::progress::lap("cache: load");
     let mut c = read.compile(Keep::Texts, Some(&reuse))?;
     let summary = summary_line(&c, "compiled");
     let tree = c.take_tree();
     let lists = deploy.manifest_writes(&snapshot, &tree)?;
+    crate::progress::lap("lists of files");
     // What the cache of the commit to come holds; none for `--check`.
     let fresh = if args.check {
         Default::default()
@@ -98,6 +103,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     };
     let changes = deploy.changes(&snapshot, tree, &lists)?;
     let cs = diff::classify(&changes);
+    crate::progress::lap("changes");
     if args.check {
         return report_stale(&cs, &where_);
     }
@@ -108,6 +114,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         emit(&format!(
             "{summary}: {where_} is up to date; nothing to commit\n"
         ))?;
+        super::at_exit((c, snapshot, fresh));
         return Ok(EXIT_OK);
     }
     refuse_removals(&c, &cs, args.allow_removals, true)?;
@@ -146,7 +153,9 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         writes.insert(path.clone(), text.as_deref());
     }
     let commit = deploy.commit(&snapshot, prefix, &writes, &record.message)?;
+    crate::progress::lap("commit");
     save_cache(&deploy, prefix, commit, (digest, &summary), &c, &fresh);
+    crate::progress::lap("cache: save");
     notes(&c);
     emit(&format!(
         "{summary}: committed {} to {where_}: {} (log entry {})\n",
@@ -162,6 +171,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
             repo.display()
         ));
     }
+    super::at_exit((c, snapshot, fresh));
     Ok(EXIT_OK)
 }
 

@@ -85,6 +85,7 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
         Format::Json => diff::json(&cs, serde_json::json!({ "guard": verdict, "notes": notes })),
     };
     emit(&text)?;
+    super::at_exit((c, changes));
     Ok(if args.exit_code && !cs.is_empty() {
         EXIT_CHANGES
     } else {

@@ -88,21 +88,14 @@ pub struct ClusterPrior {
 /// cluster's own files by its name.
 #[derive(Clone, Debug, Default)]
 pub struct Reuse {
-    pairs: HashMap<(String, String), Prior>,
+    /// By cluster, then app: looked up by borrowed names.
+    pairs: HashMap<String, HashMap<String, Prior>>,
     clusters: HashMap<String, ClusterPrior>,
 }
 
 impl Reuse {
-    /// Room for about `n` renders.
-    pub(crate) fn with_capacity(n: usize) -> Reuse {
-        Reuse {
-            pairs: HashMap::with_capacity(n),
-            clusters: HashMap::new(),
-        }
-    }
-
     pub fn insert(&mut self, cluster: String, app: String, prior: Prior) {
-        self.pairs.insert((cluster, app), prior);
+        self.pairs.entry(cluster).or_default().insert(app, prior);
     }
 
     pub fn insert_cluster(&mut self, cluster: String, prior: ClusterPrior) {
@@ -111,16 +104,20 @@ impl Reuse {
 
     /// How many Applications, and how many clusters' own files.
     pub fn len(&self) -> (usize, usize) {
-        (self.pairs.len(), self.clusters.len())
+        let pairs = self.pairs.values().map(HashMap::len).sum();
+        (pairs, self.clusters.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty() && self.clusters.is_empty()
+        self.len() == (0, 0)
     }
 
     /// Keeps only the renders whose every file `keep` accepts.
-    pub fn retain(&mut self, keep: impl Fn(&str, &Known) -> bool) {
-        self.pairs.retain(|_, p| keep(&p.path, &p.file));
+    pub fn retain(&mut self, keep: impl Fn(&str, &Known) -> bool + Sync) {
+        use rayon::prelude::*;
+        self.pairs
+            .par_iter_mut()
+            .for_each(|(_, apps)| apps.retain(|_, p| keep(&p.path, &p.file)));
         self.clusters
             .retain(|_, c| c.files.iter().all(|(_, path, k)| keep(path, k)));
     }
@@ -133,9 +130,9 @@ impl Reuse {
 
     /// The earlier render of the pair, if it came from the same inputs.
     pub(super) fn get(&self, cluster: &str, app: &str, inputs: &Hash) -> Option<&Prior> {
-        // A lookup by borrowed names without building a key: few hits miss.
         self.pairs
-            .get(&(cluster.to_string(), app.to_string()))
+            .get(cluster)?
+            .get(app)
             .filter(|p| p.inputs == *inputs)
     }
 }
