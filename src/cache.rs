@@ -305,8 +305,14 @@ pub(crate) fn save(
     text.push_str("end ");
     push_hex(&mut text, &sum);
     text.push('\n');
+    // Written whole under a name of its own, then renamed: two fleetc
+    // saving at once leave one cache or the other, never a mix.
     let file = path(deploy, prefix);
-    std::fs::create_dir_all(file.parent().unwrap_or(&file))
-        .map_err(|e| crate::error::Error::io(&file, e))?;
-    crate::output::write_file_atomic(&file, text.as_bytes())
+    let dir = file.parent().unwrap_or(&file);
+    let io = |e| crate::error::Error::io(&file, e);
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(io)?;
+    tmp.persist(&file).map_err(|e| io(e.error))?;
+    Ok(())
 }

@@ -591,17 +591,27 @@ fn write_pack<'a>(
             .insert_object(*oid, None)
             .map_err(|e| git_err("packing the new objects", e))?;
     }
-    let work = repo.path().join(PACKING);
+    // The objects are shared by every worktree: the common git folder
+    // holds them, and the packing folder beside them (one filesystem, so
+    // the renames are atomic).
+    let common = repo.commondir();
+    let work = common.join(PACKING);
     let io = |path: &Path, e| Error::io(path, e);
     fs::create_dir_all(&work).map_err(|e| io(&work, e))?;
     // One packer at a time; the lock dies with the process.
     let lock = fs::File::open(&work).map_err(|e| io(&work, e))?;
-    lock.lock().map_err(|e| io(&work, e))?;
+    if lock.try_lock().is_err() {
+        eprintln!(
+            "note: waiting for another fleetc packing objects into this repo (it holds {})",
+            work.display()
+        );
+        lock.lock().map_err(|e| io(&work, e))?;
+    }
     clear(&work)?;
     builder
         .write(&work, 0)
         .map_err(|e| git_err("writing a pack", e))?;
-    let packs = repo.path().join("objects").join("pack");
+    let packs = common.join("objects").join("pack");
     let mut made: Vec<PathBuf> = fs::read_dir(&work)
         .map_err(|e| io(&work, e))?
         .map(|e| e.map(|e| e.path()).map_err(|e| io(&work, e)))

@@ -117,9 +117,7 @@ pub(crate) fn lap(stage: &str) {
     use std::sync::Mutex;
     use std::time::Instant;
     static LAST: Mutex<Option<Instant>> = Mutex::new(None);
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let on = *ON.get_or_init(|| std::env::var_os("FLEETC_TIMINGS").is_some_and(|v| v == "1"));
-    if !on {
+    if !timings() {
         return;
     }
     let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
@@ -127,6 +125,19 @@ pub(crate) fn lap(stage: &str) {
     let since = last.map_or(0.0, |t| (now - t).as_secs_f64() * 1e3);
     eprintln!("timing: {stage:<18} {since:>9.1} ms");
     *last = Some(now);
+}
+
+/// What a stage did, beside its time (how much an incremental compile
+/// reused), on stderr when `FLEETC_TIMINGS=1`.
+pub(crate) fn fact(text: &str) {
+    if timings() {
+        eprintln!("timing: {text}");
+    }
+}
+
+fn timings() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("FLEETC_TIMINGS").is_some_and(|v| v == "1"))
 }
 
 #[cfg(test)]

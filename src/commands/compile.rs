@@ -78,6 +78,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let head = deploy.head()?;
     crate::progress::lap("cache: read");
     if let Some(summary) = cache.as_ref().and_then(|c| c.unchanged(head, digest)) {
+        crate::progress::fact("the inventory is the one the branch was last compiled from");
         if args.check {
             return report_stale(&diff::classify(&[]), &where_);
         }

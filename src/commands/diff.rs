@@ -41,6 +41,7 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
                 .and_then(|c| c.unchanged(head, read.digest()))
                 .is_some()
             {
+                crate::progress::fact("the inventory is the one the branch was last compiled from");
                 (None, Vec::new())
             } else {
                 let snapshot = deploy.snapshot(prefix)?;

@@ -242,6 +242,15 @@ pub(crate) fn render(
             out.reused_files.insert(path.clone(), *known);
         }
     }
+    if reuse.is_some() {
+        let apps = out.apps.iter().filter(|a| a.reused.is_some()).count();
+        let clusters = reused.iter().filter(|r| **r).count();
+        crate::progress::fact(&format!(
+            "reused {apps} of {} Applications and the own files of {clusters} of {} clusters",
+            out.apps.len(),
+            reused.len()
+        ));
+    }
     let rendering = |ci: usize| !reused[ci];
     render_projects(inv, &env, &ctx, &mut out, &mut diags, &rendering);
     render_platform(inv, &env, &ctx, &mut out, &mut diags, &rendering);

@@ -254,31 +254,14 @@ impl Inputs {
     }
 }
 
-/// fleetc itself: its version, and the very binary, so that a rebuilt
-/// fleetc never takes an older one's renders.
+/// fleetc itself: its version and its build (a hash of its sources and
+/// templates, from `build.rs`), so that another build never takes this
+/// one's renders.
 pub(crate) fn fleetc_identity() -> &'static str {
-    static IDENTITY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    IDENTITY.get_or_init(|| format!("fleetc {}\n{}", env!("CARGO_PKG_VERSION"), binary()))
-}
-
-/// The running binary: its path, size and modification time. Where they
-/// cannot be read, this run's own mark: renders are then reused only within
-/// the run.
-fn binary() -> String {
-    let known = || {
-        let path = std::env::current_exe().ok()?;
-        let meta = std::fs::metadata(&path).ok()?;
-        Some(format!(
-            "{path:?} {} {:?}",
-            meta.len(),
-            meta.modified().ok()?
-        ))
-    };
-    known().unwrap_or_else(|| {
-        format!(
-            "unknown binary, process {} at {:?}",
-            std::process::id(),
-            std::time::SystemTime::now()
-        )
-    })
+    concat!(
+        "fleetc ",
+        env!("CARGO_PKG_VERSION"),
+        " build ",
+        env!("FLEETC_BUILD_ID")
+    )
 }

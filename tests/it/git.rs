@@ -1131,16 +1131,41 @@ fn the_render_cache_changes_nothing_but_time() {
         let _ = std::fs::remove_dir_all(repo.join("fleetc-cache"));
     };
 
-    // An edit: the diff, then the commit.
+    // With FLEETC_TIMINGS=1, what the compile reused (stderr).
+    let timed = |v: usize, args: &[&str]| {
+        let run = fleetc_env(&inv[v], args, &[("FLEETC_TIMINGS", "1")]);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        run.stderr
+    };
+    let reused = |stderr: &str| -> (usize, usize) {
+        let line = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("timing: reused "))
+            .unwrap_or_else(|| panic!("nothing reused: {stderr}"));
+        let words: Vec<&str> = line.split(' ').collect();
+        (words[0].parse().unwrap(), words[2].parse().unwrap())
+    };
+    let w = warm.to_str().unwrap();
+
+    // An edit: the diff, then the commit, which renders only what changed.
     assert_eq!(diff(1, &warm), diff(1, &cold), "diff --repo with the cache");
-    commit(1, &warm);
+    let (kept, all) = reused(&timed(1, &["compile", "--repo", w, "--commit"]));
+    assert!(kept > 0 && kept < all, "reused {kept} of {all}");
     deleting(&cold);
     commit(1, &cold);
     assert_eq!(files(&warm), files(&cold), "a commit with the cache");
     assert!(files(&warm).contains("clusters/"), "{}", files(&warm));
 
-    // Nothing changed: up to date either way.
+    // Nothing changed: up to date at once, without compiling.
+    let same = "timing: the inventory is the one the branch was last compiled from";
+    assert!(timed(1, &["compile", "--repo", w, "--commit"]).contains(same));
+    assert!(timed(1, &["diff", "--repo", w]).contains(same));
     assert!(commit(1, &warm).contains("up to date"));
+    assert_eq!(
+        diff(1, &warm),
+        diff(1, &cold),
+        "diff --repo, nothing changed"
+    );
 
     // Someone edits one of fleetc's files on the branch by hand: the cache
     // is of the commit before, so the next compile finds and restores it.
@@ -1165,12 +1190,19 @@ fn the_render_cache_changes_nothing_but_time() {
     );
     assert_eq!(files(&warm), files(&cold), "after an edit by hand");
 
-    // A garbled cache is ignored: one byte changed in the middle.
+    // A garbled cache is ignored: one hex digit of a file's SHA-256 (which
+    // would land in the branch's list of files if it were believed).
     let cache = caches(&warm).pop().unwrap();
-    let mut bytes = std::fs::read(&cache).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] = if bytes[mid] == b'0' { b'1' } else { b'0' };
-    std::fs::write(&cache, &bytes).unwrap();
+    let text = std::fs::read_to_string(&cache).unwrap();
+    let line = text.lines().nth(4).unwrap();
+    let sha = line.split('\t').nth(3).unwrap();
+    assert_eq!(sha.len(), 64, "{line}");
+    let flipped = format!(
+        "{}{}",
+        if sha.starts_with('0') { '1' } else { '0' },
+        &sha[1..]
+    );
+    std::fs::write(&cache, text.replacen(sha, &flipped, 1)).unwrap();
     commit(0, &warm);
     deleting(&cold);
     commit(0, &cold);

@@ -129,6 +129,9 @@ struct Settings {
     layout_application: Option<&'static str>,
     hub: bool,
     cascade_delete: Option<bool>,
+    /// The deploy repo (branch, path): with it, each cluster also gets its
+    /// platform files and root Application.
+    deploy_repo: Option<(&'static str, &'static str)>,
 }
 
 #[derive(Clone, Debug)]
@@ -386,15 +389,20 @@ fn settings() -> impl Strategy<Value = Settings> {
         ),
         prop::bool::weighted(0.2),
         prop::option::weighted(0.3, any::<bool>()),
+        prop::option::weighted(
+            0.6,
+            select(&[("main", ""), ("main", "fleet"), ("prod", "")][..]),
+        ),
     )
         .prop_map(
-            |(argocd_namespace, application_name, layout_application, hub, cascade_delete)| {
+            |(argocd_namespace, application_name, layout_application, hub, cascade_delete, deploy_repo)| {
                 Settings {
                     argocd_namespace,
                     application_name,
                     layout_application,
                     hub,
                     cascade_delete,
+                    deploy_repo,
                 }
             },
         )
@@ -818,6 +826,16 @@ impl Model {
         }
         if let Some(c) = s.cascade_delete {
             m.insert("cascade_delete".into(), json!(c));
+        }
+        if let Some((branch, path)) = s.deploy_repo {
+            m.insert(
+                "deploy_repo".into(),
+                json!({
+                    "url": "https://git.example.com/platform/fleet-deploy.git",
+                    "branch": branch,
+                    "path": path,
+                }),
+            );
         }
         yaml(&Value::Object(m))
     }
