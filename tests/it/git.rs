@@ -1234,3 +1234,43 @@ fn the_render_cache_changes_nothing_but_time() {
         );
     }
 }
+
+/// A deploy repo checked out as a linked worktree (`git worktree add`):
+/// a large commit's pack goes where the repository's objects are (the
+/// common git folder; the worktree's own git folder has none).
+#[test]
+fn a_large_commit_into_a_linked_worktree_lands_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let main = root.join("deploy");
+    git(root, &["init", "-q", "-b", "main", main.to_str().unwrap()]);
+    std::fs::write(main.join("README.md"), "The fleet's deploy repo.\n").unwrap();
+    git(&main, &["add", "-A"]);
+    git(&main, &["commit", "-qm", "seed"]);
+    let wt = root.join("deploy-wt");
+    git(
+        &main,
+        &["worktree", "add", "-q", "-b", "fleet", wt.to_str().unwrap()],
+    );
+    let inv = root.join("fleet");
+    crate::faults::write_fleet(&inv, 20, 1);
+    let run = fleetc(
+        &inv,
+        &["compile", "--repo", wt.to_str().unwrap(), "--commit"],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("branch `fleet`"), "{}", run.stdout);
+    let files = git(&main, &["ls-tree", "-r", "--name-only", "fleet"]);
+    assert!(files.lines().count() > 100, "{files}");
+    let fsck = crate::support::fsck(&main);
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    let check = fleetc(
+        &inv,
+        &["compile", "--check", "--repo", wt.to_str().unwrap()],
+    );
+    assert_eq!(check.status, 0, "{}", check.stdout);
+}
