@@ -298,8 +298,9 @@ impl DeployRepo {
         &self,
         snapshot: &Snapshot,
         tree: &Tree,
+        digests: &std::collections::HashMap<String, crate::output::Known>,
     ) -> Result<BTreeMap<String, Option<String>>> {
-        let parts = tree.manifest_parts();
+        let parts = tree.manifest_parts(digests);
         let mut writes: BTreeMap<String, Option<String>> = BTreeMap::new();
         for old in self.paths_in(snapshot, crate::output::MANIFESTS_DIR) {
             if !parts.contains_key(&old) {
@@ -360,6 +361,7 @@ impl DeployRepo {
         snapshot: &Snapshot,
         tree: Tree,
         lists: &BTreeMap<String, Option<String>>,
+        digests: &std::collections::HashMap<String, crate::output::Known>,
     ) -> Result<Vec<FileChange>> {
         let mut previous = std::collections::BTreeSet::new();
         for list in lists.keys() {
@@ -373,9 +375,12 @@ impl DeployRepo {
         let oids: Vec<Result<Oid>> = tree
             .files
             .par_iter()
-            .map(|(path, bytes)| {
-                Oid::hash_object(ObjectType::Blob, bytes)
-                    .map_err(|e| git_err(format!("hashing {path}"), e))
+            .map(|(path, bytes)| match digests.get(path) {
+                Some(k) => {
+                    Oid::from_bytes(&k.blob).map_err(|e| git_err(format!("hashing {path}"), e))
+                }
+                None => Oid::hash_object(ObjectType::Blob, bytes)
+                    .map_err(|e| git_err(format!("hashing {path}"), e)),
             })
             .collect();
         // What fleetc wrote before and no longer renders, found before the

@@ -83,12 +83,20 @@ impl Tree {
     /// folders (`clusters/east-1`), or its one folder (`bootstrap`), or the
     /// top. Part path → its lines, in `sha256sum` format (paths relative to
     /// the tree's root, so `sha256sum -c` runs there), sorted by path.
-    pub(crate) fn manifest_parts(&self) -> BTreeMap<String, String> {
+    ///
+    /// `digests` holds files' digests already taken (the rest are hashed).
+    pub(crate) fn manifest_parts(
+        &self,
+        digests: &std::collections::HashMap<String, Known>,
+    ) -> BTreeMap<String, String> {
         use rayon::prelude::*;
         let hashed: Vec<(&String, [u8; 32])> = self
             .files
             .par_iter()
-            .map(|(path, bytes)| (path, Sha256::digest(bytes).into()))
+            .map(|(path, bytes)| match digests.get(path) {
+                Some(k) => (path, k.sha256),
+                None => (path, Sha256::digest(bytes).into()),
+            })
             .collect();
         let known = self.known.iter().map(|(path, k)| (path, k.sha256));
         // Each group's files, in path order (both sources are).

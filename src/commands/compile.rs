@@ -94,15 +94,13 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let mut c = read.compile(Keep::Texts, Some(&reuse))?;
     let summary = summary_line(&c, "compiled");
     let tree = c.take_tree();
-    let lists = deploy.manifest_writes(&snapshot, &tree)?;
+    // The digests of what was rendered: for the lists of fleetc's files,
+    // the comparison with the branch and the cache, taken once.
+    let fresh = cache::fresh(&tree);
+    crate::progress::lap("hashing");
+    let lists = deploy.manifest_writes(&snapshot, &tree, &fresh)?;
     crate::progress::lap("lists of files");
-    // What the cache of the commit to come holds; none for `--check`.
-    let fresh = if args.check {
-        Default::default()
-    } else {
-        cache::fresh(&tree)
-    };
-    let changes = deploy.changes(&snapshot, tree, &lists)?;
+    let changes = deploy.changes(&snapshot, tree, &lists, &fresh)?;
     let cs = diff::classify(&changes);
     crate::progress::lap("changes");
     if args.check {

@@ -48,8 +48,9 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
                 let reuse = cache::load(cache, &snapshot);
                 let mut c = read.compile(Keep::Texts, Some(&reuse))?;
                 let tree = c.take_tree();
-                let lists = deploy.manifest_writes(&snapshot, &tree)?;
-                let changes = deploy.changes(&snapshot, tree, &lists)?;
+                let digests = cache::fresh(&tree);
+                let lists = deploy.manifest_writes(&snapshot, &tree, &digests)?;
+                let changes = deploy.changes(&snapshot, tree, &lists, &digests)?;
                 (Some(c), changes)
             }
         }
