@@ -125,16 +125,23 @@ fn parse_line(l: &str) -> serde_json::Result<Line> {
 
 /// [`parse`] of files whose first entry is `after + 1`.
 fn parse_from(files: &[(String, String)], after: u64) -> Result<Vec<Line>, String> {
+    use rayon::prelude::*;
     let mut lines = Vec::new();
     let mut current = after;
     for (file, text) in files {
         let own = entry_of(file);
-        for (i, l) in text.lines().enumerate() {
-            if l.trim().is_empty() {
-                continue;
-            }
+        // Each line is read on its own, in parallel; their order is
+        // checked after, in order.
+        let all: Vec<&str> = text.lines().collect();
+        let parsed: Vec<(usize, serde_json::Result<Line>)> = all
+            .into_par_iter()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| (i, parse_line(l)))
+            .collect();
+        for (i, line) in parsed {
             let at = || format!("{file}:{}", i + 1);
-            let line = parse_line(l).map_err(|e| format!("{}: {e}", at()))?;
+            let line = line.map_err(|e| format!("{}: {e}", at()))?;
             match &line {
                 Line::Compile(e) if e.entry != current + 1 => {
                     return Err(format!(

@@ -45,7 +45,10 @@ pub(super) fn run(root: &Path, args: LogArgs) -> Result<i32> {
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
         let text = deploy.file(&snapshot, &path)?.unwrap_or_default();
-        files.push((path, String::from_utf8_lossy(&text).into_owned()));
+        // Valid UTF-8 (what fleetc writes) is taken as it is, not copied.
+        let text = String::from_utf8(text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        files.push((path, text));
     }
     let lines = deploylog::parse(&files).map_err(Error::Usage)?;
     let commits = deploy.log_entry_commits(&snapshot)?;
