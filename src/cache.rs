@@ -40,7 +40,7 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 use crate::gitrepo::{DeployRepo, Oid, Snapshot};
-use crate::output::{push_hex, Known, Tree};
+use crate::output::{push_hex, Known};
 use crate::pipeline::Compiled;
 use crate::render::{ClusterPrior, Hash, Kind, Prior, Reuse};
 
@@ -68,7 +68,9 @@ pub(crate) struct Cache {
     renders: std::ops::Range<usize>,
 }
 
-fn read(deploy: &DeployRepo, prefix: &str) -> Option<Cache> {
+/// The cache of the branch (and deploy path), if there is one that reads
+/// back whole.
+pub(crate) fn open(deploy: &DeployRepo, prefix: &str) -> Option<Cache> {
     let bytes = std::fs::read(path(deploy, prefix)).ok()?;
     let body = String::from_utf8(bytes).ok()?;
     let end_at = body.trim_end_matches('\n').rfind('\n')? + 1;
@@ -104,12 +106,6 @@ impl Cache {
         push_hex(&mut hex, &digest);
         (self.commit == head.to_string() && self.inventory == hex).then_some(&self.summary)
     }
-}
-
-/// The cache of the branch (and deploy path), if there is one that reads
-/// back whole.
-pub(crate) fn open(deploy: &DeployRepo, prefix: &str) -> Option<Cache> {
-    read(deploy, prefix)
 }
 
 /// The renders of `cache` that can be reused on top of `snapshot`: none
@@ -202,16 +198,6 @@ fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
-/// The digests of the files rendered this time (not reused), taken from
-/// `tree` before it is committed.
-pub(crate) fn fresh(tree: &Tree) -> HashMap<String, Known> {
-    use rayon::prelude::*;
-    tree.files
-        .par_iter()
-        .map(|(path, bytes)| (path.clone(), crate::gitrepo::known(bytes)))
-        .collect()
-}
-
 /// Saves what `c` rendered (from the inventory of `digest`, saying
 /// `summary` of it) as the cache of `commit`.
 pub(crate) fn save(
@@ -230,66 +216,41 @@ pub(crate) fn save(
     text.push_str("\nsummary ");
     text.push_str(&summary.replace('\n', " "));
     text.push('\n');
-    for a in &c.rendered.apps {
-        let Some(file) = a.reused.or_else(|| fresh.get(&a.path).copied()) else {
-            continue;
-        };
-        let (cluster, app) = (
-            &c.inventory.clusters[a.cluster].name,
-            &c.inventory.apps[a.app].name,
-        );
-        let fields = [cluster, app, &a.name, &a.path]
+    let (pairs, clusters) = crate::pipeline::priors(c, &|path| fresh.get(path).copied());
+    let inv = &c.inventory;
+    let plain = |f: &str| !f.contains(['\t', '\n']);
+    for (ci, ai, p) in pairs {
+        let (cluster, app) = (&inv.clusters[ci].name, &inv.apps[ai].name);
+        let fields = [cluster, app, &p.name, &p.path]
             .into_iter()
-            .chain(&a.policies);
-        if fields.clone().any(|f| f.contains(['\t', '\n'])) {
+            .chain(&p.policies);
+        if !fields.clone().all(|f| plain(f)) {
             continue;
         }
         text.push_str(cluster);
         text.push('\t');
         text.push_str(app);
-        for digest in [&a.inputs[..], &file.sha256, &file.blob] {
+        for digest in [&p.inputs[..], &p.file.sha256, &p.file.blob] {
             text.push('\t');
             push_hex(&mut text, digest);
         }
-        for f in [&a.name, &a.path].into_iter().chain(&a.policies) {
+        for f in [&p.name, &p.path].into_iter().chain(&p.policies) {
             text.push('\t');
             text.push_str(f);
         }
         text.push('\n');
     }
-    let r = &c.rendered;
-    let by_cluster = r.cluster_files(c.inventory.clusters.len());
-    for ((cluster, files), inputs) in c
-        .inventory
-        .clusters
-        .iter()
-        .zip(by_cluster)
-        .zip(&r.cluster_inputs)
-    {
-        let known = |path: &str| {
-            r.reused_files
-                .get(path)
-                .or_else(|| fresh.get(path))
-                .copied()
-        };
-        let Some(files) = files
-            .into_iter()
-            .map(|(kind, path)| Some((kind, path, known(path)?)))
-            .collect::<Option<Vec<_>>>()
-        else {
-            continue;
-        };
-        if files.iter().any(|(_, p, _)| p.contains(['\t', '\n']))
-            || cluster.name.contains(['\t', '\n'])
-        {
+    for (ci, prior) in clusters {
+        let cluster = &inv.clusters[ci].name;
+        if !plain(cluster) || !prior.files.iter().all(|(_, p, _)| plain(p)) {
             continue;
         }
         text.push_str("@\t");
-        text.push_str(&cluster.name);
+        text.push_str(cluster);
         text.push('\t');
-        push_hex(&mut text, inputs);
+        push_hex(&mut text, &prior.inputs);
         text.push('\n');
-        for (kind, path, k) in files {
+        for (kind, path, k) in &prior.files {
             text.push_str("+\t");
             text.push(kind.letter());
             text.push('\t');

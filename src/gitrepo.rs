@@ -671,6 +671,16 @@ pub(crate) fn known(bytes: &[u8]) -> crate::output::Known {
     }
 }
 
+/// The digests of the files `tree` holds the bytes of (not those it knows
+/// by digest already), by path, taken in parallel.
+pub(crate) fn digests(tree: &Tree) -> std::collections::HashMap<String, crate::output::Known> {
+    use rayon::prelude::*;
+    tree.files
+        .par_iter()
+        .map(|(path, bytes)| (path.clone(), known(bytes)))
+        .collect()
+}
+
 /// Seven hex digits, as git shows commits.
 pub(crate) fn short(oid: Oid) -> String {
     oid.to_string()[..7].to_string()

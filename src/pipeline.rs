@@ -12,8 +12,9 @@ use crate::error::{Diagnostic, Error, Result};
 use crate::inventory::{self, Files, Sources};
 use crate::matrix::{self, Matrix};
 use crate::model::{self, Inventory, Settings};
+use crate::output::Known;
 use crate::output::Tree;
-use crate::render::{self, Keep, Rendered, Reuse};
+use crate::render::{self, ClusterPrior, Keep, Prior, Rendered, Reuse};
 
 /// An inventory compiled in memory: every stage's result.
 #[derive(Debug)]
@@ -178,56 +179,63 @@ fn compile_read(
 /// What `c` rendered, as renders a later compile of the same inventory
 /// (or an edited one) can reuse; `tree` is `c`'s, taken out.
 pub fn reuse_of(c: &Compiled, tree: &Tree) -> Reuse {
-    use rayon::prelude::*;
-    let priors: Vec<_> = c
-        .rendered
-        .apps
-        .par_iter()
-        .filter_map(|a| {
-            let file = match a.reused {
-                Some(known) => known,
-                None => crate::gitrepo::known(tree.files.get(&a.path)?),
-            };
-            let prior = render::Prior {
-                inputs: a.inputs,
-                name: a.name.clone(),
-                path: a.path.clone(),
-                policies: a.policies.clone(),
-                file,
-            };
-            Some((a.cluster, a.app, prior))
-        })
-        .collect();
+    let (pairs, clusters) = priors(c, &|path| {
+        tree.files.get(path).map(|b| crate::gitrepo::known(b))
+    });
     let mut reuse = Reuse::default();
-    for (cluster, app, prior) in priors {
+    for (cluster, app, prior) in pairs {
         reuse.insert(
             c.inventory.clusters[cluster].name.clone(),
             c.inventory.apps[app].name.clone(),
             prior,
         );
     }
+    for (ci, prior) in clusters {
+        reuse.insert_cluster(c.inventory.clusters[ci].name.clone(), prior);
+    }
+    reuse
+}
+
+/// Earlier renders, by index: (cluster, app) for Applications, cluster for
+/// its own files.
+type Priors = (Vec<(usize, usize, Prior)>, Vec<(usize, ClusterPrior)>);
+
+/// What `c` rendered, as renders a later compile can reuse: each
+/// Application, and each cluster's own files, with their digests. Reused
+/// files bring theirs; `known` gives those of the files rendered this time
+/// (a render it has none for is left out).
+pub(crate) fn priors(c: &Compiled, known: &(dyn Fn(&str) -> Option<Known> + Sync)) -> Priors {
+    use rayon::prelude::*;
     let r = &c.rendered;
-    let known = |path: &str| match r.reused_files.get(path) {
-        Some(k) => Some(*k),
-        None => tree.files.get(path).map(|b| crate::gitrepo::known(b)),
-    };
-    let clusters: Vec<_> = r
+    let pairs = r
+        .apps
+        .par_iter()
+        .filter_map(|a| {
+            let prior = Prior {
+                inputs: a.inputs,
+                name: a.name.clone(),
+                path: a.path.clone(),
+                policies: a.policies.clone(),
+                file: a.reused.or_else(|| known(&a.path))?,
+            };
+            Some((a.cluster, a.app, prior))
+        })
+        .collect();
+    let file = |path: &str| r.reused_files.get(path).copied().or_else(|| known(path));
+    let clusters = r
         .cluster_files(c.inventory.clusters.len())
         .into_par_iter()
         .enumerate()
         .filter_map(|(ci, files)| {
             let files = files
                 .into_iter()
-                .map(|(kind, path)| Some((kind, path.to_string(), known(path)?)))
+                .map(|(kind, path)| Some((kind, path.to_string(), file(path)?)))
                 .collect::<Option<Vec<_>>>()?;
             let inputs = *r.cluster_inputs.get(ci)?;
-            Some((ci, render::ClusterPrior { inputs, files }))
+            Some((ci, ClusterPrior { inputs, files }))
         })
         .collect();
-    for (ci, prior) in clusters {
-        reuse.insert_cluster(c.inventory.clusters[ci].name.clone(), prior);
-    }
-    reuse
+    (pairs, clusters)
 }
 
 /// `fleetc.yaml` alone, checked, for commands that need the settings before

@@ -436,36 +436,26 @@ impl Bench {
         row.bytes = Some(self.repo_note(&repo, "after the commit into an empty repo")?);
         rows.push(row);
 
-        // f. the same commit again, nothing changed
-        let mut row = Row::new("commit (no-op)", target(Target::Secs(1.0)));
-        for r in 0..runs {
-            let commit = ["compile", "-i", &inv, "--repo", &repo_s, "--commit"];
-            let s = self.timed("commit no-op", r, runs, &commit, &[0])?;
-            if !s.stdout.contains("nothing to commit") {
-                self.note(format!("commit (no-op) committed: {}", s.stdout.trim()));
-            }
-            row.add(s);
-        }
-        row.bytes = rows.last().and_then(|r| r.bytes);
-        rows.push(row);
-
-        // f'. the same, without the render cache in the repo's git folder
-        // (a fresh clone in CI): every Application is rendered again.
-        let mut row = Row::new("commit (no-op, no cache)", target(Target::Secs(1.0)));
+        // f. the same commit again, nothing changed; then f'. the same
+        // without the render cache in the repo's git folder (a fresh clone
+        // in CI): every Application is rendered again.
         let cache = repo.join("fleetc-cache");
-        for r in 0..runs {
-            if cache.exists() {
-                fs::remove_dir_all(&cache).map_err(|e| io(&cache, e))?;
+        for (name, without_cache) in [("commit (no-op)", false), ("commit (no-op, no cache)", true)] {
+            let mut row = Row::new(name, target(Target::Secs(1.0)));
+            for r in 0..runs {
+                if without_cache && cache.exists() {
+                    fs::remove_dir_all(&cache).map_err(|e| io(&cache, e))?;
+                }
+                let commit = ["compile", "-i", &inv, "--repo", &repo_s, "--commit"];
+                let s = self.timed(name, r, runs, &commit, &[0])?;
+                if !s.stdout.contains("nothing to commit") {
+                    self.note(format!("{name} committed: {}", s.stdout.trim()));
+                }
+                row.add(s);
             }
-            let commit = ["compile", "-i", &inv, "--repo", &repo_s, "--commit"];
-            let s = self.timed("commit no-op, no cache", r, runs, &commit, &[0])?;
-            if !s.stdout.contains("nothing to commit") {
-                self.note(format!("commit (no-op, no cache) committed: {}", s.stdout.trim()));
-            }
-            row.add(s);
+            row.bytes = rows.last().and_then(|r| r.bytes);
+            rows.push(row);
         }
-        row.bytes = rows.last().and_then(|r| r.bytes);
-        rows.push(row);
 
         // g. one cluster's environment changed: prod → staging, back, …, so
         // every run is a real change against what the repo holds.

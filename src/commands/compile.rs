@@ -96,7 +96,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let tree = c.take_tree();
     // The digests of what was rendered: for the lists of fleetc's files,
     // the comparison with the branch and the cache, taken once.
-    let fresh = cache::fresh(&tree);
+    let fresh = gitrepo::digests(&tree);
     crate::progress::lap("hashing");
     let lists = deploy.manifest_writes(&snapshot, &tree, &fresh)?;
     crate::progress::lap("lists of files");

@@ -48,7 +48,7 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
                 let reuse = cache::load(cache, &snapshot);
                 let mut c = read.compile(Keep::Texts, Some(&reuse))?;
                 let tree = c.take_tree();
-                let digests = cache::fresh(&tree);
+                let digests = gitrepo::digests(&tree);
                 let lists = deploy.manifest_writes(&snapshot, &tree, &digests)?;
                 let changes = deploy.changes(&snapshot, tree, &lists, &digests)?;
                 (Some(c), changes)

@@ -142,6 +142,7 @@ pub(super) fn render_projects(
 /// rendered for every cluster, even one that runs nothing, so that the
 /// cluster's folder is never empty: the root Application of an emptied
 /// cluster then prunes what left, instead of failing on a missing path.
+/// `teams_on`: by cluster, the teams with Applications there.
 pub(super) fn render_platform(
     inv: &Inventory,
     env: &Environment<'static>,
@@ -149,11 +150,8 @@ pub(super) fn render_platform(
     out: &mut Rendered,
     diags: &mut Vec<Diagnostic>,
     rendering: &(dyn Fn(usize) -> bool + Sync),
+    teams_on: &[BTreeSet<usize>],
 ) {
-    let mut teams_on: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); inv.clusters.len()];
-    for r in &out.apps {
-        teams_on[r.cluster].insert(inv.apps[r.app].team);
-    }
     // Each cluster's files, rendered in parallel, then added in order.
     let per_cluster: Vec<_> = teams_on
         .par_iter()

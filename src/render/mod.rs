@@ -253,7 +253,7 @@ pub(crate) fn render(
     }
     let rendering = |ci: usize| !reused[ci];
     render_projects(inv, &env, &ctx, &mut out, &mut diags, &rendering);
-    render_platform(inv, &env, &ctx, &mut out, &mut diags, &rendering);
+    render_platform(inv, &env, &ctx, &mut out, &mut diags, &rendering, &teams_on);
     render_roots(inv, &env, &ctx, &mut out, &mut diags, &rendering);
     // One order, however they were made.
     out.projects.sort_unstable();

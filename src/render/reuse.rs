@@ -56,23 +56,26 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Each kind's letter in the render cache.
+    const LETTERS: [(Kind, char); 4] = [
+        (Kind::Project, 'P'),
+        (Kind::Platform, 'A'),
+        (Kind::Namespace, 'N'),
+        (Kind::Root, 'R'),
+    ];
+
     pub(crate) fn letter(self) -> char {
-        match self {
-            Kind::Project => 'P',
-            Kind::Platform => 'A',
-            Kind::Namespace => 'N',
-            Kind::Root => 'R',
-        }
+        Self::LETTERS
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or('?', |(_, c)| *c)
     }
 
-    pub(crate) fn from_letter(c: &str) -> Option<Kind> {
-        Some(match c {
-            "P" => Kind::Project,
-            "A" => Kind::Platform,
-            "N" => Kind::Namespace,
-            "R" => Kind::Root,
-            _ => return None,
-        })
+    pub(crate) fn from_letter(s: &str) -> Option<Kind> {
+        Self::LETTERS
+            .iter()
+            .find(|(_, c)| s.len() == 1 && s.starts_with(*c))
+            .map(|(k, _)| *k)
     }
 }
 
