@@ -103,6 +103,29 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// The deployment history: when did app X reach cluster Y, and why.
     Log(LogArgs),
+    /// Take a ring rollout to its next ring: edits `rollout.promoted` in
+    /// the policy's (or app's) file in place, keeping comments and layout.
+    ///
+    /// Without `--to`, the next ring that holds clusters (empty rings are
+    /// skipped, and named). `--to` an earlier ring rolls back. Review the
+    /// edit with `fleetc diff`, commit it, and the next compile deploys it.
+    Promote(PromoteArgs),
+}
+
+// `fleetc promote`
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The policy whose `rollout` to promote (with `--app`: the app).
+    pub name: String,
+    /// The ring to promote to (default: the next ring with clusters).
+    #[arg(long, value_name = "RING")]
+    pub to: Option<String>,
+    /// NAME is an app with its own `rollout`, not a policy.
+    #[arg(long)]
+    pub app: bool,
+    /// Print what would move; edit nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 // `fleetc compile`

@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diff::{Action, ChangeSet, Item};
+use crate::diff::{Action, ChangeSet, Item, Promotion, RevisionChange};
 use crate::pipeline::Compiled;
 
 /// The log's folder (and the old single file), at the top of the rendered
@@ -48,6 +48,16 @@ pub(crate) fn entry_of(path: &str) -> Option<u64> {
 pub(crate) enum Line {
     Compile(Entry),
     Event(Event),
+    /// A rollout step: one ring of a rollout moved to another revision.
+    Promotion(PromotionEvent),
+}
+
+/// A rollout step in an entry: its own line, after the entry's head.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PromotionEvent {
+    pub entry: u64,
+    #[serde(flatten)]
+    pub promotion: Promotion,
 }
 
 /// The head of an entry: one per changing compile.
@@ -96,6 +106,9 @@ pub(crate) struct Event {
     /// sync, metadata); for `removed`: why it left.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub what: Vec<String>,
+    /// For a changed revision: before and after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<RevisionChange>,
     /// sha256 of the rendered file (for `removed`: of the last one).
     pub sha256: String,
 }
@@ -155,14 +168,16 @@ fn parse_from(files: &[(String, String)], after: u64) -> Result<Vec<Line>, Strin
                     return Err(format!("{}: entry {} in the file of entry {}", at(), e.entry, own.unwrap_or(0)))
                 }
                 Line::Compile(e) => current = e.entry,
-                Line::Event(e) if e.entry != current || current == after => {
+                Line::Event(Event { entry, .. })
+                | Line::Promotion(PromotionEvent { entry, .. })
+                    if *entry != current || current == after =>
+                {
                     return Err(format!(
-                        "{}: an event of entry {} after the head of entry {current}",
+                        "{}: an event of entry {entry} after the head of entry {current}",
                         at(),
-                        e.entry
                     ))
                 }
-                Line::Event(_) => {}
+                Line::Event(_) | Line::Promotion(_) => {}
             }
             lines.push(line);
         }
@@ -181,18 +196,26 @@ impl Line {
         match self {
             Line::Compile(e) => e.entry,
             Line::Event(e) => e.entry,
+            Line::Promotion(p) => p.entry,
         }
     }
 }
 
-/// An entry as the text of its file.
-fn entry_text(entry: &Entry, events: &[Event]) -> Vec<u8> {
+/// An entry as the text of its file: the head, the rollout steps, the
+/// events.
+fn entry_text(entry: &Entry, promotions: &[Promotion], events: &[Event]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut push = |line: &Line| {
         out.extend_from_slice(serde_json::to_string(line).unwrap_or_default().as_bytes());
         out.push(b'\n');
     };
     push(&Line::Compile(entry.clone()));
+    for p in promotions {
+        push(&Line::Promotion(PromotionEvent {
+            entry: entry.entry,
+            promotion: p.clone(),
+        }));
+    }
     for e in events {
         push(&Line::Event(e.clone()));
     }
@@ -319,7 +342,11 @@ pub(crate) fn record(
         note,
     };
     let events = events(c, cs, entry_no);
-    files.push((entry_path(entry_no), Some(entry_text(&entry, &events))));
+    let promotions = cs.promotions();
+    files.push((
+        entry_path(entry_no),
+        Some(entry_text(&entry, &promotions, &events)),
+    ));
     Ok(Record {
         entry: entry_no,
         files,
@@ -358,6 +385,7 @@ fn events(c: &Compiled, cs: &ChangeSet, entry: u64) -> Vec<Event> {
                 path: i.path.clone(),
                 policies: i.policies.clone(),
                 what,
+                revision: i.revision.clone(),
                 sha256: i
                     .sha256_new
                     .clone()
@@ -371,6 +399,13 @@ fn events(c: &Compiled, cs: &ChangeSet, entry: u64) -> Vec<Event> {
 /// The commit message: a one-line summary, the changes, and trailers.
 fn commit_message(cs: &ChangeSet, revision: &str, dirty: bool, entry: u64) -> String {
     let mut m = format!("fleetc: {}\n\n", cs.summary());
+    let promotions = cs.promotions();
+    if !promotions.is_empty() {
+        m.push_str("rollouts:\n");
+        for p in &promotions {
+            let _ = writeln!(m, "  {}", p.line().replace('`', ""));
+        }
+    }
     const MAX_LINES: usize = 200;
     let mut lines = 0;
     for action in Action::ALL {
@@ -391,7 +426,7 @@ fn commit_message(cs: &ChangeSet, revision: &str, dirty: bool, entry: u64) -> St
             let detail = if let Some(r) = i.recreation() {
                 format!(" ({r})")
             } else if !i.what.is_empty() {
-                format!(" ({})", i.what.join(", "))
+                format!(" ({})", i.what_text())
             } else if action != Action::Removed && !i.policies.is_empty() {
                 format!(" (placed by {})", i.policies.join(", "))
             } else {
@@ -437,42 +472,66 @@ pub(crate) struct Filter<'a> {
     pub oldest_first: bool,
 }
 
+/// One entry as `log` shows it: its head, rollout steps and events.
+#[derive(Debug)]
+pub(crate) struct Selected {
+    pub entry: Entry,
+    pub promotions: Vec<Promotion>,
+    pub events: Vec<Event>,
+}
+
 /// The entries (with their events) that `filter` selects, newest first
 /// unless asked otherwise. An entry with no selected event is left out when
-/// filtering by app or cluster.
-pub(crate) fn select(lines: Vec<Line>, filter: &Filter) -> Vec<(Entry, Vec<Event>)> {
-    let mut entries: BTreeMap<u64, (Entry, Vec<Event>)> = BTreeMap::new();
+/// filtering by app or cluster; a rollout step is kept when one of its
+/// Applications is selected.
+pub(crate) fn select(lines: Vec<Line>, filter: &Filter) -> Vec<Selected> {
+    let mut entries: BTreeMap<u64, Selected> = BTreeMap::new();
     for line in lines {
         match line {
             Line::Compile(e) => {
-                entries.insert(e.entry, (e, Vec::new()));
+                entries.insert(
+                    e.entry,
+                    Selected {
+                        entry: e,
+                        promotions: Vec::new(),
+                        events: Vec::new(),
+                    },
+                );
             }
             Line::Event(ev) => {
-                if let Some((_, evs)) = entries.get_mut(&ev.entry) {
-                    evs.push(ev);
+                if let Some(s) = entries.get_mut(&ev.entry) {
+                    s.events.push(ev);
+                }
+            }
+            Line::Promotion(p) => {
+                if let Some(s) = entries.get_mut(&p.entry) {
+                    s.promotions.push(p.promotion);
                 }
             }
         }
     }
     let by_subject = filter.app.is_some() || filter.cluster.is_some();
-    let mut selected: Vec<(Entry, Vec<Event>)> = entries
+    let wanted = |cluster: &str, app: &str| {
+        filter.app.is_none_or(|a| app == a) && filter.cluster.is_none_or(|c| cluster == c)
+    };
+    let mut selected: Vec<Selected> = entries
         .into_values()
-        .filter(|(e, _)| {
+        .filter(|s| {
             filter
                 .since
-                .is_none_or(|s| parse_time(&e.time).is_some_and(|t| t >= s))
+                .is_none_or(|t| parse_time(&s.entry.time).is_some_and(|e| e >= t))
         })
-        .map(|(e, evs)| {
-            let evs: Vec<_> = evs
-                .into_iter()
-                .filter(|ev| {
-                    filter.app.is_none_or(|a| ev.app == a)
-                        && filter.cluster.is_none_or(|c| ev.cluster == c)
+        .map(|mut s| {
+            s.events.retain(|ev| wanted(&ev.cluster, &ev.app));
+            s.promotions.retain(|p| {
+                p.applications.iter().any(|a| {
+                    let (cluster, app) = a.split_once('/').unwrap_or((a, ""));
+                    wanted(cluster, app)
                 })
-                .collect();
-            (e, evs)
+            });
+            s
         })
-        .filter(|(_, evs)| !evs.is_empty() || !by_subject)
+        .filter(|s| !s.events.is_empty() || !by_subject)
         .collect();
     if !filter.oldest_first {
         selected.reverse();
@@ -480,14 +539,16 @@ pub(crate) fn select(lines: Vec<Line>, filter: &Filter) -> Vec<(Entry, Vec<Event
     selected
 }
 
-/// The history as text: an entry a line, its events indented below.
-/// `commits`: entry number → the commit that carries it.
-pub(crate) fn history_text(
-    selected: &[(Entry, Vec<Event>)],
-    commits: &BTreeMap<u64, String>,
-) -> String {
+/// The history as text: an entry a line, its rollout steps and events
+/// indented below. `commits`: entry number → the commit that carries it.
+pub(crate) fn history_text(selected: &[Selected], commits: &BTreeMap<u64, String>) -> String {
     let mut out = String::new();
-    for (e, evs) in selected {
+    for Selected {
+        entry: e,
+        promotions,
+        events: evs,
+    } in selected
+    {
         let commit = commits.get(&e.entry).map(|c| &c[..7]).unwrap_or("?");
         let _ = writeln!(
             out,
@@ -505,9 +566,24 @@ pub(crate) fn history_text(
                 String::new()
             }
         );
+        for p in promotions {
+            let _ = writeln!(out, "    {:<9} {}", "rollout", p.line().replace('`', ""));
+        }
         for ev in evs {
-            let why = match ev.action {
-                Action::Added => format!("placed by {}", ev.policies.join(", ")),
+            let why = match (&ev.action, &ev.revision) {
+                (Action::Added, _) => format!("placed by {}", ev.policies.join(", ")),
+                (_, Some(r)) => ev
+                    .what
+                    .iter()
+                    .map(|w| {
+                        if w == "revision" {
+                            format!("revision {} → {}", r.old, r.new)
+                        } else {
+                            w.clone()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 _ => ev.what.join(", "),
             };
             let _ = writeln!(
@@ -527,19 +603,21 @@ pub(crate) fn history_text(
     out
 }
 
-/// The history for programs: each entry with its commit and events.
-pub(crate) fn history_json(
-    selected: &[(Entry, Vec<Event>)],
-    commits: &BTreeMap<u64, String>,
-) -> String {
+/// The history for programs: each entry with its commit, rollout steps and
+/// events.
+pub(crate) fn history_json(selected: &[Selected], commits: &BTreeMap<u64, String>) -> String {
     let v: Vec<serde_json::Value> = selected
         .iter()
-        .map(|(e, evs)| {
-            serde_json::json!({
-                "entry": e,
-                "commit": commits.get(&e.entry),
-                "events": evs,
-            })
+        .map(|s| {
+            let mut v = serde_json::json!({
+                "entry": s.entry,
+                "commit": commits.get(&s.entry.entry),
+                "events": s.events,
+            });
+            if !s.promotions.is_empty() {
+                v["promotions"] = serde_json::json!(s.promotions);
+            }
+            v
         })
         .collect();
     let mut out = serde_json::to_string_pretty(&v).unwrap_or_default();
@@ -661,10 +739,11 @@ mod tests {
             path: "clusters/c/apps/a.yaml".into(),
             policies: vec!["p".into()],
             what: vec![],
+            revision: None,
             sha256: "00".into(),
         };
         let file = |n: u64, text: Vec<u8>| (entry_path(n), String::from_utf8(text).unwrap());
-        let one = file(1, entry_text(&entry, std::slice::from_ref(&event)));
+        let one = file(1, entry_text(&entry, &[], std::slice::from_ref(&event)));
         let two = file(
             2,
             entry_text(
@@ -672,6 +751,7 @@ mod tests {
                     entry: 2,
                     ..entry.clone()
                 },
+                &[],
                 &[],
             ),
         );

@@ -84,11 +84,102 @@ pub struct Item {
     /// For `changed`: which parts (placement: the policies that place it;
     /// values, revision, source, destination, sync, metadata, other).
     pub what: Vec<&'static str>,
+    /// For a changed revision: the `targetRevision` before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<RevisionChange>,
+    /// The rollout that decides its revision (from its annotations), with
+    /// its state before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RolloutMark>,
     pub sha256_old: Option<String>,
     pub sha256_new: Option<String>,
     /// Unified diff (empty unless made by [`classify_with_diffs`]).
     pub diff: String,
 }
+
+/// A revision that changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevisionChange {
+    pub old: String,
+    pub new: String,
+}
+
+/// A rollout's marks on an Application: `fleetc.io/rollout`, `ring` and
+/// `rollout-state`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RolloutMark {
+    /// `policy/NAME` or `app/NAME`.
+    pub name: String,
+    pub ring: Option<String>,
+    /// `promoted` or `waiting`.
+    pub state: String,
+    /// The state before, when the same rollout decided it then.
+    pub was: Option<String>,
+}
+
+impl RolloutMark {
+    fn read(doc: &Value) -> Option<RolloutMark> {
+        let note = |k: &str| {
+            doc.pointer(&format!("/metadata/annotations/fleetc.io~1{k}"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        Some(RolloutMark {
+            name: note("rollout")?,
+            ring: note("ring"),
+            state: note("rollout-state").unwrap_or_default(),
+            was: None,
+        })
+    }
+}
+
+/// Applications of one ring that a rollout moves from one revision to
+/// another in one compile: a promotion (or a step back, or the rollout's
+/// revision changing under rings it has reached).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promotion {
+    pub rollout: String,
+    /// The ring; none for clusters without one (they go with the last).
+    pub ring: Option<String>,
+    /// `promoted`, `rolled back` (the ring waits again) or `revised` (the
+    /// rollout's revision changed).
+    pub step: String,
+    pub from: String,
+    pub to: String,
+    /// `cluster/app`, sorted.
+    pub applications: Vec<String>,
+}
+
+impl Promotion {
+    /// `policy/x: ring early promoted, 4.39.0 → 4.40.0 on 2 Applications (a/b, c/b)`.
+    pub fn line(&self) -> String {
+        let ring = match &self.ring {
+            Some(r) => format!("ring `{r}`"),
+            None => "clusters with no ring".to_string(),
+        };
+        let n = self.applications.len();
+        let list = if n <= 5 {
+            self.applications.join(", ")
+        } else {
+            format!(
+                "{}, … and {} more",
+                self.applications[..4].join(", "),
+                n - 4
+            )
+        };
+        format!(
+            "{}: {ring} {}, {} → {} on {n} Application{} ({list})",
+            self.rollout,
+            self.step,
+            self.from,
+            self.to,
+            if n == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// A rollout step's rollout, ring, step and revisions (from, to).
+type StepKey = (String, Option<String>, String, String, String);
 
 /// Everything a compile would change.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -112,6 +203,19 @@ impl Counts {
 }
 
 impl Item {
+    /// What changed, in words, with the revisions when the revision did:
+    /// `values, revision 4.39.0 → 4.40.0`.
+    pub fn what_text(&self) -> String {
+        self.what
+            .iter()
+            .map(|w| match (&self.revision, *w) {
+                (Some(r), "revision") => format!("revision {} → {}", r.old, r.new),
+                _ => w.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// What a recreation does to the live resources, in words.
     pub fn recreation(&self) -> Option<String> {
         if self.action != Action::Recreated {
@@ -180,6 +284,51 @@ impl ChangeSet {
             c.removed,
             if n == 1 { "" } else { "s" }
         )
+    }
+
+    /// The rollout steps among the changes: changed Applications whose
+    /// revision a rollout moved, grouped by rollout, ring, step and
+    /// revisions.
+    pub fn promotions(&self) -> Vec<Promotion> {
+        let mut groups: BTreeMap<StepKey, Vec<String>> = BTreeMap::new();
+        for i in self.applications() {
+            let (Some(rev), Some(mark)) = (&i.revision, &i.rollout) else {
+                continue;
+            };
+            let step = match (mark.was.as_deref(), mark.state.as_str()) {
+                (Some("promoted"), "promoted") => "revised",
+                (_, "promoted") => "promoted",
+                _ => "rolled back",
+            };
+            groups
+                .entry((
+                    mark.name.clone(),
+                    mark.ring.clone(),
+                    step.to_string(),
+                    rev.old.clone(),
+                    rev.new.clone(),
+                ))
+                .or_default()
+                .push(format!(
+                    "{}/{}",
+                    i.cluster.as_deref().unwrap_or("?"),
+                    i.app.as_deref().unwrap_or("?")
+                ));
+        }
+        groups
+            .into_iter()
+            .map(|((rollout, ring, step, from, to), mut applications)| {
+                applications.sort();
+                Promotion {
+                    rollout,
+                    ring,
+                    step,
+                    from,
+                    to,
+                    applications,
+                }
+            })
+            .collect()
     }
 
     /// Items grouped by cluster (`None`: not a cluster's file).
@@ -258,6 +407,23 @@ fn classify_files(changes: &[FileChange], with_diffs: bool) -> ChangeSet {
                 _ => Vec::new(),
             };
             let recreated = action == Action::Recreated;
+            let target = |d: &Option<Value>| {
+                d.as_ref()
+                    .and_then(|d| d.pointer("/spec/source/targetRevision"))
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+            };
+            let revision = match (what.contains(&"revision"), target(&old), target(&new)) {
+                (true, Some(old), Some(new)) => Some(RevisionChange { old, new }),
+                _ => None,
+            };
+            let rollout = new.as_ref().and_then(RolloutMark::read).map(|mut m| {
+                m.was = old
+                    .as_ref()
+                    .and_then(RolloutMark::read)
+                    .filter(|o| o.name == m.name)
+                    .map(|o| o.state);
+                m
+            });
             let policies = doc
                 .and_then(|d| d.pointer("/metadata/annotations/fleetc.io~1policies"))
                 .and_then(Value::as_str)
@@ -284,6 +450,8 @@ fn classify_files(changes: &[FileChange], with_diffs: bool) -> ChangeSet {
                 app: label("fleetc.io/app"),
                 policies,
                 what,
+                revision,
+                rollout,
                 sha256_old: c.old.as_deref().map(crate::output::sha256_hex),
                 sha256_new: c.new.as_deref().map(crate::output::sha256_hex),
                 action,
@@ -383,7 +551,15 @@ fn aspects(old: &Value, new: &Value) -> Vec<&'static str> {
             "values",
             &["/spec/source/helm/valuesObject", "/spec/source/helm/values"],
         ),
-        ("revision", &["/spec/source/targetRevision"]),
+        (
+            "revision",
+            &[
+                "/spec/source/targetRevision",
+                "/metadata/annotations/fleetc.io~1rollout",
+                "/metadata/annotations/fleetc.io~1ring",
+                "/metadata/annotations/fleetc.io~1rollout-state",
+            ],
+        ),
         (
             "source",
             &[
@@ -464,6 +640,14 @@ pub(crate) fn text(cs: &ChangeSet, color: bool, with_diffs: bool) -> String {
         out.push_str("no changes\n");
         return out;
     }
+    let promotions = cs.promotions();
+    if !promotions.is_empty() {
+        let _ = writeln!(out, "{}", paint("1", "rollouts"));
+        for p in &promotions {
+            let _ = writeln!(out, "  {}", paint("35", &p.line()));
+        }
+        out.push('\n');
+    }
     for (cluster, items) in cs.by_cluster() {
         let _ = writeln!(
             out,
@@ -483,7 +667,7 @@ pub(crate) fn text(cs: &ChangeSet, color: bool, with_diffs: bool) -> String {
             };
             let mut line = format!("  {sign} {subject}");
             if !i.what.is_empty() {
-                let _ = write!(line, " ({})", i.what.join(", "));
+                let _ = write!(line, " ({})", i.what_text());
             }
             if !i.policies.is_empty() && i.action != Action::Removed {
                 let _ = write!(line, "  [{}]", i.policies.join(", "));
@@ -529,6 +713,14 @@ pub(crate) fn markdown(cs: &ChangeSet, cap: usize, notes: &[String]) -> String {
         return out;
     }
     let _ = writeln!(out, "**{}**\n", cs.summary());
+    let promotions = cs.promotions();
+    if !promotions.is_empty() {
+        out.push_str("**Rollouts**\n\n");
+        for p in &promotions {
+            let _ = writeln!(out, "- {}", p.line().replace('`', ""));
+        }
+        out.push('\n');
+    }
     out.push_str(
         "| cluster | added | changed | recreated | removed | other manifests |\n|---|---:|---:|---:|---:|---:|\n",
     );
@@ -567,7 +759,7 @@ pub(crate) fn markdown(cs: &ChangeSet, cap: usize, notes: &[String]) -> String {
             let mut what = if i.what.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", i.what.join(", "))
+                format!(" ({})", i.what_text())
             };
             if let Some(r) = i.recreation() {
                 what.push_str(&format!(": {r}"));
@@ -598,6 +790,7 @@ pub(crate) fn json(cs: &ChangeSet, extra: Value) -> String {
         "summary": cs.summary(),
         "applications": cs.counts(),
         "clusters": cs.clusters(),
+        "promotions": cs.promotions(),
         "changes": cs.items,
     });
     if let (Value::Object(m), Value::Object(x)) = (&mut v, extra) {

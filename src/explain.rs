@@ -8,6 +8,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::delivery;
 use crate::error::pointer_path;
 use crate::matrix::Pair;
 use crate::model::Policy;
@@ -93,6 +94,71 @@ pub(crate) struct PairReport {
     pub path: Option<String>,
     pub policies: Vec<PolicyCheck>,
     pub values: Vec<Leaf>,
+    /// The revision and its layers (placed pairs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<RevisionReport>,
+    /// Replica shares the placing policies divide.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<ShareReport>,
+    /// The patches applied to the Application, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub patches: Vec<PatchReport>,
+}
+
+/// A pair's revision: the value, and every layer that sets one, lowest
+/// first (the last that gives one wins).
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct RevisionReport {
+    pub value: String,
+    pub layers: Vec<RevisionLayer>,
+    /// The rollout that decides it, if one does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RingReport>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct RevisionLayer {
+    pub layer: String,
+    pub file: String,
+    pub line: Option<usize>,
+    /// The revision it gives; none for a rollout that has not reached the
+    /// cluster.
+    pub revision: Option<String>,
+    pub wins: bool,
+}
+
+/// A cluster's place in a rollout.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct RingReport {
+    pub rollout: String,
+    pub by: String,
+    /// The cluster's ring; none when it has none (it goes with the last).
+    pub ring: Option<String>,
+    pub order: Vec<String>,
+    pub promoted: String,
+    pub revision: String,
+    pub reached: bool,
+    /// What the cluster runs until the rollout reaches it.
+    pub runs: String,
+}
+
+/// One replica share of the pair.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct ShareReport {
+    pub policy: String,
+    pub path: String,
+    pub share: u64,
+    pub division: String,
+    pub how: String,
+}
+
+/// One patch applied to the pair's Application.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct PatchReport {
+    pub from: String,
+    pub file: String,
+    pub line: Option<usize>,
+    pub operations: Vec<String>,
 }
 
 /// Where an app lands, and where it nearly did.
@@ -220,13 +286,97 @@ pub(crate) fn pair(c: &Compiled, ci: usize, ai: usize) -> PairReport {
             .map(|p| check_policy(c, p, ci, ai))
             .collect(),
         values: placed.map(|p| leaves(c, p)).unwrap_or_default(),
+        revision: placed.map(|p| revision(c, p)),
+        replicas: placed.map(|p| shares(c, p)).unwrap_or_default(),
+        patches: placed.map(|p| patches(c, p)).unwrap_or_default(),
     }
+}
+
+/// The pair's revision, layer by layer.
+fn revision(c: &Compiled, pair: &Pair) -> RevisionReport {
+    let inv = &c.inventory;
+    let rev = delivery::revision(inv, pair);
+    let layers: Vec<(String, crate::error::Site, Option<String>)> = delivery::layers(inv, pair)
+        .iter()
+        .map(|l| l.describe(inv, pair))
+        .collect();
+    let winner = layers.iter().rposition(|(_, _, r)| r.is_some());
+    let rollout = rev.ring.as_ref().and_then(|ring| {
+        let r = delivery::rollout_of(inv, pair, ring.owner)?;
+        Some(RingReport {
+            rollout: delivery::owner_name(inv, pair, ring.owner),
+            by: r.by.clone(),
+            ring: ring.ring.map(|i| r.order[i].clone()),
+            order: r.order.clone(),
+            promoted: r.order[r.promoted].clone(),
+            revision: r.revision.clone(),
+            reached: ring.reached,
+            runs: delivery::beneath(inv, pair, ring.owner),
+        })
+    });
+    RevisionReport {
+        value: rev.value,
+        layers: layers
+            .into_iter()
+            .enumerate()
+            .map(|(i, (layer, site, revision))| RevisionLayer {
+                line: c.sources.line(&site),
+                file: site.file.display().to_string(),
+                layer,
+                revision,
+                wins: Some(i) == winner,
+            })
+            .collect(),
+        rollout,
+    }
+}
+
+/// The replica shares of the pair, with how each was divided.
+fn shares(c: &Compiled, pair: &Pair) -> Vec<ShareReport> {
+    let inv = &c.inventory;
+    let cluster = &inv.clusters[pair.cluster].name;
+    values::policy_order(inv, pair)
+        .into_iter()
+        .filter_map(|p| {
+            let policy = &inv.policies[p];
+            let rep = policy.replicas.as_ref()?;
+            let division = c.plan.divisions.get(&(p, pair.app))?;
+            let share = division.shares.iter().find(|s| &s.name == cluster)?;
+            Some(ShareReport {
+                policy: policy.name.clone(),
+                path: rep.path.join("."),
+                share: share.share,
+                division: division.summary(),
+                how: division.explain(cluster).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// The patches of the pair's Application, in the order they apply.
+fn patches(c: &Compiled, pair: &Pair) -> Vec<PatchReport> {
+    delivery::patches(&c.inventory, pair)
+        .into_iter()
+        .map(|(from, patch)| PatchReport {
+            from,
+            file: patch.site.file.display().to_string(),
+            line: c.sources.line(&patch.site),
+            operations: patch
+                .ops
+                .iter()
+                .map(|op| match op.from() {
+                    Some(f) => format!("{} {} from {f}", op.name(), op.path()),
+                    None => format!("{} {}", op.name(), op.path()),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// The merged values of a placed pair, each leaf with its origin.
 fn leaves(c: &Compiled, pair: &Pair) -> Vec<Leaf> {
     let inv = &c.inventory;
-    let layers = values::layers(inv, pair);
+    let layers = values::layers(inv, &c.plan, pair);
     let (merged, origins) = values::merge_traced(&layers.values);
     // The final value, `${ }` expanded, as the Application carries it.
     let rendered: Option<Value> = c
@@ -439,7 +589,89 @@ pub(crate) fn pair_text(r: &PairReport) -> String {
             }
         }
     }
+    if let Some(rev) = &r.revision {
+        revision_text(&mut out, rev);
+    }
+    if !r.replicas.is_empty() {
+        out.push_str("\nreplicas:\n");
+        for s in &r.replicas {
+            out.push_str(&format!(
+                "  {} = {} from policy `{}`\n      {}\n      {}\n",
+                s.path, s.share, s.policy, s.division, s.how
+            ));
+        }
+    }
+    if !r.patches.is_empty() {
+        out.push_str("\npatches, in the order they apply:\n");
+        for p in &r.patches {
+            out.push_str(&format!("  {}  {}\n", p.from, at(&p.file, p.line)));
+            for op in &p.operations {
+                out.push_str(&format!("      {op}\n"));
+            }
+        }
+    }
     out
+}
+
+fn at(file: &str, line: Option<usize>) -> String {
+    match line {
+        Some(n) => format!("{file}:{n}"),
+        None => file.to_string(),
+    }
+}
+
+/// The revision section of a pair report.
+fn revision_text(out: &mut String, rev: &RevisionReport) {
+    out.push_str(&format!("\nrevision: {}\n", rev.value));
+    let width = rev
+        .layers
+        .iter()
+        .map(|l| l.revision.as_deref().map_or(1, str::len))
+        .max()
+        .unwrap_or(0);
+    for l in &rev.layers {
+        out.push_str(&format!(
+            "  {} {:<width$}  {} ({})\n",
+            if l.wins { "→" } else { " " },
+            l.revision.as_deref().unwrap_or("-"),
+            l.layer,
+            at(&l.file, l.line)
+        ));
+    }
+    if let Some(ring) = &rev.rollout {
+        let place = match &ring.ring {
+            Some(name) => format!("ring `{name}` (label `{}`)", ring.by),
+            None => format!(
+                "no ring (label `{}` not set, or not one of {}): goes with the last ring, `{}`",
+                ring.by,
+                ring.order.join(", "),
+                ring.order.last().map_or("", String::as_str)
+            ),
+        };
+        let state = if ring.reached {
+            format!("has {} (promoted to `{}`)", ring.revision, ring.promoted)
+        } else {
+            let to = ring
+                .ring
+                .as_deref()
+                .or(ring.order.last().map(String::as_str))
+                .unwrap_or_default();
+            format!(
+                "waits: runs {} until promoted to `{to}` (it is at `{}`: `fleetc promote {}`)",
+                ring.runs,
+                ring.promoted,
+                ring.rollout
+                    .replace('/', " ")
+                    .replace("policy ", "")
+                    .replace("app ", "--app ")
+            )
+        };
+        out.push_str(&format!(
+            "  rollout {} [{}]: {place}; {state}\n",
+            ring.rollout,
+            ring.order.join(" → ")
+        ));
+    }
 }
 
 /// The app report as text.

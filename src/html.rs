@@ -85,7 +85,16 @@ fn hover_texts(cells: &[report::Cell], napps: usize) -> (Vec<String>, Vec<Vec<us
             row.iter()
                 .map(|cell| {
                     let t = match cell.status {
-                        Placement::Placed => format!("placed by {}", cell.policies.join(", ")),
+                        Placement::Placed => {
+                            let mut t = format!("placed by {}", cell.policies.join(", "));
+                            if let Some(rev) = &cell.revision {
+                                t.push_str(&format!("; revision {rev}"));
+                            }
+                            if let Some(ring) = &cell.ring {
+                                t.push_str(&format!(" (ring {ring})"));
+                            }
+                            t
+                        }
                         Placement::Excluded => format!("excluded by {}", cell.policies.join(", ")),
                         _ => return 0,
                     };

@@ -30,14 +30,17 @@ pub mod argocd;
 mod cache;
 pub mod cli;
 mod commands;
+mod delivery;
 mod deploylog;
 mod diff;
+mod edit;
 mod error;
 mod explain;
 mod gitrepo;
 mod guard;
 mod html;
 mod inventory;
+mod jsonpatch;
 pub mod k8s;
 mod limits;
 mod matrix;
@@ -48,6 +51,7 @@ mod output;
 mod pipeline;
 mod progress;
 mod render;
+mod replicas;
 mod report;
 mod schema;
 pub mod selector;
@@ -56,6 +60,7 @@ pub mod values;
 mod yaml;
 
 pub use commands::run;
+pub use delivery::Plan;
 pub use diff::{Action, ChangeSet, Counts, Item};
 pub use error::{Diagnostic, Error, Refusal, Seg, Site, EXIT_CHANGES, EXIT_OK, EXIT_USER};
 pub use gitrepo::{DeployRepo, Snapshot};
@@ -64,7 +69,9 @@ pub use inventory::Files;
 pub use limits::Limits;
 pub use matrix::{ClusterReason, Hit, Matrix, Pair};
 pub use memory::MemoryGuard;
-pub use model::{App, Cluster, Inventory, Mode, Policy, Settings, Team};
+pub use model::{
+    App, Cluster, Inventory, Mode, Patch, Policy, Replicas, Rollout, Settings, Team, Weights,
+};
 pub use names::check_relative_path;
 pub use output::{FileChange, Known, Tree};
 pub use pipeline::{

@@ -209,6 +209,30 @@ pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::io(path, e))
 }
 
+/// Edits one inventory file (`rel`, under `root`) whole, as `fleetc
+/// promote` edits a policy: `edit` gets its text and gives the new one,
+/// which replaces it atomically; through a symlink to its target, never
+/// outside the inventory.
+pub(crate) fn edit_inventory_file(
+    root: &Path,
+    rel: &Path,
+    edit: impl FnOnce(&str) -> Result<String>,
+) -> Result<()> {
+    let real_root = fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
+    let path = root.join(rel);
+    let real = fs::canonicalize(&path).map_err(|e| Error::io(&path, e))?;
+    if !real.starts_with(&real_root) {
+        return Err(Error::Usage(format!(
+            "{}: it leads outside the inventory ({}); fleetc edits only files inside it",
+            rel.display(),
+            real.display()
+        )));
+    }
+    let text = fs::read_to_string(&real).map_err(|e| Error::io(&real, e))?;
+    let new = edit(&text)?;
+    write_file_atomic(&real, new.as_bytes())
+}
+
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(64);
     push_hex(&mut s, &Sha256::digest(bytes));

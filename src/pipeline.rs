@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use crate::delivery::{self, Plan};
 use crate::error::{Diagnostic, Error, Result};
 use crate::inventory::{self, Files, Sources};
 use crate::matrix::{self, Matrix};
@@ -21,6 +22,8 @@ use crate::render::{self, ClusterPrior, Keep, Prior, Rendered, Reuse};
 pub struct Compiled {
     pub inventory: Inventory,
     pub matrix: Matrix,
+    /// Replica divisions, made from the matrix.
+    pub plan: Plan,
     pub rendered: Rendered,
     /// The inventory's files as read, to name the line of a place.
     pub sources: Sources,
@@ -158,8 +161,10 @@ fn compile_read(
     let matrix = matrix::place(&inventory);
     // Every problem of placing and rendering is reported in one run.
     let mut diags = matrix::check_dependencies(&inventory, &matrix);
+    let (plan, more) = delivery::plan(&inventory, &matrix);
+    diags.extend(more);
     crate::progress::lap("place");
-    let rendered = match render::render(&inventory, &matrix, keep, reuse) {
+    let rendered = match render::render(&inventory, &matrix, &plan, keep, reuse) {
         Ok(r) if diags.is_empty() => r,
         Ok(_) => return Err(located(diags)),
         Err(more) => {
@@ -171,6 +176,7 @@ fn compile_read(
     Ok(Compiled {
         inventory,
         matrix,
+        plan,
         rendered,
         sources,
     })

@@ -30,6 +30,31 @@ pub(crate) struct Cell {
     pub status: Placement,
     pub policies: Vec<String>,
     pub application: Option<String>,
+    /// For a placed cell: its revision (`targetRevision`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// For a cell a rollout decides: its ring and whether the rollout has
+    /// reached it (`canary: promoted`, `broad: waiting`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ring: Option<String>,
+}
+
+/// A placed pair's ring in the rollout that decides its revision:
+/// `canary: promoted`, `broad: waiting`, `(no ring): waiting`.
+fn ring_text(
+    c: &Compiled,
+    pair: &crate::matrix::Pair,
+    rev: &crate::delivery::Revision,
+) -> Option<String> {
+    let ring = rev.ring.as_ref()?;
+    let rollout = crate::delivery::rollout_of(&c.inventory, pair, ring.owner)?;
+    Some(format!(
+        "{}: {}",
+        ring.ring
+            .and_then(|i| rollout.order.get(i))
+            .map_or("(no ring)", String::as_str),
+        if ring.reached { "promoted" } else { "waiting" }
+    ))
 }
 
 /// Rows of a query, ready for any format.
@@ -54,7 +79,11 @@ pub(crate) fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
             continue;
         }
         for (ai, app) in inv.apps.iter().enumerate() {
+            let (mut revision, mut ring) = (None, None);
             let (status, policies) = if let Some(p) = c.matrix.get(ci, ai) {
+                let rev = crate::delivery::revision(inv, p);
+                ring = ring_text(c, p, &rev);
+                revision = Some(rev.value);
                 (Placement::Placed, p.policy_names(inv))
             } else if let Some(p) = c.matrix.excluded_at(ci, ai) {
                 (Placement::Excluded, p.policy_names(inv))
@@ -67,6 +96,8 @@ pub(crate) fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
                 status,
                 policies,
                 application: names.get(&(ci, ai)).map(|s| s.to_string()),
+                revision,
+                ring,
             });
         }
     }
@@ -105,7 +136,13 @@ pub(crate) fn matrix_table(c: &Compiled, cells: &[Cell]) -> Table {
 /// One row per placed cell.
 pub(crate) fn placed_table(cells: &[Cell], first: &str) -> Table {
     Table {
-        columns: vec![first.to_string(), "application".into(), "policies".into()],
+        columns: vec![
+            first.to_string(),
+            "application".into(),
+            "revision".into(),
+            "ring".into(),
+            "policies".into(),
+        ],
         rows: cells
             .iter()
             .filter(|c| c.status == Placement::Placed)
@@ -117,6 +154,8 @@ pub(crate) fn placed_table(cells: &[Cell], first: &str) -> Table {
                         c.cluster.clone()
                     },
                     c.application.clone().unwrap_or_default(),
+                    c.revision.clone().unwrap_or_default(),
+                    c.ring.clone().unwrap_or_default(),
                     c.policies.join(","),
                 ]
             })

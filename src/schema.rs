@@ -35,6 +35,37 @@ fn defs() -> Value {
             "additionalProperties": {"$ref": "#/definitions/labelValue"},
             "description": "Labels that selectors match, validated as Kubernetes labels."
         },
+        "revision": {
+            "type": "string", "minLength": 1,
+            "description": "A targetRevision: a chart version with `chart`, else a tag, branch or commit. Quote versions such as \"2.15\", which YAML reads as numbers."
+        },
+        "rollout": {
+            "type": "object",
+            "description": "A new revision rolled out ring by ring: clusters in rings up to `promoted` get it; later rings keep what the layers beneath give. Clusters with no ring go with the last ring.",
+            "properties": {
+                "by": {"type": "string", "description": "The cluster label whose value is a cluster's ring."},
+                "order": {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/labelValue"}, "description": "The rings, first to last."},
+                "revision": {"$ref": "#/definitions/revision"},
+                "promoted": {"$ref": "#/definitions/labelValue", "description": "The last ring that has the revision (default: the first). `fleetc promote` sets it."},
+                "downgrade": {"type": "boolean", "description": "The revision is older than what the rings run, on purpose."}
+            },
+            "required": ["by", "order", "revision"],
+            "additionalProperties": false
+        },
+        "patches": {
+            "type": "array",
+            "description": "RFC 6902 JSON Patch operations on the rendered Application, applied after values in precedence order. /metadata/name, /metadata/namespace, /kind, /apiVersion, /spec/project and fleetc's labels and annotations are refused.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "op": {"enum": ["add", "remove", "replace", "move", "copy", "test"]},
+                    "path": {"type": "string"},
+                    "from": {"type": "string"},
+                    "value": {}
+                },
+                "required": ["op", "path"]
+            }
+        },
         "values": {
             "type": ["object", "null"],
             "description": "Helm values: a mapping, merged like several `helm -f` files. Strings may use ${ cluster.name }-style references."
@@ -127,7 +158,18 @@ fn app() -> Value {
                 },
                 "additionalProperties": false
             },
-            "cascade_delete": {"type": "boolean", "description": "Deleting its Applications deletes their live resources (default: fleetc.yaml's cascade_delete)."}
+            "cascade_delete": {"type": "boolean", "description": "Deleting its Applications deletes their live resources (default: fleetc.yaml's cascade_delete)."},
+            "revisionOverrides": {
+                "type": "object",
+                "additionalProperties": {"$ref": "#/definitions/revision"},
+                "description": "Per-cluster revisions, by cluster name (highest precedence)."
+            },
+            "rollout": {"$ref": "#/definitions/rollout"},
+            "patches": {
+                "type": "object",
+                "additionalProperties": {"$ref": "#/definitions/patches"},
+                "description": "JSON patches of the Application, by cluster name (applied last)."
+            }
         },
         "required": ["name", "repo_url", "namespace"],
         "additionalProperties": false
@@ -172,7 +214,26 @@ fn policy() -> Value {
             "namespace": {"$ref": "#/definitions/name", "description": "Scope: only apps of this team."},
             "priority": {"type": "integer"},
             "values": {"$ref": "#/definitions/values"},
-            "exclude": {"type": "boolean", "description": "Take the pairs it selects out of the matrix."}
+            "exclude": {"type": "boolean", "description": "Take the pairs it selects out of the matrix."},
+            "revision": {"$ref": "#/definitions/revision", "description": "Pins the revision of the pairs it places (precedence as values)."},
+            "rollout": {"$ref": "#/definitions/rollout"},
+            "patches": {"$ref": "#/definitions/patches"},
+            "replicas": {
+                "type": "object",
+                "description": "A replica total divided over the clusters the policy places each app on, by weight (largest remainder, ties by cluster name), written into the values at `path`.",
+                "properties": {
+                    "total": {"type": "integer", "minimum": 0},
+                    "path": {"type": "string", "description": "The value that holds the count, dotted: replicaCount, server.replicas."},
+                    "weights": {
+                        "type": "object",
+                        "description": "By cluster name ({bne01: 3}), or by label ({label: tier, weights: {large: 3, small: 1}, default: 1}); others weigh 1."
+                    },
+                    "min": {"type": "integer", "minimum": 0},
+                    "max": {"type": "integer", "minimum": 0}
+                },
+                "required": ["total", "path"],
+                "additionalProperties": false
+            }
         },
         "required": ["name", "app_selector"],
         "additionalProperties": false

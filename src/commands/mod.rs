@@ -8,6 +8,7 @@ mod completions;
 mod diff;
 mod explain;
 mod log;
+mod promote;
 mod query;
 mod report;
 mod schema;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Schema(args) => schema::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Log(args) => log::run(&root, args),
+        Command::Promote(args) => promote::run(&root, args),
     }
 }
 

@@ -103,6 +103,14 @@ pub(crate) struct RawApp {
     /// (the resources finalizer); default: the `fleetc.yaml` setting.
     #[serde(default)]
     pub cascade_delete: Option<bool>,
+    /// Per-cluster revisions, by cluster name (highest precedence).
+    #[serde(default, rename = "revisionOverrides")]
+    pub revision_overrides: BTreeMap<String, String>,
+    #[serde(default)]
+    pub rollout: Option<RawRollout>,
+    /// RFC 6902 operations on the rendered Application, by cluster name.
+    #[serde(default)]
+    pub patches: BTreeMap<String, Value>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -170,6 +178,43 @@ pub(crate) struct RawPolicy {
     pub values: Option<Value>,
     #[serde(default)]
     pub exclude: bool,
+    /// Pins the revision of the pairs it places.
+    #[serde(default)]
+    pub revision: Option<String>,
+    #[serde(default)]
+    pub rollout: Option<RawRollout>,
+    /// RFC 6902 operations on the rendered Applications.
+    #[serde(default)]
+    pub patches: Option<Value>,
+    #[serde(default)]
+    pub replicas: Option<RawReplicas>,
+}
+
+/// `rollout:`: a new revision, ring by ring.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRollout {
+    pub by: String,
+    pub order: Vec<LabelValue>,
+    pub revision: String,
+    #[serde(default)]
+    pub promoted: Option<LabelValue>,
+    #[serde(default)]
+    pub downgrade: bool,
+}
+
+/// `replicas:`: a total divided over the clusters a policy places an app on.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawReplicas {
+    pub total: u64,
+    pub path: String,
+    #[serde(default)]
+    pub weights: Option<Value>,
+    #[serde(default)]
+    pub min: u64,
+    #[serde(default)]
+    pub max: Option<u64>,
 }
 
 /// `fleetc.yaml`.

@@ -1,11 +1,11 @@
 //! Apps: their source, team and namespace, values and per-cluster
 //! overrides, sync settings, and dependencies (which become sync waves).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
+use super::delivery;
 use super::fields::{dns_label, labels, mapping};
 use super::{App, Index, Settings, Sync, Team};
-use serde_json::Value;
 
 use crate::error::{Diagnostic, Seg, Site};
 use crate::inventory::raw::RawApp;
@@ -96,11 +96,31 @@ fn check_app(
         destination_namespace,
         release_name,
         values: mapping(raw.values.as_ref(), &site.key("values"), diags),
-        overrides: overrides(site, raw, index, diags),
+        overrides: delivery::by_cluster(
+            &raw.value_overrides,
+            "valueOverrides",
+            site,
+            index,
+            diags,
+            |v, at, diags| mapping(Some(v), at, diags),
+        ),
         depends_on: dependencies(site, raw, index, diags),
         wave: 0,
         sync: sync(site, raw, diags),
         cascade_delete: raw.cascade_delete.unwrap_or(settings.cascade_delete),
+        revision_overrides: delivery::by_cluster(
+            &raw.revision_overrides,
+            "revisionOverrides",
+            site,
+            index,
+            diags,
+            |rev, at, diags| delivery::revision(rev, at, diags).then(|| rev.clone()),
+        ),
+        rollout: raw
+            .rollout
+            .as_ref()
+            .and_then(|r| delivery::rollout(r, &site.key("rollout"), diags)),
+        patches: delivery::by_cluster(&raw.patches, "patches", site, index, diags, delivery::patch),
         site: site.clone(),
     }
 }
@@ -187,36 +207,6 @@ fn check_source(site: &Site, raw: &RawApp, diags: &mut Vec<Diagnostic>) {
         ),
         _ => {}
     }
-}
-
-/// `valueOverrides`: values per cluster, by cluster index.
-fn overrides(
-    site: &Site,
-    raw: &RawApp,
-    index: &Index,
-    diags: &mut Vec<Diagnostic>,
-) -> BTreeMap<usize, Value> {
-    let mut overrides = BTreeMap::new();
-    for (cluster, v) in &raw.value_overrides {
-        let at = site.key("valueOverrides").key(cluster);
-        match index.cluster(cluster) {
-            Some(c) => {
-                if let Some(v) = mapping(Some(v), &at, diags) {
-                    overrides.insert(c, v);
-                }
-            }
-            None => diags.push(
-                Diagnostic::at(
-                    at,
-                    format!(
-                        "`valueOverrides` names cluster `{cluster}`, which is not in the inventory"
-                    ),
-                )
-                .help_opt(suggest::hint(cluster, &index.clusters)),
-            ),
-        }
-    }
-    overrides
 }
 
 /// `depends_on`, by app index.

@@ -8,6 +8,7 @@
 
 mod apps;
 mod clusters;
+mod delivery;
 mod fields;
 mod owners;
 mod policies;
@@ -174,7 +175,96 @@ pub struct App {
     /// Deleting its Applications deletes their live resources: they carry
     /// Argo CD's resources finalizer.
     pub cascade_delete: bool,
+    /// Per-cluster revisions, by cluster index (`revisionOverrides`).
+    pub revision_overrides: BTreeMap<usize, String>,
+    /// The app's own ring rollout of a new revision.
+    pub rollout: Option<Rollout>,
+    /// RFC 6902 patches of its Application, by cluster index.
+    pub patches: BTreeMap<usize, Patch>,
     pub site: Site,
+}
+
+/// A new revision rolled out ring by ring (`rollout:`).
+#[derive(Clone, Debug)]
+pub struct Rollout {
+    /// The cluster label whose value is a cluster's ring.
+    pub by: String,
+    /// The rings, first to last.
+    pub order: Vec<String>,
+    /// The revision the rings get.
+    pub revision: String,
+    /// Index in `order` of the last ring that has it (`promoted:`; the
+    /// first ring unless set).
+    pub promoted: usize,
+    /// Whether `revision` may be older than what the rings run.
+    pub downgrade: bool,
+    pub site: Site,
+}
+
+impl Rollout {
+    /// The ring of a cluster (its index in `order`), from its labels;
+    /// `None`: it has no ring (no such label, or a value not in `order`).
+    pub fn ring_of(&self, cluster: &Cluster) -> Option<usize> {
+        let value = cluster.labels.get(&self.by)?;
+        self.order.iter().position(|r| r == value)
+    }
+
+    /// Whether a cluster in `ring` has the rollout's revision: rings up to
+    /// `promoted` do; a cluster with no ring goes with the last ring.
+    pub fn reached(&self, ring: Option<usize>) -> bool {
+        ring.unwrap_or(self.order.len().saturating_sub(1)) <= self.promoted
+    }
+}
+
+/// RFC 6902 operations on a rendered Application (`patches:`).
+#[derive(Clone, Debug)]
+pub struct Patch {
+    pub(crate) ops: Vec<crate::jsonpatch::Op>,
+    pub site: Site,
+}
+
+/// A replica total divided over the clusters a policy places an app on
+/// (`replicas:`).
+#[derive(Clone, Debug)]
+pub struct Replicas {
+    pub total: u64,
+    /// Where the share goes in the values (`replicaCount`, `a.b`).
+    pub path: Vec<String>,
+    pub weights: Weights,
+    pub min: u64,
+    pub max: Option<u64>,
+    pub site: Site,
+}
+
+/// Each cluster's weight in a division.
+#[derive(Clone, Debug)]
+pub enum Weights {
+    /// By cluster index; others weigh `default`.
+    Clusters(BTreeMap<usize, u64>, u64),
+    /// By the value of a cluster label; others weigh `default`.
+    Label {
+        label: String,
+        weights: BTreeMap<String, u64>,
+        default: u64,
+    },
+}
+
+impl Weights {
+    pub fn of(&self, ci: usize, cluster: &Cluster) -> u64 {
+        match self {
+            Weights::Clusters(by, default) => by.get(&ci).copied().unwrap_or(*default),
+            Weights::Label {
+                label,
+                weights,
+                default,
+            } => cluster
+                .labels
+                .get(label)
+                .and_then(|v| weights.get(v))
+                .copied()
+                .unwrap_or(*default),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -203,6 +293,11 @@ pub struct Policy {
     pub priority: i64,
     pub values: Option<Value>,
     pub exclude: bool,
+    /// Pins the revision of the pairs it places.
+    pub revision: Option<String>,
+    pub rollout: Option<Rollout>,
+    pub patches: Option<Patch>,
+    pub replicas: Option<Replicas>,
     pub site: Site,
 }
 

@@ -1,6 +1,7 @@
 //! Target policies: selectors (or listed clusters), scope, priority,
 //! values, exclusions.
 
+use super::delivery;
 use super::fields::{mapping, selector};
 use super::{Index, Policy};
 use crate::error::{Diagnostic, Seg};
@@ -105,6 +106,53 @@ pub(super) fn check(
                 .help("remove `values`, or `exclude: true`"),
             );
         }
+        if raw.exclude {
+            for (field, set) in [
+                ("revision", raw.revision.is_some()),
+                ("rollout", raw.rollout.is_some()),
+                ("patches", raw.patches.is_some()),
+                ("replicas", raw.replicas.is_some()),
+            ] {
+                if set {
+                    diags.push(
+                        Diagnostic::at(
+                            site.key(field),
+                            format!(
+                                "policy `{}` excludes pairs, so its `{field}` would never apply",
+                                raw.name
+                            ),
+                        )
+                        .help(format!("remove `{field}`, or `exclude: true`")),
+                    );
+                }
+            }
+        }
+        if raw.revision.is_some() && raw.rollout.is_some() {
+            diags.push(
+                Diagnostic::at(
+                    site.key("revision"),
+                    format!("policy `{}` sets both `revision` and `rollout`", raw.name),
+                )
+                .help("a rollout gives its rings `rollout.revision`; the clusters it has not reached keep what lower layers give (the app's revision or another policy's)"),
+            );
+        }
+        let revision = raw
+            .revision
+            .as_ref()
+            .filter(|r| delivery::revision(r, &site.key("revision"), diags))
+            .cloned();
+        let rollout = raw
+            .rollout
+            .as_ref()
+            .and_then(|r| delivery::rollout(r, &site.key("rollout"), diags));
+        let patches = raw
+            .patches
+            .as_ref()
+            .and_then(|p| delivery::patch(p, &site.key("patches"), diags));
+        let replicas = raw
+            .replicas
+            .as_ref()
+            .and_then(|r| delivery::replicas(r, &site.key("replicas"), index, diags));
         policies.push(Policy {
             name: raw.name.clone(),
             description: raw.description.clone(),
@@ -115,6 +163,10 @@ pub(super) fn check(
             priority: raw.priority,
             values,
             exclude: raw.exclude,
+            revision,
+            rollout,
+            patches,
+            replicas,
             site: site.clone(),
         });
     }

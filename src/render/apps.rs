@@ -12,6 +12,7 @@ use super::env::{
     describe, jv, render_manifest, render_path, render_template, template_site, within_limit, Json,
 };
 use super::{Contexts, RenderedApp};
+use crate::delivery::{self, Plan};
 use crate::error::{pointer_path, Diagnostic, Site};
 use crate::k8s;
 use crate::matrix::Pair;
@@ -134,6 +135,7 @@ pub(super) type ExpansionErrors = Mutex<BTreeMap<(Site, String), BTreeSet<String
 /// failed expressions.
 pub(super) struct Shared<'a> {
     pub inv: &'a Inventory,
+    pub plan: &'a Plan,
     pub env: &'a Environment<'static>,
     pub ctx: &'a Contexts,
     pub conflicts: &'a Conflicts,
@@ -149,6 +151,7 @@ pub(super) fn render_pair<'a>(
 ) -> Result<(RenderedApp, String), Vec<Diagnostic>> {
     let Shared {
         inv,
+        plan,
         env,
         ctx,
         conflicts,
@@ -168,7 +171,7 @@ pub(super) fn render_pair<'a>(
         cluster => ctx.clusters[pair.cluster].clone(),
         team => ctx.teams[app.team].clone(),
     };
-    let Some(merged) = merged_values(inv, pair, &base, exprs, memo, expansion_errors) else {
+    let Some(merged) = merged_values(inv, plan, pair, &base, exprs, memo, expansion_errors) else {
         return Err(Vec::new());
     };
     let name = application_name(inv, env, pair, base.clone())?;
@@ -182,6 +185,18 @@ pub(super) fn render_pair<'a>(
         .map(|p| inv.policies[p].name.clone())
         .collect();
     let team = &inv.teams[app.team];
+    let revision = delivery::revision(inv, pair);
+    let rollout = revision.ring.as_ref().map(|r| {
+        let rollout = delivery::rollout_of(inv, pair, r.owner);
+        builtin::RolloutNote {
+            name: delivery::owner_name(inv, pair, r.owner),
+            ring: r
+                .ring
+                .and_then(|i| rollout.and_then(|ro| ro.order.get(i)))
+                .cloned(),
+            state: if r.reached { "promoted" } else { "waiting" },
+        }
+    });
     let (server, cluster_name) = match inv.settings.mode {
         Mode::PerCluster => (Some(IN_CLUSTER), None),
         Mode::Hub => (None, Some(cluster.name.as_str())),
@@ -213,6 +228,12 @@ pub(super) fn render_pair<'a>(
             helm_values => helm_values,
             application => context! {
                 name => name.clone(),
+                revision => revision.value.clone(),
+                rollout => rollout.as_ref().map(|r| context! {
+                    name => r.name.clone(),
+                    ring => r.ring.clone(),
+                    state => r.state,
+                }),
                 namespace => inv.settings.argocd_namespace.clone(),
                 policies => policies.clone(),
                 sync_wave => app.wave,
@@ -233,6 +254,8 @@ pub(super) fn render_pair<'a>(
                 name: &name,
                 namespace: &inv.settings.argocd_namespace,
                 policies: &policies,
+                revision: &revision.value,
+                rollout: rollout.as_ref(),
                 wave: app.wave,
                 destination: (server, cluster_name),
                 cascade_delete: app.cascade_delete,
@@ -248,6 +271,15 @@ pub(super) fn render_pair<'a>(
             inv,
             Some((&app.name, &cluster.name)),
         )?
+    };
+    let text = match super::patch::apply(inv, pair, &text)? {
+        Some(patched) => within_limit(
+            patched,
+            &template_site(inv, APPLICATION_TEMPLATE),
+            inv,
+            Some((&app.name, &cluster.name)),
+        )?,
+        None => text,
     };
     Ok((
         RenderedApp {
@@ -268,6 +300,7 @@ pub(super) fn render_pair<'a>(
 /// of the layer that wrote the string).
 fn merged_values<'e>(
     inv: &Inventory,
+    plan: &Plan,
     pair: &Pair,
     base: &JValue,
     exprs: &'e Expressions,
@@ -275,7 +308,7 @@ fn merged_values<'e>(
     expansion_errors: &ExpansionErrors,
 ) -> Option<Value> {
     let app = &inv.apps[pair.app];
-    let layers = values::layers(inv, pair);
+    let layers = values::layers(inv, plan, pair);
     let mut merged = values::merge(&layers.values);
     let mut eval = |expr: &str| -> Result<String, String> {
         let (src, e, scope) = match exprs.get_key_value(expr) {

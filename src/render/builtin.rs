@@ -21,12 +21,27 @@ pub(super) struct Application<'a> {
     pub name: &'a str,
     pub namespace: &'a str,
     pub policies: &'a [String],
+    /// The pair's revision (`targetRevision`).
+    pub revision: &'a str,
+    /// The rollout that decides the revision, if one does.
+    pub rollout: Option<&'a RolloutNote>,
     pub wave: u32,
     /// (server, name): one of them is set.
     pub destination: (Option<&'a str>, Option<&'a str>),
     pub cascade_delete: bool,
     /// The merged values as a YAML document, when there are any.
     pub helm_values: Option<&'a str>,
+}
+
+/// A rollout's annotations on an Application.
+pub(super) struct RolloutNote {
+    /// `policy/NAME` or `app/NAME`.
+    pub name: String,
+    /// The cluster's ring; none when it has no ring label (it goes with
+    /// the last ring).
+    pub ring: Option<String>,
+    /// `promoted` (it has the rollout's revision) or `waiting`.
+    pub state: &'static str,
 }
 
 /// `templates/application.yaml.j2`, rendered: the same bytes, ending in one
@@ -53,6 +68,13 @@ pub(super) fn application(a: &Application, app: &App, cluster: &Cluster, team: &
         q(&a.wave.to_string())
     );
     let _ = writeln!(s, "    fleetc.io/policies: {}", q(&a.policies.join(",")));
+    if let Some(r) = a.rollout {
+        let _ = writeln!(s, "    fleetc.io/rollout: {}", q(&r.name));
+        if let Some(ring) = &r.ring {
+            let _ = writeln!(s, "    fleetc.io/ring: {}", q(ring));
+        }
+        let _ = writeln!(s, "    fleetc.io/rollout-state: {}", q(r.state));
+    }
     if a.cascade_delete {
         s.push_str("  finalizers:\n    - resources-finalizer.argocd.argoproj.io\n");
     }
@@ -60,7 +82,7 @@ pub(super) fn application(a: &Application, app: &App, cluster: &Cluster, team: &
     let _ = writeln!(s, "  project: {}", q(&team.name));
     s.push_str("  source:\n");
     let _ = writeln!(s, "    repoURL: {}", q(&app.repo_url));
-    let _ = writeln!(s, "    targetRevision: {}", q(&app.repo_branch));
+    let _ = writeln!(s, "    targetRevision: {}", q(a.revision));
     match app.chart.as_deref().filter(|c| !c.is_empty()) {
         Some(chart) => {
             let _ = writeln!(s, "    chart: {}", q(chart));

@@ -13,6 +13,7 @@ mod apps;
 mod builtin;
 mod clusters;
 mod env;
+mod patch;
 mod reuse;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +23,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::delivery::Plan;
 use crate::error::{Diagnostic, Site};
 use crate::matrix::Matrix;
 use crate::model::{App, Cluster, Inventory, Team};
@@ -115,6 +117,7 @@ pub(crate) enum Keep {
 pub(crate) fn render(
     inv: &Inventory,
     matrix: &Matrix,
+    plan: &Plan,
     keep: Keep,
     reuse: Option<&Reuse>,
 ) -> Result<Rendered, Vec<Diagnostic>> {
@@ -143,6 +146,7 @@ pub(crate) fn render(
     let inputs = reuse::Inputs::new(inv, &ctx);
     let shared = Shared {
         inv,
+        plan,
         env: &env,
         ctx: &ctx,
         conflicts: &conflicts,
@@ -155,7 +159,7 @@ pub(crate) fn render(
         .placed
         .par_iter()
         .map_init(Memo::new, |memo, pair| {
-            let digest = inputs.pair(inv, pair);
+            let digest = inputs.pair(inv, plan, pair);
             let (cluster, app) = (&inv.clusters[pair.cluster].name, &inv.apps[pair.app].name);
             let rendered = match reuse.and_then(|r| r.get(cluster, app, &digest)) {
                 Some(prior) => Ok((

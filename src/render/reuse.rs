@@ -15,7 +15,9 @@
 //! The digests hash the checked model's `Debug` text, which names every
 //! field: a field added to the model is in the digest without a word here.
 //! Indices (of a cluster in an app's overrides, of a team) are part of that
-//! text, so reordering the inventory renders again: safe, only slower.
+//! text, so reordering the inventory renders again: safe, only slower. A
+//! replica share is the one input that another cluster can change (its
+//! weight, its placement), so each pair's shares are in its digest too.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -23,6 +25,7 @@ use std::fmt::Write as _;
 use sha2::{Digest, Sha256};
 
 use super::Contexts;
+use crate::delivery::Plan;
 use crate::matrix::Pair;
 use crate::model::{App, Inventory};
 use crate::output::Known;
@@ -239,7 +242,7 @@ impl Inputs {
     }
 
     /// The digest of the pair's inputs.
-    pub(super) fn pair(&self, inv: &Inventory, pair: &Pair) -> Hash {
+    pub(super) fn pair(&self, inv: &Inventory, plan: &Plan, pair: &Pair) -> Hash {
         let app = &inv.apps[pair.app];
         let mut h = Sha256::new();
         h.update(self.global);
@@ -253,6 +256,8 @@ impl Inputs {
             Some(v) => h.update(format!("override {v:?}")),
             None => h.update("no override"),
         }
+        // Its replica shares, which the other clusters' weights move.
+        h.update(plan.pair_inputs(pair));
         h.finalize().into()
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
+use crate::delivery::Plan;
 use crate::error::{pointer_path, Diagnostic, Site};
 use crate::matrix::Pair;
 use crate::model::Inventory;
@@ -18,9 +19,10 @@ pub struct Layers<'a> {
 }
 
 /// The value layers of a placed pair in precedence order (DESIGN §4):
-/// app values, placing policies by ascending priority then name, cluster
-/// values, the app's override for the cluster.
-pub fn layers<'a>(inv: &'a Inventory, pair: &Pair) -> Layers<'a> {
+/// app values, placing policies by ascending priority then name (each
+/// policy's values, then its replica share), cluster values, the app's
+/// override for the cluster.
+pub fn layers<'a>(inv: &'a Inventory, plan: &'a Plan, pair: &Pair) -> Layers<'a> {
     let app = &inv.apps[pair.app];
     let cluster = &inv.clusters[pair.cluster];
     let mut out = Layers {
@@ -38,6 +40,13 @@ pub fn layers<'a>(inv: &'a Inventory, pair: &Pair) -> Layers<'a> {
             out.values.push(v);
             out.origins
                 .push((format!("policy `{}` values", p.name), p.site.key("values")));
+        }
+        if let Some(v) = plan.share(pair, pi) {
+            out.values.push(v);
+            out.origins.push((
+                format!("policy `{}` replica share", p.name),
+                p.site.key("replicas"),
+            ));
         }
     }
     if let Some(v) = &cluster.values {

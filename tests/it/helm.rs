@@ -110,7 +110,7 @@ fn helm_renders_fleetc_s_values_as_it_renders_the_layers() {
         std::fs::create_dir_all(&dir).unwrap();
 
         // Helm's way: one -f per layer, lowest precedence first.
-        let layers = fleetc::values::layers(inv, pair);
+        let layers = fleetc::values::layers(inv, &c.plan, pair);
         let files: Vec<PathBuf> = layers
             .values
             .iter()
