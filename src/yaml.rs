@@ -490,6 +490,122 @@ pub(crate) fn to_block(value: &Value, indent: usize) -> String {
     out
 }
 
+/// The order of the keys of each mapping in the first document of `text`,
+/// by the mapping's path of keys (mappings inside lists are left out).
+pub(crate) type KeyOrders = std::collections::HashMap<Vec<String>, Vec<String>>;
+
+/// [`KeyOrders`] of a YAML text, read with the event parser.
+pub(crate) fn key_orders(text: &str) -> KeyOrders {
+    use saphyr_parser::{Event, Parser};
+    enum Frame {
+        Map { at_key: bool, key: Option<String> },
+        Seq,
+    }
+    let mut out = KeyOrders::new();
+    // Each open collection, with its path when it has one.
+    let mut stack: Vec<(Frame, Option<Vec<String>>)> = Vec::new();
+    let mut parser = Parser::new_from_str(text);
+    while let Some(Ok((ev, _))) = parser.next_event() {
+        match ev {
+            Event::DocumentEnd => break,
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                let path = match stack.last_mut() {
+                    None => Some(Vec::new()),
+                    Some((Frame::Map { at_key, key }, path)) => {
+                        let is_value = !*at_key;
+                        *at_key = is_value;
+                        match (is_value, path.as_ref(), key.take()) {
+                            (true, Some(p), Some(k)) => {
+                                let mut p = p.clone();
+                                p.push(k);
+                                Some(p)
+                            }
+                            _ => None,
+                        }
+                    }
+                    Some((Frame::Seq, _)) => None,
+                };
+                let frame = if matches!(ev, Event::MappingStart(..)) {
+                    Frame::Map {
+                        at_key: true,
+                        key: None,
+                    }
+                } else {
+                    Frame::Seq
+                };
+                stack.push((frame, path));
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+            }
+            Event::Scalar(v, ..) => {
+                if let Some((Frame::Map { at_key, key }, path)) = stack.last_mut() {
+                    if *at_key {
+                        if let Some(p) = path {
+                            out.entry(p.clone()).or_default().push(v.to_string());
+                        }
+                        *key = Some(v.to_string());
+                    }
+                    *at_key = !*at_key;
+                }
+            }
+            Event::Alias(_) => {
+                if let Some((Frame::Map { at_key, .. }, _)) = stack.last_mut() {
+                    *at_key = !*at_key;
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// [`to_block`], with each mapping's keys in the order `orders` gives
+/// for its path (keys it does not name follow, sorted): a document
+/// rewritten after an edit keeps the order it was written in.
+pub(crate) fn to_block_ordered(value: &Value, orders: &KeyOrders) -> String {
+    let mut out = String::new();
+    let mut path = Vec::new();
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            write_map_ordered(&mut out, map, 0, &mut path, orders)
+        }
+        other => out.push_str(&to_block(other, 0)),
+    }
+    out
+}
+
+fn write_map_ordered(
+    out: &mut String,
+    map: &Map<String, Value>,
+    indent: usize,
+    path: &mut Vec<String>,
+    orders: &KeyOrders,
+) {
+    let order = orders.get(path.as_slice());
+    let rank = |k: &str| order.and_then(|o| o.iter().position(|x| x == k));
+    let mut keys: Vec<&String> = map.keys().collect();
+    // Stable: keys the order does not name keep their sorted order.
+    keys.sort_by_key(|k| rank(k).unwrap_or(usize::MAX));
+    for (i, key) in keys.into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        push_indent(out, indent);
+        write_flow_string(out, key);
+        out.push(':');
+        match &map[key] {
+            Value::Object(child) if !child.is_empty() => {
+                out.push('\n');
+                path.push(key.clone());
+                write_map_ordered(out, child, indent + 2, path, orders);
+                path.pop();
+            }
+            other => write_child(out, other, indent),
+        }
+    }
+}
+
 /// A text (such as a YAML document) as a literal block scalar whose lines are
 /// indented by `indent` spaces, written after `key: `; a text that a literal
 /// block cannot carry exactly is written as a quoted string.

@@ -86,6 +86,8 @@ pub(super) fn apply(
             format!("also: {}", problems.join("; "))
         })]);
     }
+    // Written again in the order the template wrote it, so that adding a
+    // patch shows in a diff as what it changes, not as a reshuffle.
     let names: Vec<&str> = patches.iter().map(|(f, _)| f.as_str()).collect();
     let mut out = String::with_capacity(text.len() + 128);
     out.push_str("# Rendered by fleetc from the inventory. Do not edit: change the inventory.\n");
@@ -93,7 +95,7 @@ pub(super) fn apply(
         "# Patched by {}.\n",
         names.join(", ").replace('`', "")
     ));
-    out.push_str(&yaml::to_block(&doc, 0));
+    out.push_str(&yaml::to_block_ordered(&doc, &yaml::key_orders(text)));
     out.push('\n');
     Ok(Some(out))
 }

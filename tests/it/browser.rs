@@ -159,7 +159,10 @@ fn the_page_is_self_contained_and_holds_the_matrix() {
         serde_json::json!([["region=east", 3], ["region=south", 1], ["region=west", 2]])
     );
 
-    // Hover texts name the policies: the melbourne row's inference cell.
+    // Hover texts name the policies, the revision and the ring: the
+    // melbourne row's inference cell, brisbane's log-shipper, and
+    // node-exporter on the two Perth stores, one ring promoted and one
+    // waiting for its promotion.
     let titles = embedded(&page, "titles");
     let hover = embedded(&page, "hover");
     let k = hover[3][1].as_u64().unwrap() as usize;
@@ -167,7 +170,17 @@ fn the_page_is_self_contained_and_holds_the_matrix() {
     let k = hover[1][2].as_u64().unwrap() as usize;
     assert_eq!(
         titles[k],
-        "placed by app1_to_east, logs-everywhere, logs-prod-quiet"
+        "placed by app1_to_east, logs-everywhere, logs-prod-quiet; revision 0.47.10"
+    );
+    let k = hover[5][3].as_u64().unwrap() as usize;
+    assert_eq!(
+        titles[k],
+        "placed by agents-everywhere, node-exporter-4.40; revision 4.40.0 (ring canary: promoted)"
+    );
+    let k = hover[4][3].as_u64().unwrap() as usize;
+    assert_eq!(
+        titles[k],
+        "placed by agents-everywhere, node-exporter-4.40; revision 4.39.0 (ring early: waiting)"
     );
     assert_eq!(hover[0][4], 0, "not placed: no hover text");
 
