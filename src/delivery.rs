@@ -350,12 +350,17 @@ pub(crate) fn plan(inv: &Inventory, matrix: &Matrix) -> (Plan, Vec<Diagnostic>) 
         } else {
             "revision"
         };
+        let sets = |x: &crate::model::Policy| match (&x.revision, &x.rollout) {
+            (Some(r), _) => format!("`{}` pins {r}", x.name),
+            (None, Some(r)) => format!("`{}` rolls out {}", x.name, r.revision),
+            _ => format!("`{}`", x.name),
+        };
         diags.push(
             Diagnostic::at(
                 pp.site.key(field),
                 format!(
-                    "policies `{}` and `{}` (both priority {}) both set the revision of app `{}` on cluster `{}`",
-                    pp.name, qp.name, pp.priority, inv.apps[ai].name, inv.clusters[ci].name
+                    "policies `{}` and `{}` (both priority {}) both set the revision of app `{}` on cluster `{}`: {} and {}",
+                    pp.name, qp.name, pp.priority, inv.apps[ai].name, inv.clusters[ci].name, sets(pp), sets(qp)
                 ),
             )
             .help(format!(
@@ -380,11 +385,12 @@ pub(crate) fn plan(inv: &Inventory, matrix: &Matrix) -> (Plan, Vec<Diagnostic>) 
             Diagnostic::at(
                 r.site.key("revision"),
                 format!(
-                    "the rollout of {who} goes back from {now} to {} (app `{app}` on {} cluster{}, `{}` first)",
+                    "the rollout of {who} goes back from `{now}` to `{}`: app `{app}` runs `{now}` on {} cluster{} it covers (`{}`{})",
                     r.revision,
                     clusters.len(),
                     if clusters.len() == 1 { "" } else { "s" },
-                    inv.clusters[clusters[0]].name
+                    inv.clusters[clusters[0]].name,
+                    if clusters.len() > 1 { ", …" } else { "" }
                 ),
             )
             .help("a rollback through rings must say so: add `downgrade: true` to `rollout`; or set the revision you meant"),

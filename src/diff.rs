@@ -82,7 +82,8 @@ pub struct Item {
     /// The policies that place it (from its annotations).
     pub policies: Vec<String>,
     /// For `changed`: which parts (placement: the policies that place it;
-    /// values, revision, source, destination, sync, metadata, other).
+    /// values, revision, rollout: its ring and state, source, destination,
+    /// sync, metadata, other).
     pub what: Vec<&'static str>,
     /// For a changed revision: the `targetRevision` before and after.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -412,8 +413,8 @@ fn classify_files(changes: &[FileChange], with_diffs: bool) -> ChangeSet {
                     .and_then(|d| d.pointer("/spec/source/targetRevision"))
                     .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
             };
-            let revision = match (what.contains(&"revision"), target(&old), target(&new)) {
-                (true, Some(old), Some(new)) => Some(RevisionChange { old, new }),
+            let revision = match (target(&old), target(&new)) {
+                (Some(old), Some(new)) if old != new => Some(RevisionChange { old, new }),
                 _ => None,
             };
             let rollout = new.as_ref().and_then(RolloutMark::read).map(|mut m| {
@@ -545,16 +546,16 @@ fn parse(bytes: &[u8]) -> Option<Value> {
 
 /// Which parts of an Application differ.
 fn aspects(old: &Value, new: &Value) -> Vec<&'static str> {
-    let parts: [(&str, &[&str]); 7] = [
+    let parts: [(&str, &[&str]); 8] = [
         ("placement", &["/metadata/annotations/fleetc.io~1policies"]),
         (
             "values",
             &["/spec/source/helm/valuesObject", "/spec/source/helm/values"],
         ),
+        ("revision", &["/spec/source/targetRevision"]),
         (
-            "revision",
+            "rollout",
             &[
-                "/spec/source/targetRevision",
                 "/metadata/annotations/fleetc.io~1rollout",
                 "/metadata/annotations/fleetc.io~1ring",
                 "/metadata/annotations/fleetc.io~1rollout-state",
@@ -591,6 +592,7 @@ fn aspects(old: &Value, new: &Value) -> Vec<&'static str> {
                 "placement" => "placement",
                 "values" => "values",
                 "revision" => "revision",
+                "rollout" => "rollout",
                 "source" => "source",
                 "destination" => "destination",
                 "sync" => "sync",

@@ -224,7 +224,21 @@ pub(crate) fn plain_types(msg: &str) -> (String, Option<String>) {
     ] {
         out = out.replace(&format!("struct {raw}"), "a mapping of fields");
     }
-    let help = if out.contains("invalid type") {
+    let number_for_text = (out.contains("invalid type: floating point")
+        || out.contains("invalid type: integer"))
+        && out.ends_with("expected text");
+    let help = if number_for_text {
+        let after = out.find("invalid type").map_or("", |i| &out[i..]);
+        let value = after.split('`').nth(1).unwrap_or("…");
+        let version = if out.contains("floating point") {
+            " (a version such as 2.20 even becomes 2.2)"
+        } else {
+            ""
+        };
+        Some(format!(
+            "quote it: `\"{value}\"`; unquoted, YAML reads it as a number{version}"
+        ))
+    } else if out.contains("invalid type") {
         Some("write the value in the shape the field takes; `fleetc schema` prints every field's shape".to_string())
     } else if out.contains("invalid value") {
         Some("`fleetc schema` prints what each field takes".to_string())

@@ -11,33 +11,58 @@ use crate::inventory::raw::{RawReplicas, RawRollout};
 use crate::k8s;
 use crate::suggest;
 
-/// Where a patch may not write: what names the Application and puts it in
-/// its project (the five), and fleetc's own labels and
-/// annotations, which `diff`, `log` and the guard read back.
-const PROTECTED: &[&str] = &[
-    "/apiVersion",
-    "/kind",
-    "/metadata/name",
-    "/metadata/namespace",
-    "/spec/project",
+/// Where a patch may not write, and why: what makes the document an
+/// Application, names it, puts it where Argo CD keeps Applications and in
+/// its team's project (the five).
+const PROTECTED: &[(&str, &str, &str)] = &[
+    (
+        "/apiVersion",
+        "it makes the document something other than an Argo CD Application",
+        "remove the operation: patches change an Application's fields",
+    ),
+    (
+        "/kind",
+        "it makes the document something other than an Argo CD Application",
+        "remove the operation: patches change an Application's fields",
+    ),
+    (
+        "/metadata/name",
+        "fleetc names the Application, and another name is another Application (Argo CD deletes the old one)",
+        "change `application_name` in fleetc.yaml, or the app's name or the cluster's `shortName`",
+    ),
+    (
+        "/metadata/namespace",
+        "Argo CD keeps its Applications in one namespace, `argocd_namespace`",
+        "set `argocd_namespace` in fleetc.yaml",
+    ),
+    (
+        "/spec/project",
+        "the project is the app's team's AppProject, whose rules fleetc checks the Application against",
+        "move the app to another team with its `namespace:`",
+    ),
 ];
 
-/// Whether a patch may write at `tokens`: not at, above or below a
-/// protected place, nor at a fleetc label or annotation.
-fn protected(tokens: &[String]) -> Option<String> {
-    for p in PROTECTED {
+/// Why a patch may not write at `tokens`: at, above or below a protected
+/// place, or at one of fleetc's own labels and annotations. The pointer
+/// protected, the reason and the fix.
+fn protected(tokens: &[String]) -> Option<(String, &'static str, &'static str)> {
+    for (p, why, fix) in PROTECTED {
         let want: Vec<&str> = p.split('/').skip(1).collect();
         let n = want.len().min(tokens.len());
         if want[..n].iter().zip(&tokens[..n]).all(|(a, b)| a == b) {
-            return Some((*p).to_string());
+            return Some(((*p).to_string(), why, fix));
         }
     }
     if let [m, kind, key, ..] = tokens {
         let fleetc_own = key.starts_with("fleetc.io/") || key == "app.kubernetes.io/managed-by";
         if m == "metadata" && (kind == "labels" || kind == "annotations") && fleetc_own {
-            return Some(format!(
-                "/metadata/{kind}/{}",
-                key.replace('~', "~0").replace('/', "~1")
+            return Some((
+                format!(
+                    "/metadata/{kind}/{}",
+                    key.replace('~', "~0").replace('/', "~1")
+                ),
+                "fleetc sets it and reads it back (diff, log, the removal guard)",
+                "add a label or annotation of your own instead",
             ));
         }
     }
@@ -47,47 +72,70 @@ fn protected(tokens: &[String]) -> Option<String> {
 /// `patches:`: a list of RFC 6902 operations, none writing where fleetc
 /// forbids it.
 pub(super) fn patch(v: &Value, site: &Site, diags: &mut Vec<Diagnostic>) -> Option<Patch> {
+    const EXAMPLE: &str =
+        "write a list of RFC 6902 operations, e.g. `- {op: add, path: /spec/ignoreDifferences, value: [...]}`";
+    if !v.is_array() {
+        let what = match v {
+            Value::Object(_) => "a mapping",
+            Value::String(_) => "text",
+            Value::Null => "empty",
+            _ => "a single value",
+        };
+        diags.push(
+            Diagnostic::at(
+                site.clone(),
+                format!("`patches` must be a list of operations, but this is {what}"),
+            )
+            .help(EXAMPLE),
+        );
+        return None;
+    }
     let ops = match crate::jsonpatch::parse(v) {
         Ok(ops) => ops,
         Err(e) => {
-            let at = if v.is_array() {
-                site.at(Seg::Index(e.index))
-            } else {
-                site.clone()
+            let (message, hint) = match e.message.split_once("; did you mean") {
+                Some((m, rest)) => (m.to_string(), Some(format!("did you mean{rest}"))),
+                None => (e.message.clone(), None),
             };
             diags.push(
-                Diagnostic::at(at, format!("`patches`: {}", e.message)).help(
-                    "write a list of RFC 6902 operations, e.g. `- {op: add, path: /spec/ignoreDifferences, value: [...]}`",
-                ),
+                Diagnostic::at(
+                    site.at(Seg::Index(e.index)),
+                    format!("`patches`: {message}"),
+                )
+                .help(hint.unwrap_or_else(|| EXAMPLE.to_string())),
             );
             return None;
         }
     };
     let mut ok = true;
     for (i, op) in ops.iter().enumerate() {
+        if matches!(op, crate::jsonpatch::Op::Test { .. }) {
+            continue;
+        }
         // A move writes where it takes from; a copy only reads there.
         let moved = matches!(op, crate::jsonpatch::Op::Move { .. })
             .then(|| op.from())
             .flatten();
-        let writes = std::iter::once(op.path()).chain(moved);
-        if matches!(op, crate::jsonpatch::Op::Test { .. }) {
-            continue;
-        }
-        for pointer in writes {
+        for pointer in std::iter::once(op.path()).chain(moved) {
             let Ok(tokens) = crate::jsonpatch::tokens(pointer) else {
                 continue;
             };
-            if let Some(p) = protected(&tokens) {
+            if let Some((p, why, fix)) = protected(&tokens) {
                 ok = false;
+                let place = if p == pointer {
+                    format!("`{pointer}`")
+                } else {
+                    format!("`{pointer}`, and so `{p}`")
+                };
                 diags.push(
                     Diagnostic::at(
                         site.at(Seg::Index(i)),
                         format!(
-                            "patch operation {i} (`{}`) writes `{pointer}`, and `{p}` is fleetc's: it names the Application, puts it in its team's project or marks it as fleetc's",
+                            "patch operation {i} (`{}`) writes {place}, which a patch may not: {why}",
                             op.name()
                         ),
                     )
-                    .help("change the app, its team or `application_name` instead; patches may change the rest of the Application"),
+                    .help(fix),
                 );
             }
         }
@@ -238,8 +286,12 @@ fn weights(
     let weight = |v: &Value, at: Site, diags: &mut Vec<Diagnostic>| match v.as_u64() {
         Some(w) if w <= u32::MAX as u64 => Some(w),
         _ => {
+            let of = match at.path.last() {
+                Some(Seg::Key(k)) => format!(" of `{k}`"),
+                _ => String::new(),
+            };
             diags.push(
-                Diagnostic::at(at, format!("weight `{v}` is not a whole number from 0 to {}", u32::MAX))
+                Diagnostic::at(at, format!("weight `{v}`{of} is not a whole number from 0 to {}", u32::MAX))
                     .help("weights are whole numbers: a cluster of weight 3 gets three times the replicas of one of weight 1"),
             );
             None

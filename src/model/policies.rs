@@ -133,7 +133,7 @@ pub(super) fn check(
                     site.key("revision"),
                     format!("policy `{}` sets both `revision` and `rollout`", raw.name),
                 )
-                .help("a rollout gives its rings `rollout.revision`; the clusters it has not reached keep what lower layers give (the app's revision or another policy's)"),
+                .help("remove `revision`: the rings a rollout has reached get `rollout.revision`, and the others keep what lower layers give (the app's revision, or a pin in a policy of lower `priority`)"),
             );
         }
         let revision = raw

@@ -25,6 +25,9 @@ const SPEC_FIELDS: &[&str] = &[
     "syncPolicy",
 ];
 
+/// What is wrong with a patched Application, and the fix.
+type Problem = (String, String);
+
 /// The top-level fields of an Application.
 const TOP_FIELDS: &[&str] = &[
     "apiVersion",
@@ -55,36 +58,57 @@ pub(super) fn apply(
         .map(|d| d.value)
         .unwrap_or(Value::Null);
     let mut doc = original.clone();
-    for (from, patch) in &patches {
-        if let Err(e) = crate::jsonpatch::apply(&mut doc, &patch.ops) {
-            return Err(vec![Diagnostic::at(
-                patch.site.at(Seg::Index(e.index)),
-                format!("the patches of {from} fail on {who}: {}", e.message),
-            )
-            .help("a patch applies to the Application fleetc renders (see `fleetc explain`); add a `test` operation or change the path")]);
+    // The problems after each operation, to lay a problem of the result at
+    // the operation that made it (the first after which it stays).
+    // (Problems the unpatched Application has already, from a user's
+    // template, are not the patches'.)
+    let inherent: Vec<String> = admission(inv, pair, &original, &original)
+        .into_iter()
+        .map(|(w, _)| w)
+        .collect();
+    let mut states: Vec<(usize, usize, Vec<Problem>)> = Vec::new();
+    for (layer, (from, patch)) in patches.iter().enumerate() {
+        // One operation at a time, so that a failure names its operation.
+        for (i, op) in patch.ops.iter().enumerate() {
+            if let Err(e) = crate::jsonpatch::apply(&mut doc, std::slice::from_ref(op)) {
+                let message = e
+                    .message
+                    .replacen("operation 0", &format!("operation {i}"), 1);
+                let help = match op {
+                    crate::jsonpatch::Op::Test { path, .. } => match doc.pointer(path) {
+                        Some(v) => format!(
+                            "the Application has `{}` there: change the test's `value`, or narrow the policy to where it holds",
+                            yaml::to_inline(v)
+                        ),
+                        None => "the Application has nothing there: change the test's `path`".to_string(),
+                    },
+                    _ => "patches apply to the Application as fleetc renders it (`fleetc compile --out` writes it): `add` creates a member, `replace` and `remove` need one".to_string(),
+                };
+                return Err(vec![Diagnostic::at(
+                    patch.site.at(Seg::Index(i)),
+                    format!("the patches of {from} fail on {who}: {message}"),
+                )
+                .help(help)]);
+            }
+            let mut problems = admission(inv, pair, &original, &doc);
+            problems.retain(|(w, _)| !inherent.contains(w));
+            states.push((layer, i, problems));
         }
     }
-    let mut problems = admission(inv, pair, &original, &doc);
-    if !problems.is_empty() {
-        let site = patches[patches.len() - 1].1.site.clone();
-        let first = problems.remove(0);
+    if let Some((what, fix)) = states.last().and_then(|(_, _, p)| p.first()).cloned() {
+        let made = states
+            .iter()
+            .rposition(|(_, _, p)| !p.iter().any(|(w, _)| *w == what))
+            .map_or(0, |k| k + 1);
+        let (layer, i, _) = states[made];
+        let (from, patch) = &patches[layer];
         return Err(vec![Diagnostic::at(
-            site,
+            patch.site.at(Seg::Index(i)),
             format!(
-                "after the patches of {}, the Application of {who} {first}",
-                patches
-                    .iter()
-                    .map(|(f, _)| f.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "after operation {i} of the patches of {from}, the Application of {who} {what}"
             ),
         )
-        .help(if problems.is_empty() {
-            "patches may change what Argo CD allows in the team's AppProject, and only that"
-                .to_string()
-        } else {
-            format!("also: {}", problems.join("; "))
-        })]);
+        .help(fix)]);
     }
     // Written again in the order the template wrote it, so that adding a
     // patch shows in a diff as what it changes, not as a reshuffle.
@@ -100,40 +124,69 @@ pub(super) fn apply(
     Ok(Some(out))
 }
 
-/// What Argo CD would refuse in a patched Application, or drop from it.
-fn admission(inv: &Inventory, pair: &Pair, before: &Value, after: &Value) -> Vec<String> {
-    let mut out = Vec::new();
+/// What Argo CD would refuse in a patched Application, or drop from it:
+/// each problem with its fix.
+fn admission(inv: &Inventory, pair: &Pair, before: &Value, after: &Value) -> Vec<Problem> {
+    let mut out: Vec<Problem> = Vec::new();
     let app = &inv.apps[pair.app];
     let team = &inv.teams[app.team];
     let Some(top) = after.as_object() else {
-        return vec!["is no longer a mapping".to_string()];
+        return vec![(
+            "is no longer a mapping".to_string(),
+            "patch fields of the Application, not the whole document".to_string(),
+        )];
     };
     for k in top.keys().filter(|k| !TOP_FIELDS.contains(&k.as_str())) {
-        out.push(format!(
-            "has a field `{k}` that Argo CD's Application does not have"
+        out.push((
+            format!("has a field `{k}` that Argo CD's Application does not have"),
+            format!("an Application has {}", TOP_FIELDS.join(", ")),
         ));
     }
     match after.get("spec").and_then(Value::as_object) {
-        None => out.push("has no `spec` mapping".to_string()),
+        None => out.push((
+            "has no `spec` mapping".to_string(),
+            "patch fields inside `spec`, not `spec` itself".to_string(),
+        )),
         Some(spec) => {
             for k in spec.keys().filter(|k| !SPEC_FIELDS.contains(&k.as_str())) {
-                out.push(format!("has `spec.{k}`, which Argo CD's Application does not have (the API server would drop it)"));
+                out.push((
+                    format!("has `spec.{k}`, which Argo CD's Application does not have (the API server would drop it)"),
+                    crate::suggest::hint(k, SPEC_FIELDS)
+                        .unwrap_or_else(|| format!("an Application's `spec` has {}", SPEC_FIELDS.join(", "))),
+                ));
             }
         }
     }
     let dest = |d: &Value, k: &str| d.pointer(&format!("/spec/destination/{k}")).cloned();
     for k in ["server", "name"] {
         if dest(before, k) != dest(after, k) {
-            out.push(format!("deploys to another cluster (`spec.destination.{k}` changed): an Application goes to its own cluster only"));
+            out.push((
+                format!("deploys to another cluster (`spec.destination.{k}` changed)"),
+                "remove the operation: an Application goes to its own cluster; place the app on the other cluster with a policy".to_string(),
+            ));
         }
     }
     match dest(after, "namespace").as_ref().and_then(Value::as_str) {
         Some(ns) if team.namespaces.iter().any(|n| n == ns) => {}
-        Some(ns) => out.push(format!(
-            "deploys into namespace `{ns}`, which team `{}`'s AppProject does not allow",
-            team.name
+        Some(ns) => out.push((
+            format!(
+                "deploys into namespace `{ns}`, which team `{}`'s AppProject does not allow",
+                team.name
+            ),
+            format!(
+                "deploy into one of team `{}`'s: {}",
+                team.name,
+                team.namespaces.join(", ")
+            ),
         )),
-        None => out.push("has no `spec.destination.namespace`".to_string()),
+        None => out.push((
+            "has no `spec.destination.namespace`".to_string(),
+            format!(
+                "deploy into one of team `{}`'s: {}",
+                team.name,
+                team.namespaces.join(", ")
+            ),
+        )),
     }
     let mut repos: Vec<&str> = Vec::new();
     if let Some(u) = after
@@ -158,9 +211,12 @@ fn admission(inv: &Inventory, pair: &Pair, before: &Value, after: &Value) -> Vec
                 .any(|a| a.team == app.team && a.repo_url == url),
         };
         if !permitted {
-            out.push(format!(
-                "uses repo `{url}`, which team `{}`'s AppProject does not allow",
-                team.name
+            out.push((
+                format!(
+                    "uses repo `{url}`, which team `{}`'s AppProject does not allow",
+                    team.name
+                ),
+                format!("add it to `source_repos` in {}", team.site.file.display()),
             ));
         }
     }
@@ -174,7 +230,10 @@ fn admission(inv: &Inventory, pair: &Pair, before: &Value, after: &Value) -> Vec
         if o.replace(' ', "")
             .eq_ignore_ascii_case("CreateNamespace=true")
         {
-            out.push("sets `CreateNamespace=true`, which a team's AppProject refuses (it allows no Namespaces)".to_string());
+            out.push((
+                "sets `CreateNamespace=true`, which a team's AppProject refuses (it allows no Namespaces)".to_string(),
+                "remove the option: fleetc creates the team's namespaces on every cluster its apps go to".to_string(),
+            ));
         }
     }
     out

@@ -1274,3 +1274,132 @@ fn a_large_commit_into_a_linked_worktree_lands_whole() {
     );
     assert_eq!(check.status, 0, "{}", check.stdout);
 }
+
+/// A ring rollout from the canary to the broad ring, end to end, as a
+/// platform team runs it: the fleet runs node-exporter 4.39.0; the rollout
+/// policy lands (the canary moves), then `fleetc promote` twice. Three
+/// compiles, three commits, three log entries, each naming the clusters
+/// that moved; `diff` shows each step before it lands.
+#[test]
+fn a_ring_rollout_from_canary_to_broad_lands_as_three_commits() {
+    let s = Setup::new();
+    // Before the rollout: the example without its rollout policy.
+    let agents = s.inv.join("policies/agents.yaml");
+    let text = std::fs::read_to_string(&agents).unwrap();
+    let at = text.find("---\n# A new chart version").unwrap();
+    let inv_commit = |msg: &str| {
+        git(&s.inv, &["commit", "-qam", msg]);
+    };
+    std::fs::write(&agents, &text[..at]).unwrap();
+    inv_commit("node-exporter 4.39.0 everywhere");
+    assert_eq!(s.commit().status, 0);
+    std::fs::write(&agents, &text).unwrap();
+    let promote = || {
+        let run = fleetc(&s.inv, &["promote", "node-exporter-4.40"]);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        run.stdout
+    };
+    // Each step: what diff shows, then the commit and its log entry.
+    let step = |moved: &[&str], ring: &str| {
+        let diff = fleetc(&s.inv, &["diff", "--repo", s.deploy()]);
+        let line = diff
+            .stdout
+            .lines()
+            .find(|l| l.contains(&format!("policy/node-exporter-4.40: ring `{ring}`")))
+            .unwrap_or_else(|| panic!("no rollout line: {}", diff.stdout));
+        assert!(
+            line.contains(&format!("ring `{ring}` promoted, 4.39.0 → 4.40.0")),
+            "{line}"
+        );
+        for c in moved {
+            assert!(line.contains(&format!("{c}/node-exporter")), "{c}: {line}");
+        }
+        let run = s.commit();
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        s.fsck();
+        let msg = s.git(&["log", "-1", "--format=%B", "main"]);
+        assert!(
+            msg.contains(&format!(
+                "policy/node-exporter-4.40: ring {ring} promoted, 4.39.0 → 4.40.0"
+            )),
+            "{msg}"
+        );
+    };
+
+    inv_commit("node-exporter 4.40.0 on the canary");
+    step(&["west-wa-perth-02"], "canary");
+    let out = promote();
+    assert!(out.contains("from `canary` to `early`"), "{out}");
+    inv_commit("promote to early");
+    step(&["west-wa-perth-01"], "early");
+    let out = promote();
+    assert!(out.contains("from `early` to `broad`"), "{out}");
+    inv_commit("promote to broad");
+    // newcastle has no ring label: it goes with the last ring.
+    let diff = fleetc(&s.inv, &["diff", "--repo", s.deploy()]);
+    assert!(
+        diff.stdout.contains("policy/node-exporter-4.40: clusters with no ring promoted, 4.39.0 → 4.40.0 on 1 Application (east-nsw-newcastle-01/node-exporter)"),
+        "{}",
+        diff.stdout
+    );
+    step(&["east-qld-brisbane-01"], "broad");
+    assert_eq!(
+        s.count(),
+        5,
+        "the seed, the fleet at 4.39.0, and three steps"
+    );
+
+    // The log: three entries, each with its rollout line and the
+    // Applications that moved, oldest first.
+    let log = fleetc(
+        &s.inv,
+        &[
+            "log",
+            "--repo",
+            s.deploy(),
+            "--app",
+            "node-exporter",
+            "--oldest-first",
+        ],
+    );
+    assert_eq!(log.status, 0, "{}", log.stderr);
+    let rollouts: Vec<&str> = log
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("rollout"))
+        .collect();
+    assert_eq!(rollouts.len(), 4, "{}", log.stdout);
+    assert!(rollouts[0].contains("ring canary promoted, 4.39.0 → 4.40.0 on 1 Application (west-wa-perth-02/node-exporter)"), "{}", log.stdout);
+    assert!(rollouts[1].contains("ring early promoted, 4.39.0 → 4.40.0 on 1 Application (west-wa-perth-01/node-exporter)"), "{}", log.stdout);
+    // The last entry moves the broad ring and the clusters with no ring.
+    assert!(rollouts[2].contains("clusters with no ring promoted, 4.39.0 → 4.40.0 on 1 Application (east-nsw-newcastle-01/node-exporter)"), "{}", log.stdout);
+    assert!(rollouts[3].contains("ring broad promoted, 4.39.0 → 4.40.0 on 1 Application (east-qld-brisbane-01/node-exporter)"), "{}", log.stdout);
+    assert!(
+        log.stdout
+            .contains("changed   west-wa-perth-01/node-exporter  revision 4.39.0 → 4.40.0"),
+        "{}",
+        log.stdout
+    );
+    // In JSON, each step is its own line of its entry's file.
+    let entries = deploy_log(&s.deploy, "main");
+    let steps: Vec<Value> = entries
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["kind"] == "promotion")
+        .collect();
+    assert_eq!(steps.len(), 4);
+    assert_eq!(steps[0]["entry"], 2);
+    assert_eq!(steps[1]["entry"], 3);
+    assert_eq!(steps[2]["entry"], 4);
+    assert_eq!(steps[3]["entry"], 4);
+    assert_eq!(steps[3]["ring"], "broad");
+    assert_eq!(steps[3]["from"], "4.39.0");
+    assert_eq!(steps[3]["to"], "4.40.0");
+    assert_eq!(
+        steps[3]["applications"],
+        serde_json::json!(["east-qld-brisbane-01/node-exporter"])
+    );
+    // The last step left nothing to promote.
+    let run = fleetc(&s.inv, &["promote", "node-exporter-4.40"]);
+    assert!(run.stdout.contains("is at its last ring"), "{}", run.stdout);
+}

@@ -8,6 +8,7 @@ mod cli;
 mod conformance_helm;
 mod conformance_labels;
 mod corpus;
+mod delivery;
 mod faults;
 mod fuzz_regressions;
 mod git;
