@@ -241,13 +241,17 @@ pub(super) fn render_pair<'a>(
                 cascade_delete => app.cascade_delete,
             },
         };
-        render_manifest(
+        let text = render_manifest(
             env,
             APPLICATION_TEMPLATE,
             full,
             inv,
             Some((&app.name, &cluster.name)),
-        )?
+        )?;
+        if revision.value != app.repo_branch {
+            check_template_revision(inv, pair, &text, &revision.value)?;
+        }
+        text
     } else {
         let text = builtin::application(
             &builtin::Application {
@@ -293,6 +297,41 @@ pub(super) fn render_pair<'a>(
         },
         text,
     ))
+}
+
+/// A user's Application template must write the pair's revision (pins,
+/// rollouts, overrides), not the app's `repo_branch`: else they would be
+/// lost without a word.
+fn check_template_revision(
+    inv: &Inventory,
+    pair: &Pair,
+    text: &str,
+    want: &str,
+) -> Result<(), Vec<Diagnostic>> {
+    let written = yaml::parse_yaml(text)
+        .ok()
+        .and_then(|d| d.into_iter().next())
+        .and_then(|d| {
+            d.value
+                .pointer("/spec/source/targetRevision")
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+        });
+    if written.as_deref() == Some(want) {
+        return Ok(());
+    }
+    let (app, cluster) = (&inv.apps[pair.app], &inv.clusters[pair.cluster]);
+    Err(vec![Diagnostic::at(
+        template_site(inv, APPLICATION_TEMPLATE),
+        format!(
+            "the Application template writes targetRevision `{}` for app `{}` on cluster `{}`, whose revision is `{want}` (a pin, rollout or override; `fleetc explain {} {}` says which)",
+            written.as_deref().unwrap_or("(none)"),
+            app.name,
+            cluster.name,
+            app.name,
+            cluster.name
+        ),
+    )
+    .help("write `targetRevision: {{ application.revision | yaml }}` instead of `app.repo_branch`")])
 }
 
 /// The pair's values, merged and with `${ }` expanded; `None` when an

@@ -492,3 +492,34 @@ fn replicas_are_divided_by_weight_over_the_placed_clusters() {
     inv.write("clusters/c.yaml", &text);
     assert_eq!(shares(&inv.compile()), [3, 3, 1, 3]);
 }
+
+/// A user's Application template that writes the app's `repo_branch`
+/// would drop every pin and rollout without a word: refused, with the fix.
+#[test]
+fn a_template_that_ignores_the_pair_s_revision_is_refused() {
+    let builtin =
+        std::fs::read_to_string(crate::support::repo().join("templates/application.yaml.j2"))
+            .unwrap();
+    let old = builtin.replace(
+        "{{ application.revision | yaml }}",
+        "{{ app.repo_branch | yaml }}",
+    );
+    assert_ne!(old, builtin);
+    let inv = Inv::new(&[
+        ("clusters/c.yaml", &clusters(&[("a", "x: y")])),
+        ("apps/web.yaml", APP),
+        (
+            "policies/p.yaml",
+            "name: pin\napp_selector: {}\ncluster_selector: {}\nrevision: 1.1.0\n",
+        ),
+        ("templates/application.yaml.j2", &old),
+    ]);
+    let err = inv.error();
+    assert!(
+        err.contains("the Application template writes targetRevision `1.0.0` for app `web` on cluster `a`, whose revision is `1.1.0`")
+            && err.contains("application.revision"),
+        "{err}"
+    );
+    inv.write("templates/application.yaml.j2", &builtin);
+    assert_eq!(revision_of(&inv.compile(), "a", "web"), "1.1.0");
+}
