@@ -523,3 +523,84 @@ fn a_template_that_ignores_the_pair_s_revision_is_refused() {
     inv.write("templates/application.yaml.j2", &builtin);
     assert_eq!(revision_of(&inv.compile(), "a", "web"), "1.1.0");
 }
+
+/// Replica shares, over random fleets: they sum to the total when the
+/// bounds allow, each is within its bounds, and a cluster's share does not
+/// move when a cluster the policy does not place changes its labels.
+#[test]
+fn replica_shares_hold_their_properties_over_random_fleets() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let fleet = (
+        prop::collection::vec((any::<bool>(), 0usize..3), 2..9),
+        0u64..40,
+        0u64..3,
+        prop::option::of(3u64..12),
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        ..Config::default()
+    });
+    runner
+        .run(&fleet, |(members, total, min, max)| {
+            let tiers = ["small", "large", "none"];
+            let list: Vec<(String, String)> = members
+                .iter()
+                .enumerate()
+                .map(|(i, (placed, tier))| {
+                    (format!("c{i}"), format!("edge: \"{placed}\", tier: {}", tiers[*tier]))
+                })
+                .collect();
+            let refs: Vec<(&str, &str)> = list.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            let max_line = max.map_or(String::new(), |m| format!("  max: {m}\n"));
+            let inv = Inv::new(&[
+                ("clusters/c.yaml", &clusters(&refs)),
+                ("apps/web.yaml", APP),
+                (
+                    "policies/p.yaml",
+                    &format!("name: edge\napp_selector: {{}}\ncluster_selector: {{edge: \"true\"}}\nreplicas:\n  total: {total}\n  path: replicaCount\n  weights: {{label: tier, weights: {{large: 3, small: 1}}, default: 2}}\n  min: {min}\n{max_line}"),
+                ),
+            ]);
+            let shares = |c: &fleetc::Compiled| -> Vec<(String, u64)> {
+                c.rendered
+                    .apps
+                    .iter()
+                    .map(|r| {
+                        let name = c.inventory.clusters[r.cluster].name.clone();
+                        let v = application(c, &name, "web");
+                        let values = fleetc::parse_yaml(v["spec"]["source"]["helm"]["values"].as_str().unwrap())
+                            .unwrap()
+                            .remove(0)
+                            .value;
+                        (name, values["replicaCount"].as_u64().unwrap())
+                    })
+                    .collect()
+            };
+            let c = inv.compile();
+            let got = shares(&c);
+            let n = got.len() as u64;
+            prop_assert_eq!(n, members.iter().filter(|(p, _)| *p).count() as u64);
+            let sum: u64 = got.iter().map(|(_, s)| s).sum();
+            let fits = n * min <= total && max.is_none_or(|m| total <= n * m.max(min));
+            if fits && n > 0 {
+                prop_assert_eq!(sum, total, "{:?}", got);
+            }
+            for (_, s) in &got {
+                prop_assert!(*s >= min && max.is_none_or(|m| *s <= m.max(min)), "{:?}", got);
+            }
+            // Every cluster the policy does not place changes tier.
+            let mut text = inv.read("clusters/c.yaml");
+            for (i, (placed, tier)) in members.iter().enumerate() {
+                if !placed {
+                    let from = format!("name: c{i}\nmetadata: {{edge: \"false\", tier: {}", tiers[*tier]);
+                    let to = format!("name: c{i}\nmetadata: {{edge: \"false\", tier: {}", tiers[(tier + 1) % 3]);
+                    text = text.replace(&from, &to);
+                }
+            }
+            inv.write("clusters/c.yaml", &text);
+            prop_assert_eq!(shares(&inv.compile()), got);
+            Ok(())
+        })
+        .unwrap();
+}
