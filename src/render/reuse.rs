@@ -258,6 +258,16 @@ impl Inputs {
         }
         // Its replica shares, which the other clusters' weights move.
         h.update(plan.pair_inputs(pair));
+        // A patched Application is checked against its team's AppProject,
+        // whose repositories are those of the team's other apps too.
+        let patched = app.patches.contains_key(&pair.cluster)
+            || pair
+                .hits
+                .iter()
+                .any(|hit| inv.policies[hit.policy].patches.is_some());
+        if patched {
+            h.update(self.team_repos[app.team]);
+        }
         h.finalize().into()
     }
 }

@@ -604,3 +604,37 @@ fn replica_shares_hold_their_properties_over_random_fleets() {
         })
         .unwrap();
 }
+
+/// A patched Application is checked against its team's AppProject, whose
+/// repositories are those of the team's other apps too: when another app
+/// moves its repository, an incremental compile must check the patched
+/// pair again, and refuse it as a cold compile does. (It reused the old
+/// render and passed, before the team's repositories were in the digest
+/// of a patched pair.)
+#[test]
+fn an_incremental_compile_checks_a_patched_pair_when_its_team_s_repos_move() {
+    let inv = Inv::new(&[
+        ("clusters/c.yaml", &clusters(&[("a", "x: y")])),
+        (
+            "apps/web.yaml",
+            &format!("{APP}patches:\n  a:\n    - {{op: replace, path: /spec/source/repoURL, value: \"https://git.example.com/etl.git\"}}\n"),
+        ),
+        ("apps/etl.yaml", "name: etl\nrepo_url: https://git.example.com/etl.git\nrepo_path: deploy\nnamespace: t\n"),
+        ("policies/p.yaml", "name: all\napp_selector: {}\ncluster_selector: {}\n"),
+    ]);
+    let mut c = inv.compile();
+    let tree = c.take_tree();
+    let reuse = fleetc::reuse_of(&c, &tree);
+    inv.write(
+        "apps/etl.yaml",
+        "name: etl\nrepo_url: https://git.example.com/etl-moved.git\nrepo_path: deploy\nnamespace: t\n",
+    );
+    assert!(
+        fleetc::compile(inv.path()).is_err(),
+        "a cold compile refuses it"
+    );
+    assert!(
+        fleetc::compile_reusing(inv.path(), &reuse).is_err(),
+        "and so must an incremental one"
+    );
+}
