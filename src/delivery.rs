@@ -35,19 +35,6 @@ pub(crate) enum Owner {
     Policy(usize),
 }
 
-/// Where a pair's revision comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Source {
-    /// The app's `repo_branch` (or chart version).
-    App,
-    /// A policy's `revision` pin.
-    Pin(usize),
-    /// A rollout that has reached the cluster.
-    Rollout(Owner),
-    /// The app's `revisionOverrides` for the cluster.
-    Override,
-}
-
 /// A rollout's hold on one pair.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Ring {
@@ -59,11 +46,10 @@ pub(crate) struct Ring {
     pub(crate) reached: bool,
 }
 
-/// A pair's revision and where it comes from.
+/// A pair's revision, and the rollout that decides it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Revision {
     pub(crate) value: String,
-    pub(crate) source: Source,
     /// The rollout that decides the pair, when the topmost layer that
     /// sets a revision is one (reached or waiting).
     pub(crate) ring: Option<Ring>,
@@ -168,26 +154,15 @@ pub(crate) fn revision(inv: &Inventory, pair: &Pair) -> Revision {
     let cluster = &inv.clusters[pair.cluster];
     let mut out = Revision {
         value: String::new(),
-        source: Source::App,
         ring: None,
     };
     for layer in layers(inv, pair) {
         match layer {
-            Layer::Base(rev) => {
-                out.value = rev.to_string();
-                out.source = Source::App;
-            }
-            Layer::Pin(p, rev) => {
+            Layer::Base(rev) => out.value = rev.to_string(),
+            // A pin or an override above a rollout takes the pair out of it.
+            Layer::Pin(_, rev) | Layer::Override(rev) => {
                 out = Revision {
                     value: rev.to_string(),
-                    source: Source::Pin(p),
-                    ring: None,
-                };
-            }
-            Layer::Override(rev) => {
-                out = Revision {
-                    value: rev.to_string(),
-                    source: Source::Override,
                     ring: None,
                 };
             }
@@ -196,7 +171,6 @@ pub(crate) fn revision(inv: &Inventory, pair: &Pair) -> Revision {
                 let reached = r.reached(ring);
                 if reached {
                     out.value = r.revision.clone();
-                    out.source = Source::Rollout(owner);
                 }
                 out.ring = Some(Ring {
                     owner,
