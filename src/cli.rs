@@ -171,6 +171,11 @@ pub struct DiffArgs {
     /// Markdown: the most bytes to print (a PR comment holds 65,536).
     #[arg(long, value_name = "BYTES", default_value_t = 60_000)]
     pub max_bytes: usize,
+    /// Markdown: write the whole comment, cut into numbered comments of at
+    /// most --max-bytes each, as DIR/comment-1.md, comment-2.md, ...; print
+    /// their paths.
+    #[arg(long, value_name = "DIR")]
+    pub split: Option<PathBuf>,
 }
 
 // `fleetc explain`
@@ -195,6 +200,13 @@ pub struct QueryArgs {
     pub selector: Option<String>,
     #[arg(long, value_enum, default_value_t = TableFormat::Table, global = true)]
     pub format: TableFormat,
+    /// A deploy repository: adds each Application's last change from its
+    /// deployment log (`apps` and `clusters`).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub repo: Option<PathBuf>,
+    /// The deploy branch (with `--repo`; default: the one HEAD names, or `main`).
+    #[arg(long, value_name = "B", global = true)]
+    pub branch: Option<String>,
 }
 
 // `fleetc report`

@@ -16,12 +16,12 @@
 //! the next commit splits it into entry files (the same lines) and removes
 //! it, and its entry says so in a `note`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diff::{Action, ChangeSet, Item, Promotion, RevisionChange};
+use crate::diff::{Action, ChangeSet, Item, Promotion};
 use crate::pipeline::Compiled;
 
 /// The log's folder (and the old single file), at the top of the rendered
@@ -106,11 +106,21 @@ pub(crate) struct Event {
     /// sync, metadata); for `removed`: why it left.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub what: Vec<String>,
-    /// For a changed revision: before and after.
+    /// The Application's revision before (for `changed`, `recreated` and
+    /// `removed`) and after (for all but `removed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revision: Option<RevisionChange>,
+    pub revision_old: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_new: Option<String>,
     /// sha256 of the rendered file (for `removed`: of the last one).
     pub sha256: String,
+    /// sha256 of the file before, for `changed` and `recreated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256_old: Option<String>,
+    /// Set by `log` (never written): the entry whose content this event
+    /// returns the Application to, when it is not the one just before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_to: Option<u64>,
 }
 
 /// Parses a log (its files in order: the old single file, then the entry
@@ -183,6 +193,45 @@ fn parse_from(files: &[(String, String)], after: u64) -> Result<Vec<Line>, Strin
         }
     }
     Ok(lines)
+}
+
+/// The apps and the clusters the log's events name.
+pub(crate) fn names(lines: &[Line]) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut apps, mut clusters) = (BTreeSet::new(), BTreeSet::new());
+    for line in lines {
+        if let Line::Event(ev) = line {
+            if !apps.contains(&ev.app) {
+                apps.insert(ev.app.clone());
+            }
+            if !clusters.contains(&ev.cluster) {
+                clusters.insert(ev.cluster.clone());
+            }
+        }
+    }
+    (apps, clusters)
+}
+
+/// When each Application (cluster, app) last changed: the entry and its
+/// time, from the whole log.
+pub(crate) fn last_changes(lines: &[Line]) -> BTreeMap<(String, String), (u64, String)> {
+    let mut times: BTreeMap<u64, &str> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for line in lines {
+        match line {
+            Line::Compile(e) => {
+                times.insert(e.entry, &e.time);
+            }
+            Line::Event(ev) => {
+                let time = times.get(&ev.entry).copied().unwrap_or_default();
+                out.insert(
+                    (ev.cluster.clone(), ev.app.clone()),
+                    (ev.entry, time.to_string()),
+                );
+            }
+            Line::Promotion(_) => {}
+        }
+    }
+    out
 }
 
 /// The number the next entry gets.
@@ -354,22 +403,37 @@ pub(crate) fn record(
     })
 }
 
+/// Why an Application left the tree: its cluster or app left the
+/// inventory, an exclusion took it out, or no policy places it any more.
+pub(crate) fn removal_reason(c: &Compiled, cluster: &str, app: &str) -> String {
+    let inv = &c.inventory;
+    match (inv.cluster(cluster), inv.app(app)) {
+        (None, _) => "cluster removed from the inventory".to_string(),
+        (_, None) => "app removed from the inventory".to_string(),
+        (Some(ci), Some(ai)) => match c.matrix.excluded_at(ci, ai) {
+            Some(p) => format!("excluded by {}", p.policy_names(inv).join(", ")),
+            None => "no policy places it any more".to_string(),
+        },
+    }
+}
+
+/// Sets why each removed Application left, for `diff` and the commit.
+pub(crate) fn explain_removals(c: &Compiled, cs: &mut ChangeSet) {
+    for i in cs.items.iter_mut().filter(|i| i.action == Action::Removed) {
+        if let (Some(cluster), Some(app)) = (&i.cluster, &i.app) {
+            i.why = Some(removal_reason(c, cluster, app));
+        }
+    }
+}
+
 /// One event per changed Application; a removed one says why it left.
 fn events(c: &Compiled, cs: &ChangeSet, entry: u64) -> Vec<Event> {
-    let inv = &c.inventory;
     cs.applications()
         .map(|i| {
             let cluster = i.cluster.clone().unwrap_or_default();
             let app = i.app.clone().unwrap_or_default();
             let what: Vec<String> = if i.action == Action::Removed {
-                vec![match (inv.cluster(&cluster), inv.app(&app)) {
-                    (None, _) => "cluster removed from the inventory".to_string(),
-                    (_, None) => "app removed from the inventory".to_string(),
-                    (Some(ci), Some(ai)) => match c.matrix.excluded_at(ci, ai) {
-                        Some(p) => format!("excluded by {}", p.policy_names(inv).join(", ")),
-                        None => "no policy places it any more".to_string(),
-                    },
-                }]
+                vec![removal_reason(c, &cluster, &app)]
             } else if let Some(r) = i.recreation() {
                 vec![format!("recreated: {r}")]
             } else {
@@ -385,12 +449,15 @@ fn events(c: &Compiled, cs: &ChangeSet, entry: u64) -> Vec<Event> {
                 path: i.path.clone(),
                 policies: i.policies.clone(),
                 what,
-                revision: i.revision.clone(),
+                revision_old: i.revision_old.clone(),
+                revision_new: i.revision_new.clone(),
                 sha256: i
                     .sha256_new
                     .clone()
                     .or_else(|| i.sha256_old.clone())
                     .unwrap_or_default(),
+                sha256_old: i.sha256_new.as_ref().and(i.sha256_old.clone()),
+                rollback_to: None,
             }
         })
         .collect()
@@ -484,7 +551,8 @@ pub(crate) struct Selected {
 /// unless asked otherwise. An entry with no selected event is left out when
 /// filtering by app or cluster; a rollout step is kept when one of its
 /// Applications is selected.
-pub(crate) fn select(lines: Vec<Line>, filter: &Filter) -> Vec<Selected> {
+pub(crate) fn select(mut lines: Vec<Line>, filter: &Filter) -> Vec<Selected> {
+    mark_rollbacks(&mut lines);
     let mut entries: BTreeMap<u64, Selected> = BTreeMap::new();
     for line in lines {
         match line {
@@ -570,37 +638,62 @@ pub(crate) fn history_text(selected: &[Selected], commits: &BTreeMap<u64, String
             let _ = writeln!(out, "    {:<9} {}", "rollout", p.line().replace('`', ""));
         }
         for ev in evs {
-            let why = match (&ev.action, &ev.revision) {
-                (Action::Added, _) => format!("placed by {}", ev.policies.join(", ")),
-                (_, Some(r)) => ev
-                    .what
-                    .iter()
-                    .map(|w| {
-                        if w == "revision" {
-                            format!("revision {} → {}", r.old, r.new)
-                        } else {
-                            w.clone()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                _ => ev.what.join(", "),
-            };
-            let _ = writeln!(
-                out,
-                "    {:<9} {}/{}  {}  sha256:{}",
-                ev.action.word(),
-                ev.cluster,
-                ev.app,
-                why,
-                &ev.sha256[..ev.sha256.len().min(12)]
-            );
+            let _ = writeln!(out, "    {}", event_line(ev));
         }
     }
     if selected.is_empty() {
         out.push_str("no matching deployments\n");
     }
     out
+}
+
+/// One event as `log` prints it: `changed   pos-api on bne01: v2.14.0 →
+/// v2.15.0  values, revision  sha256:…`, with `rollback to entry N` when
+/// its content is an earlier one's.
+fn event_line(ev: &Event) -> String {
+    let revision = match (&ev.revision_old, &ev.revision_new) {
+        (Some(old), Some(new)) if old != new => format!(": {old} → {new}"),
+        (_, Some(rev)) | (Some(rev), None) => format!(": {rev}"),
+        (None, None) => String::new(),
+    };
+    let mut why = match ev.action {
+        Action::Added => format!("placed by {}", ev.policies.join(", ")),
+        _ => ev.what.join(", "),
+    };
+    if let Some(n) = ev.rollback_to {
+        why = format!("rollback to entry {n}: {why}");
+    }
+    format!(
+        "{:<9} {} on {}{revision}  {why}  sha256:{}",
+        ev.action.word(),
+        ev.app,
+        ev.cluster,
+        &ev.sha256[..ev.sha256.len().min(12)]
+    )
+}
+
+/// Marks each event that returns an Application to the content of an
+/// earlier entry (not the one it had just before): a rollback. `lines` are
+/// the whole log, in order.
+fn mark_rollbacks(lines: &mut [Line]) {
+    use std::collections::HashMap;
+    // Per Application: each content it had, with the last entry that gave
+    // it, and the content it has now.
+    let mut seen: HashMap<(String, String), (HashMap<String, u64>, String)> = HashMap::new();
+    for line in lines.iter_mut() {
+        let Line::Event(ev) = line else { continue };
+        let key = (ev.cluster.clone(), ev.app.clone());
+        let (history, now) = seen.entry(key).or_default();
+        if ev.action == Action::Removed {
+            now.clear();
+            continue;
+        }
+        if matches!(ev.action, Action::Changed | Action::Recreated) && ev.sha256 != *now {
+            ev.rollback_to = history.get(&ev.sha256).copied();
+        }
+        history.insert(ev.sha256.clone(), ev.entry);
+        *now = ev.sha256.clone();
+    }
 }
 
 /// The history for programs: each entry with its commit, rollout steps and
@@ -739,8 +832,11 @@ mod tests {
             path: "clusters/c/apps/a.yaml".into(),
             policies: vec!["p".into()],
             what: vec![],
-            revision: None,
+            revision_old: None,
+            revision_new: None,
             sha256: "00".into(),
+            sha256_old: None,
+            rollback_to: None,
         };
         let file = |n: u64, text: Vec<u8>| (entry_path(n), String::from_utf8(text).unwrap());
         let one = file(1, entry_text(&entry, &[], std::slice::from_ref(&event)));

@@ -79,15 +79,23 @@ pub struct Item {
     pub cascade: Option<bool>,
     pub cluster: Option<String>,
     pub app: Option<String>,
-    /// The policies that place it (from its annotations).
+    /// The policies that place it (from its annotations; for `removed`,
+    /// that placed it).
     pub policies: Vec<String>,
+    /// For `removed`: why it left (set by the command, which has the
+    /// inventory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
     /// For `changed`: which parts (placement: the policies that place it;
     /// values, revision, rollout: its ring and state, source, destination,
     /// sync, metadata, other).
     pub what: Vec<&'static str>,
-    /// For a changed revision: the `targetRevision` before and after.
+    /// The Application's `targetRevision` before (none when `added`) and
+    /// after (none when `removed`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub revision: Option<RevisionChange>,
+    pub revision_old: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision_new: Option<String>,
     /// The rollout that decides its revision (from its annotations), with
     /// its state before.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,13 +104,6 @@ pub struct Item {
     pub sha256_new: Option<String>,
     /// Unified diff (empty unless made by [`classify_with_diffs`]).
     pub diff: String,
-}
-
-/// A revision that changes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RevisionChange {
-    pub old: String,
-    pub new: String,
 }
 
 /// A rollout's marks on an Application: `fleetc.io/rollout`, `ring` and
@@ -179,6 +180,61 @@ impl Promotion {
     }
 }
 
+/// Items with the same change: their hunks, the same for each.
+#[derive(Debug)]
+pub struct Group<'a> {
+    pub items: Vec<&'a Item>,
+    /// The first item's diff without its file header, `@@` lines without
+    /// line numbers: the change, with the first item's lines around it.
+    pub hunks: String,
+}
+
+impl Group<'_> {
+    /// `pos-api on bne01, pos-api on per01, … and 3 more` (at most `n`).
+    pub fn subjects(&self, n: usize) -> String {
+        let mut names: Vec<String> = self
+            .items
+            .iter()
+            .take(n)
+            .map(|i| match (&i.app, &i.cluster) {
+                (Some(a), Some(c)) => format!("{a} on {c}"),
+                _ => i.path.clone(),
+            })
+            .collect();
+        if self.items.len() > n {
+            names.push(format!("… and {} more", self.items.len() - n));
+        }
+        names.join(", ")
+    }
+}
+
+/// What a unified diff changes: its added and removed lines, hunk by
+/// hunk, without the context (which differs between Applications: their
+/// names, their cluster's values) or the line numbers.
+fn changed_lines(diff: &str) -> String {
+    let mut out = String::new();
+    for l in diff.lines().skip_while(|l| !l.starts_with("@@")) {
+        if l.starts_with("@@") {
+            out.push_str("@@\n");
+        } else if l.starts_with('+') || l.starts_with('-') {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A unified diff's hunks: from the first `@@`, each `@@` line without its
+/// line numbers (the same change sits at other lines in other files).
+fn hunks_of(diff: &str) -> String {
+    let mut out = String::with_capacity(diff.len());
+    for l in diff.lines().skip_while(|l| !l.starts_with("@@")) {
+        out.push_str(if l.starts_with("@@") { "@@" } else { l });
+        out.push('\n');
+    }
+    out
+}
+
 /// A rollout step's rollout, ring, step and revisions (from, to).
 type StepKey = (String, Option<String>, String, String, String);
 
@@ -204,13 +260,21 @@ impl Counts {
 }
 
 impl Item {
+    /// The revision before and after, when it changed.
+    pub fn revision_change(&self) -> Option<(&str, &str)> {
+        match (&self.revision_old, &self.revision_new) {
+            (Some(old), Some(new)) if old != new => Some((old, new)),
+            _ => None,
+        }
+    }
+
     /// What changed, in words, with the revisions when the revision did:
     /// `values, revision 4.39.0 → 4.40.0`.
     pub fn what_text(&self) -> String {
         self.what
             .iter()
-            .map(|w| match (&self.revision, *w) {
-                (Some(r), "revision") => format!("revision {} → {}", r.old, r.new),
+            .map(|w| match (self.revision_change(), *w) {
+                (Some((old, new)), "revision") => format!("revision {old} → {new}"),
                 _ => w.to_string(),
             })
             .collect::<Vec<_>>()
@@ -293,7 +357,7 @@ impl ChangeSet {
     pub fn promotions(&self) -> Vec<Promotion> {
         let mut groups: BTreeMap<StepKey, Vec<String>> = BTreeMap::new();
         for i in self.applications() {
-            let (Some(rev), Some(mark)) = (&i.revision, &i.rollout) else {
+            let (Some((from, to)), Some(mark)) = (i.revision_change(), &i.rollout) else {
                 continue;
             };
             let step = match (mark.was.as_deref(), mark.state.as_str()) {
@@ -306,8 +370,8 @@ impl ChangeSet {
                     mark.name.clone(),
                     mark.ring.clone(),
                     step.to_string(),
-                    rev.old.clone(),
-                    rev.new.clone(),
+                    from.to_string(),
+                    to.to_string(),
                 ))
                 .or_default()
                 .push(format!(
@@ -330,6 +394,29 @@ impl ChangeSet {
                 }
             })
             .collect()
+    }
+
+    /// The items' diffs, each distinct change once: items whose diffs
+    /// add and remove the same lines (whatever the lines around them) are
+    /// one group, in the order of their first item, shown with the first
+    /// item's hunks. Items without a diff are left out.
+    pub fn groups(&self) -> Vec<Group<'_>> {
+        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        let mut out: Vec<Group<'_>> = Vec::new();
+        for i in self.items.iter().filter(|i| !i.diff.is_empty()) {
+            let key = changed_lines(&i.diff);
+            match index.get(&key) {
+                Some(&g) => out[g].items.push(i),
+                None => {
+                    index.insert(key, out.len());
+                    out.push(Group {
+                        items: vec![i],
+                        hunks: hunks_of(&i.diff),
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Items grouped by cluster (`None`: not a cluster's file).
@@ -408,14 +495,20 @@ fn classify_files(changes: &[FileChange], with_diffs: bool) -> ChangeSet {
                 _ => Vec::new(),
             };
             let recreated = action == Action::Recreated;
-            let target = |d: &Option<Value>| {
+            // A whole document has it; of a head only, its text does.
+            let target = |d: &Option<Value>, bytes: Option<&[u8]>| {
                 d.as_ref()
                     .and_then(|d| d.pointer("/spec/source/targetRevision"))
                     .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                    .or_else(|| bytes.and_then(target_revision))
             };
-            let revision = match (target(&old), target(&new)) {
-                (Some(old), Some(new)) if old != new => Some(RevisionChange { old, new }),
-                _ => None,
+            let (revision_old, revision_new) = if kind == "Application" {
+                (
+                    target(&old, c.old.as_deref()),
+                    target(&new, c.new.as_deref()),
+                )
+            } else {
+                (None, None)
             };
             let rollout = new.as_ref().and_then(RolloutMark::read).map(|mut m| {
                 m.was = old
@@ -450,8 +543,10 @@ fn classify_files(changes: &[FileChange], with_diffs: bool) -> ChangeSet {
                 cluster: label("fleetc.io/cluster"),
                 app: label("fleetc.io/app"),
                 policies,
+                why: None,
                 what,
-                revision,
+                revision_old,
+                revision_new,
                 rollout,
                 sha256_old: c.old.as_deref().map(crate::output::sha256_hex),
                 sha256_new: c.new.as_deref().map(crate::output::sha256_hex),
@@ -508,6 +603,7 @@ fn pair_moves(items: &mut Vec<Item>) {
             item.old_name = old.name;
         }
         item.cascade = old.cascade;
+        item.revision_old = old.revision_old;
         item.old_path = Some(old.path);
         item.sha256_old = old.sha256_old;
         item.diff = format!("{}{}", old.diff, item.diff);
@@ -533,6 +629,18 @@ fn parse_head(bytes: &[u8]) -> Option<Value> {
         .map(|d| d.value)
         .filter(|v| v.get("kind").is_some() && v.get("metadata").is_some());
     head.or_else(|| parse(bytes))
+}
+
+/// The first `targetRevision:` of a manifest's text (its source's), for
+/// a file read by its head only.
+fn target_revision(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let line = text
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("targetRevision:"))?;
+    let doc = yaml::parse_yaml(&format!("v: {}", line.trim())).ok()?;
+    let v = doc.into_iter().next()?.value.get("v")?.clone();
+    Some(v.as_str().map_or_else(|| v.to_string(), str::to_string))
 }
 
 fn parse(bytes: &[u8]) -> Option<Value> {
@@ -674,6 +782,9 @@ pub(crate) fn text(cs: &ChangeSet, color: bool, with_diffs: bool) -> String {
             if !i.policies.is_empty() && i.action != Action::Removed {
                 let _ = write!(line, "  [{}]", i.policies.join(", "));
             }
+            if let Some(why) = &i.why {
+                let _ = write!(line, " ({why})");
+            }
             if let Some(r) = i.recreation() {
                 let _ = write!(line, "\n      recreated: {r}");
             }
@@ -682,9 +793,28 @@ pub(crate) fn text(cs: &ChangeSet, color: bool, with_diffs: bool) -> String {
     }
     let _ = writeln!(out, "\n{}", cs.summary());
     if with_diffs {
-        for i in &cs.items {
+        // Each distinct change once: a change made alike to many
+        // Applications is shown with the list of them.
+        for g in cs.groups() {
             out.push('\n');
-            for l in i.diff.lines() {
+            let text = if g.items.len() == 1 {
+                g.items[0].diff.as_str()
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    paint(
+                        "1",
+                        &format!(
+                            "=== the same change on {} files (the lines around it as in the first): {}",
+                            g.items.len(),
+                            g.subjects(8)
+                        )
+                    )
+                );
+                g.hunks.as_str()
+            };
+            for l in text.lines() {
                 let painted = if l.starts_with("+++") || l.starts_with("---") {
                     paint("1", l)
                 } else if l.starts_with('+') {
@@ -703,16 +833,80 @@ pub(crate) fn text(cs: &ChangeSet, color: bool, with_diffs: bool) -> String {
     out
 }
 
-/// A pull-request comment: a summary table, one collapsible section per
-/// cluster with fenced `diff` blocks, cut at `cap` bytes with a marker.
+/// A pull-request comment that a reviewer reads in one screen at any
+/// fleet size: totals, rollouts, the changes by kind and by policy, the
+/// busiest clusters, then each distinct change once (a change made alike
+/// to many Applications is one diff with their list). It is cut at `cap`
+/// bytes, detail last, with a marker.
 pub(crate) fn markdown(cs: &ChangeSet, cap: usize, notes: &[String]) -> String {
+    let (mut out, sections) = markdown_parts(cs, notes);
+    let marker = "\n\n**… truncated: the full diff is longer than a comment allows. Run `fleetc diff` locally, see the job's `--format text` output, or post it in several comments with `--split DIR`.**\n";
+    let budget = cap.saturating_sub(marker.len());
+    for section in sections {
+        if out.len() + section.len() > budget {
+            out.push_str(marker);
+            return out;
+        }
+        out.push_str(&section);
+    }
+    out
+}
+
+/// The same comment in as many comments of at most `cap` bytes as it
+/// takes, numbered: the summary first, then the distinct changes, none
+/// left out (a single change longer than a comment is cut, and says so).
+pub(crate) fn markdown_split(cs: &ChangeSet, cap: usize, notes: &[String]) -> Vec<String> {
+    let (head, sections) = markdown_parts(cs, notes);
+    // Room for the numbering line each comment gets.
+    let room = cap.saturating_sub(64).max(1024);
+    let mut parts: Vec<String> = vec![head];
+    for mut section in sections {
+        if section.len() > room {
+            let cut =
+                "\n```\n</details>\n\n**… this change is longer than a comment: cut here.**\n\n";
+            let mut end = room.saturating_sub(cut.len());
+            while !section.is_char_boundary(end) {
+                end -= 1;
+            }
+            section.truncate(end);
+            section.push_str(cut);
+        }
+        let last = parts.len() - 1;
+        if parts[last].len() + section.len() > room {
+            parts.push(section);
+        } else {
+            parts[last].push_str(&section);
+        }
+    }
+    let n = parts.len();
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(k, p)| {
+            if n == 1 {
+                p
+            } else if k == 0 {
+                format!("{p}\n*Comment 1 of {n}; the changes continue in the next.*\n")
+            } else {
+                format!(
+                    "### fleetc: what this change does to the fleet ({} of {n})\n\n{p}",
+                    k + 1
+                )
+            }
+        })
+        .collect()
+}
+
+/// The comment's head (title, notes, totals, rollouts, summary tables)
+/// and its sections, one per distinct change.
+fn markdown_parts(cs: &ChangeSet, notes: &[String]) -> (String, Vec<String>) {
     let mut out = String::from("### fleetc: what this change does to the fleet\n\n");
     for n in notes {
         let _ = writeln!(out, "> {n}\n");
     }
     if cs.is_empty() {
         out.push_str("No Application, AppProject or root Application changes.\n");
-        return out;
+        return (out, Vec::new());
     }
     let _ = writeln!(out, "**{}**\n", cs.summary());
     let promotions = cs.promotions();
@@ -723,67 +917,137 @@ pub(crate) fn markdown(cs: &ChangeSet, cap: usize, notes: &[String]) -> String {
         }
         out.push('\n');
     }
-    out.push_str(
-        "| cluster | added | changed | recreated | removed | other manifests |\n|---|---:|---:|---:|---:|---:|\n",
+    summary_tables(&mut out, cs);
+    let groups = cs.groups();
+    let distinct = groups.len();
+    let _ = writeln!(
+        out,
+        "**{distinct} distinct change{}**, each shown once:\n",
+        if distinct == 1 { "" } else { "s" }
     );
-    let groups = cs.by_cluster();
-    for (cluster, items) in &groups {
-        let is_app = |i: &&&Item| i.kind == "Application" && i.app.is_some();
-        let count = |a: Action| {
-            items
-                .iter()
-                .filter(is_app)
-                .filter(|i| i.action == a)
-                .count()
+    let sections = groups
+        .iter()
+        .map(|g| {
+            let first = g.items[0];
+            let (title, body) = if g.items.len() == 1 {
+                let mut what = if first.what.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", first.what_text())
+                };
+                if let Some(why) = &first.why {
+                    what.push_str(&format!(" ({why})"));
+                }
+                if let Some(r) = first.recreation() {
+                    what.push_str(&format!(": {r}"));
+                }
+                let subject = match (&first.app, &first.cluster) {
+                    (Some(a), Some(c)) => format!("`{a}` on `{c}`"),
+                    _ => format!("`{}`", first.name.as_deref().unwrap_or(&first.path)),
+                };
+                (
+                    format!("<b>{}</b> {subject} {}{what}", first.action, first.kind),
+                    first.diff.as_str(),
+                )
+            } else {
+                (
+                    format!(
+                        "<b>the same change on {} files</b> ({}): {}",
+                        g.items.len(),
+                        first.what_text(),
+                        g.subjects(5)
+                    ),
+                    g.hunks.as_str(),
+                )
+            };
+            format!(
+                "<details><summary>{title}</summary>\n\n```diff\n{}```\n</details>\n\n",
+                body.replace("```", "`\u{200b}``")
+            )
+        })
+        .collect();
+    (out, sections)
+}
+
+/// The comment's summary: Applications by kind of change, by policy, and
+/// the clusters with the most changes (the first 10 of each).
+fn summary_tables(out: &mut String, cs: &ChangeSet) {
+    const ROWS: usize = 10;
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    let mut policies: BTreeMap<&str, Counts> = BTreeMap::new();
+    let mut clusters: BTreeMap<&str, usize> = BTreeMap::new();
+    for i in cs.applications() {
+        let kind = match (&i.why, i.action) {
+            (Some(why), _) => format!("removed: {why}"),
+            (None, Action::Changed) if !i.what.is_empty() => {
+                format!("changed: {}", i.what.join(", "))
+            }
+            (None, a) => a.word().to_string(),
         };
+        *kinds.entry(kind).or_default() += 1;
+        for p in &i.policies {
+            let c = policies.entry(p.as_str()).or_default();
+            match i.action {
+                Action::Added => c.added += 1,
+                Action::Changed => c.changed += 1,
+                Action::Recreated => c.recreated += 1,
+                Action::Removed => c.removed += 1,
+            }
+        }
+        if let Some(c) = &i.cluster {
+            *clusters.entry(c.as_str()).or_default() += 1;
+        }
+    }
+    let more = |out: &mut String, n: usize, what: &str| {
+        if n > ROWS {
+            let _ = writeln!(out, "| … and {} more {what} | |", n - ROWS);
+        }
+    };
+    out.push_str("| Applications | count |\n|---|---:|\n");
+    let mut by_count: Vec<(&String, &usize)> = kinds.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (k, n) in by_count.iter().take(ROWS) {
+        let _ = writeln!(out, "| {k} | {n} |");
+    }
+    more(out, by_count.len(), "kinds");
+    let others = cs.items.len() - cs.applications().count();
+    if others > 0 {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
-            cluster.unwrap_or("(fleet-wide files)"),
-            count(Action::Added),
-            count(Action::Changed),
-            count(Action::Recreated),
-            count(Action::Removed),
-            items.iter().filter(|i| !is_app(i)).count()
+            "| other manifests (AppProjects, namespaces, roots) | {others} |"
         );
     }
     out.push('\n');
-    let marker = "\n\n**… truncated: the full diff is longer than a comment allows. Run `fleetc diff` locally, or see the job's `--format text` output.**\n";
-    let budget = cap.saturating_sub(marker.len());
-    for (cluster, items) in &groups {
-        let mut section = format!(
-            "<details><summary><b>{}</b>: {} change{}</summary>\n\n",
-            cluster.unwrap_or("(fleet-wide files)"),
-            items.len(),
-            if items.len() == 1 { "" } else { "s" }
+    if !policies.is_empty() {
+        out.push_str(
+            "| policy | added | changed | recreated | removed |\n|---|---:|---:|---:|---:|\n",
         );
-        for i in items {
-            let mut what = if i.what.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", i.what_text())
-            };
-            if let Some(r) = i.recreation() {
-                what.push_str(&format!(": {r}"));
-            }
+        let mut by_count: Vec<(&&str, &Counts)> = policies.iter().collect();
+        by_count.sort_by(|a, b| b.1.total().cmp(&a.1.total()).then(a.0.cmp(b.0)));
+        for (p, c) in by_count.iter().take(ROWS) {
             let _ = writeln!(
-                section,
-                "**{}** `{}` {}{}\n\n```diff\n{}```\n",
-                i.action,
-                i.app.as_deref().or(i.name.as_deref()).unwrap_or(&i.path),
-                i.kind,
-                what,
-                i.diff.replace("```", "`\u{200b}``")
+                out,
+                "| {p} | {} | {} | {} | {} |",
+                c.added, c.changed, c.recreated, c.removed
             );
         }
-        section.push_str("</details>\n\n");
-        if out.len() + section.len() > budget {
-            out.push_str(marker);
-            return out;
+        if by_count.len() > ROWS {
+            let _ = writeln!(
+                out,
+                "| … and {} more policies | | | | |",
+                by_count.len() - ROWS
+            );
         }
-        out.push_str(&section);
+        out.push('\n');
     }
-    out
+    let mut by_count: Vec<(&&str, &usize)> = clusters.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    out.push_str("| cluster | Applications changed |\n|---|---:|\n");
+    for (c, n) in by_count.iter().take(ROWS) {
+        let _ = writeln!(out, "| {c} | {n} |");
+    }
+    more(out, by_count.len(), "clusters");
+    out.push('\n');
 }
 
 /// For programs: the summary, counts and every item with its diff.

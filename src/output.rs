@@ -233,6 +233,27 @@ pub(crate) fn edit_inventory_file(
     write_file_atomic(&real, new.as_bytes())
 }
 
+/// Writes `diff --split`'s comments as `dir/comment-1.md`, … (the folder
+/// is made; earlier `comment-*.md` there are removed, so a shorter run
+/// leaves no stale part); returns their paths.
+pub(crate) fn write_comments(dir: &Path, parts: &[String]) -> Result<Vec<String>> {
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with("comment-") && name.ends_with(".md") {
+            fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    let mut paths = Vec::with_capacity(parts.len());
+    for (k, part) in parts.iter().enumerate() {
+        let path = dir.join(format!("comment-{}.md", k + 1));
+        write_file_atomic(&path, part.as_bytes())?;
+        paths.push(path.display().to_string());
+    }
+    Ok(paths)
+}
+
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(64);
     push_hex(&mut s, &Sha256::digest(bytes));

@@ -37,6 +37,31 @@ pub(crate) struct Cell {
     /// reached it (`canary: promoted`, `broad: waiting`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ring: Option<String>,
+    /// With a deploy repo: the log entry and time of its last change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_changed: Option<LastChange>,
+}
+
+/// The log entry that last changed an Application, and its time.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct LastChange {
+    pub entry: u64,
+    pub time: String,
+}
+
+/// Sets each placed cell's last change from the log's.
+pub(crate) fn add_last_changes(
+    cells: &mut [Cell],
+    last: &BTreeMap<(String, String), (u64, String)>,
+) {
+    for c in cells.iter_mut().filter(|c| c.status == Placement::Placed) {
+        if let Some((entry, time)) = last.get(&(c.cluster.clone(), c.app.clone())) {
+            c.last_changed = Some(LastChange {
+                entry: *entry,
+                time: time.clone(),
+            });
+        }
+    }
 }
 
 /// A placed pair's ring in the rollout that decides its revision:
@@ -98,6 +123,7 @@ pub(crate) fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
                 application: names.get(&(ci, ai)).map(|s| s.to_string()),
                 revision,
                 ring,
+                last_changed: None,
             });
         }
     }
@@ -133,16 +159,20 @@ pub(crate) fn matrix_table(c: &Compiled, cells: &[Cell]) -> Table {
     Table { columns, rows }
 }
 
-/// One row per placed cell.
-pub(crate) fn placed_table(cells: &[Cell], first: &str) -> Table {
+/// One row per placed cell; `with_log`: and when it last changed.
+pub(crate) fn placed_table(cells: &[Cell], first: &str, with_log: bool) -> Table {
+    let mut columns = vec![
+        first.to_string(),
+        "application".into(),
+        "revision".into(),
+        "ring".into(),
+        "policies".into(),
+    ];
+    if with_log {
+        columns.push("last changed".into());
+    }
     Table {
-        columns: vec![
-            first.to_string(),
-            "application".into(),
-            "revision".into(),
-            "ring".into(),
-            "policies".into(),
-        ],
+        columns,
         rows: cells
             .iter()
             .filter(|c| c.status == Placement::Placed)
@@ -158,6 +188,12 @@ pub(crate) fn placed_table(cells: &[Cell], first: &str) -> Table {
                     c.ring.clone().unwrap_or_default(),
                     c.policies.join(","),
                 ]
+                .into_iter()
+                .chain(with_log.then(|| match &c.last_changed {
+                    Some(l) => format!("{} (entry {})", l.time, l.entry),
+                    None => "never".to_string(),
+                }))
+                .collect()
             })
             .collect(),
     }

@@ -17,6 +17,11 @@ use crate::pipeline::{self, compile, compile_files, Compiled};
 use crate::render::{Keep, Reuse};
 
 pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
+    if args.split.is_some() && args.format != Format::Markdown {
+        return Err(Error::Usage(
+            "--split cuts a Markdown comment: add --format markdown".to_string(),
+        ));
+    }
     let mut notes = Vec::new();
     // The compile (none when the branch is known to be up to date), and
     // what differs.
@@ -64,7 +69,10 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
             ))
         }
     };
-    let cs = diff::classify_with_diffs(&changes);
+    let mut cs = diff::classify_with_diffs(&changes);
+    if let Some(c) = &c {
+        crate::deploylog::explain_removals(c, &mut cs);
+    }
     let verdict = c
         .as_ref()
         .and_then(|c| guard::verdict(&cs, c.rendered.apps.len(), &c.inventory.settings.guard));
@@ -83,7 +91,13 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
             }
             t + &diff::text(&cs, color, true)
         }
-        Format::Markdown => diff::markdown(&cs, args.max_bytes, &notes),
+        Format::Markdown => match &args.split {
+            Some(dir) => {
+                let parts = diff::markdown_split(&cs, args.max_bytes, &notes);
+                output::write_comments(dir, &parts)?.join("\n") + "\n"
+            }
+            None => diff::markdown(&cs, args.max_bytes, &notes),
+        },
         Format::Json => diff::json(&cs, serde_json::json!({ "guard": verdict, "notes": notes })),
     };
     emit(&text)?;

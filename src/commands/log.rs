@@ -1,5 +1,6 @@
 //! `fleetc log`: the deployment history, filtered.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::emit;
@@ -9,21 +10,12 @@ use crate::error::{Error, Result, EXIT_OK};
 use crate::gitrepo::DeployRepo;
 use crate::pipeline;
 
-pub(super) fn run(root: &Path, args: LogArgs) -> Result<i32> {
-    let settings = pipeline::load_settings(root)?;
-    let prefix = settings.deploy_prefix();
-    crate::gitrepo::read_only();
-    let deploy = DeployRepo::open(&args.repo, args.branch.as_deref())?;
-    let since = match &args.since {
-        Some(s) => {
-            Some(deploylog::parse_since(s, deploylog::unix_now()).ok_or_else(|| {
-                Error::Usage(format!(
-                    "--since `{s}`: write a date (2026-11-21), a time (2026-11-21T17:00:00Z) or an age (7d, 12h, 30m)"
-                ))
-            })?)
-        }
-        None => None,
-    };
+/// The deployment log of a deploy branch, parsed, with the commit of each
+/// entry.
+pub(super) fn read(
+    deploy: &DeployRepo,
+    prefix: &str,
+) -> Result<(Vec<deploylog::Line>, BTreeMap<u64, String>)> {
     let snapshot = deploy.snapshot_of(prefix, |name| {
         name == deploylog::LOG_DIR || name == deploylog::LOG_FILE
     })?;
@@ -52,6 +44,26 @@ pub(super) fn run(root: &Path, args: LogArgs) -> Result<i32> {
     }
     let lines = deploylog::parse(&files).map_err(Error::Usage)?;
     let commits = deploy.log_entry_commits(&snapshot)?;
+    Ok((lines, commits))
+}
+
+pub(super) fn run(root: &Path, args: LogArgs) -> Result<i32> {
+    let settings = pipeline::load_settings(root)?;
+    let prefix = settings.deploy_prefix();
+    crate::gitrepo::read_only();
+    let deploy = DeployRepo::open(&args.repo, args.branch.as_deref())?;
+    let since = match &args.since {
+        Some(s) => {
+            Some(deploylog::parse_since(s, deploylog::unix_now()).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--since `{s}`: write a date (2026-11-21), a time (2026-11-21T17:00:00Z) or an age (7d, 12h, 30m)"
+                ))
+            })?)
+        }
+        None => None,
+    };
+    let (lines, commits) = read(&deploy, prefix)?;
+    check_names(&lines, args.app.as_deref(), args.cluster.as_deref())?;
     let filter = Filter {
         app: args.app.as_deref(),
         cluster: args.cluster.as_deref(),
@@ -64,4 +76,26 @@ pub(super) fn run(root: &Path, args: LogArgs) -> Result<i32> {
         LogFormat::Json => deploylog::history_json(&selected, &commits),
     })?;
     Ok(EXIT_OK)
+}
+
+/// `--app` and `--cluster` must name what the log has seen: a typo is an
+/// error with a did-you-mean, not an empty history. (An app removed from
+/// the inventory keeps its history, so the log, not the inventory, is
+/// what they are checked against.)
+fn check_names(lines: &[deploylog::Line], app: Option<&str>, cluster: Option<&str>) -> Result<()> {
+    let (apps, clusters) = deploylog::names(lines);
+    for (what, given, known) in [("app", app, &apps), ("cluster", cluster, &clusters)] {
+        let Some(name) = given else { continue };
+        if known.contains(name) {
+            continue;
+        }
+        let names: Vec<&str> = known.iter().map(String::as_str).collect();
+        return Err(Error::Usage(format!(
+            "no {what} `{name}` in the deployment log: fleetc never deployed one{}",
+            crate::suggest::hint(name, &names)
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default()
+        )));
+    }
+    Ok(())
 }

@@ -19,7 +19,14 @@ pub(super) fn run(root: &Path, args: QueryArgs) -> Result<i32> {
         }
         None => None,
     };
-    let all = report::cells(&c, filter.as_ref());
+    let mut all = report::cells(&c, filter.as_ref());
+    if let Some(repo) = &args.repo {
+        crate::gitrepo::read_only();
+        let deploy = crate::gitrepo::DeployRepo::open(repo, args.branch.as_deref())?;
+        let (lines, _) = super::log::read(&deploy, inv.settings.deploy_prefix())?;
+        report::add_last_changes(&mut all, &crate::deploylog::last_changes(&lines));
+    }
+    let with_log = args.repo.is_some();
     let (cells, table, what): (Vec<Cell>, Table, &str) = match args.what {
         Query::Matrix => {
             let t = report::matrix_table(&c, &all);
@@ -28,13 +35,13 @@ pub(super) fn run(root: &Path, args: QueryArgs) -> Result<i32> {
         Query::Apps { cluster } => {
             cluster_index(inv, &cluster)?;
             let cells: Vec<_> = all.into_iter().filter(|x| x.cluster == cluster).collect();
-            let t = report::placed_table(&cells, "app");
+            let t = report::placed_table(&cells, "app", with_log);
             (cells, t, "apps")
         }
         Query::Clusters { app } => {
             app_index(inv, &app)?;
             let cells: Vec<_> = all.into_iter().filter(|x| x.app == app).collect();
-            let t = report::placed_table(&cells, "cluster");
+            let t = report::placed_table(&cells, "cluster", with_log);
             (cells, t, "clusters")
         }
     };

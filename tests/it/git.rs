@@ -464,16 +464,14 @@ fn diff_against_another_inventory_revision_needs_no_deploy_repo() {
         &s.inv,
         &["diff", "--base", "HEAD~1", "--format", "markdown"],
     );
-    assert!(
-        md.stdout.contains("| lab-sydney-01 | 0 | 3 | 0 | 1 | 3 |"),
-        "{}",
-        md.stdout
-    );
-    assert!(
-        md.stdout.contains("<details><summary><b>lab-sydney-01</b>"),
-        "{}",
-        md.stdout
-    );
+    for row in [
+        "| lab-sydney-01 | 4 |",
+        "| removed: no policy places it any more | 1 |",
+        "| other manifests (AppProjects, namespaces, roots) | 3 |",
+        "<details><summary><b>removed</b> `app1` on `lab-sydney-01` Application (no policy places it any more)",
+    ] {
+        assert!(md.stdout.contains(row), "{row}: {}", md.stdout);
+    }
     assert!(md.stdout.contains("```diff\n"), "{}", md.stdout);
     let short = fleetc(
         &s.inv,
@@ -757,13 +755,13 @@ fn renamed_applications_are_recreations_everywhere() {
         &["diff", "--repo", s.deploy(), "--format", "markdown"],
     );
     assert!(
-        md.stdout
-            .contains("| east-qld-brisbane-01 | 0 | 0 | 6 | 0 | 0 |"),
+        md.stdout.contains("| east-qld-brisbane-01 | 6 |")
+            && md.stdout.contains("| recreated | 25 |"),
         "{}",
         md.stdout
     );
     assert!(
-        md.stdout.contains("**recreated** `pos-api` Application: pos-api-bne01 → east-qld-brisbane-01-pos-api: Argo CD deletes the old Application and its live resources"),
+        md.stdout.contains("<b>recreated</b> `pos-api` on `east-qld-brisbane-01` Application: pos-api-bne01 → east-qld-brisbane-01-pos-api: Argo CD deletes the old Application and its live resources"),
         "{}",
         md.stdout
     );
@@ -804,7 +802,7 @@ fn renamed_applications_are_recreations_everywhere() {
         ],
     );
     assert!(
-        log.stdout.contains("    recreated west-wa-perth-01/pos-api  recreated: pos-api-per01 → west-wa-perth-01-pos-api: Argo CD deletes the old Application and its live resources, then creates them again"),
+        log.stdout.contains("    recreated pos-api on west-wa-perth-01: v2.14.0  recreated: pos-api-per01 → west-wa-perth-01-pos-api: Argo CD deletes the old Application and its live resources, then creates them again"),
         "{}",
         log.stdout
     );
@@ -896,7 +894,7 @@ fn an_emptied_cluster_keeps_its_root_and_a_removed_one_leaves_nothing() {
     );
     assert!(
         log.stdout
-            .contains("removed   lab-sydney-01/pos-api  excluded by freeze-lab"),
+            .contains("removed   pos-api on lab-sydney-01: v2.15.0-rc.1  excluded by freeze-lab"),
         "{}",
         log.stdout
     );
@@ -1375,8 +1373,9 @@ fn a_ring_rollout_from_canary_to_broad_lands_as_three_commits() {
     assert!(rollouts[2].contains("clusters with no ring promoted, 4.39.0 → 4.40.0 on 1 Application (east-nsw-newcastle-01/node-exporter)"), "{}", log.stdout);
     assert!(rollouts[3].contains("ring broad promoted, 4.39.0 → 4.40.0 on 1 Application (east-qld-brisbane-01/node-exporter)"), "{}", log.stdout);
     assert!(
-        log.stdout
-            .contains("changed   west-wa-perth-01/node-exporter  revision 4.39.0 → 4.40.0"),
+        log.stdout.contains(
+            "changed   node-exporter on west-wa-perth-01: 4.39.0 → 4.40.0  revision, rollout"
+        ),
         "{}",
         log.stdout
     );
@@ -1402,4 +1401,124 @@ fn a_ring_rollout_from_canary_to_broad_lands_as_three_commits() {
     // The last step left nothing to promote.
     let run = fleetc(&s.inv, &["promote", "node-exporter-4.40"]);
     assert!(run.stdout.contains("is at its last ring"), "{}", run.stdout);
+}
+
+/// `fleetc log --app` reads as a version history: each event with its
+/// revision before and after, and a change back to an earlier content
+/// marked as a rollback to that entry; names are checked, and `query`
+/// gains when each Application last changed.
+#[test]
+fn the_log_reads_as_a_version_history_with_rollbacks_marked() {
+    let s = Setup::new();
+    assert_eq!(s.commit().status, 0);
+    let pos = s.inv.join("apps/pos.yaml");
+    let v214 = std::fs::read_to_string(&pos).unwrap();
+    // pos-api's repo_branch comes first in the file.
+    std::fs::write(
+        &pos,
+        v214.replacen("repo_branch: v2.14.0", "repo_branch: v2.15.0", 1),
+    )
+    .unwrap();
+    assert_eq!(s.commit().status, 0);
+    std::fs::write(&pos, &v214).unwrap();
+    assert_eq!(s.commit().status, 0);
+
+    let log = fleetc(
+        &s.inv,
+        &[
+            "log",
+            "--repo",
+            s.deploy(),
+            "--app",
+            "pos-api",
+            "--cluster",
+            "east-qld-brisbane-01",
+            "--oldest-first",
+        ],
+    );
+    assert_eq!(log.status, 0, "{}", log.stderr);
+    let events: Vec<&str> = log
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("    "))
+        .map(|l| l.trim().rsplit_once("  sha256:").unwrap().0)
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "added     pos-api on east-qld-brisbane-01: v2.14.0  placed by payments-prod-edge",
+            "changed   pos-api on east-qld-brisbane-01: v2.14.0 → v2.15.0  revision",
+            "changed   pos-api on east-qld-brisbane-01: v2.15.0 → v2.14.0  rollback to entry 1: revision",
+        ],
+        "{}",
+        log.stdout
+    );
+    let json = fleetc(
+        &s.inv,
+        &[
+            "log",
+            "--repo",
+            s.deploy(),
+            "--app",
+            "pos-api",
+            "--cluster",
+            "east-qld-brisbane-01",
+            "--format",
+            "json",
+        ],
+    );
+    let v: Value = serde_json::from_str(&json.stdout).unwrap();
+    let last = &v[0]["events"][0];
+    assert_eq!(last["revision_old"], "v2.15.0");
+    assert_eq!(last["revision_new"], "v2.14.0");
+    assert_eq!(last["rollback_to"], 1);
+    assert_eq!(
+        last["sha256"], v[2]["events"][0]["sha256"],
+        "the same content as entry 1"
+    );
+    assert_eq!(last["sha256_old"], v[1]["events"][0]["sha256"]);
+
+    // A name the log has never seen: an error with a did-you-mean.
+    let typo = fleetc(&s.inv, &["log", "--repo", s.deploy(), "--app", "pos-apj"]);
+    assert_eq!(typo.status, 1);
+    assert!(
+        typo.stderr
+            .contains("no app `pos-apj` in the deployment log")
+            && typo.stderr.contains("did you mean `pos-api`?"),
+        "{}",
+        typo.stderr
+    );
+
+    // query: when each Application last changed.
+    let q = fleetc(
+        &s.inv,
+        &[
+            "query",
+            "clusters",
+            "--app",
+            "pos-api",
+            "--repo",
+            s.deploy(),
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(q.status, 0, "{}", q.stderr);
+    let row = |cluster: &str| {
+        q.stdout
+            .lines()
+            .find(|l| l.starts_with(cluster))
+            .unwrap_or_else(|| panic!("{}", q.stdout))
+            .to_string()
+    };
+    assert_eq!(
+        q.stdout.lines().next(),
+        Some("cluster,application,revision,ring,policies,last changed")
+    );
+    assert!(
+        row("east-qld-brisbane-01").ends_with("(entry 3)"),
+        "{}",
+        q.stdout
+    );
+    assert!(row("lab-sydney-01").ends_with("(entry 1)"), "{}", q.stdout);
 }

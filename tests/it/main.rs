@@ -17,6 +17,7 @@ mod helm;
 mod incremental;
 mod kill;
 mod pipeline;
+mod review;
 mod schema;
 mod snapshots;
 mod support;
