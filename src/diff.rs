@@ -180,16 +180,19 @@ impl Promotion {
     }
 }
 
-/// Items with the same change: their hunks, the same for each.
+/// Items with the same change.
 #[derive(Debug)]
 pub struct Group<'a> {
     pub items: Vec<&'a Item>,
-    /// The first item's diff without its file header, `@@` lines without
-    /// line numbers: the change, with the first item's lines around it.
-    pub hunks: String,
 }
 
 impl Group<'_> {
+    /// The first item's diff without its file header, `@@` lines without
+    /// line numbers: the change, with the first item's lines around it.
+    pub fn hunks(&self) -> String {
+        hunks_of(&self.items[0].diff)
+    }
+
     /// `pos-api on bne01, pos-api on per01, … and 3 more` (at most `n`).
     pub fn subjects(&self, n: usize) -> String {
         let mut names: Vec<String> = self
@@ -401,18 +404,19 @@ impl ChangeSet {
     /// one group, in the order of their first item, shown with the first
     /// item's hunks. Items without a diff are left out.
     pub fn groups(&self) -> Vec<Group<'_>> {
-        let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        use sha2::{Digest, Sha256};
+        // Keyed by a digest of the changed lines: a first compile's diff
+        // is every file whole, and their text twice over is too much.
+        let mut index: std::collections::HashMap<[u8; 32], usize> =
+            std::collections::HashMap::new();
         let mut out: Vec<Group<'_>> = Vec::new();
         for i in self.items.iter().filter(|i| !i.diff.is_empty()) {
-            let key = changed_lines(&i.diff);
+            let key: [u8; 32] = Sha256::digest(changed_lines(&i.diff).as_bytes()).into();
             match index.get(&key) {
                 Some(&g) => out[g].items.push(i),
                 None => {
                     index.insert(key, out.len());
-                    out.push(Group {
-                        items: vec![i],
-                        hunks: hunks_of(&i.diff),
-                    });
+                    out.push(Group { items: vec![i] });
                 }
             }
         }
@@ -798,7 +802,7 @@ pub(crate) fn text(cs: &ChangeSet, color: bool, with_diffs: bool) -> String {
         for g in cs.groups() {
             out.push('\n');
             let text = if g.items.len() == 1 {
-                g.items[0].diff.as_str()
+                std::borrow::Cow::Borrowed(g.items[0].diff.as_str())
             } else {
                 let _ = writeln!(
                     out,
@@ -812,7 +816,7 @@ pub(crate) fn text(cs: &ChangeSet, color: bool, with_diffs: bool) -> String {
                         )
                     )
                 );
-                g.hunks.as_str()
+                std::borrow::Cow::Owned(g.hunks())
             };
             for l in text.lines() {
                 let painted = if l.starts_with("+++") || l.starts_with("---") {
@@ -929,7 +933,7 @@ fn markdown_parts(cs: &ChangeSet, notes: &[String]) -> (String, Vec<String>) {
         .iter()
         .map(|g| {
             let first = g.items[0];
-            let (title, body) = if g.items.len() == 1 {
+            let (title, body): (String, std::borrow::Cow<str>) = if g.items.len() == 1 {
                 let mut what = if first.what.is_empty() {
                     String::new()
                 } else {
@@ -947,7 +951,7 @@ fn markdown_parts(cs: &ChangeSet, notes: &[String]) -> (String, Vec<String>) {
                 };
                 (
                     format!("<b>{}</b> {subject} {}{what}", first.action, first.kind),
-                    first.diff.as_str(),
+                    first.diff.as_str().into(),
                 )
             } else {
                 (
@@ -957,7 +961,7 @@ fn markdown_parts(cs: &ChangeSet, notes: &[String]) -> (String, Vec<String>) {
                         first.what_text(),
                         g.subjects(5)
                     ),
-                    g.hunks.as_str(),
+                    g.hunks().into(),
                 )
             };
             format!(

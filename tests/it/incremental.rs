@@ -1655,8 +1655,10 @@ fn an_incremental_compile_is_byte_identical_to_a_cold_one() {
     );
     // The property says little if the generator rots into invalid
     // inventories, or if reuse never happens.
+    // (About 86% compile; two thirds keeps a run of bad luck, four
+    // standard deviations below, from failing it.)
     assert!(
-        get(&stats.valid_a) * 4 >= get(&stats.cases) * 3,
+        get(&stats.valid_a) * 3 >= get(&stats.cases) * 2,
         "too few generated inventories compile"
     );
     assert!(get(&stats.reused) > 0, "no Application was ever reused");

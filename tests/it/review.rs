@@ -84,9 +84,9 @@ fn one_change_to_many_applications_is_shown_once() {
 fn a_comment_too_long_for_one_is_cut_or_split_losing_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    fleet(dir, 600, "  replicas: 2\n");
+    fleet(dir, 250, "  replicas: 2\n");
     assert_eq!(fleetc(dir, &["compile", "--out", "rendered"]).status, 0);
-    // Each store's own line changes: 600 distinct changes.
+    // Each store's own line changes: 250 distinct changes.
     std::fs::write(
         dir.join("apps/web.yaml"),
         "name: web\nrepo_url: https://git.example.com/web.git\nrepo_path: deploy\nnamespace: t\nvalues:\n  host: \"${ cluster.name }.shop.example.com\"\n",
@@ -95,7 +95,7 @@ fn a_comment_too_long_for_one_is_cut_or_split_losing_nothing() {
 
     let md = diff(dir, &["--format", "markdown"]);
     assert!(md.len() <= 60_000, "{} bytes", md.len());
-    assert!(md.contains("**600 distinct changes**"), "{}", &md[..1500]);
+    assert!(md.contains("**250 distinct changes**"), "{}", &md[..1500]);
     assert!(
         md.contains("truncated") && md.contains("--split DIR"),
         "{}",
@@ -133,7 +133,7 @@ fn a_comment_too_long_for_one_is_cut_or_split_losing_nothing() {
         }
         details += part.matches("<details>").count();
     }
-    assert_eq!(details, 600, "every distinct change, once");
+    assert_eq!(details, 250, "every distinct change, once");
     // A shorter run leaves no stale part behind.
     std::fs::write(
         dir.join("apps/web.yaml"),
