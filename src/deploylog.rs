@@ -552,6 +552,16 @@ pub(crate) struct Selected {
 /// filtering by app or cluster; a rollout step is kept when one of its
 /// Applications is selected.
 pub(crate) fn select(mut lines: Vec<Line>, filter: &Filter) -> Vec<Selected> {
+    let wanted = |cluster: &str, app: &str| {
+        filter.app.is_none_or(|a| app == a) && filter.cluster.is_none_or(|c| cluster == c)
+    };
+    // An app or cluster filter keeps every event of the Applications it
+    // selects, so rollbacks are found among those alone (a history of a
+    // hundred thousand Applications is not walked for one).
+    lines.retain(|l| match l {
+        Line::Event(ev) => wanted(&ev.cluster, &ev.app),
+        _ => true,
+    });
     mark_rollbacks(&mut lines);
     let mut entries: BTreeMap<u64, Selected> = BTreeMap::new();
     for line in lines {
@@ -579,9 +589,6 @@ pub(crate) fn select(mut lines: Vec<Line>, filter: &Filter) -> Vec<Selected> {
         }
     }
     let by_subject = filter.app.is_some() || filter.cluster.is_some();
-    let wanted = |cluster: &str, app: &str| {
-        filter.app.is_none_or(|a| app == a) && filter.cluster.is_none_or(|c| cluster == c)
-    };
     let mut selected: Vec<Selected> = entries
         .into_values()
         .filter(|s| {

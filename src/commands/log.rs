@@ -83,6 +83,16 @@ pub(super) fn run(root: &Path, args: LogArgs) -> Result<i32> {
 /// the inventory keeps its history, so the log, not the inventory, is
 /// what they are checked against.)
 fn check_names(lines: &[deploylog::Line], app: Option<&str>, cluster: Option<&str>) -> Result<()> {
+    let seen = |f: &dyn Fn(&deploylog::Event) -> bool| {
+        lines
+            .iter()
+            .any(|l| matches!(l, deploylog::Line::Event(ev) if f(ev)))
+    };
+    let app_ok = app.is_none_or(|a| seen(&|ev| ev.app == a));
+    let cluster_ok = cluster.is_none_or(|c| seen(&|ev| ev.cluster == c));
+    if app_ok && cluster_ok {
+        return Ok(());
+    }
     let (apps, clusters) = deploylog::names(lines);
     for (what, given, known) in [("app", app, &apps), ("cluster", cluster, &clusters)] {
         let Some(name) = given else { continue };
