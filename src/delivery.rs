@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Diagnostic, Site};
 use crate::matrix::{Matrix, Pair};
-use crate::model::{Inventory, Patch, Rollout};
+use crate::model::{Cluster, Inventory, Patch, Rollout};
 use crate::replicas::{self, Division};
 use crate::values;
 
@@ -151,12 +151,25 @@ impl Layer<'_> {
 
 /// The pair's revision: the topmost layer that sets one.
 pub(crate) fn revision(inv: &Inventory, pair: &Pair) -> Revision {
-    let cluster = &inv.clusters[pair.cluster];
+    decide(layers(inv, pair), &inv.clusters[pair.cluster])
+}
+
+/// The revision the layers beneath a rollout give a pair: what a ring
+/// that waits runs.
+pub(crate) fn beneath(inv: &Inventory, pair: &Pair, owner: Owner) -> String {
+    let below = layers(inv, pair)
+        .into_iter()
+        .take_while(|l| !matches!(l, Layer::Rollout(o, _) if *o == owner));
+    decide(below, &inv.clusters[pair.cluster]).value
+}
+
+/// The revision `layers` (lowest first) give a pair on `cluster`.
+fn decide<'a>(layers: impl IntoIterator<Item = Layer<'a>>, cluster: &Cluster) -> Revision {
     let mut out = Revision {
         value: String::new(),
         ring: None,
     };
-    for layer in layers(inv, pair) {
+    for layer in layers {
         match layer {
             Layer::Base(rev) => out.value = rev.to_string(),
             // A pin or an override above a rollout takes the pair out of it.
@@ -181,25 +194,6 @@ pub(crate) fn revision(inv: &Inventory, pair: &Pair) -> Revision {
         }
     }
     out
-}
-
-/// The revision the layers beneath a rollout give a pair: what a ring
-/// that waits runs.
-pub(crate) fn beneath(inv: &Inventory, pair: &Pair, owner: Owner) -> String {
-    let mut value = String::new();
-    let cluster = &inv.clusters[pair.cluster];
-    for layer in layers(inv, pair) {
-        match layer {
-            Layer::Base(rev) | Layer::Pin(_, rev) | Layer::Override(rev) => value = rev.to_string(),
-            Layer::Rollout(o, _) if o == owner => return value,
-            Layer::Rollout(_, r) => {
-                if r.reached(r.ring_of(cluster)) {
-                    value = r.revision.clone();
-                }
-            }
-        }
-    }
-    value
 }
 
 /// Compares two revisions as versions (`v1.2.3`, `2.15.0-rc.1`): `None`

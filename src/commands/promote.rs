@@ -154,17 +154,13 @@ fn moves(
     target: usize,
 ) -> BTreeMap<(String, String), Vec<(String, String)>> {
     let inv = &c.inventory;
-    let moved_rollout = Rollout {
-        promoted: target,
-        ..rollout.clone()
-    };
     let mut out: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
     for pair in &c.matrix.placed {
         let now = delivery::revision(inv, pair);
         let Some(ring) = now.ring.as_ref().filter(|r| r.owner == owner) else {
             continue;
         };
-        if rollout.reached(ring.ring) == moved_rollout.reached(ring.ring) {
+        if ring.reached == rollout.reached_at(ring.ring, target) {
             continue;
         }
         let waiting = delivery::beneath(inv, pair, owner);

@@ -212,7 +212,13 @@ impl Rollout {
     /// Whether a cluster in `ring` has the rollout's revision: rings up to
     /// `promoted` do; a cluster with no ring goes with the last ring.
     pub fn reached(&self, ring: Option<usize>) -> bool {
-        ring.unwrap_or(self.order.len().saturating_sub(1)) <= self.promoted
+        self.reached_at(ring, self.promoted)
+    }
+
+    /// Whether a cluster in `ring` would have the revision with the
+    /// rollout promoted to ring index `promoted`.
+    pub fn reached_at(&self, ring: Option<usize>, promoted: usize) -> bool {
+        ring.unwrap_or(self.order.len().saturating_sub(1)) <= promoted
     }
 }
 
