@@ -110,6 +110,64 @@ pub enum Command {
     /// skipped, and named). `--to` an earlier ring rolls back. Review the
     /// edit with `fleetc diff`, commit it, and the next compile deploys it.
     Promote(PromoteArgs),
+    /// Desired vs live: each placed pair against what Argo CD reports.
+    ///
+    /// Reads exports of Argo CD's Applications, offline: `argocd app list
+    /// -o json > FILE` or `kubectl get applications.argoproj.io -A -o json >
+    /// FILE`, one per cluster's Argo CD (or one of a hub). Each pair is
+    /// DEPLOYED (same spec, Synced and Healthy), STALE (with what differs),
+    /// NOT INSTALLED, or UNKNOWN (no export of its cluster, a filtered one,
+    /// or one older than --max-age); fleetc's Applications that nothing
+    /// places are ORPHANED. Exit 0, or with --exit-code 2 when any shown
+    /// row is not DEPLOYED.
+    Status(StatusArgs),
+}
+
+/// Where Argo CD's view of the fleet comes from (`status`, and the live
+/// state in `explain` and `report`).
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Exports of Argo CD's Applications: files, or folders of `*.json`
+    /// files (repeat it, or give several).
+    #[arg(long, value_name = "FILE|DIR", num_args = 1..)]
+    pub from: Vec<PathBuf>,
+    /// Older than this, what an export says is not trusted (UNKNOWN):
+    /// measured from its newest `status.reconciledAt` (`90s`, `30m`, `2h`, `1d`).
+    #[arg(long, value_name = "AGE", default_value = "1h")]
+    pub max_age: String,
+    /// Measure ages from this time instead of the clock (`2026-11-30T12:00:00Z`).
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+}
+
+// `fleetc status`
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Only this app's Applications.
+    #[arg(long, value_name = "A")]
+    pub app: Option<String>,
+    /// Only this cluster's Applications.
+    #[arg(long, value_name = "C")]
+    pub cluster: Option<String>,
+    /// Only rows in these states (repeat it, or separate with commas).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub only: Vec<StateArg>,
+    #[arg(long, value_enum, default_value_t = TableFormat::Table)]
+    pub format: TableFormat,
+    /// Exit 2 when any row shown is not DEPLOYED (for CI).
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StateArg {
+    Deployed,
+    Stale,
+    NotInstalled,
+    Unknown,
+    Orphaned,
 }
 
 // `fleetc promote`
@@ -187,6 +245,9 @@ pub struct ExplainArgs {
     pub cluster: Option<String>,
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub format: LogFormat,
+    /// With CLUSTER: also what Argo CD reports for it, from these exports.
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 // `fleetc query`
@@ -218,6 +279,9 @@ pub struct ReportArgs {
     /// Group clusters by this label (default: region, else environment).
     #[arg(long, value_name = "LABEL")]
     pub group_by: Option<String>,
+    /// Colour each cell by its live status, from these exports.
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 // `fleetc schema`

@@ -752,7 +752,8 @@ pub(crate) fn format_time(secs: i64) -> String {
     )
 }
 
-/// `2026-11-21`, `2026-11-21T17:00:00Z` or `2026-11-21 17:00:00` (UTC) → Unix seconds.
+/// `2026-11-21`, `2026-11-21T17:00:00Z`, `2026-11-21T17:00:00.5+10:00` or
+/// `2026-11-21 17:00:00` (UTC) → Unix seconds.
 pub(crate) fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim().trim_end_matches('Z');
     let (date, time) = match s.split_once(['T', ' ']) {
@@ -768,6 +769,23 @@ pub(crate) fn parse_time(s: &str) -> Option<i64> {
     }
     let mut secs = days_from_civil(y, m, d) * 86_400;
     if let Some(t) = time {
+        // An RFC 3339 offset (`+10:00`, `-05:30`): the time is UTC plus it.
+        let (t, offset) = match t.rfind(['+', '-']) {
+            Some(at) => {
+                let (hh, mm) = t[at + 1..].split_once(':').unwrap_or((&t[at + 1..], "0"));
+                let secs = hh.parse::<i64>().ok()? * 3600 + mm.parse::<i64>().ok()? * 60;
+                (
+                    &t[..at],
+                    if t.as_bytes()[at] == b'+' {
+                        secs
+                    } else {
+                        -secs
+                    },
+                )
+            }
+            None => (t, 0),
+        };
+        secs -= offset;
         let mut hms = t.split(':');
         let h: i64 = hms.next()?.parse().ok()?;
         let mi: i64 = hms.next().unwrap_or("0").parse().ok()?;
@@ -813,6 +831,15 @@ mod tests {
         assert_eq!(format_time(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(parse_time("2026-11-21"), parse_time("2026-11-21T00:00:00Z"));
         assert_eq!(parse_time("2026-13-01"), None);
+        assert_eq!(
+            parse_time("2026-11-21T17:00:00.25+10:30"),
+            parse_time("2026-11-21T06:30:00Z")
+        );
+        assert_eq!(
+            parse_time("2026-11-21T17:00:00-05:00"),
+            parse_time("2026-11-21T22:00:00Z")
+        );
+        assert_eq!(parse_time("yesterday"), None);
     }
 
     #[test]

@@ -330,6 +330,10 @@ pub enum Error {
     /// fleetc stopped short of a change it judged unsafe; nothing changed.
     #[error("{0}")]
     Refused(Refusal),
+    /// Argo CD exports (`fleetc status --from`) that cannot be read as
+    /// such; every one is listed.
+    #[error("{} problem(s) in the Argo CD exports", .0.len())]
+    Exports(Vec<crate::live::Problem>),
     /// Whoever read stdout stopped reading (`fleetc log | head`): not a
     /// failure, so nothing is printed and the exit code is 0.
     #[error("stdout was closed")]
@@ -392,6 +396,7 @@ impl Error {
             Error::Invalid(_)
             | Error::Io { .. }
             | Error::Usage(_)
+            | Error::Exports(_)
             | Error::Git { .. }
             | Error::Refused(_) => EXIT_USER,
         }
@@ -416,6 +421,17 @@ impl Error {
                 let _ = writeln!(
                     w,
                     "error: {n} problem{} found; nothing was written",
+                    if n == 1 { "" } else { "s" }
+                );
+            }
+            Error::Exports(problems) => {
+                for p in problems {
+                    let _ = writeln!(w, "{p}");
+                }
+                let n = problems.len();
+                let _ = writeln!(
+                    w,
+                    "error: {n} problem{} with the Argo CD exports; no status was given",
                     if n == 1 { "" } else { "s" }
                 );
             }

@@ -103,6 +103,10 @@ pub(crate) struct PairReport {
     /// The patches applied to the Application, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub patches: Vec<PatchReport>,
+    /// What Argo CD reports (given exports): the pair's row, and any orphan
+    /// of this app on this cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live: Option<Vec<crate::status::Row>>,
 }
 
 /// A pair's revision: the value, and every layer that sets one, lowest
@@ -289,6 +293,7 @@ pub(crate) fn pair(c: &Compiled, ci: usize, ai: usize) -> PairReport {
         revision: placed.map(|p| revision(c, p)),
         replicas: placed.map(|p| shares(c, p)).unwrap_or_default(),
         patches: placed.map(|p| patches(c, p)).unwrap_or_default(),
+        live: None,
     }
 }
 
@@ -610,7 +615,48 @@ pub(crate) fn pair_text(r: &PairReport) -> String {
             }
         }
     }
+    if let Some(rows) = &r.live {
+        live_text(&mut out, rows);
+    }
     out
+}
+
+/// The live section: what Argo CD reports, under what fleetc renders.
+fn live_text(out: &mut String, rows: &[crate::status::Row]) {
+    out.push_str(
+        "
+live (what Argo CD reports):\n",
+    );
+    if rows.is_empty() {
+        out.push_str(
+            "  nothing: the pair is not placed, and no export holds an Application of it\n",
+        );
+    }
+    for r in rows {
+        let from = match (&r.export, &r.reconciled_at) {
+            (Some(e), Some(t)) => format!("  ({e}, reconciled {t})"),
+            (Some(e), None) => format!("  ({e})"),
+            _ => String::new(),
+        };
+        out.push_str(&format!("  {}  {}{from}\n", r.status.word(), r.application));
+        let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+        if r.export.is_some() {
+            let commit = r
+                .live_commit
+                .as_ref()
+                .map(|c| format!(" at {}", &c[..c.len().min(12)]))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "      health {}, sync {}, revision {}{commit}\n",
+                dash(&r.health),
+                dash(&r.sync),
+                dash(&r.revision)
+            ));
+        }
+        for why in &r.reasons {
+            out.push_str(&format!("      - {why}\n"));
+        }
+    }
 }
 
 fn at(file: &str, line: Option<usize>) -> String {

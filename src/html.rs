@@ -20,6 +20,7 @@ use std::fmt::Write as _;
 use crate::pipeline::Compiled;
 use crate::report;
 use crate::report::Placement;
+use crate::status::{Row, State, Status};
 
 /// The group of clusters that do not have the grouping label.
 const NO_GROUP: &str = "(none)";
@@ -76,15 +77,20 @@ const SCRIPT: &str = include_str!("assets/report.js");
 
 /// The distinct hover texts, in order of first use (0 means none), and for
 /// each cluster, each app's text.
-fn hover_texts(cells: &[report::Cell], napps: usize) -> (Vec<String>, Vec<Vec<usize>>) {
+fn hover_texts(
+    cells: &[report::Cell],
+    napps: usize,
+    live: &Live,
+) -> (Vec<String>, Vec<Vec<usize>>) {
     let mut titles: Vec<String> = vec![String::new()];
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut hover: Vec<Vec<usize>> = Vec::with_capacity(cells.len() / napps.max(1));
-    for row in cells.chunks(napps.max(1)) {
+    for (ci, row) in cells.chunks(napps.max(1)).enumerate() {
         hover.push(
             row.iter()
-                .map(|cell| {
-                    let t = match cell.status {
+                .enumerate()
+                .map(|(ai, cell)| {
+                    let mut t = match cell.status {
                         Placement::Placed => {
                             let mut t = format!("placed by {}", cell.policies.join(", "));
                             if let Some(rev) = &cell.revision {
@@ -96,8 +102,23 @@ fn hover_texts(cells: &[report::Cell], napps: usize) -> (Vec<String>, Vec<Vec<us
                             t
                         }
                         Placement::Excluded => format!("excluded by {}", cell.policies.join(", ")),
-                        _ => return 0,
+                        _ => String::new(),
                     };
+                    if let Some(r) = live.get(&(ci, ai)) {
+                        if !t.is_empty() {
+                            t.push('\n');
+                        }
+                        t.push_str(&format!("live: {}", r.status.word()));
+                        if let Some(h) = &r.health {
+                            t.push_str(&format!(", {h}"));
+                        }
+                        for why in &r.reasons {
+                            t.push_str(&format!("\n  {why}"));
+                        }
+                    }
+                    if t.is_empty() {
+                        return 0;
+                    }
                     let next = titles.len();
                     *index.entry(t.clone()).or_insert_with(|| {
                         titles.push(t);
@@ -142,14 +163,48 @@ fn cluster_groups(c: &Compiled, group: Option<&str>) -> Vec<(String, Vec<usize>)
     groups
 }
 
+/// Each (cluster, app) cell's live verdict, by index.
+type Live<'a> = BTreeMap<(usize, usize), &'a Row>;
+
+/// The cell's character for its live status (`.` when none).
+fn live_char(s: State) -> char {
+    match s {
+        State::Deployed => 'D',
+        State::Stale => 'S',
+        State::NotInstalled => 'N',
+        State::Unknown => 'U',
+        State::Orphaned => 'O',
+    }
+}
+
 /// The page for the compiled fleet: same inventory, same bytes.
 pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
+    page_live(c, group_by, None)
+}
+
+/// [`page`], with each cell coloured by what Argo CD reports when `status`
+/// is given (an orphan's cell is marked in a row of the matrix when its
+/// cluster and app are in the inventory).
+pub(crate) fn page_live(c: &Compiled, group_by: Option<&str>, status: Option<&Status>) -> String {
     let inv = &c.inventory;
     let cells = report::cells(c, None);
     let napps = inv.apps.len();
     let group = group_label(c, group_by);
+    let mut live: Live = BTreeMap::new();
+    for r in status
+        .map(|s| s.applications.as_slice())
+        .unwrap_or_default()
+    {
+        if let (Some(ci), Some(ai)) = (inv.cluster(&r.cluster), inv.app(&r.app)) {
+            // A pair's own verdict wins over an orphan of the same app.
+            let e = live.entry((ci, ai)).or_insert(r);
+            if e.status == State::Orphaned {
+                *e = r;
+            }
+        }
+    }
 
-    let (titles, hover) = hover_texts(&cells, napps);
+    let (titles, hover) = hover_texts(&cells, napps, &live);
     let groups = cluster_groups(c, group.as_deref());
 
     // Clusters in display order (by group, then name), one string per row:
@@ -157,6 +212,7 @@ pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
     let mut clusters = Vec::with_capacity(inv.clusters.len());
     let mut rows = Vec::with_capacity(inv.clusters.len());
     let mut row_hover = Vec::with_capacity(inv.clusters.len());
+    let mut live_rows: Vec<String> = Vec::new();
     for (gi, (_, members)) in groups.iter().enumerate() {
         for &ci in members {
             let cl = &inv.clusters[ci];
@@ -170,6 +226,13 @@ pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
                 })
                 .collect();
             rows.push(row);
+            if status.is_some() {
+                live_rows.push(
+                    (0..napps)
+                        .map(|ai| live.get(&(ci, ai)).map_or('.', |r| live_char(r.status)))
+                        .collect::<String>(),
+                );
+            }
             row_hover.push(&hover[ci]);
         }
     }
@@ -185,12 +248,15 @@ pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
         .iter()
         .map(|(label, members)| (label.as_str(), members.len()))
         .collect();
-    let data = serde_json::json!({
+    let mut data = serde_json::json!({
         "apps": apps,
         "groups": group_names,
         "clusters": clusters,
         "rows": rows,
     });
+    if status.is_some() {
+        data["live"] = serde_json::json!(live_rows);
+    }
 
     let placed = cells
         .iter()
@@ -222,12 +288,13 @@ pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
          <input id=filter type=search placeholder=\"filter clusters, e.g. region=east gpu=true\" aria-label=\"filter clusters\">\
          <input id=appfilter type=search placeholder=\"filter apps, e.g. pos team=payments\" aria-label=\"filter apps\">\
          <span class=legend><span>● placed</span><span>✕ excluded</span><span>empty: not placed</span>\
-         <span>grouped by <b>{}</b></span></span></div>\n\
+         <span>grouped by <b>{}</b></span></span></div>\n{}\
          <div class=wrap id=wrap><table id=grid><thead id=head><tr><th class=c style=\"width:{first_width}ch;min-width:{first_width}ch\">cluster</th>",
         inv.clusters.len(),
         c.rendered.apps.len(),
         inv.clusters.len(),
         esc(group.as_deref().unwrap_or("nothing")),
+        status.map(live_bar).unwrap_or_default(),
     );
     for app in &inv.apps {
         let name = esc(&app.name);
@@ -246,6 +313,30 @@ pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
         script_json(&data),
         script_json(&serde_json::json!(titles)),
         script_json(&serde_json::json!(row_hover)),
+    );
+    out
+}
+
+/// The live legend and counts, under the filter bar.
+fn live_bar(st: &Status) -> String {
+    let counts = st.counts();
+    let mut out = String::from("<div class=live id=live>live, from Argo CD's exports:");
+    for s in State::ALL {
+        let _ = write!(
+            out,
+            " <span class=\"s{}\"><b id=\"live-{}\">{}</b> {}</span>",
+            live_char(s),
+            live_char(s),
+            counts.get(&s).copied().unwrap_or(0),
+            s.word()
+        );
+    }
+    let _ = writeln!(
+        out,
+        " <span class=note>judged at {} from {} export{}</span></div>",
+        esc(&st.now),
+        st.exports.len(),
+        if st.exports.len() == 1 { "" } else { "s" }
     );
     out
 }

@@ -10,6 +10,14 @@ var cbox=$('filter'),abox=$('appfilter');
 var RH=18,CW=21,FW=grid.tHead.rows[0].cells[0].offsetWidth;
 var OVER=15; // rows or columns drawn beyond the view on each side
 var CELL={p:'<td class="p">●</td>',x:'<td class="x">✕</td>','.':'<td></td>'};
+// With exports: the cell's live status colours it (D deployed, S stale,
+// N not installed, U unknown, O orphaned; `.` none).
+var GLYPH={p:'●',x:'✕','.':''},LIVE=D.live||null;
+function cell(r,i,k){
+  var p=r.charAt(k),s=LIVE?LIVE[i].charAt(k):'.';
+  if(s==='.')return CELL[p];
+  return '<td class="'+(p==='.'?'':p+' ')+'s'+s+'">'+(p==='.'&&s==='O'?'○':GLYPH[p])+'</td>';
+}
 function esc(s){return s.replace(/[&<>"']/g,function(c){return '&#'+c.charCodeAt(0)+';';});}
 function words(s){return s.toLowerCase().split(/\s+/).filter(Boolean);}
 function hit(text,q){for(var i=0;i<q.length;i++)if(text.indexOf(q[i])<0)return false;return true;}
@@ -59,7 +67,7 @@ function draw(){
       continue;}
     var r=D.rows[it];
     h+='<tr data-i="'+it+'" data-cluster="'+names[it]+'"><th title="'+clabels[it]+'">'+names[it]+'</th>'+pad;
-    for(k=c0;k<c1;k++)h+=CELL[r.charAt(cols[k])];
+    for(k=c0;k<c1;k++)h+=cell(r,it,cols[k]);
     h+=end+'</tr>';
   }
   if(r1<items.length)h+='<tr style="height:'+((items.length-r1)*RH)+'px"></tr>';

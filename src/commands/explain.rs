@@ -15,13 +15,21 @@ pub(super) fn run(root: &Path, args: ExplainArgs) -> Result<i32> {
     let text = match &args.cluster {
         Some(cluster) => {
             let ci = cluster_index(inv, cluster)?;
-            let r = explain::pair(&c, ci, ai);
+            let mut r = explain::pair(&c, ci, ai);
+            if let Some(st) = super::live_status(&c, &args.live)? {
+                r.live = Some(st.rows(cluster, &args.app));
+            }
             match args.format {
                 LogFormat::Text => explain::pair_text(&r),
                 LogFormat::Json => to_json(&r),
             }
         }
         None => {
+            if !args.live.from.is_empty() {
+                return Err(crate::error::Error::Usage(
+                    "--from shows the live state of one pair: give the cluster too (`fleetc explain APP CLUSTER --from …`), or run `fleetc status --from … --app APP`".into(),
+                ));
+            }
             let r = explain::app(&c, ai);
             match args.format {
                 LogFormat::Text => explain::app_text(&r),

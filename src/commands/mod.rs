@@ -12,6 +12,7 @@ mod promote;
 mod query;
 mod report;
 mod schema;
+mod status;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Completions(args) => completions::run(args),
         Command::Log(args) => log::run(&root, args),
         Command::Promote(args) => promote::run(&root, args),
+        Command::Status(args) => status::run(&root, args),
     }
 }
 
@@ -120,4 +122,28 @@ fn summary_line(c: &Compiled, verb: &str) -> String {
         c.rendered.apps.len(),
         clusters.len(),
     )
+}
+
+/// What Argo CD reports, judged against the compile (which must keep its
+/// texts), when exports are given.
+fn live_status(c: &Compiled, live: &crate::cli::LiveArgs) -> Result<Option<crate::status::Status>> {
+    if live.from.is_empty() {
+        return Ok(None);
+    }
+    let max_age = crate::status::parse_duration(&live.max_age).ok_or_else(|| {
+        Error::Usage(format!(
+            "--max-age `{}` is not an age: write `90s`, `30m`, `2h` or `1d`",
+            live.max_age
+        ))
+    })?;
+    let now = match &live.now {
+        Some(t) => crate::deploylog::parse_time(t).ok_or_else(|| {
+            Error::Usage(format!(
+                "--now `{t}` is not a time: write `2026-11-30T12:00:00Z`"
+            ))
+        })?,
+        None => crate::deploylog::unix_now(),
+    };
+    let exports = crate::live::read(&live.from)?;
+    crate::status::judge(c, &exports, now, max_age).map(Some)
 }

@@ -9,8 +9,15 @@ use crate::pipeline::compile_keeping;
 use crate::render::Keep;
 
 pub(super) fn run(root: &Path, args: ReportArgs) -> Result<i32> {
-    let c = compile_keeping(root, Keep::Paths)?;
-    let page = crate::html::page(&c, args.group_by.as_deref());
+    // The live state compares texts: keep them only when it is asked for.
+    let keep = if args.live.from.is_empty() {
+        Keep::Paths
+    } else {
+        Keep::Texts
+    };
+    let c = compile_keeping(root, keep)?;
+    let status = super::live_status(&c, &args.live)?;
+    let page = crate::html::page_live(&c, args.group_by.as_deref(), status.as_ref());
     crate::output::write_file_atomic(&args.html, page.as_bytes())?;
     emit(&format!(
         "wrote {} ({} bytes): {} clusters × {} apps\n",

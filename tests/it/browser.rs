@@ -445,3 +445,116 @@ fn scale_2000_clusters_by_200_apps() {
         secs[1], secs
     );
 }
+
+/// The live status class of each cell of a cluster's drawn row (`sD`, `sS`,
+/// `sN`, `sU`, `sO`, or `-` for none), in column order.
+fn live_cells(dom: &str, cluster: &str) -> Vec<String> {
+    let start = dom
+        .find(&format!("data-cluster=\"{cluster}\""))
+        .unwrap_or_else(|| panic!("no row for {cluster}"));
+    let row = &dom[start..start + dom[start..].find("</tr>").unwrap()];
+    row.split("<td")
+        .skip(1)
+        .map(|td| {
+            let class = td
+                .strip_prefix(" class=\"")
+                .map(|c| &c[..c.find('"').unwrap()])
+                .unwrap_or("");
+            class
+                .split(' ')
+                .find(|c| c.starts_with('s'))
+                .unwrap_or("-")
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_page_coloured_by_live_status_in_a_real_browser() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("fleet.html");
+    let exports = repo().join("fixtures/status/example");
+    let run = fleetc(
+        &repo().join("fixtures/example"),
+        &[
+            "report",
+            "--html",
+            file.to_str().unwrap(),
+            "--from",
+            exports.to_str().unwrap(),
+            "--now",
+            "2026-11-30T12:00:00Z",
+        ],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let page = std::fs::read_to_string(&file).unwrap();
+    // The page holds one live character per cell, and the counts.
+    let data = embedded(&page, "data");
+    assert_eq!(data["live"].as_array().unwrap().len(), 6);
+    assert!(page.contains("<b id=\"live-D\">10</b> DEPLOYED"), "counts");
+    assert!(page.contains("<b id=\"live-O\">1</b> ORPHANED"), "counts");
+    if chromium().is_none() {
+        println!("SKIPPED: chromium not installed (.ci/run installs it)");
+        return;
+    }
+    let dom = headless(&file_url(&file), &["--dump-dom", "--window-size=1400,900"]);
+    // Apps in order: app1 inference log-shipper node-exporter pos-api pos-worker.
+    assert_eq!(
+        live_cells(&dom, "west-wa-perth-02"),
+        ["-", "-", "sN", "sD", "sS", "sS"]
+    );
+    assert_eq!(
+        live_cells(&dom, "west-wa-perth-01"),
+        ["sO", "-", "sD", "sS", "sD", "sS"]
+    );
+    assert_eq!(
+        live_cells(&dom, "east-nsw-newcastle-01"),
+        ["sU", "sD", "sU", "sU", "-", "-"]
+    );
+    assert_eq!(live_cells(&dom, "east-qld-brisbane-01"), ["sD"; 6]);
+    assert!(
+        dom.contains("class=\"sO\">○</td>"),
+        "the orphan's cell is marked though nothing places it"
+    );
+    // The colours are the style sheet's: a stale cell is not a deployed one.
+    let probe = "<script>\
+        var c=function(s){return getComputedStyle(document.querySelector('td.'+s)).backgroundColor;};\
+        document.title=[c('sD'),c('sS'),c('sN'),c('sU'),c('sO')].join('|');\
+        </script></body>";
+    let colours = tmp.path().join("colours.html");
+    std::fs::write(&colours, page.replace("</body>", probe)).unwrap();
+    let dom = headless(&file_url(&colours), &["--dump-dom"]);
+    let title = &dom[dom.find("<title>").unwrap() + 7..dom.find("</title>").unwrap()];
+    let distinct: std::collections::BTreeSet<&str> = title.split('|').collect();
+    assert_eq!(distinct.len(), 5, "five colours: {title}");
+
+    // Hover names the live verdict and its reason.
+    let probe = "<script>\
+        var tr=document.querySelector('tr[data-cluster=\"west-wa-perth-02\"]');\
+        tr.cells[5].dispatchEvent(new MouseEvent('mouseover',{bubbles:true}));\
+        </script></body>";
+    let hover = tmp.path().join("hover.html");
+    std::fs::write(&hover, page.replace("</body>", probe)).unwrap();
+    let dom = headless(&file_url(&hover), &["--dump-dom"]);
+    assert!(
+        dom.contains("live: STALE, Healthy")
+            && dom.contains("revision v2.13.0, desired v2.15.0-rc.1"),
+        "hover title: {}",
+        &dom[dom.find("west-wa-perth-02 / pos-api").unwrap_or(0)..][..300.min(dom.len())]
+    );
+
+    let artifacts = repo().join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let png = artifacts.join("report-live.png");
+    headless(
+        &file_url(&file),
+        &[
+            &format!("--screenshot={}", png.display()),
+            "--window-size=1400,900",
+        ],
+    );
+    println!(
+        "browser: live colours checked; screenshot at {}",
+        png.display()
+    );
+}

@@ -20,4 +20,5 @@ mod pipeline;
 mod review;
 mod schema;
 mod snapshots;
+mod status;
 mod support;

@@ -1,0 +1,464 @@
+//! `fleetc status`: desired vs live, against exports in the shapes Argo CD
+//! v3 and kubectl print (`fixtures/status/`, described in its README.md).
+//!
+//! The rules encoded here, with where Argo CD documents them:
+//! - `argocd app list -o json` prints Applications through Go's
+//!   `encoding/json`, so fields at their zero value (`prune: false`) are left
+//!   out (`omitempty` on the `SyncPolicyAutomated` fields in
+//!   pkg/apis/application/v1alpha1/types.go): absent and zero are the same.
+//! - Sync status is about `status.sync.comparedTo`, the spec the controller
+//!   last compared (types.go, `ComparedTo`); a Synced about an older spec
+//!   says nothing about the current one.
+//! - Health statuses are Healthy, Progressing, Degraded, Suspended, Missing
+//!   and Unknown (https://argo-cd.readthedocs.io/en/stable/operator-manual/health/).
+//! - `status.reconciledAt` is when the controller last reconciled the
+//!   Application; it does so every `timeout.reconciliation` (default 120 s
+//!   plus jitter, argocd-cm), so an export whose newest reconcile is hours
+//!   old is from a controller that stopped, or an old file.
+//! - Helm values go to Helm as the text of `helm.values`; a `null` in it
+//!   unsets a chart default (https://helm.sh/docs/chart_template_guide/values_files/#deleting-a-default-key),
+//!   so a dropped null is a difference.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::support::{copy_tree, fleetc, repo};
+
+/// The time the fixture exports were taken at (see fixtures/status/README.md).
+const NOW: &str = "2026-11-30T12:00:00Z";
+
+fn example() -> PathBuf {
+    repo().join("fixtures/example")
+}
+
+fn exports() -> PathBuf {
+    repo().join("fixtures/status/example")
+}
+
+/// `fleetc status --format json` over `from`; (exit code, JSON, stderr).
+fn status_json(inv: &Path, from: &[&Path], extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut args: Vec<String> = vec!["status".into()];
+    if !extra.contains(&"--now") {
+        args.extend(["--now".into(), NOW.into()]);
+    }
+    for f in from {
+        args.push("--from".into());
+        args.push(f.display().to_string());
+    }
+    args.extend(["--format".into(), "json".into()]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = fleetc(inv, &argv);
+    let json = serde_json::from_str(&run.stdout).unwrap_or(serde_json::Value::Null);
+    (run.status, json, run.stderr)
+}
+
+/// (cluster, app or Application) → (status, reasons joined).
+fn verdicts(json: &serde_json::Value) -> BTreeMap<(String, String), (String, String)> {
+    json["applications"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no applications in {json}"))
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or("").to_string();
+            let reasons: Vec<String> = r["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_string())
+                .collect();
+            let who = if s("app").is_empty() {
+                s("application")
+            } else {
+                s("app")
+            };
+            ((s("cluster"), who), (s("status"), reasons.join(" | ")))
+        })
+        .collect()
+}
+
+/// The fixture fleet's expected verdicts: fixtures/status/README.md's
+/// table, with a word each reason must hold.
+const EXPECTED: &[(&str, &str, &str, &str)] = &[
+    ("east-nsw-newcastle-01", "app1", "UNKNOWN", "filtered"),
+    ("east-nsw-newcastle-01", "inference", "DEPLOYED", ""),
+    (
+        "east-nsw-newcastle-01",
+        "log-shipper",
+        "UNKNOWN",
+        "filtered",
+    ),
+    (
+        "east-nsw-newcastle-01",
+        "node-exporter",
+        "UNKNOWN",
+        "filtered",
+    ),
+    ("east-qld-brisbane-01", "app1", "DEPLOYED", ""),
+    ("east-qld-brisbane-01", "inference", "DEPLOYED", ""),
+    ("east-qld-brisbane-01", "log-shipper", "DEPLOYED", ""),
+    ("east-qld-brisbane-01", "node-exporter", "DEPLOYED", ""),
+    ("east-qld-brisbane-01", "pos-api", "DEPLOYED", ""),
+    ("east-qld-brisbane-01", "pos-worker", "DEPLOYED", ""),
+    ("lab-sydney-01", "app1", "UNKNOWN", "over --max-age"),
+    ("lab-sydney-01", "log-shipper", "UNKNOWN", "over --max-age"),
+    (
+        "lab-sydney-01",
+        "node-exporter",
+        "UNKNOWN",
+        "over --max-age",
+    ),
+    ("lab-sydney-01", "pos-api", "UNKNOWN", "over --max-age"),
+    ("lab-sydney-01", "pos-worker", "UNKNOWN", "over --max-age"),
+    (
+        "south-vic-melbourne-01",
+        "log-shipper",
+        "UNKNOWN",
+        "no export",
+    ),
+    (
+        "south-vic-melbourne-01",
+        "node-exporter",
+        "UNKNOWN",
+        "no export",
+    ),
+    ("west-wa-perth-01", "app1", "ORPHANED", "no longer place"),
+    ("west-wa-perth-01", "log-shipper", "DEPLOYED", ""),
+    (
+        "west-wa-perth-01",
+        "node-exporter",
+        "STALE",
+        "health Progressing",
+    ),
+    ("west-wa-perth-01", "pos-api", "DEPLOYED", ""),
+    (
+        "west-wa-perth-01",
+        "pos-worker",
+        "STALE",
+        "helm values differ",
+    ),
+    (
+        "west-wa-perth-02",
+        "log-shipper",
+        "NOT INSTALLED",
+        "holds the cluster's own",
+    ),
+    ("west-wa-perth-02", "node-exporter", "DEPLOYED", ""),
+    (
+        "west-wa-perth-02",
+        "pos-api",
+        "STALE",
+        "revision v2.13.0, desired v2.15.0-rc.1",
+    ),
+    ("west-wa-perth-02", "pos-worker", "STALE", "health Degraded"),
+];
+
+#[test]
+fn every_pair_gets_its_state_and_reason_from_the_fixture_exports() {
+    let (code, json, stderr) = status_json(&example(), &[&exports()], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let got = verdicts(&json);
+    let want: BTreeMap<(String, String), (String, String)> = EXPECTED
+        .iter()
+        .map(|(c, a, s, w)| {
+            (
+                (c.to_string(), a.to_string()),
+                (s.to_string(), w.to_string()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "the rows: every placed pair and the orphan"
+    );
+    for (k, (state, word)) in &want {
+        let (got_state, reasons) = &got[k];
+        assert_eq!(got_state, state, "{k:?}: {reasons}");
+        if word.is_empty() {
+            assert!(
+                reasons.is_empty(),
+                "{k:?} is DEPLOYED, with no reason: {reasons}"
+            );
+        } else {
+            assert!(
+                reasons.contains(word.as_str()),
+                "{k:?}: `{word}` not in: {reasons}"
+            );
+        }
+    }
+    // The Argo CD Application fleetc does not manage is not a row, and the
+    // argocd CLI's dropped `prune: false` is not a difference.
+    assert!(
+        !json.to_string().contains("guestbook"),
+        "an unmanaged app was judged"
+    );
+    // Every state, and health where the export has the Application.
+    let counts: BTreeMap<&str, usize> = EXPECTED.iter().fold(BTreeMap::new(), |mut m, e| {
+        *m.entry(e.2).or_insert(0) += 1;
+        m
+    });
+    assert_eq!(counts.len(), 5, "the fixtures show all five states");
+    let perth02 = json["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["cluster"] == "west-wa-perth-02" && r["app"] == "pos-worker")
+        .unwrap();
+    assert_eq!(perth02["health"], "Degraded");
+}
+
+#[test]
+fn the_table_lists_each_state_with_counts_and_exit_code_says_not_all_deployed() {
+    let from = exports();
+    let from = from.to_str().unwrap();
+    let run = fleetc(&example(), &["status", "--from", from, "--now", NOW]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let first = run.stdout.lines().next().unwrap();
+    assert!(
+        first.starts_with("cluster") && first.contains("status") && first.contains("why"),
+        "{first}"
+    );
+    assert!(
+        run.stdout
+            .contains("DEPLOYED 10 · STALE 4 · NOT INSTALLED 1 · UNKNOWN 10 · ORPHANED 1"),
+        "{}",
+        run.stdout
+    );
+    let run = fleetc(
+        &example(),
+        &["status", "--from", from, "--now", NOW, "--exit-code"],
+    );
+    assert_eq!(run.status, 2, "not everything is deployed: {}", run.stderr);
+    // Only what is deployed: exit 0 with --exit-code.
+    let run = fleetc(
+        &example(),
+        &[
+            "status",
+            "--from",
+            from,
+            "--now",
+            NOW,
+            "--exit-code",
+            "--only",
+            "deployed",
+            "--cluster",
+            "east-qld-brisbane-01",
+        ],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("(6 Applications)"), "{}", run.stdout);
+    // CSV: a header and one line per row.
+    let run = fleetc(
+        &example(),
+        &[
+            "status",
+            "--from",
+            from,
+            "--now",
+            NOW,
+            "--format",
+            "csv",
+            "--only",
+            "stale,not-installed",
+        ],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines[0], "cluster,app,status,health,sync,revision,why");
+    assert_eq!(lines.len(), 1 + 5, "{}", run.stdout);
+    // A typo in a name is an error with a did-you-mean, not an empty table.
+    let run = fleetc(&example(), &["status", "--from", from, "--app", "pos-apj"]);
+    assert_eq!(run.status, 1);
+    assert!(run.stderr.contains("pos-api"), "{}", run.stderr);
+}
+
+#[test]
+fn a_clock_past_max_age_makes_everything_unknown_and_a_longer_max_age_trusts_old_exports() {
+    // The same exports a day later: nothing is known any more.
+    let (_, json, _) = status_json(
+        &example(),
+        &[&exports()],
+        &["--now", "2026-12-01T12:00:00Z"],
+    );
+    let got = verdicts(&json);
+    assert!(got.values().all(|(s, _)| s == "UNKNOWN"), "{got:?}");
+    // Trusting three days, sydney's two-day-old export is read.
+    let (_, json, _) = status_json(&example(), &[&exports()], &["--max-age", "3d"]);
+    let got = verdicts(&json);
+    assert_eq!(
+        got[&("lab-sydney-01".into(), "pos-api".into())].0,
+        "DEPLOYED"
+    );
+}
+
+/// Rewrites one export's JSON with `edit` into a copy of the fixture
+/// exports, and judges again.
+fn judged_with(
+    file: &str,
+    edit: impl Fn(&mut serde_json::Value),
+) -> BTreeMap<(String, String), (String, String)> {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("exports");
+    copy_tree(&exports(), &dir);
+    let path = dir.join(file);
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let (code, json, stderr) = status_json(&example(), &[&dir], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    verdicts(&json)
+}
+
+fn items(v: &mut serde_json::Value) -> &mut Vec<serde_json::Value> {
+    if v.is_array() {
+        v.as_array_mut().unwrap()
+    } else {
+        v["items"].as_array_mut().unwrap()
+    }
+}
+
+fn item<'a>(v: &'a mut serde_json::Value, name: &str) -> &'a mut serde_json::Value {
+    items(v)
+        .iter_mut()
+        .find(|i| i["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+#[test]
+fn known_bad_live_states_are_never_called_deployed() {
+    let key = |a: &str| ("east-qld-brisbane-01".to_string(), a.to_string());
+    // A Helm null where fleetc renders none (or, the other way round, a
+    // null dropped, as valuesObject would drop it): Helm unsets the chart's
+    // default in one and keeps it in the other, so the values differ.
+    let got = judged_with("east-qld-brisbane-01.json", |v| {
+        let app = item(v, "pos-api-bne01");
+        let text = app["spec"]["source"]["helm"]["values"].as_str().unwrap();
+        app["spec"]["source"]["helm"]["values"] = format!("{text}resources: null\n").into();
+    });
+    let (s, why) = &got[&key("pos-api")];
+    assert_eq!(s, "STALE", "{why}");
+    assert!(
+        why.contains("helm values differ: resources null, desired absent"),
+        "{why}"
+    );
+
+    // Automated sync turned off by hand in the UI.
+    let got = judged_with("east-qld-brisbane-01.json", |v| {
+        let app = item(v, "log-shipper-bne01");
+        app["spec"]["syncPolicy"]
+            .as_object_mut()
+            .unwrap()
+            .remove("automated");
+    });
+    let (s, why) = &got[&key("log-shipper")];
+    assert_eq!(s, "STALE", "{why}");
+    assert!(why.contains("spec.syncPolicy.automated"), "{why}");
+
+    // Synced, but about an older spec: the controller has not compared the
+    // new revision yet.
+    let got = judged_with("east-qld-brisbane-01.json", |v| {
+        let app = item(v, "inference-bne01");
+        app["status"]["sync"]["comparedTo"]["source"]["targetRevision"] = "0.0.1".into();
+    });
+    let (s, why) = &got[&key("inference")];
+    assert_eq!(s, "STALE", "{why}");
+    assert!(why.contains("earlier spec"), "{why}");
+
+    // An error condition (the project refuses the repo).
+    let got = judged_with("east-qld-brisbane-01.json", |v| {
+        let app = item(v, "app1-bne01");
+        app["status"]["conditions"] = serde_json::json!([{
+            "type": "InvalidSpecError",
+            "message": "application repo https://git.example.com/x.git is not permitted in project 'ieb'",
+            "lastTransitionTime": "2026-11-30T11:50:00Z"
+        }]);
+    });
+    let (s, why) = &got[&key("app1")];
+    assert_eq!(s, "STALE", "{why}");
+    assert!(why.contains("InvalidSpecError"), "{why}");
+
+    // The cluster's own Applications gone from the export: what it lacks is
+    // not known to be missing any more.
+    let got = judged_with("west-wa-perth-02.json", |v| {
+        items(v).retain(|i| {
+            !i["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("fleetc-")
+        });
+    });
+    let (s, why) = &got[&("west-wa-perth-02".to_string(), "log-shipper".to_string())];
+    assert_eq!(s, "UNKNOWN", "{why}");
+
+    // And the fixture as it is: the same pairs are DEPLOYED, so each case
+    // above is what made the difference.
+    let got = judged_with("east-qld-brisbane-01.json", |_| {});
+    for a in ["pos-api", "log-shipper", "inference", "app1"] {
+        assert_eq!(got[&key(a)].0, "DEPLOYED", "{a}: {}", got[&key(a)].1);
+    }
+}
+
+#[test]
+fn malformed_exports_are_errors_naming_the_file_and_never_a_status() {
+    let bad = repo().join("fixtures/status/bad");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&bad)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 8, "{files:?}");
+    for f in &files {
+        let (code, json, stderr) = status_json(&example(), &[&exports(), f], &[]);
+        assert_eq!(code, 1, "{}: {stderr}", f.display());
+        assert!(json.is_null(), "{}: printed a status", f.display());
+        let name = f.file_name().unwrap().to_str().unwrap();
+        assert!(
+            stderr.contains(name) && stderr.contains("help:"),
+            "{name}: {stderr}"
+        );
+        assert!(
+            stderr.ends_with("no status was given\n"),
+            "{name}: {stderr}"
+        );
+    }
+    // Two exports of one Argo CD: which is right cannot be told.
+    let dup = repo().join("fixtures/status/duplicate");
+    let (code, _, stderr) = status_json(&example(), &[&dup], &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("a.json") && stderr.contains("b.json") && stderr.contains("pos-api-per01"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn explain_prints_the_live_state_under_the_desired_one() {
+    let from = exports();
+    let run = fleetc(
+        &example(),
+        &[
+            "explain",
+            "pos-api",
+            "west-wa-perth-02",
+            "--from",
+            from.to_str().unwrap(),
+            "--now",
+            NOW,
+        ],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let live = &run.stdout[run
+        .stdout
+        .find("\nlive (what Argo CD reports):")
+        .expect("a live section")..];
+    assert!(live.contains("STALE  pos-api-per02"), "{live}");
+    assert!(
+        live.contains("revision v2.13.0, desired v2.15.0-rc.1"),
+        "{live}"
+    );
+    // Without --from, no live section.
+    let run = fleetc(&example(), &["explain", "pos-api", "west-wa-perth-02"]);
+    assert!(!run.stdout.contains("live (what"), "{}", run.stdout);
+}
