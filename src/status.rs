@@ -320,8 +320,7 @@ pub(crate) fn judge(
                 "no export holds an Application of cluster `{cname}`"
             ));
         } else if let Some(why) = too_old(cl.age_seconds, max_age) {
-            row.reasons
-                .push(format!("the export ({exports_said}) {why}"));
+            row.reasons.push(format!("{exports_said} {why}"));
         } else if let Some(a) = live.get(&key) {
             row.export = Some(file_name(a.file));
             row.health = a.health.clone();
@@ -354,11 +353,11 @@ pub(crate) fn judge(
         } else if cl.complete {
             row.status = State::NotInstalled;
             row.reasons.push(format!(
-                "not in {exports_said}, which holds the cluster's own Applications"
+                "not in {exports_said}, which has the cluster's own Applications"
             ));
         } else {
             row.reasons.push(format!(
-                "not in {exports_said}, which lacks the cluster's own Application `fleetc-{cname}`: the export looks filtered (a `-l` selector?); export every Application"
+                "filtered export? {exports_said} lacks the cluster's own Applications (`fleetc-{cname}`…): export them all, with no `-l`"
             ));
         }
         rows.push(row);
@@ -378,20 +377,17 @@ pub(crate) fn judge(
                 "the inventory renders no Application of this name for the cluster".to_string()
             }
             Some(_) if inv.app(&app).is_none() => format!("app `{app}` is not in the inventory"),
-            Some(_) => format!("the policies no longer place `{app}` on `{cluster}`"),
+            Some(_) => format!("no policy places `{app}` here"),
         };
         let age = ci
             .and_then(|ci| clusters[ci].age_seconds)
             .or_else(|| a.reconciled_at.map(|t| now - t));
         let (status, reasons) = match too_old(age, max_age) {
-            Some(old) => (
-                State::Unknown,
-                vec![format!("{why}, but the export {old}")],
-            ),
+            Some(old) => (State::Unknown, vec![format!("{why}, but the export {old}")]),
             None => (
                 State::Orphaned,
                 vec![format!(
-                    "{why}; the cluster's root Application prunes it at its next sync, unless pruning is off or the root is gone"
+                    "{why}; the root Application prunes it at its next sync, unless pruning is off"
                 )],
             ),
         };
@@ -431,9 +427,12 @@ pub(crate) fn judge(
 /// Why an export of this age is too old to judge from, if it is.
 fn too_old(age: Option<i64>, max_age: i64) -> Option<String> {
     match age {
-        None => Some("has no status.reconciledAt: Argo CD's controller has not reconciled its Applications".into()),
+        None => Some(
+            "has no status.reconciledAt: Argo CD's controller has not reconciled its Applications"
+                .into(),
+        ),
         Some(a) if a > max_age => Some(format!(
-            "is {} old (the newest status.reconciledAt), over --max-age {}: is its Argo CD running? export it again",
+            "is {} old (its newest reconcile), over --max-age {}: is its Argo CD running?",
             self::age(a),
             self::age(max_age)
         )),

@@ -36,6 +36,9 @@ pub(super) fn run(root: &Path, args: StatusArgs) -> Result<i32> {
             && args.cluster.as_ref().is_none_or(|cl| &r.cluster == cl)
             && (only.is_empty() || only.contains(&r.status))
     });
+    if let Some(cl) = &args.cluster {
+        st.clusters.retain(|c| &c.cluster == cl);
+    }
     for u in &st.unassigned {
         note(&format!(
             "{u}: labelled as fleetc's, with no fleetc.io/cluster label and no cluster its file or destination names; left out"

@@ -414,12 +414,11 @@ fn fixture_trees() -> &'static [FixtureTree] {
 
 fn compile_fixture_trees() -> Vec<FixtureTree> {
     let mut out = Vec::new();
-    let mut cases: Vec<_> = std::fs::read_dir(repo().join("fixtures"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with("err-"))
+    let cases: Vec<_> = crate::support::inventory_fixtures()
+        .into_iter()
+        .filter(|n| !n.starts_with("err-"))
+        .map(|n| repo().join("fixtures").join(n))
         .collect();
-    cases.sort();
     for dir in cases {
         let Ok(c) = fleetc::compile(&dir) else {
             continue;

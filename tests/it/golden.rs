@@ -11,14 +11,7 @@ use std::path::Path;
 use crate::support::{fleetc, read_tree, repo, update_golden};
 
 fn cases() -> Vec<String> {
-    let mut cases: Vec<String> = std::fs::read_dir(repo().join("fixtures"))
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().unwrap().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    cases.sort();
-    cases
+    crate::support::inventory_fixtures()
 }
 
 /// Compares two trees file by file; every difference is listed.

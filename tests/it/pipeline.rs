@@ -326,12 +326,11 @@ fn no_output_path_leaves_the_output_root() {
 fn the_built_in_application_template_renders_alike_both_ways() {
     let template = std::fs::read_to_string(repo().join("templates/application.yaml.j2")).unwrap();
     let mut compared = 0;
-    let mut fixtures: Vec<_> = std::fs::read_dir(repo().join("fixtures"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("err-"))
+    let mut fixtures: Vec<_> = crate::support::inventory_fixtures()
+        .into_iter()
+        .filter(|n| !n.starts_with("err-"))
+        .map(|n| repo().join("fixtures").join(n))
         .collect();
-    fixtures.sort();
     // And a generated fleet: every selector form, nulls, overrides, `${ }`.
     let generated = tempfile::tempdir().unwrap();
     crate::faults::write_fleet(generated.path(), 40, 2);

@@ -44,6 +44,7 @@ impl World {
         let moved = tmp.path().join("moved");
         copy_tree(&repo().join("fixtures/example"), &inv);
         copy_tree(&inv, &moved);
+        copy_tree(&repo().join("fixtures/status"), &tmp.path().join("exports"));
         let file = moved.join("clusters/lab-sydney-01.yaml");
         let text = std::fs::read_to_string(&file).unwrap();
         std::fs::write(file, text.replace("region: east", "region: south")).unwrap();
@@ -211,7 +212,71 @@ const CASES: &[(&str, &str, &[&str])] = &[
         "inv",
         &["log", "--repo", "../deploy", "--since", "yesterday"],
     ),
+    // Desired vs live, from the Argo CD exports of fixtures/status.
+    (
+        "status",
+        "inv",
+        &["status", "--from", "../exports/example", "--now", LIVE_NOW],
+    ),
+    (
+        "status-json-cluster",
+        "inv",
+        &[
+            "status",
+            "--from",
+            "../exports/example",
+            "--now",
+            LIVE_NOW,
+            "--cluster",
+            "west-wa-perth-02",
+            "--format",
+            "json",
+        ],
+    ),
+    (
+        "status-csv-problems",
+        "inv",
+        &[
+            "status",
+            "--from",
+            "../exports/example",
+            "--now",
+            LIVE_NOW,
+            "--only",
+            "stale,not-installed,orphaned",
+            "--format",
+            "csv",
+            "--exit-code",
+        ],
+    ),
+    (
+        "status-bad-exports",
+        "inv",
+        &["status", "--from", "../exports/example", "../exports/bad"],
+    ),
+    (
+        "status-duplicate",
+        "inv",
+        &["status", "--from", "../exports/duplicate"],
+    ),
+    ("status-no-exports", "inv", &["status"]),
+    (
+        "explain-pair-live",
+        "inv",
+        &[
+            "explain",
+            "pos-api",
+            "west-wa-perth-02",
+            "--from",
+            "../exports/example",
+            "--now",
+            LIVE_NOW,
+        ],
+    ),
 ];
+
+/// The time the fixture exports were taken at (fixtures/status/README.md).
+const LIVE_NOW: &str = "2026-11-30T12:00:00Z";
 
 #[test]
 fn every_command_prints_what_its_golden_file_shows() {

@@ -122,7 +122,7 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
         "UNKNOWN",
         "no export",
     ),
-    ("west-wa-perth-01", "app1", "ORPHANED", "no longer place"),
+    ("west-wa-perth-01", "app1", "ORPHANED", "no policy places"),
     ("west-wa-perth-01", "log-shipper", "DEPLOYED", ""),
     (
         "west-wa-perth-01",
@@ -141,7 +141,7 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
         "west-wa-perth-02",
         "log-shipper",
         "NOT INSTALLED",
-        "holds the cluster's own",
+        "has the cluster's own",
     ),
     ("west-wa-perth-02", "node-exporter", "DEPLOYED", ""),
     (
@@ -461,4 +461,83 @@ fn explain_prints_the_live_state_under_the_desired_one() {
     // Without --from, no live section.
     let run = fleetc(&example(), &["explain", "pos-api", "west-wa-perth-02"]);
     assert!(!run.stdout.contains("live (what"), "{}", run.stdout);
+}
+
+/// A hub's one export, made from what fleetc renders for `fixtures/hub`:
+/// every Application as `argocd app list -o json` prints it, Synced and
+/// Healthy, reconciled a minute before [`NOW`].
+fn hub_export(dir: &Path) -> Vec<serde_json::Value> {
+    let out = dir.join("rendered");
+    let run = fleetc(
+        &repo().join("fixtures/hub"),
+        &["compile", "--out", out.to_str().unwrap()],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let mut apps = Vec::new();
+    for (path, bytes) in crate::support::read_tree(&out) {
+        if !path.ends_with(".yaml") {
+            continue;
+        }
+        let text = String::from_utf8(bytes).unwrap();
+        for doc in fleetc::parse_yaml(&text).unwrap() {
+            let mut v = doc.value;
+            if v["kind"] != "Application" {
+                continue;
+            }
+            let source = v["spec"]["source"].clone();
+            v["status"] = serde_json::json!({
+                "sync": {"status": "Synced", "comparedTo": {"source": source, "destination": v["spec"]["destination"]}, "revision": "0123456789abcdef0123456789abcdef01234567"},
+                "health": {"status": "Healthy", "lastTransitionTime": "2026-11-30T10:00:00Z"},
+                "reconciledAt": "2026-11-30T11:59:00Z",
+            });
+            apps.push(v);
+        }
+    }
+    apps
+}
+
+#[test]
+fn a_hubs_one_export_covers_every_cluster() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hub = repo().join("fixtures/hub");
+    let apps = hub_export(tmp.path());
+    let file = tmp.path().join("hub.json");
+    let judge = |apps: &[serde_json::Value]| {
+        std::fs::write(&file, serde_json::to_string_pretty(apps).unwrap()).unwrap();
+        let (code, json, stderr) = status_json(&hub, &[&file], &[]);
+        assert_eq!(code, 0, "{stderr}");
+        verdicts(&json)
+    };
+    let got = judge(&apps);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(got.values().all(|(s, _)| s == "DEPLOYED"), "{got:?}");
+
+    // An Application whose labels were stripped is still found, by its
+    // destination's cluster name, and the missing labels are the difference.
+    let mut stripped = apps.clone();
+    let one = stripped
+        .iter_mut()
+        .find(|a| a["metadata"]["name"] == "prod-eu-1-storefront")
+        .unwrap();
+    one["metadata"].as_object_mut().unwrap().remove("labels");
+    let got = judge(&stripped);
+    let (s, why) = &got[&("prod-eu-1".to_string(), "storefront".to_string())];
+    assert_eq!(s, "STALE", "{why}");
+    assert!(
+        why.contains("metadata.labels.fleetc.io/cluster absent"),
+        "{why}"
+    );
+
+    // One deleted: not installed, since the hub's export has that cluster's
+    // own Applications.
+    let fewer: Vec<_> = apps
+        .iter()
+        .filter(|a| a["metadata"]["name"] != "prod-us-1-storefront")
+        .cloned()
+        .collect();
+    let got = judge(&fewer);
+    assert_eq!(
+        got[&("prod-us-1".to_string(), "storefront".to_string())].0,
+        "NOT INSTALLED"
+    );
 }

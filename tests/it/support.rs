@@ -35,6 +35,23 @@ pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The folders of `fixtures/` that hold Argo CD's exports for `fleetc
+/// status` (tests/it/status.rs), not an inventory.
+const NOT_INVENTORIES: &[&str] = &["status"];
+
+/// The names of the inventory fixtures (`fixtures/<name>/`), sorted.
+pub(crate) fn inventory_fixtures() -> Vec<String> {
+    let mut cases: Vec<String> = std::fs::read_dir(repo().join("fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !NOT_INVENTORIES.contains(&n.as_str()))
+        .collect();
+    cases.sort();
+    cases
+}
+
 /// Runs the fleetc binary with `args`, in `cwd`, and captures everything.
 pub(crate) struct Run {
     pub status: i32,
