@@ -234,7 +234,7 @@ const CASES: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
-        "status-csv-problems",
+        "status-problems-csv",
         "inv",
         &[
             "status",
