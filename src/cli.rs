@@ -234,6 +234,10 @@ pub struct DiffArgs {
     /// their paths.
     #[arg(long, value_name = "DIR")]
     pub split: Option<PathBuf>,
+    /// Markdown: count the changes by cluster group, the value of this
+    /// label (default: region, else environment, as `report`).
+    #[arg(long, value_name = "LABEL")]
+    pub group_by: Option<String>,
 }
 
 // `fleetc explain`

@@ -842,8 +842,8 @@ pub(crate) fn text(cs: &ChangeSet, color: bool, with_diffs: bool) -> String {
 /// busiest clusters, then each distinct change once (a change made alike
 /// to many Applications is one diff with their list). It is cut at `cap`
 /// bytes, detail last, with a marker.
-pub(crate) fn markdown(cs: &ChangeSet, cap: usize, notes: &[String]) -> String {
-    let (mut out, sections) = markdown_parts(cs, notes);
+pub(crate) fn markdown(cs: &ChangeSet, cap: usize, notes: &[String], groups: &Groups) -> String {
+    let (mut out, sections) = markdown_parts(cs, notes, groups);
     let marker = "\n\n**… truncated: the full diff is longer than a comment allows. Run `fleetc diff` locally, see the job's `--format text` output, or post it in several comments with `--split DIR`.**\n";
     let budget = cap.saturating_sub(marker.len());
     for section in sections {
@@ -859,8 +859,13 @@ pub(crate) fn markdown(cs: &ChangeSet, cap: usize, notes: &[String]) -> String {
 /// The same comment in as many comments of at most `cap` bytes as it
 /// takes, numbered: the summary first, then the distinct changes, none
 /// left out (a single change longer than a comment is cut, and says so).
-pub(crate) fn markdown_split(cs: &ChangeSet, cap: usize, notes: &[String]) -> Vec<String> {
-    let (head, sections) = markdown_parts(cs, notes);
+pub(crate) fn markdown_split(
+    cs: &ChangeSet,
+    cap: usize,
+    notes: &[String],
+    groups: &Groups,
+) -> Vec<String> {
+    let (head, sections) = markdown_parts(cs, notes, groups);
     // Room for the numbering line each comment gets.
     let room = cap.saturating_sub(64).max(1024);
     let mut parts: Vec<String> = vec![head];
@@ -903,7 +908,7 @@ pub(crate) fn markdown_split(cs: &ChangeSet, cap: usize, notes: &[String]) -> Ve
 
 /// The comment's head (title, notes, totals, rollouts, summary tables)
 /// and its sections, one per distinct change.
-fn markdown_parts(cs: &ChangeSet, notes: &[String]) -> (String, Vec<String>) {
+fn markdown_parts(cs: &ChangeSet, notes: &[String], groups: &Groups) -> (String, Vec<String>) {
     let mut out = String::from("### fleetc: what this change does to the fleet\n\n");
     for n in notes {
         let _ = writeln!(out, "> {n}\n");
@@ -921,7 +926,7 @@ fn markdown_parts(cs: &ChangeSet, notes: &[String]) -> (String, Vec<String>) {
         }
         out.push('\n');
     }
-    summary_tables(&mut out, cs);
+    summary_tables(&mut out, cs, groups);
     let groups = cs.groups();
     let distinct = groups.len();
     let _ = writeln!(
@@ -973,9 +978,14 @@ fn markdown_parts(cs: &ChangeSet, notes: &[String]) -> (String, Vec<String>) {
     (out, sections)
 }
 
-/// The comment's summary: Applications by kind of change, by policy, and
-/// the clusters with the most changes (the first 10 of each).
-fn summary_tables(out: &mut String, cs: &ChangeSet) {
+/// Cluster name → its group (`region=east`), for the comment's table by
+/// cluster group; empty when there is no grouping label.
+pub(crate) type Groups = BTreeMap<String, String>;
+
+/// The comment's summary: Applications by kind of change, by policy, by
+/// cluster group, and the clusters with the most changes (the first 10 of
+/// each).
+fn summary_tables(out: &mut String, cs: &ChangeSet, groups: &Groups) {
     const ROWS: usize = 10;
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     let mut policies: BTreeMap<&str, Counts> = BTreeMap::new();
@@ -1041,6 +1051,28 @@ fn summary_tables(out: &mut String, cs: &ChangeSet) {
                 "| … and {} more policies | | | | |",
                 by_count.len() - ROWS
             );
+        }
+        out.push('\n');
+    }
+    if !groups.is_empty() {
+        // (clusters, Applications) changed per group.
+        let mut by_group: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+        for (c, n) in &clusters {
+            let g = groups
+                .get(*c)
+                .map_or("(cluster not in the inventory)", String::as_str);
+            let e = by_group.entry(g).or_default();
+            e.0 += 1;
+            e.1 += n;
+        }
+        let mut by_count: Vec<(&&str, &(usize, usize))> = by_group.iter().collect();
+        by_count.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(a.0.cmp(b.0)));
+        out.push_str("| cluster group | clusters | Applications changed |\n|---|---:|---:|\n");
+        for (g, (nc, na)) in by_count.iter().take(ROWS) {
+            let _ = writeln!(out, "| {g} | {nc} | {na} |");
+        }
+        if by_count.len() > ROWS {
+            let _ = writeln!(out, "| … and {} more groups | | |", by_count.len() - ROWS);
         }
         out.push('\n');
     }

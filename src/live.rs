@@ -16,6 +16,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::error::{Error, Result, Seg};
@@ -26,7 +27,7 @@ pub(crate) const CLUSTER_LABEL: &str = "fleetc.io/cluster";
 pub(crate) const APP_LABEL: &str = "fleetc.io/app";
 
 /// One Application as an export shows it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct LiveApp {
     /// Index into [`Exports::files`].
     pub file: usize,
@@ -38,7 +39,10 @@ pub(crate) struct LiveApp {
     pub spec: Value,
     /// `status.sync.status`: Synced, OutOfSync, Unknown.
     pub sync: Option<String>,
-    /// `status.sync.comparedTo.source`: the source the sync status is about.
+    /// `status.sync.comparedTo.source`: the source the sync status is
+    /// about; none when absent or the same as `spec.source` (as it is once
+    /// the controller has compared the current spec), so that a fleet's
+    /// export does not hold every source twice.
     pub compared_to: Option<Value>,
     /// `status.sync.revision`: the commit (or chart version) it compared.
     pub sync_revision: Option<String>,
@@ -53,6 +57,10 @@ pub(crate) struct LiveApp {
     /// `status.conditions` whose type names an error: (type, message).
     pub errors: Vec<(String, String)>,
 }
+
+/// kubectl's copy of what was applied: the whole Application again, which
+/// fleetc never renders nor compares, so it is not kept.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 impl LiveApp {
     pub(crate) fn label(&self, key: &str) -> Option<&str> {
@@ -133,9 +141,17 @@ pub(crate) fn read(paths: &[PathBuf]) -> Result<Exports> {
     files.dedup();
     let mut exports = Exports::default();
     let mut problems = Vec::new();
-    for (i, f) in files.iter().enumerate() {
-        let text = std::fs::read(f).map_err(|e| Error::io(f, e))?;
-        match parse(i, f, &text) {
+    // Files in parallel; their Applications in file order.
+    let parsed: Vec<Result<Result<Vec<LiveApp>, Problem>>> = files
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let text = std::fs::read(f).map_err(|e| Error::io(f, e))?;
+            Ok(parse(i, f, &text))
+        })
+        .collect();
+    for p in parsed {
+        match p? {
             Ok(apps) => exports.apps.extend(apps),
             Err(p) => problems.push(p),
         }
@@ -172,6 +188,22 @@ fn parse(file: usize, path: &Path, bytes: &[u8]) -> Result<Vec<LiveApp>, Problem
             &format!("the export command failed or was cut off: {EXPORT_HOWTO}"),
         ));
     }
+    match typed(file, trimmed) {
+        Some(apps) => Ok(apps),
+        None => slow(file, path, trimmed),
+    }
+}
+
+/// The slow reading, when the typed one fails: the export as any JSON, to
+/// say where and what is wrong (or, for an export with a field of an
+/// unexpected type that fleetc does not use, to read it anyway).
+fn slow(file: usize, path: &Path, trimmed: &str) -> Result<Vec<LiveApp>, Problem> {
+    let problem = |line: Option<usize>, message: String, help: &str| Problem {
+        file: path.to_path_buf(),
+        line,
+        message,
+        help: help.to_string(),
+    };
     let value: Value = serde_json::from_str(trimmed).map_err(|e| {
         let first = trimmed.trim_start();
         let help = if first.starts_with("NAME") {
@@ -307,7 +339,11 @@ fn parse(file: usize, path: &Path, bytes: &[u8]) -> Result<Vec<LiveApp>, Problem
             namespace: str_at(&["metadata", "namespace"]).unwrap_or_default(),
             name,
             labels: map("/metadata/labels"),
-            annotations: map("/metadata/annotations"),
+            annotations: {
+                let mut a = map("/metadata/annotations");
+                a.remove(LAST_APPLIED);
+                a
+            },
             finalizers: item
                 .pointer("/metadata/finalizers")
                 .and_then(Value::as_array)
@@ -315,7 +351,10 @@ fn parse(file: usize, path: &Path, bytes: &[u8]) -> Result<Vec<LiveApp>, Problem
                 .unwrap_or_default(),
             spec: item.get("spec").cloned().unwrap_or(Value::Null),
             sync: status_str("/status/sync/status"),
-            compared_to: item.pointer("/status/sync/comparedTo/source").cloned(),
+            compared_to: item
+                .pointer("/status/sync/comparedTo/source")
+                .filter(|c| item.pointer("/spec/source") != Some(*c))
+                .cloned(),
             sync_revision: status_str("/status/sync/revision"),
             health: status_str("/status/health/status"),
             health_message: status_str("/status/health/message"),
@@ -325,6 +364,158 @@ fn parse(file: usize, path: &Path, bytes: &[u8]) -> Result<Vec<LiveApp>, Problem
         });
     }
     Ok(apps)
+}
+
+/// The fast reading: straight into the fields fleetc compares, skipping
+/// the rest (`status.resources`, `managedFields`, history), which is most
+/// of an export's bytes. None when the file is not a well-formed export,
+/// which the slow reading then explains.
+fn typed(file: usize, text: &str) -> Option<Vec<LiveApp>> {
+    // By its first character, so that neither shape is tried twice.
+    let items = if text.trim_start().starts_with('[') {
+        serde_json::from_str::<Vec<raw::App>>(text).ok()?
+    } else {
+        let o: raw::Object = serde_json::from_str(text).ok()?;
+        match (o.kind.as_deref(), o.items) {
+            (Some("Application"), _) => vec![o.app],
+            (_, Some(items)) => items,
+            _ => return None,
+        }
+    };
+    items.into_iter().map(|a| a.live(file)).collect()
+}
+
+/// The shapes of an export, as far as fleetc reads them.
+mod raw {
+    use serde::Deserialize;
+    use serde_json::{Map, Value};
+
+    /// A kubectl `List`, or one Application.
+    #[derive(Deserialize)]
+    pub(super) struct Object {
+        pub kind: Option<String>,
+        pub items: Option<Vec<App>>,
+        #[serde(flatten)]
+        pub app: App,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct App {
+        kind: Option<String>,
+        #[serde(default)]
+        metadata: Meta,
+        #[serde(default)]
+        spec: Value,
+        #[serde(default)]
+        status: Status,
+    }
+
+    #[derive(Default, Deserialize)]
+    struct Meta {
+        name: Option<String>,
+        #[serde(default)]
+        namespace: String,
+        #[serde(default)]
+        labels: Map<String, Value>,
+        #[serde(default)]
+        annotations: Map<String, Value>,
+        #[serde(default)]
+        finalizers: Vec<Value>,
+    }
+
+    #[derive(Default, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Status {
+        #[serde(default)]
+        sync: Sync,
+        #[serde(default)]
+        health: Health,
+        reconciled_at: Option<String>,
+        operation_state: Option<Operation>,
+        #[serde(default)]
+        conditions: Vec<Condition>,
+    }
+
+    #[derive(Default, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Sync {
+        status: Option<String>,
+        compared_to: Option<ComparedTo>,
+        revision: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct ComparedTo {
+        source: Option<Value>,
+    }
+
+    #[derive(Default, Deserialize)]
+    struct Health {
+        status: Option<String>,
+        message: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Operation {
+        phase: Option<String>,
+        #[serde(default)]
+        message: String,
+    }
+
+    #[derive(Deserialize)]
+    struct Condition {
+        #[serde(rename = "type", default)]
+        kind: String,
+        #[serde(default)]
+        message: String,
+    }
+
+    impl App {
+        /// What fleetc keeps; None when the slow reading must say what is
+        /// wrong (another kind, no name, a time that is not one).
+        pub(super) fn live(self, file: usize) -> Option<super::LiveApp> {
+            if self.kind.as_deref().is_some_and(|k| k != "Application") {
+                return None;
+            }
+            let name = self.metadata.name.filter(|n| !n.is_empty())?;
+            let reconciled_at = match &self.status.reconciled_at {
+                Some(t) => Some(crate::deploylog::parse_time(t)?),
+                None => None,
+            };
+            let st = self.status;
+            let compared_to = st
+                .sync
+                .compared_to
+                .and_then(|c| c.source)
+                .filter(|c| self.spec.get("source") != Some(c));
+            Some(super::LiveApp {
+                file,
+                name,
+                namespace: self.metadata.namespace,
+                labels: self.metadata.labels,
+                annotations: {
+                    let mut a = self.metadata.annotations;
+                    a.remove(super::LAST_APPLIED);
+                    a
+                },
+                finalizers: self.metadata.finalizers,
+                spec: self.spec,
+                sync: st.sync.status,
+                compared_to,
+                sync_revision: st.sync.revision,
+                health: st.health.status,
+                health_message: st.health.message,
+                reconciled_at,
+                operation: st.operation_state.and_then(|o| Some((o.phase?, o.message))),
+                errors: st
+                    .conditions
+                    .into_iter()
+                    .filter(|c| c.kind.ends_with("Error"))
+                    .map(|c| (c.kind, c.message))
+                    .collect(),
+            })
+        }
+    }
 }
 
 #[cfg(test)]
@@ -356,6 +547,34 @@ mod tests {
         let single = one(&app.replacen('{', r#"{"kind":"Application","#, 1)).unwrap();
         assert_eq!(single.len(), 1);
         assert_eq!(one("[]").unwrap().len(), 0);
+    }
+
+    #[test]
+    fn the_typed_reading_reads_what_the_slow_one_does() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/status/example");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            panic!("no {}", dir.display());
+        };
+        let mut n = 0;
+        for e in entries {
+            let path = e.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let fast = typed(0, &text).unwrap_or_else(|| panic!("{}", path.display()));
+            assert_eq!(
+                Ok(fast.clone()),
+                slow(0, &path, &text),
+                "{}",
+                path.display()
+            );
+            n += fast.len();
+        }
+        assert!(n > 20, "{n} Applications");
+        // And a field of another type than Argo CD writes, which fleetc
+        // does not read: the slow reading takes it.
+        let odd = r#"[{"metadata": {"name": "a", "labels": {"x": "y"}}, "status": {"summary": 3, "health": {"status": 7}}}]"#;
+        assert!(typed(0, odd).is_none());
+        let apps = slow(0, Path::new("odd.json"), odd).unwrap();
+        assert_eq!(apps[0].health, None);
     }
 
     #[test]

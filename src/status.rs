@@ -23,6 +23,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -171,12 +172,14 @@ pub(crate) fn age(secs: i64) -> String {
 }
 
 /// One desired Application: its cluster, app (none for the cluster's own)
-/// and rendered document.
-struct Desired {
+/// and rendered file. A pair's file is parsed when the pair is judged, and
+/// dropped after: a fleet's worth of parsed documents at once would cost a
+/// gigabyte at 100k Applications.
+struct Desired<'a> {
     cluster: usize,
     app: Option<usize>,
     name: String,
-    doc: Value,
+    path: &'a str,
 }
 
 /// Judges every placed pair of `c` (whose texts it needs: compile with
@@ -288,13 +291,21 @@ pub(crate) fn judge(
         cl.age_seconds = newest[ci].map(|t| now - t);
     }
 
-    let mut rows = Vec::new();
-    let mut wanted: BTreeSet<(String, String, String)> = BTreeSet::new();
-    for d in &desired {
+    let wanted: BTreeSet<(String, String, String)> = desired
+        .iter()
+        .map(|d| {
+            (
+                inv.clusters[d.cluster].name.clone(),
+                ns.to_string(),
+                d.name.clone(),
+            )
+        })
+        .collect();
+    // Each pair on its own, in parallel; the order is the desired one.
+    let mut rows: Vec<Row> = desired.par_iter().filter_map(|d| {
         let cname = &inv.clusters[d.cluster].name;
         let key = (cname.clone(), ns.to_string(), d.name.clone());
-        wanted.insert(key.clone());
-        let Some(ai) = d.app else { continue };
+        let ai = d.app?;
         let cl = &clusters[d.cluster];
         let mut row = Row {
             cluster: cname.clone(),
@@ -305,11 +316,12 @@ pub(crate) fn judge(
             sync: None,
             revision: None,
             live_commit: None,
-            desired_revision: d
-                .doc
-                .pointer("/spec/source/targetRevision")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            // What the render wrote (a template that writes another
+            // revision is refused by the compile).
+            desired_revision: c
+                .matrix
+                .get(d.cluster, ai)
+                .map(|p| crate::delivery::revision(inv, p).value),
             reasons: Vec::new(),
             export: None,
             reconciled_at: None,
@@ -342,7 +354,11 @@ pub(crate) fn judge(
                     self::age(max_age)
                 )),
                 Some(_) => {
-                    row.reasons = differences(&d.doc, a);
+                    let Some(doc) = parse_application(c, d.path) else {
+                        row.reasons.push(format!("{} does not read back as an Application", d.path));
+                        return Some(row);
+                    };
+                    row.reasons = differences(&doc, a);
                     row.status = if row.reasons.is_empty() {
                         State::Deployed
                     } else {
@@ -360,8 +376,8 @@ pub(crate) fn judge(
                 "filtered export? {exports_said} lacks the cluster's own Applications (`fleetc-{cname}`…): export them all, with no `-l`"
             ));
         }
-        rows.push(row);
-    }
+        Some(row)
+    }).collect();
 
     // Orphans: fleetc's Applications that nothing renders for their cluster.
     for (key, a) in &live {
@@ -440,36 +456,29 @@ fn too_old(age: Option<i64>, max_age: i64) -> Option<String> {
     }
 }
 
+/// A rendered file's Application, parsed (none if it holds another kind).
+fn parse_application(c: &Compiled, path: &str) -> Option<Value> {
+    let text = c.rendered.files.get(path)?;
+    let doc = crate::yaml::parse_yaml(text)
+        .ok()?
+        .into_iter()
+        .next()?
+        .value;
+    (doc.get("kind").and_then(Value::as_str) == Some("Application")).then_some(doc)
+}
+
 /// Every Application the compile renders: each pair's, then each cluster's
-/// own (root and platform), parsed.
-fn desired(c: &Compiled) -> Vec<Desired> {
-    let parse = |path: &str| -> Option<Value> {
-        let text = c.rendered.files.get(path)?;
-        let doc = crate::yaml::parse_yaml(text)
-            .ok()?
-            .into_iter()
-            .next()?
-            .value;
-        (doc.get("kind").and_then(Value::as_str) == Some("Application")).then_some(doc)
-    };
-    let name = |doc: &Value| {
-        doc.pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
+/// own (root and platform).
+fn desired(c: &Compiled) -> Vec<Desired<'_>> {
     let mut out: Vec<Desired> = c
         .rendered
         .apps
         .iter()
-        .filter_map(|ra| {
-            let doc = parse(&ra.path)?;
-            Some(Desired {
-                cluster: ra.cluster,
-                app: Some(ra.app),
-                name: ra.name.clone(),
-                doc,
-            })
+        .map(|ra| Desired {
+            cluster: ra.cluster,
+            app: Some(ra.app),
+            name: ra.name.clone(),
+            path: &ra.path,
         })
         .collect();
     let own = (c
@@ -479,12 +488,17 @@ fn desired(c: &Compiled) -> Vec<Desired> {
         .filter_map(|(ci, p)| Some(((*ci)?, p))))
     .chain(c.rendered.platform.iter().map(|(ci, p)| (*ci, p)));
     for (ci, path) in own {
-        if let Some(doc) = parse(path) {
+        if let Some(doc) = parse_application(c, path) {
+            let name = doc
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             out.push(Desired {
                 cluster: ci,
                 app: None,
-                name: name(&doc),
-                doc,
+                name,
+                path,
             });
         }
     }
@@ -509,11 +523,16 @@ fn differences(desired: &Value, live: &LiveApp) -> Vec<String> {
         ));
     }
     // Helm values, as documents.
-    let (want_values, want_rest) = split_values(want_spec);
-    let (live_values, live_rest) = split_values(&live.spec);
-    if want_values != live_values {
+    let (want_values, want_rest) = take_values(want_spec);
+    let (live_values, live_rest) = take_values(&live.spec);
+    if !same_values(&want_values, &live_values) {
         let mut diffs = Vec::new();
-        paths(&live_values, &want_values, &mut Vec::new(), &mut diffs);
+        paths(
+            &values_doc(live_values),
+            &values_doc(want_values),
+            &mut Vec::new(),
+            &mut diffs,
+        );
         out.push(format!("helm values differ: {}", listed(&diffs)));
     }
     // The rest of the spec, as Argo CD's types print it.
@@ -566,12 +585,11 @@ fn differences(desired: &Value, live: &LiveApp) -> Vec<String> {
             // Synced, but with what? When the spec changed after the
             // comparison, the verdict is about the old spec.
             if let Some(compared) = &live.compared_to {
-                let norm = |v: &Value| {
-                    let (vals, rest) = split_values(v);
-                    (vals, omit_empty(&rest))
-                };
                 let live_source = live.spec.get("source").unwrap_or(&null);
-                if norm(compared) != norm(live_source) {
+                let (a_values, a_rest) = take_values(compared);
+                let (b_values, b_rest) = take_values(live_source);
+                if !same_values(&a_values, &b_values) || omit_empty(&a_rest) != omit_empty(&b_rest)
+                {
                     out.push(
                         "Synced to an earlier spec (status.sync.comparedTo): Argo CD has not compared the current one yet"
                             .to_string(),
@@ -612,9 +630,9 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }
 
-/// A spec's Helm values as a document (Null when none), and the spec
-/// without them.
-fn split_values(spec: &Value) -> (Value, Value) {
+/// A spec's Helm values (its `source.helm.values`, or a source's
+/// `helm.values`) as they are written, and the spec without them.
+fn take_values(spec: &Value) -> (Option<Value>, Value) {
     let mut rest = spec.clone();
     let text = ["/source/helm/values", "/helm/values"]
         .into_iter()
@@ -623,6 +641,26 @@ fn split_values(spec: &Value) -> (Value, Value) {
             let helm = rest.pointer_mut(parent)?.as_object_mut()?;
             helm.remove("values")
         });
+    (text, rest)
+}
+
+/// Whether two written Helm values are the same document: the same text
+/// is (the common case, with no parsing), and otherwise they are compared
+/// parsed.
+fn same_values(a: &Option<Value>, b: &Option<Value>) -> bool {
+    a == b || values_doc(a.clone()) == values_doc(b.clone())
+}
+
+/// A spec's Helm values as a document (an empty map when none), and the
+/// spec without them.
+#[cfg(test)]
+fn split_values(spec: &Value) -> (Value, Value) {
+    let (text, rest) = take_values(spec);
+    (values_doc(text), rest)
+}
+
+/// Written Helm values as the document Helm reads.
+fn values_doc(text: Option<Value>) -> Value {
     let values = match text {
         Some(Value::String(t)) => crate::yaml::parse_yaml(&t)
             .ok()
@@ -633,12 +671,11 @@ fn split_values(spec: &Value) -> (Value, Value) {
         None => Value::Null,
     };
     // No values and an empty document are the same to Helm.
-    let values = if values.is_null() {
+    if values.is_null() {
         Value::Object(Default::default())
     } else {
         values
-    };
-    (values, rest)
+    }
 }
 
 fn without_revision(spec: &Value) -> Value {

@@ -13,7 +13,8 @@
 //!   bare repo, the same again (no-op; and again without the render cache
 //!   in the repo), one cluster's `environment` changed (`diff --repo`,
 //!   then the commit), `diff --base HEAD~1` in an inventory
-//!   that is a git repo, and `log --app --cluster`.
+//!   that is a git repo, `log --app --cluster`, and `status` over an
+//!   export per cluster in which every Application is deployed.
 //! - The trivial writer: fleetc's output tree, read into memory first, then
 //!   written into a fresh folder by the plainest fast code (2 threads, then
 //!   one syncfs), as the floor that `compile --out` is compared with.
@@ -417,6 +418,35 @@ impl Bench {
         }
         row.bytes = Some(tree_bytes);
         rows.push(row);
+
+        // d2. status: every Application installed as rendered, Synced and
+        // Healthy, in one kubectl export per cluster (made from the tree
+        // above by bench/exports.py, untimed); it must say DEPLOYED for all.
+        let exports = self.run.join("exports");
+        fresh_dir(&exports)?;
+        let made = untimed(
+            Command::new("python3")
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("exports.py"))
+                .arg(&out)
+                .arg(&exports),
+        )?;
+        self.note(format!("status exports: {}", made.trim()));
+        syncfs(&self.run)?;
+        let exports_s = exports.display().to_string();
+        let mut row = Row::new("status (all deployed)", target(Target::Secs(10.0)));
+        for r in 0..runs {
+            let status = ["status", "-i", &inv, "--from", &exports_s, "--exit-code"];
+            let s = self.timed("status", r, runs, &status, &[0, 2])?;
+            if s.code != 0 {
+                self.note(format!(
+                    "status found pairs not DEPLOYED: {}",
+                    s.stdout.lines().rev().take(3).collect::<Vec<_>>().join(" / ")
+                ));
+            }
+            row.add(s);
+        }
+        rows.push(row);
+        fs::remove_dir_all(&exports).map_err(|e| io(&exports, e))?;
 
         // e. commit into a fresh bare repo each run
         let mut row = Row::new("commit (empty repo)", target(Target::Secs(10.0)));

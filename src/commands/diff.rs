@@ -16,6 +16,25 @@ use crate::output::{self, FileChange, Tree};
 use crate::pipeline::{self, compile, compile_files, Compiled};
 use crate::render::{Keep, Reuse};
 
+/// Each cluster's group for the Markdown summary: the value of the
+/// grouping label the HTML report would use.
+fn cluster_groups(c: &Compiled, asked: Option<&str>) -> diff::Groups {
+    let Some(label) = crate::html::group_label(c, asked) else {
+        return diff::Groups::new();
+    };
+    c.inventory
+        .clusters
+        .iter()
+        .map(|cl| {
+            let g = match cl.labels.get(&label) {
+                Some(v) => format!("{label}={v}"),
+                None => format!("{label}: (none)"),
+            };
+            (cl.name.clone(), g)
+        })
+        .collect()
+}
+
 pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
     if args.split.is_some() && args.format != Format::Markdown {
         return Err(Error::Usage(
@@ -91,13 +110,19 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
             }
             t + &diff::text(&cs, color, true)
         }
-        Format::Markdown => match &args.split {
-            Some(dir) => {
-                let parts = diff::markdown_split(&cs, args.max_bytes, &notes);
-                output::write_comments(dir, &parts)?.join("\n") + "\n"
+        Format::Markdown => {
+            let groups = c
+                .as_ref()
+                .map(|c| cluster_groups(c, args.group_by.as_deref()))
+                .unwrap_or_default();
+            match &args.split {
+                Some(dir) => {
+                    let parts = diff::markdown_split(&cs, args.max_bytes, &notes, &groups);
+                    output::write_comments(dir, &parts)?.join("\n") + "\n"
+                }
+                None => diff::markdown(&cs, args.max_bytes, &notes, &groups),
             }
-            None => diff::markdown(&cs, args.max_bytes, &notes),
-        },
+        }
         Format::Json => diff::json(&cs, serde_json::json!({ "guard": verdict, "notes": notes })),
     };
     emit(&text)?;

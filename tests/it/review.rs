@@ -75,6 +75,16 @@ fn one_change_to_many_applications_is_shown_once() {
     assert!(md.contains("| web-everywhere | 0 | 1030 | 0 | 0 |"), "{md}");
     assert!(md.contains("| … and 1020 more clusters | |"), "{md}");
     assert!(!md.contains("truncated"), "{md}");
+    // By cluster group: the stores' regions, r0 to r6 (store i is in
+    // r{i % 7}), each with its clusters and Applications.
+    assert!(
+        md.contains("| cluster group | clusters | Applications changed |"),
+        "{md}"
+    );
+    assert!(md.contains("| region=r0 | 148 | 148 |"), "{md}");
+    assert!(md.contains("| region=r6 | 147 | 147 |"), "{md}");
+    let md = diff(dir, &["--format", "markdown", "--group-by", "tier"]);
+    assert!(md.contains("| tier: (none) | 1030 | 1030 |"), "{md}");
 }
 
 /// Changes that differ per Application: the comment is cut at the limit,
