@@ -440,7 +440,12 @@ impl Bench {
             if s.code != 0 {
                 self.note(format!(
                     "status found pairs not DEPLOYED: {}",
-                    s.stdout.lines().rev().take(3).collect::<Vec<_>>().join(" / ")
+                    s.stdout
+                        .lines()
+                        .rev()
+                        .take(3)
+                        .collect::<Vec<_>>()
+                        .join(" / ")
                 ));
             }
             row.add(s);
@@ -470,7 +475,10 @@ impl Bench {
         // without the render cache in the repo's git folder (a fresh clone
         // in CI): every Application is rendered again.
         let cache = repo.join("fleetc-cache");
-        for (name, without_cache) in [("commit (no-op)", false), ("commit (no-op, no cache)", true)] {
+        for (name, without_cache) in [
+            ("commit (no-op)", false),
+            ("commit (no-op, no cache)", true),
+        ] {
             let mut row = Row::new(name, target(Target::Secs(1.0)));
             for r in 0..runs {
                 if without_cache && cache.exists() {
@@ -572,17 +580,39 @@ impl Bench {
         }
         rows.push(row);
 
-        // i. the deployment log of one app on one cluster (platform-svc-000
-        // is an agent, on every cluster but those in maintenance; its values
-        // changed with each environment flip above).
+        // i. the deployment log grown to LOG_ENTRIES entries (untimed, see
+        // grow_log), then one app on one cluster's history from it
+        // (platform-svc-000 is an agent, on every cluster but those in
+        // maintenance; its values changed with each environment flip
+        // above, and flip back and forth in the grown entries).
+        let grown = grow_log(&repo, LOG_ENTRIES)?;
+        self.note(format!(
+            "deployment log grown to {LOG_ENTRIES} entries ({grown} added as copies of the last, alternately undone)"
+        ));
+        syncfs(&self.run)?;
         let app = fleet::app_name(0);
         let cname = fleet::cluster_name(self.cluster);
-        let mut row = Row::new("log --app --cluster", target(Target::Secs(0.3)));
+        let mut row = Row::new("log --app --cluster", target(Target::Secs(1.0)));
         for r in 0..runs {
             let log = ["log", "--repo", &repo_s, "--app", &app, "--cluster", &cname];
             let s = self.timed("log", r, runs, &log, &[0])?;
             if s.stdout.trim().is_empty() {
                 self.note(format!("log --app {app} --cluster {cname} printed nothing"));
+            }
+            row.add(s);
+        }
+        rows.push(row);
+
+        // j. where an app runs, with when each Application last changed,
+        // from the same log.
+        let mut row = Row::new("query clusters --repo", target(Target::Secs(1.0)));
+        for r in 0..runs {
+            let query = [
+                "query", "-i", &inv, "clusters", "--app", &app, "--repo", &repo_s,
+            ];
+            let s = self.timed("query --repo", r, runs, &query, &[0])?;
+            if !s.stdout.contains("entry") {
+                self.note("query clusters --repo showed no last change".to_string());
             }
             row.add(s);
         }
@@ -807,6 +837,107 @@ fn untimed(cmd: &mut Command) -> Result<String, String> {
         ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// How many entries the deployment log has when `log` and `query --repo`
+/// are timed: the issue's "a log of a thousand entries".
+const LOG_ENTRIES: usize = 1_000;
+
+/// Grows the deploy branch's deployment log to `to` entries, one commit
+/// each, as fleetc would write them: each new entry is the last real one
+/// (a one-cluster change) renumbered, its time a minute later, and every
+/// other one undone (each event's `sha256` and `sha256_old` swapped), so
+/// that `log` also has rollbacks to find. Written with `git fast-import`,
+/// untimed; returns how many entries were added.
+pub fn grow_log(repo: &Path, to: usize) -> Result<usize, String> {
+    let files = untimed(
+        git()
+            .arg("-C")
+            .arg(repo)
+            .args(["ls-tree", "-r", "--name-only", "HEAD"]),
+    )?;
+    let entries: Vec<&str> = files
+        .lines()
+        .filter(|p| p.contains("deployments/") && p.ends_with(".jsonl"))
+        .collect();
+    let last = *entries
+        .last()
+        .ok_or("the deploy branch has no deployment log")?;
+    let have = entries.len();
+    if have >= to {
+        return Ok(0);
+    }
+    let dir = &last[..last.rfind('/').unwrap() + 1];
+    let text = untimed(
+        git()
+            .arg("-C")
+            .arg(repo)
+            .args(["show", &format!("HEAD:{last}")]),
+    )?;
+    let number = |line: &str| -> Option<u64> {
+        let at = line.find("\"entry\":")? + "\"entry\":".len();
+        line[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
+    };
+    let n0 = text
+        .lines()
+        .next()
+        .and_then(number)
+        .ok_or("the last entry has no number")?;
+    let branch = untimed(git().arg("-C").arg(repo).args(["symbolic-ref", "HEAD"]))?;
+    let head = untimed(git().arg("-C").arg(repo).args(["rev-parse", "HEAD"]))?;
+    let mut stream = String::new();
+    for (i, k) in ((n0 + 1)..).take(to - have).enumerate() {
+        let mut body = String::new();
+        for line in text.lines() {
+            let mut l = line.replacen(&format!("\"entry\":{n0},"), &format!("\"entry\":{k},"), 1);
+            if i % 2 == 0 {
+                // Undo: the file goes back to the hash it had.
+                l = l
+                    .replacen("\"sha256\":\"", "\"sha256_x\":\"", 1)
+                    .replacen("\"sha256_old\":\"", "\"sha256\":\"", 1)
+                    .replacen("\"sha256_x\":\"", "\"sha256_old\":\"", 1);
+            }
+            body.push_str(&l);
+            body.push('\n');
+        }
+        let message = format!("fleetc-bench: entry {k}\n\nFleetc-Log-Entry: {k}\n");
+        let time = 1_800_000_000 + 60 * k;
+        stream.push_str(&format!(
+            "commit {}\ncommitter fleetc-bench <bench@fleetc.invalid> {time} +0000\ndata {}\n{message}",
+            branch.trim(),
+            message.len()
+        ));
+        if i == 0 {
+            stream.push_str(&format!("from {}\n", head.trim()));
+        }
+        stream.push_str(&format!(
+            "M 100644 inline {dir}{k:08}.jsonl\ndata {}\n{body}\n",
+            body.len()
+        ));
+    }
+    let mut child = git()
+        .arg("-C")
+        .arg(repo)
+        .args(["fast-import", "--quiet"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("git fast-import: {e}"))?;
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .ok_or("git fast-import: no stdin")?
+        .write_all(stream.as_bytes())
+        .map_err(|e| format!("git fast-import: {e}"))?;
+    let status = child.wait().map_err(|e| format!("git fast-import: {e}"))?;
+    if !status.success() {
+        return Err(format!("git fast-import failed: {status}"));
+    }
+    Ok(to - have)
 }
 
 /// Who commits: fleetc and git both need a name and an email, and the
