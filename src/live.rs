@@ -116,7 +116,13 @@ const EXPORT_COMMANDS: &str =
 pub(crate) fn read(paths: &[PathBuf]) -> Result<Exports> {
     let mut files = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+        let meta = std::fs::metadata(p).map_err(|e| {
+            Error::Usage(format!(
+                "--from {}: {}; give an export file, or a folder of them",
+                p.display(),
+                crate::error::os_words(&e)
+            ))
+        })?;
         if meta.is_dir() {
             let mut found: Vec<PathBuf> = walkdir::WalkDir::new(p)
                 .follow_links(true)
