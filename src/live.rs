@@ -36,7 +36,13 @@ pub(crate) struct LiveApp {
     pub labels: serde_json::Map<String, Value>,
     pub annotations: serde_json::Map<String, Value>,
     pub finalizers: Vec<Value>,
-    pub spec: Value,
+    /// The spec as compact JSON text (a fleet's specs as trees would take
+    /// several times the memory); [`LiveApp::spec`] parses it.
+    pub spec_json: String,
+    /// `spec.source.targetRevision`.
+    pub revision: Option<String>,
+    /// `spec.destination.name` (hub mode's cluster).
+    pub destination_name: Option<String>,
     /// `status.sync.status`: Synced, OutOfSync, Unknown.
     pub sync: Option<String>,
     /// `status.sync.comparedTo.source`: the source the sync status is
@@ -65,6 +71,11 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 impl LiveApp {
     pub(crate) fn label(&self, key: &str) -> Option<&str> {
         self.labels.get(key).and_then(Value::as_str)
+    }
+
+    /// The spec, parsed.
+    pub(crate) fn spec(&self) -> Value {
+        serde_json::from_str(&self.spec_json).unwrap_or(Value::Null)
     }
 
     /// Rendered by fleetc, as its managed-by label says.
@@ -355,7 +366,9 @@ fn slow(file: usize, path: &Path, trimmed: &str) -> Result<Vec<LiveApp>, Problem
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default(),
-            spec: item.get("spec").cloned().unwrap_or(Value::Null),
+            spec_json: compact(item.get("spec").unwrap_or(&Value::Null)),
+            revision: spec_str(item.get("spec"), "/source/targetRevision"),
+            destination_name: spec_str(item.get("spec"), "/destination/name"),
             sync: status_str("/status/sync/status"),
             compared_to: item
                 .pointer("/status/sync/comparedTo/source")
@@ -370,6 +383,16 @@ fn slow(file: usize, path: &Path, trimmed: &str) -> Result<Vec<LiveApp>, Problem
         });
     }
     Ok(apps)
+}
+
+/// A value as compact JSON.
+fn compact(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// A string in a spec, by JSON pointer.
+fn spec_str(spec: Option<&Value>, pointer: &str) -> Option<String> {
+    spec?.pointer(pointer)?.as_str().map(str::to_string)
 }
 
 /// The fast reading: straight into the fields fleetc compares, skipping
@@ -494,6 +517,7 @@ mod raw {
                 .compared_to
                 .and_then(|c| c.source)
                 .filter(|c| self.spec.get("source") != Some(c));
+            use super::{compact, spec_str};
             Some(super::LiveApp {
                 file,
                 name,
@@ -505,7 +529,9 @@ mod raw {
                     a
                 },
                 finalizers: self.metadata.finalizers,
-                spec: self.spec,
+                spec_json: compact(&self.spec),
+                revision: spec_str(Some(&self.spec), "/source/targetRevision"),
+                destination_name: spec_str(Some(&self.spec), "/destination/name"),
                 sync: st.sync.status,
                 compared_to,
                 sync_revision: st.sync.revision,

@@ -223,7 +223,7 @@ pub(crate) fn judge(
                 (on.len() == 1).then(|| on.iter().next().unwrap().to_string())
             })
             .or_else(|| {
-                let n = a.spec.pointer("/destination/name")?.as_str()?;
+                let n = a.destination_name.as_deref()?;
                 cluster_index.contains_key(n).then(|| n.to_string())
             });
         let Some(cluster) = cluster else {
@@ -337,11 +337,7 @@ pub(crate) fn judge(
             row.export = Some(file_name(a.file));
             row.health = a.health.clone();
             row.sync = a.sync.clone();
-            row.revision = a
-                .spec
-                .pointer("/source/targetRevision")
-                .and_then(Value::as_str)
-                .map(str::to_string);
+            row.revision = a.revision.clone();
             row.reconciled_at = a.reconciled_at.map(crate::deploylog::format_time);
             row.live_commit = a.sync_revision.clone();
             match a.reconciled_at.map(|t| now - t) {
@@ -414,11 +410,7 @@ pub(crate) fn judge(
             status,
             health: a.health.clone(),
             sync: a.sync.clone(),
-            revision: a
-                .spec
-                .pointer("/source/targetRevision")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            revision: a.revision.clone(),
             live_commit: a.sync_revision.clone(),
             desired_revision: None,
             reasons,
@@ -513,8 +505,9 @@ fn differences(desired: &Value, live: &LiveApp) -> Vec<String> {
     let want_spec = desired.get("spec").unwrap_or(&null);
 
     // The revision first: it is what people look for.
+    let live_spec = live.spec();
     let rev = |spec: &Value| spec.pointer("/source/targetRevision").cloned();
-    let (want_rev, live_rev) = (rev(want_spec), rev(&live.spec));
+    let (want_rev, live_rev) = (rev(want_spec), rev(&live_spec));
     if want_rev != live_rev {
         out.push(format!(
             "revision {}, desired {}",
@@ -524,7 +517,7 @@ fn differences(desired: &Value, live: &LiveApp) -> Vec<String> {
     }
     // Helm values, as documents.
     let (want_values, want_rest) = take_values(want_spec);
-    let (live_values, live_rest) = take_values(&live.spec);
+    let (live_values, live_rest) = take_values(&live_spec);
     if !same_values(&want_values, &live_values) {
         let mut diffs = Vec::new();
         paths(
@@ -585,7 +578,7 @@ fn differences(desired: &Value, live: &LiveApp) -> Vec<String> {
             // Synced, but with what? When the spec changed after the
             // comparison, the verdict is about the old spec.
             if let Some(compared) = &live.compared_to {
-                let live_source = live.spec.get("source").unwrap_or(&null);
+                let live_source = live_spec.get("source").unwrap_or(&null);
                 let (a_values, a_rest) = take_values(compared);
                 let (b_values, b_rest) = take_values(live_source);
                 if !same_values(&a_values, &b_values) || omit_empty(&a_rest) != omit_empty(&b_rest)
