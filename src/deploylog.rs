@@ -764,7 +764,11 @@ pub(crate) fn parse_time(s: &str) -> Option<i64> {
     let y: i64 = parts.next()?.parse().ok()?;
     let m: u32 = parts.next()?.parse().ok()?;
     let d: u32 = parts.next()?.parse().ok()?;
-    if parts.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    if parts.next().is_some()
+        || !(0..=9999).contains(&y)
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&d)
+    {
         return None;
     }
     let mut secs = days_from_civil(y, m, d) * 86_400;
@@ -773,7 +777,11 @@ pub(crate) fn parse_time(s: &str) -> Option<i64> {
         let (t, offset) = match t.rfind(['+', '-']) {
             Some(at) => {
                 let (hh, mm) = t[at + 1..].split_once(':').unwrap_or((&t[at + 1..], "0"));
-                let secs = hh.parse::<i64>().ok()? * 3600 + mm.parse::<i64>().ok()? * 60;
+                let (hh, mm) = (hh.parse::<i64>().ok()?, mm.parse::<i64>().ok()?);
+                if !(0..24).contains(&hh) || !(0..60).contains(&mm) {
+                    return None;
+                }
+                let secs = hh * 3600 + mm * 60;
                 (
                     &t[..at],
                     if t.as_bytes()[at] == b'+' {
@@ -790,6 +798,9 @@ pub(crate) fn parse_time(s: &str) -> Option<i64> {
         let h: i64 = hms.next()?.parse().ok()?;
         let mi: i64 = hms.next().unwrap_or("0").parse().ok()?;
         let se: i64 = hms.next().unwrap_or("0").split('.').next()?.parse().ok()?;
+        if !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0..=60).contains(&se) {
+            return None;
+        }
         secs += h * 3600 + mi * 60 + se;
     }
     Some(secs)
@@ -840,6 +851,9 @@ mod tests {
             parse_time("2026-11-21T22:00:00Z")
         );
         assert_eq!(parse_time("yesterday"), None);
+        assert_eq!(parse_time("999999999999999-01-01T00:00:00Z"), None);
+        assert_eq!(parse_time("2026-11-30T99:00:00Z"), None);
+        assert_eq!(parse_time("2026-11-30T10:00:00+25:00"), None);
     }
 
     #[test]

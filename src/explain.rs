@@ -623,38 +623,39 @@ pub(crate) fn pair_text(r: &PairReport) -> String {
 
 /// The live section: what Argo CD reports, under what fleetc renders.
 fn live_text(out: &mut String, rows: &[crate::status::Row]) {
-    out.push_str(
-        "
-live (what Argo CD reports):\n",
-    );
+    // What an export says is made terminal-safe, line by line.
+    let mut line = |l: String| {
+        out.push_str(&crate::error::terminal_safe(&l));
+        out.push('\n');
+    };
+    line(String::new());
+    line("live (what Argo CD reports):".into());
     if rows.is_empty() {
-        out.push_str(
-            "  nothing: the pair is not placed, and no export holds an Application of it\n",
-        );
+        line("  nothing: the pair is not placed, and no export holds an Application of it".into());
     }
+    let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
     for r in rows {
         let from = match (&r.export, &r.reconciled_at) {
             (Some(e), Some(t)) => format!("  ({e}, reconciled {t})"),
             (Some(e), None) => format!("  ({e})"),
             _ => String::new(),
         };
-        out.push_str(&format!("  {}  {}{from}\n", r.status.word(), r.application));
-        let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+        line(format!("  {}  {}{from}", r.status.word(), r.application));
         if r.export.is_some() {
             let commit = r
                 .live_commit
                 .as_ref()
-                .map(|c| format!(" at {}", &c[..c.len().min(12)]))
+                .map(|c| format!(" at {}", c.chars().take(12).collect::<String>()))
                 .unwrap_or_default();
-            out.push_str(&format!(
-                "      health {}, sync {}, revision {}{commit}\n",
+            line(format!(
+                "      health {}, sync {}, revision {}{commit}",
                 dash(&r.health),
                 dash(&r.sync),
                 dash(&r.revision)
             ));
         }
         for why in &r.reasons {
-            out.push_str(&format!("      - {why}\n"));
+            line(format!("      - {why}"));
         }
     }
 }

@@ -36,19 +36,21 @@ pub(crate) struct LiveApp {
     pub labels: serde_json::Map<String, Value>,
     pub annotations: serde_json::Map<String, Value>,
     pub finalizers: Vec<Value>,
+    /// `metadata.deletionTimestamp`: it is being deleted.
+    pub deleting: Option<String>,
     /// The spec as compact JSON text (a fleet's specs as trees would take
     /// several times the memory); [`LiveApp::spec`] parses it.
     pub spec_json: String,
-    /// `spec.source.targetRevision`.
+    /// `spec.source.targetRevision` (or the first of `spec.sources`).
     pub revision: Option<String>,
     /// `spec.destination.name` (hub mode's cluster).
     pub destination_name: Option<String>,
     /// `status.sync.status`: Synced, OutOfSync, Unknown.
     pub sync: Option<String>,
-    /// `status.sync.comparedTo.source`: the source the sync status is
-    /// about; none when absent or the same as `spec.source` (as it is once
-    /// the controller has compared the current spec), so that a fleet's
-    /// export does not hold every source twice.
+    /// `status.sync.comparedTo`: what the sync status is about (source or
+    /// sources, destination, ignoreDifferences); none when absent or the
+    /// same as the spec's (as it is once the controller has compared the
+    /// current spec), so that a fleet's export does not hold it all twice.
     pub compared_to: Option<Value>,
     /// `status.sync.revision`: the commit (or chart version) it compared.
     pub sync_revision: Option<String>,
@@ -62,11 +64,17 @@ pub(crate) struct LiveApp {
     pub operation: Option<(String, String)>,
     /// `status.conditions` whose type names an error: (type, message).
     pub errors: Vec<(String, String)>,
+    /// The Applications among `status.resources` (what a root Application
+    /// manages): (name, whether Synced, so it exists as rendered).
+    pub children: Vec<(String, bool)>,
 }
 
 /// kubectl's copy of what was applied: the whole Application again, which
 /// fleetc never renders nor compares, so it is not kept.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// The keys of `status.sync.comparedTo`, each the spec's key of that name.
+const COMPARED: [&str; 4] = ["source", "sources", "destination", "ignoreDifferences"];
 
 impl LiveApp {
     pub(crate) fn label(&self, key: &str) -> Option<&str> {
@@ -115,17 +123,21 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// How to export right, said once for every kind of mistake.
-const EXPORT_HOWTO: &str = "export with `argocd app list -o json > FILE` or `kubectl get applications.argoproj.io -A -o json > FILE`";
-/// The same, after a sentence that already says "export".
+/// The export commands, said in every error's help.
 const EXPORT_COMMANDS: &str =
     "`argocd app list -o json > FILE` or `kubectl get applications.argoproj.io -A -o json > FILE`";
 
+fn howto() -> String {
+    format!("export with {EXPORT_COMMANDS}")
+}
+
 /// Reads every export named: files as they are, folders as their `*.json`
-/// files (recursively, in path order). Every problem of every file is
-/// reported, and nothing is returned when there is one.
+/// files (recursively, in path order); a file named twice is read once.
+/// Every problem of every file is reported, and nothing is returned when
+/// there is one.
 pub(crate) fn read(paths: &[PathBuf]) -> Result<Exports> {
     let mut files = Vec::new();
+    let mut problems = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| {
             Error::Usage(format!(
@@ -135,18 +147,30 @@ pub(crate) fn read(paths: &[PathBuf]) -> Result<Exports> {
             ))
         })?;
         if meta.is_dir() {
-            let mut found: Vec<PathBuf> = walkdir::WalkDir::new(p)
-                .follow_links(true)
-                .into_iter()
-                .filter_map(|e| e.ok())
-                .filter(|e| e.file_type().is_file())
-                .map(|e| e.into_path())
-                .filter(|f| f.extension().is_some_and(|x| x == "json"))
-                .collect();
-            if found.is_empty() {
+            let mut found = Vec::new();
+            for e in walkdir::WalkDir::new(p).follow_links(true) {
+                match e {
+                    Ok(e) if e.file_type().is_file() => {
+                        let f = e.into_path();
+                        if f.extension().is_some_and(|x| x == "json") {
+                            found.push(f);
+                        }
+                    }
+                    Ok(_) => {}
+                    // A file that cannot be read is not "nothing installed".
+                    Err(e) => problems.push(Problem {
+                        file: e.path().unwrap_or(p).to_path_buf(),
+                        line: None,
+                        message: format!("cannot be read: {e}"),
+                        help: "remove it from the folder, or mend it (a dangling link?)".into(),
+                    }),
+                }
+            }
+            if found.is_empty() && problems.is_empty() {
                 return Err(Error::Usage(format!(
-                    "--from {}: the folder holds no `*.json` export; {EXPORT_HOWTO}",
-                    p.display()
+                    "--from {}: the folder holds no `*.json` export; {}",
+                    p.display(),
+                    howto()
                 )));
             }
             found.sort();
@@ -155,20 +179,26 @@ pub(crate) fn read(paths: &[PathBuf]) -> Result<Exports> {
             files.push(p.clone());
         }
     }
-    files.dedup();
+    // One file named twice (a folder and a file in it, `./x` and `x`).
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     let mut exports = Exports::default();
-    let mut problems = Vec::new();
     // Files in parallel; their Applications in file order.
-    let parsed: Vec<Result<Result<Vec<LiveApp>, Problem>>> = files
+    let parsed: Vec<Result<Vec<LiveApp>, Problem>> = files
         .par_iter()
         .enumerate()
-        .map(|(i, f)| {
-            let text = std::fs::read(f).map_err(|e| Error::io(f, e))?;
-            Ok(parse(i, f, &text))
+        .map(|(i, f)| match std::fs::read(f) {
+            Ok(bytes) => parse(i, f, &bytes),
+            Err(e) => Err(Problem {
+                file: f.clone(),
+                line: None,
+                message: format!("cannot be read: {}", crate::error::os_words(&e)),
+                help: howto(),
+            }),
         })
         .collect();
     for p in parsed {
-        match p? {
+        match p {
             Ok(apps) => exports.apps.extend(apps),
             Err(p) => problems.push(p),
         }
@@ -183,11 +213,11 @@ pub(crate) fn read(paths: &[PathBuf]) -> Result<Exports> {
 
 /// The Applications of one export file.
 fn parse(file: usize, path: &Path, bytes: &[u8]) -> Result<Vec<LiveApp>, Problem> {
-    let problem = |line: Option<usize>, message: String, help: &str| Problem {
+    let problem = |line: Option<usize>, message: String, help: String| Problem {
         file: path.to_path_buf(),
         line,
         message,
-        help: help.to_string(),
+        help,
     };
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
@@ -195,194 +225,127 @@ fn parse(file: usize, path: &Path, bytes: &[u8]) -> Result<Vec<LiveApp>, Problem
             .filter(|b| **b == b'\n')
             .count()
             + 1;
-        problem(Some(line), "is not UTF-8 text".into(), EXPORT_HOWTO)
+        problem(Some(line), "is not UTF-8 text".into(), howto())
     })?;
-    let trimmed = text.trim_start_matches('\u{feff}');
-    if trimmed.trim().is_empty() {
+    let text = text.trim_start_matches('\u{feff}');
+    if text.trim().is_empty() {
         return Err(problem(
             None,
             "is empty, where an export is a JSON array or List (an Argo CD with no Applications exports `[]`)".into(),
-            &format!("the export command failed or was cut off: {EXPORT_HOWTO}"),
+            format!("the export command failed or was cut off: {}", howto()),
         ));
     }
-    match typed(file, trimmed) {
-        Some(apps) => Ok(apps),
-        None => slow(file, path, trimmed),
+    // One reading, straight into the fields fleetc compares (the rest,
+    // `status.resources`' details, `managedFields`, history, which are most
+    // of an export's bytes, are skipped). When it fails, the file is read
+    // again as any JSON only to say what is wrong and where.
+    let typed = typed(text);
+    let items = match typed {
+        Ok(items) => items,
+        Err(e) => return Err(explain(path, text, &e)),
+    };
+    let mut apps = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        match item.live(file) {
+            Ok(app) => apps.push(app),
+            Err(why) => {
+                let (at, message, help) = why.words(i);
+                let mut p = problem(None, message, help);
+                p.line = crate::yaml::locate(text, 0, &item_path(text, i, &at));
+                return Err(p);
+            }
+        }
+    }
+    Ok(apps)
+}
+
+/// The key path of item `i` (and `at` inside it) in the export's text.
+fn item_path(text: &str, i: usize, at: &[Seg]) -> Vec<Seg> {
+    let t = text.trim_start();
+    let mut p = if t.starts_with('[') {
+        vec![Seg::Index(i)]
+    } else if t.contains("\"items\"") {
+        vec![Seg::key("items"), Seg::Index(i)]
+    } else {
+        Vec::new()
+    };
+    p.extend(at.iter().cloned());
+    p
+}
+
+/// An export's items, by its first character, so that neither shape is
+/// tried twice: an array, a `List`, or one Application.
+fn typed(text: &str) -> Result<Vec<raw::App>, String> {
+    if text.trim_start().starts_with('[') {
+        return serde_json::from_str::<Vec<raw::App>>(text).map_err(|e| e.to_string());
+    }
+    let o: raw::Object = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    match (o.kind.as_deref(), o.items) {
+        (Some("Application"), _) => Ok(vec![o.app]),
+        (_, Some(items)) => Ok(items),
+        _ => Err("a JSON object that is neither a List with `items` nor an Application".into()),
     }
 }
 
-/// The slow reading, when the typed one fails: the export as any JSON, to
-/// say where and what is wrong (or, for an export with a field of an
-/// unexpected type that fleetc does not use, to read it anyway).
-fn slow(file: usize, path: &Path, trimmed: &str) -> Result<Vec<LiveApp>, Problem> {
-    let problem = |line: Option<usize>, message: String, help: &str| Problem {
+/// Why an export that the typed reading refused is not one: read as any
+/// JSON, the common mistakes get their own words; anything else gets the
+/// parser's, with its line.
+fn explain(path: &Path, text: &str, typed_error: &str) -> Problem {
+    let problem = |line: Option<usize>, message: String, help: String| Problem {
         file: path.to_path_buf(),
         line,
         message,
-        help: help.to_string(),
+        help,
     };
-    let value: Value = serde_json::from_str(trimmed).map_err(|e| {
-        let first = trimmed.trim_start();
-        let help = if first.starts_with("NAME") {
-            format!("this is the table `argocd app list` prints: {EXPORT_HOWTO}")
-        } else if first.starts_with('-')
-            || first.starts_with("apiVersion:")
-            || first.starts_with("items:")
-        {
-            format!("this is YAML (`-o yaml`): {EXPORT_HOWTO}")
-        } else if e.is_eof() {
-            format!("the file ends in the middle: the export was cut short; {EXPORT_HOWTO}")
-        } else {
-            EXPORT_HOWTO.to_string()
-        };
-        let words = e.to_string();
-        let words = words.split(" at line ").next().unwrap_or("").to_string();
-        problem(Some(e.line()), format!("is not JSON: {words}"), &help)
-    })?;
-    let (items, base): (&[Value], Vec<Seg>) = match &value {
-        Value::Array(a) => (a, Vec::new()),
-        Value::Object(o) => match (o.get("kind").and_then(Value::as_str), o.get("items")) {
-            (Some("Application"), _) => (std::slice::from_ref(&value), Vec::new()),
-            (_, Some(Value::Array(a))) => (a, vec![Seg::key("items")]),
-            _ => {
-                return Err(problem(
-                    Some(1),
-                    "is a JSON object that is neither a List with `items` nor an Application"
-                        .into(),
-                    EXPORT_HOWTO,
-                ))
-            }
-        },
-        _ => {
-            return Err(problem(
-                Some(1),
-                "is JSON but not an export: expected an array or a List of Applications".into(),
-                EXPORT_HOWTO,
-            ))
-        }
-    };
-    let single = base.is_empty() && !value.is_array();
-    let mut apps = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let mut at = base.clone();
-        if !single {
-            at.push(Seg::Index(i));
-        }
-        let line = |at: &[Seg]| crate::yaml::locate(trimmed, 0, at);
-        let kind = item.get("kind").and_then(Value::as_str);
-        // `argocd app list -o json` leaves out `kind` (the API's list
-        // items carry none); kubectl always writes it.
-        if kind.is_some_and(|k| k != "Application") || !item.is_object() {
-            return Err(problem(
-                line(&at),
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            let first = text.trim_start();
+            let help = if first.starts_with("NAME") {
+                format!("this is the table `argocd app list` prints: {}", howto())
+            } else if first.starts_with('-')
+                || first.starts_with("apiVersion:")
+                || first.starts_with("items:")
+            {
+                format!("this is YAML (`-o yaml`): {}", howto())
+            } else if e.is_eof() {
                 format!(
-                    "item {} is {}, not an Argo CD Application",
-                    i + 1,
-                    kind.map(|k| format!("a {k}"))
-                        .unwrap_or_else(|| "not an object".into())
-                ),
-                &format!("export Applications only: {EXPORT_COMMANDS}"),
-            ));
-        }
-        let str_at = |keys: &[&str]| -> Option<String> {
-            keys.iter()
-                .try_fold(item, |v, k| v.get(k))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
-        let Some(name) = str_at(&["metadata", "name"]).filter(|n| !n.is_empty()) else {
-            return Err(problem(
-                line(&at),
-                format!("item {} has no metadata.name", i + 1),
-                &format!("the export was edited or is not from Argo CD: {EXPORT_HOWTO}"),
-            ));
-        };
-        let reconciled_at = match item.pointer("/status/reconciledAt") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(crate::deploylog::parse_time(s).ok_or_else(|| {
-                let mut p = at.clone();
-                p.extend([Seg::key("status"), Seg::key("reconciledAt")]);
-                problem(
-                    line(&p),
-                    format!(
-                        "Application `{name}`: status.reconciledAt `{s}` is not an RFC 3339 time"
-                    ),
-                    &format!("Argo CD writes times like `2026-11-30T11:58:00Z`; {EXPORT_HOWTO}"),
+                    "the file ends in the middle: the export was cut short; {}",
+                    howto()
                 )
-            })?),
-            Some(_) => {
-                return Err(problem(
-                    line(&at),
-                    format!("Application `{name}`: status.reconciledAt is not a string"),
-                    EXPORT_HOWTO,
-                ))
-            }
-        };
-        let map = |p: &str| {
-            item.pointer(p)
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default()
-        };
-        let status_str = |p: &str| item.pointer(p).and_then(Value::as_str).map(str::to_string);
-        let operation = status_str("/status/operationState/phase").map(|phase| {
-            (
-                phase,
-                status_str("/status/operationState/message").unwrap_or_default(),
-            )
-        });
-        let errors = item
-            .pointer("/status/conditions")
-            .and_then(Value::as_array)
-            .map(|cs| {
-                cs.iter()
-                    .filter_map(|c| {
-                        let t = c.get("type")?.as_str()?;
-                        t.ends_with("Error").then(|| {
-                            (
-                                t.to_string(),
-                                c.get("message")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or("")
-                                    .to_string(),
-                            )
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        apps.push(LiveApp {
-            file,
-            namespace: str_at(&["metadata", "namespace"]).unwrap_or_default(),
-            name,
-            labels: map("/metadata/labels"),
-            annotations: {
-                let mut a = map("/metadata/annotations");
-                a.remove(LAST_APPLIED);
-                a
-            },
-            finalizers: item
-                .pointer("/metadata/finalizers")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default(),
-            spec_json: compact(item.get("spec").unwrap_or(&Value::Null)),
-            revision: spec_str(item.get("spec"), "/source/targetRevision"),
-            destination_name: spec_str(item.get("spec"), "/destination/name"),
-            sync: status_str("/status/sync/status"),
-            compared_to: item
-                .pointer("/status/sync/comparedTo/source")
-                .filter(|c| item.pointer("/spec/source") != Some(*c))
-                .cloned(),
-            sync_revision: status_str("/status/sync/revision"),
-            health: status_str("/status/health/status"),
-            health_message: status_str("/status/health/message"),
-            reconciled_at,
-            operation,
-            errors,
-        });
+            } else {
+                howto()
+            };
+            let words = e.to_string();
+            let words = words.split(" at line ").next().unwrap_or("").to_string();
+            return problem(Some(e.line()), format!("is not JSON: {words}"), help);
+        }
+    };
+    let shape = match &value {
+        Value::Array(_) => None,
+        Value::Object(o) => match (o.get("kind").and_then(Value::as_str), o.get("items")) {
+            (Some("Application"), _) | (_, Some(Value::Array(_))) => None,
+            _ => Some("is a JSON object that is neither a List with `items` nor an Application"),
+        },
+        _ => Some("is JSON but not an export: expected an array or a List of Applications"),
+    };
+    if let Some(message) = shape {
+        return problem(Some(1), message.into(), howto());
     }
-    Ok(apps)
+    // The parser's own words: an item of another shape than an Argo CD
+    // Application (`status.health.status: 7`).
+    let (words, line) = match typed_error.rsplit_once(" at line ") {
+        Some((w, rest)) => (
+            w.to_string(),
+            rest.split(' ').next().and_then(|l| l.parse().ok()),
+        ),
+        None => (typed_error.to_string(), None),
+    };
+    problem(
+        line,
+        format!("is not an export of Argo CD Applications: {words}"),
+        format!("the export was edited or is not from Argo CD: {}", howto()),
+    )
 }
 
 /// A value as compact JSON.
@@ -390,34 +353,15 @@ fn compact(v: &Value) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-/// A string in a spec, by JSON pointer.
-fn spec_str(spec: Option<&Value>, pointer: &str) -> Option<String> {
-    spec?.pointer(pointer)?.as_str().map(str::to_string)
-}
-
-/// The fast reading: straight into the fields fleetc compares, skipping
-/// the rest (`status.resources`, `managedFields`, history), which is most
-/// of an export's bytes. None when the file is not a well-formed export,
-/// which the slow reading then explains.
-fn typed(file: usize, text: &str) -> Option<Vec<LiveApp>> {
-    // By its first character, so that neither shape is tried twice.
-    let items = if text.trim_start().starts_with('[') {
-        serde_json::from_str::<Vec<raw::App>>(text).ok()?
-    } else {
-        let o: raw::Object = serde_json::from_str(text).ok()?;
-        match (o.kind.as_deref(), o.items) {
-            (Some("Application"), _) => vec![o.app],
-            (_, Some(items)) => items,
-            _ => return None,
-        }
-    };
-    items.into_iter().map(|a| a.live(file)).collect()
-}
-
-/// The shapes of an export, as far as fleetc reads them.
+/// The shapes of an export, as far as fleetc reads them. A field of
+/// another type than Argo CD writes fails the reading (with the parser's
+/// line); a `null` is as if the field were left out.
 mod raw {
     use serde::Deserialize;
     use serde_json::{Map, Value};
+
+    use super::{compact, LiveApp, COMPARED, LAST_APPLIED};
+    use crate::error::Seg;
 
     /// A kubectl `List`, or one Application.
     #[derive(Deserialize)]
@@ -431,54 +375,42 @@ mod raw {
     #[derive(Deserialize)]
     pub(super) struct App {
         kind: Option<String>,
-        #[serde(default)]
-        metadata: Meta,
-        #[serde(default)]
-        spec: Value,
-        #[serde(default)]
-        status: Status,
+        metadata: Option<Meta>,
+        spec: Option<Value>,
+        status: Option<Status>,
     }
 
-    #[derive(Default, Deserialize)]
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
     struct Meta {
         name: Option<String>,
-        #[serde(default)]
-        namespace: String,
-        #[serde(default)]
-        labels: Map<String, Value>,
-        #[serde(default)]
-        annotations: Map<String, Value>,
-        #[serde(default)]
-        finalizers: Vec<Value>,
+        namespace: Option<String>,
+        labels: Option<Map<String, Value>>,
+        annotations: Option<Map<String, Value>>,
+        finalizers: Option<Vec<Value>>,
+        deletion_timestamp: Option<String>,
     }
 
-    #[derive(Default, Deserialize)]
+    #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Status {
-        #[serde(default)]
-        sync: Sync,
-        #[serde(default)]
-        health: Health,
+        sync: Option<Sync>,
+        health: Option<Health>,
         reconciled_at: Option<String>,
         operation_state: Option<Operation>,
-        #[serde(default)]
-        conditions: Vec<Condition>,
+        conditions: Option<Vec<Condition>>,
+        resources: Option<Vec<Resource>>,
     }
 
-    #[derive(Default, Deserialize)]
+    #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Sync {
         status: Option<String>,
-        compared_to: Option<ComparedTo>,
+        compared_to: Option<Map<String, Value>>,
         revision: Option<String>,
     }
 
     #[derive(Deserialize)]
-    struct ComparedTo {
-        source: Option<Value>,
-    }
-
-    #[derive(Default, Deserialize)]
     struct Health {
         status: Option<String>,
         message: Option<String>,
@@ -487,63 +419,151 @@ mod raw {
     #[derive(Deserialize)]
     struct Operation {
         phase: Option<String>,
-        #[serde(default)]
-        message: String,
+        message: Option<String>,
     }
 
     #[derive(Deserialize)]
     struct Condition {
-        #[serde(rename = "type", default)]
-        kind: String,
-        #[serde(default)]
-        message: String,
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        message: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Resource {
+        group: Option<String>,
+        kind: Option<String>,
+        name: Option<String>,
+        status: Option<String>,
+    }
+
+    /// Why an item is not an Application fleetc can judge.
+    pub(super) enum Refused {
+        Kind(String),
+        NoName,
+        NotAnApplication,
+        Time(String, String),
+    }
+
+    impl Refused {
+        /// (where in the item, message, help) for item `i` (0-based).
+        pub(super) fn words(self, i: usize) -> (Vec<Seg>, String, String) {
+            let n = i + 1;
+            match self {
+                Refused::Kind(k) => (
+                    vec![],
+                    format!("item {n} is a {k}, not an Argo CD Application"),
+                    format!("export Applications only: {}", super::EXPORT_COMMANDS),
+                ),
+                Refused::NoName => (
+                    vec![],
+                    format!("item {n} has no metadata.name"),
+                    format!("the export was edited or is not from Argo CD: {}", super::howto()),
+                ),
+                Refused::NotAnApplication => (
+                    vec![],
+                    format!("item {n} has no spec.source, spec.sources or spec.destination: it is not an Argo CD Application"),
+                    format!("export Applications only (not AppProjects): {}", super::EXPORT_COMMANDS),
+                ),
+                Refused::Time(name, t) => (
+                    vec![Seg::key("status"), Seg::key("reconciledAt")],
+                    format!("Application `{name}`: status.reconciledAt `{t}` is not an RFC 3339 time"),
+                    format!("Argo CD writes times like `2026-11-30T11:58:00Z`; {}", super::howto()),
+                ),
+            }
+        }
     }
 
     impl App {
-        /// What fleetc keeps; None when the slow reading must say what is
-        /// wrong (another kind, no name, a time that is not one).
-        pub(super) fn live(self, file: usize) -> Option<super::LiveApp> {
-            if self.kind.as_deref().is_some_and(|k| k != "Application") {
-                return None;
+        /// What fleetc keeps of it.
+        pub(super) fn live(self, file: usize) -> Result<LiveApp, Refused> {
+            if let Some(k) = self.kind.filter(|k| k != "Application") {
+                return Err(Refused::Kind(k));
             }
-            let name = self.metadata.name.filter(|n| !n.is_empty())?;
-            let reconciled_at = match &self.status.reconciled_at {
-                Some(t) => Some(crate::deploylog::parse_time(t)?),
+            let meta = self.metadata.ok_or(Refused::NoName)?;
+            let name = meta.name.filter(|n| !n.is_empty()).ok_or(Refused::NoName)?;
+            let spec = self.spec.unwrap_or(Value::Null);
+            if !["source", "sources", "destination"]
+                .iter()
+                .any(|k| spec.get(k).is_some_and(|v| !v.is_null()))
+            {
+                return Err(Refused::NotAnApplication);
+            }
+            let mut st = self.status.unwrap_or(Status {
+                sync: None,
+                health: None,
+                reconciled_at: None,
+                operation_state: None,
+                conditions: None,
+                resources: None,
+            });
+            let reconciled_at = match st.reconciled_at.take() {
+                Some(t) => match crate::deploylog::parse_time(&t) {
+                    Some(secs) => Some(secs),
+                    None => return Err(Refused::Time(name, t)),
+                },
                 None => None,
             };
-            let st = self.status;
-            let compared_to = st
-                .sync
-                .compared_to
-                .and_then(|c| c.source)
-                .filter(|c| self.spec.get("source") != Some(c));
-            use super::{compact, spec_str};
-            Some(super::LiveApp {
+            let sync = st.sync.take();
+            let (sync_status, compared_to, sync_revision) = match sync {
+                Some(s) => (s.status, s.compared_to, s.revision),
+                None => (None, None, None),
+            };
+            // What the sync status is about (what it says, of the keys it
+            // shares with the spec), unless that is the spec itself.
+            let compared_to = compared_to
+                .map(|mut c| {
+                    c.retain(|k, v| COMPARED.contains(&k.as_str()) && !v.is_null());
+                    c
+                })
+                .filter(|c| c.iter().any(|(k, v)| spec.get(k) != Some(v)));
+            let str_at = |p: &str| spec.pointer(p).and_then(Value::as_str).map(str::to_string);
+            let mut annotations = meta.annotations.unwrap_or_default();
+            annotations.remove(LAST_APPLIED);
+            let (health, health_message) = match st.health {
+                Some(h) => (h.status, h.message),
+                None => (None, None),
+            };
+            Ok(LiveApp {
                 file,
                 name,
-                namespace: self.metadata.namespace,
-                labels: self.metadata.labels,
-                annotations: {
-                    let mut a = self.metadata.annotations;
-                    a.remove(super::LAST_APPLIED);
-                    a
-                },
-                finalizers: self.metadata.finalizers,
-                spec_json: compact(&self.spec),
-                revision: spec_str(Some(&self.spec), "/source/targetRevision"),
-                destination_name: spec_str(Some(&self.spec), "/destination/name"),
-                sync: st.sync.status,
-                compared_to,
-                sync_revision: st.sync.revision,
-                health: st.health.status,
-                health_message: st.health.message,
+                namespace: meta.namespace.unwrap_or_default(),
+                labels: meta.labels.unwrap_or_default(),
+                annotations,
+                finalizers: meta.finalizers.unwrap_or_default(),
+                deleting: meta.deletion_timestamp,
+                revision: str_at("/source/targetRevision")
+                    .or_else(|| str_at("/sources/0/targetRevision")),
+                destination_name: str_at("/destination/name"),
+                spec_json: compact(&spec),
+                sync: sync_status,
+                compared_to: compared_to.map(Value::Object),
+                sync_revision,
+                health,
+                health_message,
                 reconciled_at,
-                operation: st.operation_state.and_then(|o| Some((o.phase?, o.message))),
+                operation: st
+                    .operation_state
+                    .and_then(|o| Some((o.phase?, o.message.unwrap_or_default()))),
                 errors: st
                     .conditions
+                    .unwrap_or_default()
                     .into_iter()
-                    .filter(|c| c.kind.ends_with("Error"))
-                    .map(|c| (c.kind, c.message))
+                    .filter_map(|c| {
+                        let kind = c.kind?;
+                        kind.ends_with("Error")
+                            .then(|| (kind, c.message.unwrap_or_default()))
+                    })
+                    .collect(),
+                children: st
+                    .resources
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|r| {
+                        r.kind.as_deref() == Some("Application")
+                            && r.group.as_deref() == Some("argoproj.io")
+                    })
+                    .filter_map(|r| Some((r.name?, r.status.as_deref() == Some("Synced"))))
                     .collect(),
             })
         }
@@ -558,12 +578,14 @@ mod tests {
         parse(0, Path::new("x.json"), text.as_bytes())
     }
 
+    const APP: &str = r#"{"metadata":{"name":"a","namespace":"argocd","labels":{"fleetc.io/cluster":"c1"}},
+        "spec":{"project":"p","destination":{"server":"https://kubernetes.default.svc"}},
+        "status":{"sync":{"status":"Synced"},"health":{"status":"Healthy"},
+        "reconciledAt":"2026-11-30T11:58:00Z"}}"#;
+
     #[test]
     fn reads_both_export_shapes_and_a_single_application() {
-        let app = r#"{"metadata":{"name":"a","namespace":"argocd","labels":{"fleetc.io/cluster":"c1"}},
-            "spec":{"project":"p"},"status":{"sync":{"status":"Synced"},"health":{"status":"Healthy"},
-            "reconciledAt":"2026-11-30T11:58:00Z"}}"#;
-        let cli = one(&format!("[{app}]")).unwrap();
+        let cli = one(&format!("[{APP}]")).unwrap();
         assert_eq!(cli.len(), 1);
         assert_eq!(cli[0].label(CLUSTER_LABEL), Some("c1"));
         assert_eq!(cli[0].sync.as_deref(), Some("Synced"));
@@ -572,41 +594,108 @@ mod tests {
             crate::deploylog::parse_time("2026-11-30T11:58:00Z")
         );
         let list = one(&format!(
-            r#"{{"apiVersion":"v1","kind":"List","items":[{app},{app}]}}"#
+            r#"{{"apiVersion":"v1","kind":"List","items":[{APP},{APP}]}}"#
         ))
         .unwrap();
         assert_eq!(list.len(), 2);
-        let single = one(&app.replacen('{', r#"{"kind":"Application","#, 1)).unwrap();
+        let single = one(&APP.replacen('{', r#"{"kind":"Application","#, 1)).unwrap();
         assert_eq!(single.len(), 1);
         assert_eq!(one("[]").unwrap().len(), 0);
     }
 
+    /// Every leaf of every fixture Application set to `null` reads as if it
+    /// were left out, and set to a number where Argo CD writes a string (or
+    /// the other way round), the export is refused with the line of it,
+    /// never read with the field quietly dropped.
     #[test]
-    fn the_typed_reading_reads_what_the_slow_one_does() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/status/example");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            panic!("no {}", dir.display());
-        };
-        let mut n = 0;
-        for e in entries {
-            let path = e.unwrap().path();
-            let text = std::fs::read_to_string(&path).unwrap();
-            let fast = typed(0, &text).unwrap_or_else(|| panic!("{}", path.display()));
-            assert_eq!(
-                Ok(fast.clone()),
-                slow(0, &path, &text),
-                "{}",
-                path.display()
-            );
-            n += fast.len();
+    fn nulls_are_absent_and_odd_types_are_refused_with_their_line() {
+        fn leaves(v: &Value, at: &mut Vec<String>, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        at.push(k.replace('~', "~0").replace('/', "~1"));
+                        leaves(x, at, out);
+                        at.pop();
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, x) in a.iter().enumerate() {
+                        at.push(i.to_string());
+                        leaves(x, at, out);
+                        at.pop();
+                    }
+                }
+                _ => out.push(format!("/{}", at.join("/"))),
+            }
         }
-        assert!(n > 20, "{n} Applications");
-        // And a field of another type than Argo CD writes, which fleetc
-        // does not read: the slow reading takes it.
-        let odd = r#"[{"metadata": {"name": "a", "labels": {"x": "y"}}, "status": {"summary": 3, "health": {"status": 7}}}]"#;
-        assert!(typed(0, odd).is_none());
-        let apps = slow(0, Path::new("odd.json"), odd).unwrap();
-        assert_eq!(apps[0].health, None);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/status/example/west-wa-perth-02.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        let base = one(&text).unwrap();
+        let pos = base.iter().position(|a| a.name == "pos-api-per02").unwrap();
+        let item = &doc["items"][pos];
+        let mut all = Vec::new();
+        leaves(item, &mut Vec::new(), &mut all);
+        let kept = [
+            "/metadata/name",
+            "/kind",
+            "/status/reconciledAt",
+            "/spec/destination/server",
+        ];
+        let (mut nulls, mut odd) = (0, 0);
+        for leaf in all.iter().filter(|l| !kept.contains(&l.as_str())) {
+            for replacement in [Value::Null, Value::from(7)] {
+                let mut d = doc.clone();
+                let at = format!("/items/{pos}{leaf}");
+                let was = d.pointer(&at).unwrap().clone();
+                if replacement.is_number() && !was.is_string() {
+                    continue;
+                }
+                *d.pointer_mut(&at).unwrap() = replacement.clone();
+                let text = serde_json::to_string_pretty(&d).unwrap();
+                let read_as_string = [
+                    "/metadata/namespace",
+                    "/metadata/deletionTimestamp",
+                    "/status/sync/status",
+                    "/status/sync/revision",
+                    "/status/health/status",
+                    "/status/operationState/phase",
+                    "/status/operationState/message",
+                ]
+                .contains(&leaf.as_str());
+                match one(&text) {
+                    Ok(apps) => {
+                        assert!(
+                            replacement.is_null() || !read_as_string,
+                            "{leaf} = 7 was read"
+                        );
+                        assert_eq!(apps.len(), base.len());
+                        nulls += usize::from(replacement.is_null());
+                    }
+                    Err(e) => {
+                        // Strings whose value fleetc reads must be strings.
+                        assert!(e.line.is_some(), "{leaf}: {e}");
+                        assert!(
+                            e.message.contains("not an export of Argo CD Applications")
+                                || e.message.contains("no metadata.name")
+                                || e.message.contains("no spec.source"),
+                            "{leaf}: {e}"
+                        );
+                        odd += 1;
+                    }
+                }
+            }
+        }
+        assert!(
+            nulls > 50 && odd > 5,
+            "{nulls} nulls read, {odd} odd types refused"
+        );
+        // A null comparedTo.source is one left out: the sync is about the spec.
+        let mut d = doc.clone();
+        d["items"][pos]["status"]["sync"]["comparedTo"]["source"] = Value::Null;
+        let apps = one(&serde_json::to_string(&d).unwrap()).unwrap();
+        assert_eq!(apps[pos].compared_to, base[pos].compared_to);
     }
 
     #[test]
@@ -626,13 +715,23 @@ mod tests {
         let e = one("{\"items\": [\n {\"metadata\": {}}\n]}").unwrap_err();
         assert!(e.message.contains("no metadata.name"), "{e}");
         assert_eq!(e.line, Some(2));
-        let e = one(
-            "[{\"metadata\": {\"name\": \"a\"},\n \"status\": {\"reconciledAt\": \"yesterday\"}}]",
-        )
-        .unwrap_err();
+        let bad_time = APP.replace("2026-11-30T11:58:00Z", "yesterday");
+        let e = one(&format!("[\n{bad_time}]")).unwrap_err();
         assert!(e.message.contains("yesterday"), "{e}");
-        assert_eq!(e.line, Some(2));
+        assert_eq!(e.line, Some(5));
         let e = one("{\"items\": 3}").unwrap_err();
         assert!(e.message.contains("neither"), "{e}");
+        // An AppProject list (`argocd proj list -o json`) is not Applications.
+        let e = one("[{\"metadata\": {\"name\": \"p\"}, \"spec\": {\"sourceRepos\": [\"*\"]}}]")
+            .unwrap_err();
+        assert!(e.message.contains("not an Argo CD Application"), "{e}");
+        // A field of another type than Argo CD writes: the parser's line.
+        let odd = APP.replace(
+            r#""health":{"status":"Healthy"}"#,
+            r#""health":{"status":7}"#,
+        );
+        let e = one(&format!("[{odd}]")).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.message.contains("invalid type: integer `7`"), "{e}");
     }
 }

@@ -21,7 +21,7 @@
 //! compared as the YAML documents they are, nulls included, so a re-indented
 //! text is not a difference and a dropped `null` is.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -194,32 +194,55 @@ pub(crate) fn judge(
 ) -> crate::error::Result<Status> {
     let inv = &c.inventory;
     let file_name = |i: usize| exports.files[i].display().to_string();
-    let desired = desired(c);
+    let (desired, clusterless) = desired(c);
     let cluster_index: HashMap<&str, usize> = inv
         .clusters
         .iter()
         .enumerate()
         .map(|(i, cl)| (cl.name.as_str(), i))
         .collect();
+    // Each cluster's own Applications (root, platform), by name.
+    let own: HashMap<&str, usize> = desired
+        .iter()
+        .filter(|d| d.app.is_none())
+        .map(|d| (d.name.as_str(), d.cluster))
+        .collect();
 
-    // Which cluster each live Application is on: its label; else the one
-    // cluster its file's labelled Applications are on (per-cluster mode: a
-    // file is one Argo CD); else its destination's name (hub mode).
-    let mut file_clusters: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
+    // Which cluster each live Application is on. Per-cluster mode: an
+    // export is one cluster's Argo CD, which deploys to its own cluster, so
+    // a file holding one cluster's own Applications is that cluster's,
+    // whatever an Application's label says. Otherwise (a filtered export,
+    // a hub): the Application's `fleetc.io/cluster` label; else the one
+    // cluster its file's labelled Applications are on; else its
+    // destination's name (hub mode).
+    let per_cluster = inv.settings.mode == crate::model::Mode::PerCluster;
+    let mut homes: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    let mut labelled: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
     for a in &exports.apps {
         if let Some(cl) = a.label(CLUSTER_LABEL) {
-            file_clusters.entry(a.file).or_default().insert(cl);
+            labelled.entry(a.file).or_default().insert(cl);
+        }
+        if let Some(&ci) = own.get(a.name.as_str()) {
+            if a.managed()
+                && a.label(CLUSTER_LABEL)
+                    .is_none_or(|l| l == inv.clusters[ci].name)
+            {
+                homes.entry(a.file).or_default().insert(ci);
+            }
         }
     }
-    let mut live: BTreeMap<(String, String, String), &LiveApp> = BTreeMap::new();
+    let home = |file: usize| {
+        let h = homes.get(&file)?;
+        (per_cluster && h.len() == 1).then(|| inv.clusters[*h.iter().next().unwrap()].name.clone())
+    };
+    let mut live: BTreeMap<(String, String), Vec<&LiveApp>> = BTreeMap::new();
     let mut unassigned = Vec::new();
     let mut problems = Vec::new();
     for a in &exports.apps {
-        let cluster = a
-            .label(CLUSTER_LABEL)
-            .map(str::to_string)
+        let cluster = home(a.file)
+            .or_else(|| a.label(CLUSTER_LABEL).map(str::to_string))
             .or_else(|| {
-                let on = file_clusters.get(&a.file)?;
+                let on = labelled.get(&a.file)?;
                 (on.len() == 1).then(|| on.iter().next().unwrap().to_string())
             })
             .or_else(|| {
@@ -227,35 +250,37 @@ pub(crate) fn judge(
                 cluster_index.contains_key(n).then(|| n.to_string())
             });
         let Some(cluster) = cluster else {
-            if a.managed() {
+            if a.managed() && !clusterless.contains(&a.name) {
                 unassigned.push(format!("{} ({})", a.name, file_name(a.file)));
             }
             continue;
         };
-        let key = (cluster, a.namespace.clone(), a.name.clone());
-        if let Some(first) = live.get(&key) {
+        let seen = live.entry((cluster.clone(), a.name.clone())).or_default();
+        if let Some(first) = seen.iter().find(|f| f.file != a.file) {
             problems.push(crate::live::Problem {
                 file: exports.files[a.file].clone(),
                 line: None,
                 message: format!(
-                    "Application `{}/{}` of cluster `{}` is also in {}: two exports of one Argo CD",
-                    key.1,
-                    key.2,
-                    key.0,
+                    "Application `{}` of cluster `{cluster}` is also in {}: two exports of one Argo CD",
+                    a.name,
                     file_name(first.file)
                 ),
                 help: "give each cluster's Argo CD one export (the newest), so that what it reports is not a guess".into(),
             });
             continue;
         }
-        live.insert(key, a);
+        seen.push(a);
     }
     if !problems.is_empty() {
         return Err(crate::error::Error::Exports(problems));
     }
+    let found =
+        |cluster: &str, name: &str| live.contains_key(&(cluster.to_string(), name.to_string()));
 
-    // Per cluster: its exports, whether complete, and how fresh.
-    let ns = inv.settings.argocd_namespace.as_str();
+    // Per cluster: its exports, how fresh, and whether whole: it holds the
+    // cluster's own Applications, and every Application the root lists as
+    // Synced (so existing); else it was filtered, and what it lacks is not
+    // known to be missing.
     let mut clusters: Vec<ClusterLive> = inv
         .clusters
         .iter()
@@ -269,154 +294,75 @@ pub(crate) fn judge(
         .collect();
     let mut newest: Vec<Option<i64>> = vec![None; inv.clusters.len()];
     let mut files_of: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); inv.clusters.len()];
-    for ((cluster, _, _), a) in &live {
+    for ((cluster, _), apps) in &live {
         if let Some(&ci) = cluster_index.get(cluster.as_str()) {
-            files_of[ci].insert(a.file);
-            newest[ci] = newest[ci].max(a.reconciled_at);
+            for a in apps {
+                files_of[ci].insert(a.file);
+                newest[ci] = newest[ci].max(a.reconciled_at);
+            }
         }
     }
+    let mut lacking: Vec<Vec<String>> = vec![Vec::new(); inv.clusters.len()];
     for d in desired.iter().filter(|d| d.app.is_none()) {
-        let key = (
-            inv.clusters[d.cluster].name.clone(),
-            ns.to_string(),
-            d.name.clone(),
-        );
-        if live.contains_key(&key) {
-            clusters[d.cluster].complete = true;
+        let cname = &inv.clusters[d.cluster].name;
+        match live.get(&(cname.clone(), d.name.clone())) {
+            None => lacking[d.cluster].push(format!("`{}`", d.name)),
+            Some(apps) => {
+                for (child, synced) in apps.iter().flat_map(|a| &a.children) {
+                    if *synced && !found(cname, child) {
+                        lacking[d.cluster].push(format!("`{child}` (its root lists it as Synced)"));
+                    }
+                }
+            }
         }
     }
     for (ci, cl) in clusters.iter_mut().enumerate() {
         cl.exports = files_of[ci].iter().map(|&f| file_name(f)).collect();
         cl.reconciled_at = newest[ci].map(crate::deploylog::format_time);
         cl.age_seconds = newest[ci].map(|t| now - t);
+        cl.complete = lacking[ci].is_empty();
     }
 
-    let wanted: BTreeSet<(String, String, String)> = desired
+    let wanted: BTreeSet<(String, String)> = desired
         .iter()
-        .map(|d| {
-            (
-                inv.clusters[d.cluster].name.clone(),
-                ns.to_string(),
-                d.name.clone(),
-            )
-        })
+        .map(|d| (inv.clusters[d.cluster].name.clone(), d.name.clone()))
         .collect();
     // Each pair on its own, in parallel; the order is the desired one.
-    let mut rows: Vec<Row> = desired.par_iter().filter_map(|d| {
-        let cname = &inv.clusters[d.cluster].name;
-        let key = (cname.clone(), ns.to_string(), d.name.clone());
-        let ai = d.app?;
-        let cl = &clusters[d.cluster];
-        let mut row = Row {
-            cluster: cname.clone(),
-            app: inv.apps[ai].name.clone(),
-            application: d.name.clone(),
-            status: State::Unknown,
-            health: None,
-            sync: None,
-            revision: None,
-            live_commit: None,
-            // What the render wrote (a template that writes another
-            // revision is refused by the compile).
-            desired_revision: c
-                .matrix
-                .get(d.cluster, ai)
-                .map(|p| crate::delivery::revision(inv, p).value),
-            reasons: Vec::new(),
-            export: None,
-            reconciled_at: None,
-        };
-        let exports_said = cl.exports.join(", ");
-        if cl.exports.is_empty() {
-            row.reasons.push(format!(
-                "no export holds an Application of cluster `{cname}`"
-            ));
-        } else if let Some(why) = too_old(cl.age_seconds, max_age) {
-            row.reasons.push(format!("{exports_said} {why}"));
-        } else if let Some(a) = live.get(&key) {
-            row.export = Some(file_name(a.file));
-            row.health = a.health.clone();
-            row.sync = a.sync.clone();
-            row.revision = a.revision.clone();
-            row.reconciled_at = a.reconciled_at.map(crate::deploylog::format_time);
-            row.live_commit = a.sync_revision.clone();
-            match a.reconciled_at.map(|t| now - t) {
-                None => row
-                    .reasons
-                    .push("Argo CD has not reconciled it (no status.reconciledAt)".to_string()),
-                Some(age) if age > max_age => row.reasons.push(format!(
-                    "Argo CD last reconciled it {} ago, over --max-age {}",
-                    self::age(age),
-                    self::age(max_age)
-                )),
-                Some(_) => {
-                    let Some(doc) = parse_application(c, d.path) else {
-                        row.reasons.push(format!("{} does not read back as an Application", d.path));
-                        return Some(row);
-                    };
-                    row.reasons = differences(&doc, a);
-                    row.status = if row.reasons.is_empty() {
-                        State::Deployed
-                    } else {
-                        State::Stale
-                    };
-                }
-            }
-        } else if cl.complete {
-            row.status = State::NotInstalled;
-            row.reasons.push(format!(
-                "not in {exports_said}, which has the cluster's own Applications"
-            ));
-        } else {
-            row.reasons.push(format!(
-                "filtered export? {exports_said} lacks the cluster's own Applications (`fleetc-{cname}`…): export them all, with no `-l`"
-            ));
-        }
-        Some(row)
-    }).collect();
+    let mut rows: Vec<Row> = desired
+        .par_iter()
+        .filter_map(|d| {
+            let ai = d.app?;
+            Some(judge_pair(
+                c,
+                d,
+                ai,
+                &clusters[d.cluster],
+                &lacking[d.cluster],
+                &live,
+                &file_name,
+                now,
+                max_age,
+            ))
+        })
+        .collect();
 
     // Orphans: fleetc's Applications that nothing renders for their cluster.
-    for (key, a) in &live {
-        if !a.managed() || wanted.contains(key) {
+    for (key, apps) in &live {
+        if wanted.contains(key) {
             continue;
         }
-        let (cluster, _, name) = key;
-        let app = a.label(APP_LABEL).unwrap_or("").to_string();
-        let ci = cluster_index.get(cluster.as_str()).copied();
-        let why = match ci {
-            None => format!("cluster `{cluster}` is not in the inventory"),
-            Some(_) if app.is_empty() => {
-                "the inventory renders no Application of this name for the cluster".to_string()
-            }
-            Some(_) if inv.app(&app).is_none() => format!("app `{app}` is not in the inventory"),
-            Some(_) => format!("no policy places `{app}` here"),
-        };
-        let age = ci
-            .and_then(|ci| clusters[ci].age_seconds)
-            .or_else(|| a.reconciled_at.map(|t| now - t));
-        let (status, reasons) = match too_old(age, max_age) {
-            Some(old) => (State::Unknown, vec![format!("{why}, but the export {old}")]),
-            None => (
-                State::Orphaned,
-                vec![format!(
-                    "{why}; the root Application prunes it at its next sync, unless pruning is off"
-                )],
-            ),
-        };
-        rows.push(Row {
-            cluster: cluster.clone(),
-            app,
-            application: name.clone(),
-            status,
-            health: a.health.clone(),
-            sync: a.sync.clone(),
-            revision: a.revision.clone(),
-            live_commit: a.sync_revision.clone(),
-            desired_revision: None,
-            reasons,
-            export: Some(file_name(a.file)),
-            reconciled_at: a.reconciled_at.map(crate::deploylog::format_time),
-        });
+        for a in apps.iter().filter(|a| a.managed()) {
+            rows.push(orphan(
+                inv,
+                key,
+                a,
+                &clusters,
+                &cluster_index,
+                &file_name,
+                now,
+                max_age,
+            ));
+        }
     }
     rows.sort_by(|a, b| {
         (&a.cluster, &a.app, &a.application).cmp(&(&b.cluster, &b.app, &b.application))
@@ -430,6 +376,159 @@ pub(crate) fn judge(
         applications: rows,
         unassigned,
     })
+}
+
+/// One placed pair's verdict.
+#[allow(clippy::too_many_arguments)]
+fn judge_pair(
+    c: &Compiled,
+    d: &Desired,
+    ai: usize,
+    cl: &ClusterLive,
+    lacking: &[String],
+    live: &BTreeMap<(String, String), Vec<&LiveApp>>,
+    file_name: &dyn Fn(usize) -> String,
+    now: i64,
+    max_age: i64,
+) -> Row {
+    let inv = &c.inventory;
+    let cname = &inv.clusters[d.cluster].name;
+    let mut row = Row {
+        cluster: cname.clone(),
+        app: inv.apps[ai].name.clone(),
+        application: d.name.clone(),
+        status: State::Unknown,
+        health: None,
+        sync: None,
+        revision: None,
+        live_commit: None,
+        // What the render wrote (a template that writes another revision
+        // is refused by the compile).
+        desired_revision: c
+            .matrix
+            .get(d.cluster, ai)
+            .map(|p| crate::delivery::revision(inv, p).value),
+        reasons: Vec::new(),
+        export: None,
+        reconciled_at: None,
+    };
+    let exports_said = cl.exports.join(", ");
+    let found = live.get(&(cname.clone(), d.name.clone()));
+    if cl.exports.is_empty() {
+        row.reasons.push(format!(
+            "no export holds an Application of cluster `{cname}`"
+        ));
+        return row;
+    }
+    if let Some(why) = too_old(cl.age_seconds, max_age) {
+        row.reasons.push(format!("{exports_said} {why}"));
+        return row;
+    }
+    let Some(apps) = found else {
+        if lacking.is_empty() {
+            row.status = State::NotInstalled;
+            row.reasons.push(format!(
+                "not in {exports_said}, which has the cluster's own Applications"
+            ));
+        } else {
+            row.reasons.push(format!(
+                "filtered export? {exports_said} lacks {}: export every Application, with no `-l`, `-p` or `-r`",
+                lacking.join(", ")
+            ));
+        }
+        return row;
+    };
+    let Some(doc) = parse_application(c, d.path) else {
+        row.reasons
+            .push(format!("{} does not read back as an Application", d.path));
+        return row;
+    };
+    // Of one name in several namespaces (apps in any namespace), the one
+    // in the namespace fleetc renders.
+    let ns = doc.pointer("/metadata/namespace").and_then(Value::as_str);
+    let a = apps
+        .iter()
+        .find(|a| Some(a.namespace.as_str()) == ns)
+        .unwrap_or(&apps[0]);
+    row.export = Some(file_name(a.file));
+    row.health = a.health.clone();
+    row.sync = a.sync.clone();
+    row.revision = a.revision.clone();
+    row.reconciled_at = a.reconciled_at.map(crate::deploylog::format_time);
+    row.live_commit = a.sync_revision.clone();
+    match a.reconciled_at.map(|t| now - t) {
+        None => row
+            .reasons
+            .push("Argo CD has not reconciled it (no status.reconciledAt)".to_string()),
+        Some(age) if age > max_age => row.reasons.push(format!(
+            "Argo CD last reconciled it {} ago, over --max-age {}",
+            self::age(age),
+            self::age(max_age)
+        )),
+        Some(_) => {
+            let v = verdict(&doc, a);
+            row.status = v.state();
+            row.reasons = v.reasons();
+        }
+    }
+    row
+}
+
+/// A live Application labelled as fleetc's that the inventory does not
+/// render for its cluster.
+#[allow(clippy::too_many_arguments)]
+fn orphan(
+    inv: &crate::model::Inventory,
+    key: &(String, String),
+    a: &LiveApp,
+    clusters: &[ClusterLive],
+    cluster_index: &HashMap<&str, usize>,
+    file_name: &dyn Fn(usize) -> String,
+    now: i64,
+    max_age: i64,
+) -> Row {
+    let (cluster, name) = key;
+    let app = a.label(APP_LABEL).unwrap_or("").to_string();
+    let ci = cluster_index.get(cluster.as_str()).copied();
+    let mut why = match ci {
+        None => format!("cluster `{cluster}` is not in the inventory"),
+        Some(_) if app.is_empty() => {
+            "the inventory renders no Application of this name for the cluster".to_string()
+        }
+        Some(_) if inv.app(&app).is_none() => format!("app `{app}` is not in the inventory"),
+        Some(_) => format!("no policy places `{app}` here"),
+    };
+    if let Some(l) = a.label(CLUSTER_LABEL).filter(|l| l != cluster) {
+        why.push_str(&format!(
+            " (it is labelled for `{l}`: applied to this cluster's Argo CD by mistake?)"
+        ));
+    }
+    let age = ci
+        .and_then(|ci| clusters[ci].age_seconds)
+        .or_else(|| a.reconciled_at.map(|t| now - t));
+    let (status, reasons) = match too_old(age, max_age) {
+        Some(old) => (State::Unknown, vec![format!("{why}, but the export {old}")]),
+        None => (
+            State::Orphaned,
+            vec![format!(
+                "{why}; the root Application prunes it at its next sync, unless pruning is off"
+            )],
+        ),
+    };
+    Row {
+        cluster: cluster.clone(),
+        app,
+        application: name.clone(),
+        status,
+        health: a.health.clone(),
+        sync: a.sync.clone(),
+        revision: a.revision.clone(),
+        live_commit: a.sync_revision.clone(),
+        desired_revision: None,
+        reasons,
+        export: Some(file_name(a.file)),
+        reconciled_at: a.reconciled_at.map(crate::deploylog::format_time),
+    }
 }
 
 /// Why an export of this age is too old to judge from, if it is.
@@ -460,8 +559,9 @@ fn parse_application(c: &Compiled, path: &str) -> Option<Value> {
 }
 
 /// Every Application the compile renders: each pair's, then each cluster's
-/// own (root and platform).
-fn desired(c: &Compiled) -> Vec<Desired<'_>> {
+/// own (root and platform); and the names of the roots of no cluster (a
+/// hub's root of its AppProjects).
+fn desired(c: &Compiled) -> (Vec<Desired<'_>>, HashSet<String>) {
     let mut out: Vec<Desired> = c
         .rendered
         .apps
@@ -473,40 +573,84 @@ fn desired(c: &Compiled) -> Vec<Desired<'_>> {
             path: &ra.path,
         })
         .collect();
-    let own = (c
+    let name = |doc: &Value| {
+        doc.pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut clusterless = HashSet::new();
+    let own = c
         .rendered
         .roots
         .iter()
-        .filter_map(|(ci, p)| Some(((*ci)?, p))))
-    .chain(c.rendered.platform.iter().map(|(ci, p)| (*ci, p)));
+        .map(|(ci, p)| (*ci, p))
+        .chain(c.rendered.platform.iter().map(|(ci, p)| (Some(*ci), p)));
     for (ci, path) in own {
-        if let Some(doc) = parse_application(c, path) {
-            let name = doc
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            out.push(Desired {
-                cluster: ci,
+        let Some(doc) = parse_application(c, path) else {
+            continue;
+        };
+        match ci {
+            Some(cluster) => out.push(Desired {
+                cluster,
                 app: None,
-                name,
+                name: name(&doc),
                 path,
-            });
+            }),
+            None => {
+                clusterless.insert(name(&doc));
+            }
         }
     }
-    out
+    (out, clusterless)
 }
 
-/// What differs between the rendered Application and the live one, and
-/// what Argo CD says is not right with it; empty when it is deployed.
-fn differences(desired: &Value, live: &LiveApp) -> Vec<String> {
-    let mut out = Vec::new();
+/// What is wrong with a live Application, against the rendered one: what
+/// is known to differ, and what cannot be told.
+#[derive(Default)]
+struct Verdict {
+    differ: Vec<String>,
+    unknown: Vec<String>,
+}
+
+impl Verdict {
+    /// STALE when something is known to differ; UNKNOWN when Argo CD
+    /// could not say (sync or health Unknown) and nothing differs;
+    /// DEPLOYED when neither.
+    fn state(&self) -> State {
+        if !self.differ.is_empty() {
+            State::Stale
+        } else if !self.unknown.is_empty() {
+            State::Unknown
+        } else {
+            State::Deployed
+        }
+    }
+
+    fn reasons(self) -> Vec<String> {
+        self.differ.into_iter().chain(self.unknown).collect()
+    }
+}
+
+/// Judges a live Application against the rendered one.
+fn verdict(desired: &Value, live: &LiveApp) -> Verdict {
+    let mut v = Verdict::default();
+    let out = &mut v.differ;
     let null = Value::Null;
     let want_spec = desired.get("spec").unwrap_or(&null);
-
-    // The revision first: it is what people look for.
     let live_spec = live.spec();
-    let rev = |spec: &Value| spec.pointer("/source/targetRevision").cloned();
+
+    if let Some(t) = &live.deleting {
+        out.push(format!(
+            "being deleted since {t}: its finalizer waits for its resources to go"
+        ));
+    }
+    // The revision first: it is what people look for.
+    let rev = |spec: &Value| {
+        spec.pointer("/source/targetRevision")
+            .or_else(|| spec.pointer("/sources/0/targetRevision"))
+            .cloned()
+    };
     let (want_rev, live_rev) = (rev(want_spec), rev(&live_spec));
     if want_rev != live_rev {
         out.push(format!(
@@ -515,43 +659,60 @@ fn differences(desired: &Value, live: &LiveApp) -> Vec<String> {
             shown(want_rev.as_ref())
         ));
     }
-    // Helm values, as documents.
+    // Helm values, as the documents Helm reads.
     let (want_values, want_rest) = take_values(want_spec);
     let (live_values, live_rest) = take_values(&live_spec);
-    if !same_values(&want_values, &live_values) {
-        let mut diffs = Vec::new();
-        paths(
-            &values_doc(live_values),
-            &values_doc(want_values),
-            &mut Vec::new(),
-            &mut diffs,
-        );
-        out.push(format!("helm values differ: {}", listed(&diffs)));
+    for (at, (w, l)) in want_values.iter().zip(&live_values).enumerate() {
+        if let Some(why) = values_differ(l, w) {
+            let whose = if want_values.len() > 1 {
+                format!(" (source {})", at + 1)
+            } else {
+                String::new()
+            };
+            out.push(format!("helm values{whose} differ: {why}"));
+        }
+    }
+    if want_values.len() != live_values.len() {
+        out.push(format!(
+            "{} sources, desired {}",
+            live_values.len(),
+            want_values.len()
+        ));
     }
     // The rest of the spec, as Argo CD's types print it.
     let mut diffs = Vec::new();
     paths(
-        &omit_empty(&without_revision(&live_rest)),
-        &omit_empty(&without_revision(&want_rest)),
+        &go_print(&without_revision(&live_rest)),
+        &go_print(&without_revision(&want_rest)),
         &mut vec!["spec".to_string()],
         &mut diffs,
     );
     if !diffs.is_empty() {
         out.push(format!("spec differs: {}", listed(&diffs)));
     }
-    // fleetc's labels and annotations, and the finalizer.
+    // Where it is, fleetc's labels and annotations, and the finalizer.
     let mut diffs = Vec::new();
+    let want_ns = desired
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str);
+    if want_ns.is_some_and(|ns| ns != live.namespace) {
+        diffs.push(format!(
+            "metadata.namespace {}, desired {}",
+            live.namespace,
+            want_ns.unwrap_or("")
+        ));
+    }
     for (what, live_map) in [("labels", &live.labels), ("annotations", &live.annotations)] {
         let want = desired
             .pointer(&format!("/metadata/{what}"))
             .and_then(Value::as_object);
-        for (k, v) in want.into_iter().flatten() {
+        for (k, val) in want.into_iter().flatten() {
             let have = live_map.get(k);
-            if have != Some(v) {
+            if have != Some(val) {
                 diffs.push(format!(
                     "metadata.{what}.{k} {}, desired {}",
                     shown(have),
-                    shown(Some(v))
+                    shown(Some(val))
                 ));
             }
         }
@@ -564,8 +725,8 @@ fn differences(desired: &Value, live: &LiveApp) -> Vec<String> {
     if want_fin != live.finalizers {
         diffs.push(format!(
             "metadata.finalizers {}, desired {}",
-            Value::Array(live.finalizers.clone()),
-            Value::Array(want_fin)
+            shown(Some(&Value::Array(live.finalizers.clone()))),
+            shown(Some(&Value::Array(want_fin)))
         ));
     }
     if !diffs.is_empty() {
@@ -577,98 +738,162 @@ fn differences(desired: &Value, live: &LiveApp) -> Vec<String> {
         Some("Synced") => {
             // Synced, but with what? When the spec changed after the
             // comparison, the verdict is about the old spec.
-            if let Some(compared) = &live.compared_to {
-                let live_source = live_spec.get("source").unwrap_or(&null);
-                let (a_values, a_rest) = take_values(compared);
-                let (b_values, b_rest) = take_values(live_source);
-                if !same_values(&a_values, &b_values) || omit_empty(&a_rest) != omit_empty(&b_rest)
-                {
-                    out.push(
-                        "Synced to an earlier spec (status.sync.comparedTo): Argo CD has not compared the current one yet"
-                            .to_string(),
-                    );
+            if let Some(compared) = live.compared_to.as_ref().and_then(Value::as_object) {
+                let earlier: Vec<&str> = compared
+                    .iter()
+                    .filter(|(k, then)| {
+                        !same_spec_part(then, live_spec.get(k.as_str()).unwrap_or(&null))
+                    })
+                    .map(|(k, _)| k.as_str())
+                    .collect();
+                if !earlier.is_empty() {
+                    out.push(format!(
+                        "Synced to an earlier spec (status.sync.comparedTo.{} differs): Argo CD has not compared the current one yet",
+                        earlier.join(", ")
+                    ));
                 }
             }
         }
-        Some(s) => {
-            let mut why = format!("sync {s}");
+        Some("OutOfSync") => {
+            let mut why = "sync OutOfSync".to_string();
             if let Some((phase, msg)) = &live.operation {
-                if phase != "Succeeded" && phase != "Running" {
-                    why.push_str(&format!("; last sync {phase}: {}", first_line(msg)));
-                } else if phase == "Running" {
+                if phase == "Running" {
                     why.push_str("; a sync is running");
+                } else if phase != "Succeeded" {
+                    why.push_str(&format!("; last sync {phase}: {}", first_line(msg)));
                 }
             }
             out.push(why);
         }
-        None => out.push("no sync status (status.sync.status)".to_string()),
+        Some(s) => v
+            .unknown
+            .push(format!("sync {s}: Argo CD could not compare it")),
+        None => v
+            .unknown
+            .push("no sync status (status.sync.status)".to_string()),
     }
     for (t, msg) in &live.errors {
-        out.push(format!("{t}: {}", first_line(msg)));
+        v.differ.push(format!("{t}: {}", first_line(msg)));
     }
+    let with_message = |h: &str| match live.health_message.as_deref().filter(|m| !m.is_empty()) {
+        Some(m) => format!("health {h}: {}", first_line(m)),
+        None => format!("health {h}"),
+    };
     match live.health.as_deref() {
         Some("Healthy") => {}
-        Some(h) => out.push(
-            match live.health_message.as_deref().filter(|m| !m.is_empty()) {
-                Some(m) => format!("health {h}: {}", first_line(m)),
-                None => format!("health {h}"),
-            },
-        ),
-        None => out.push("no health status (status.health.status)".to_string()),
+        Some("Unknown") => v.unknown.push(with_message("Unknown")),
+        Some(h) => v.differ.push(with_message(h)),
+        None => v
+            .unknown
+            .push("no health status (status.health.status)".to_string()),
     }
-    out
+    v
 }
 
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }
 
-/// A spec's Helm values (its `source.helm.values`, or a source's
-/// `helm.values`) as they are written, and the spec without them.
-fn take_values(spec: &Value) -> (Option<Value>, Value) {
+/// A spec's Helm values texts (`source.helm.values`, or each of
+/// `sources[].helm.values`, in order), and the spec without them.
+fn take_values(spec: &Value) -> (Vec<Option<Value>>, Value) {
     let mut rest = spec.clone();
-    let text = ["/source/helm/values", "/helm/values"]
+    let take = |source: &mut Value| {
+        source
+            .pointer_mut("/helm")
+            .and_then(Value::as_object_mut)
+            .and_then(|h| h.remove("values"))
+    };
+    let values = if let Some(src) = rest.get_mut("source") {
+        vec![take(src)]
+    } else if let Some(Value::Array(srcs)) = rest.get_mut("sources") {
+        srcs.iter_mut().map(take).collect()
+    } else if rest.get("helm").is_some() {
+        // A source on its own (`status.sync.comparedTo.source`).
+        vec![take(&mut rest)]
+    } else {
+        vec![None]
+    };
+    (values, rest)
+}
+
+/// A part of a spec (`source`, `sources`, `destination`, ...) against the
+/// same part as compared: alike as Argo CD's types print them, with Helm
+/// values as documents.
+fn same_spec_part(a: &Value, b: &Value) -> bool {
+    if a == b {
+        return true;
+    }
+    let wrap = |v: &Value| match v {
+        Value::Array(_) => serde_json::json!({ "sources": v }),
+        _ => serde_json::json!({ "source": v }),
+    };
+    let (av, ar) = take_values(&wrap(a));
+    let (bv, br) = take_values(&wrap(b));
+    av.len() == bv.len()
+        && av
+            .iter()
+            .zip(&bv)
+            .all(|(x, y)| values_differ(x, y).is_none())
+        && go_print(&ar) == go_print(&br)
+}
+
+/// How two written Helm values differ to Helm, if they do: the same text
+/// does not (the common case, with no parsing); otherwise both are parsed,
+/// and a text fleetc cannot read, or one that YAML 1.1 (Helm's) reads
+/// otherwise than YAML 1.2 (fleetc's), differs.
+fn values_differ(live: &Option<Value>, want: &Option<Value>) -> Option<String> {
+    if live == want {
+        return None;
+    }
+    let (l, w) = match (values_doc(live), values_doc(want)) {
+        (Ok(l), Ok(w)) => (l, w),
+        (Err(e), _) => return Some(format!("the live text is not YAML fleetc reads ({e})")),
+        (_, Err(_)) => return Some("the rendered text does not read back".into()),
+    };
+    if l != w {
+        let mut diffs = Vec::new();
+        paths(&l, &w, &mut Vec::new(), &mut diffs);
+        return Some(listed(&diffs));
+    }
+    let text = |v: &Option<Value>| v.as_ref().and_then(Value::as_str).map(str::to_string);
+    let ambiguous = [text(live), text(want)]
         .into_iter()
-        .find_map(|p| {
-            let parent = &p[..p.len() - "/values".len()];
-            let helm = rest.pointer_mut(parent)?.as_object_mut()?;
-            helm.remove("values")
-        });
-    (text, rest)
+        .flatten()
+        .find_map(|t| crate::yaml::yaml11_ambiguous(&t));
+    ambiguous.map(|word| {
+        format!("written otherwise, with `{word}`, which Helm's YAML 1.1 may read as another value")
+    })
 }
 
-/// Whether two written Helm values are the same document: the same text
-/// is (the common case, with no parsing), and otherwise they are compared
-/// parsed.
-fn same_values(a: &Option<Value>, b: &Option<Value>) -> bool {
-    a == b || values_doc(a.clone()) == values_doc(b.clone())
-}
-
-/// A spec's Helm values as a document (an empty map when none), and the
-/// spec without them.
+/// A spec's Helm values as a document (an empty map when none, as Helm
+/// takes no values), or why the text does not parse.
 #[cfg(test)]
 fn split_values(spec: &Value) -> (Value, Value) {
-    let (text, rest) = take_values(spec);
-    (values_doc(text), rest)
+    let (mut texts, rest) = take_values(spec);
+    (values_doc(&texts.remove(0)).unwrap_or(Value::Null), rest)
 }
 
 /// Written Helm values as the document Helm reads.
-fn values_doc(text: Option<Value>) -> Value {
+fn values_doc(text: &Option<Value>) -> Result<Value, String> {
     let values = match text {
-        Some(Value::String(t)) => crate::yaml::parse_yaml(&t)
-            .ok()
-            .and_then(|d| d.into_iter().next())
-            .map(|d| d.value)
-            .unwrap_or(Value::Null),
-        Some(other) => other,
+        Some(Value::String(t)) => match crate::yaml::parse_yaml(t) {
+            Ok(docs) => docs
+                .into_iter()
+                .next()
+                .map(|d| d.value)
+                .unwrap_or(Value::Null),
+            Err(e) => return Err(e.message),
+        },
+        Some(other) => other.clone(),
         None => Value::Null,
     };
     // No values and an empty document are the same to Helm.
-    if values.is_null() {
+    Ok(if values.is_null() {
         Value::Object(Default::default())
     } else {
         values
-    }
+    })
 }
 
 fn without_revision(spec: &Value) -> Value {
@@ -676,27 +901,43 @@ fn without_revision(spec: &Value) -> Value {
     if let Some(src) = s.get_mut("source").and_then(Value::as_object_mut) {
         src.remove("targetRevision");
     }
+    if let Some(Value::Object(src)) = s.pointer_mut("/sources/0") {
+        src.remove("targetRevision");
+    }
     s
 }
 
-/// Go's `omitempty`, deeply: keys holding null, false, 0, "", {} or []
-/// are dropped.
-fn omit_empty(v: &Value) -> Value {
+/// A spec as Argo CD's Go types print it (`omitempty`): a field at its
+/// zero value (`null`, `false`, `0`, `""`, `[]`) is the same as one left
+/// out. Not an object, though: a pointer to a struct that is set prints as
+/// `{}` and means something (`automated: {}` is auto-sync on), save
+/// `jsonnet`, a struct Argo CD always prints. Not `enabled` and
+/// `revisionHistoryLimit` either, pointers whose zero is a setting. And
+/// nothing inside `valuesObject`, Helm values kept as written.
+fn go_print(v: &Value) -> Value {
+    const SIGNIFICANT_ZEROS: [&str; 2] = ["enabled", "revisionHistoryLimit"];
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
                 .filter_map(|(k, v)| {
-                    let v = omit_empty(v);
-                    (!is_empty(&v)).then(|| (k.clone(), v))
+                    if k == "valuesObject" {
+                        return Some((k.clone(), v.clone()));
+                    }
+                    let v = go_print(v);
+                    let empty = match &v {
+                        Value::Object(o) => o.is_empty() && k == "jsonnet",
+                        other => is_zero(other) && !SIGNIFICANT_ZEROS.contains(&k.as_str()),
+                    };
+                    (!empty).then(|| (k.clone(), v))
                 })
                 .collect(),
         ),
-        Value::Array(a) => Value::Array(a.iter().map(omit_empty).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(go_print).collect()),
         other => other.clone(),
     }
 }
 
-fn is_empty(v: &Value) -> bool {
+fn is_zero(v: &Value) -> bool {
     match v {
         Value::Null => true,
         Value::Bool(b) => !b,
@@ -751,12 +992,13 @@ fn listed(diffs: &[String]) -> String {
     s
 }
 
-/// A value in a reason: `absent`, a string as it is, anything else as
-/// JSON, cut at 60 characters.
+/// A value in a reason: `absent`, a one-line string as it is, anything
+/// else as JSON (so a newline or a control character shows escaped), cut
+/// at 60 characters.
 fn shown(v: Option<&Value>) -> String {
     let s = match v {
         None => return "absent".to_string(),
-        Some(Value::String(s)) => s.clone(),
+        Some(Value::String(s)) if !s.chars().any(char::is_control) => s.clone(),
         Some(v) => v.to_string(),
     };
     if s.chars().count() > 60 {
@@ -793,12 +1035,52 @@ mod tests {
         let want =
             json!({"syncPolicy": {"automated": {"prune": false, "selfHeal": true}}, "x": []});
         let live = json!({"syncPolicy": {"automated": {"selfHeal": true}}});
-        assert_eq!(omit_empty(&want), omit_empty(&live));
+        assert_eq!(go_print(&want), go_print(&live));
         let with_null = json!({"source": {"helm": {"values": "a: null\nb: 1\n"}}});
         let without = json!({"source": {"helm": {"values": "b: 1\n"}}});
         assert_ne!(split_values(&with_null).0, split_values(&without).0);
         let reindented = json!({"source": {"helm": {"values": "a:   null\nb:   1"}}});
         assert_eq!(split_values(&with_null).0, split_values(&reindented).0);
+    }
+
+    #[test]
+    fn set_pointers_and_significant_zeros_are_not_omitted() {
+        // Auto-sync with everything off is still auto-sync: Go prints the
+        // set pointer as `{}`, and a spec without it syncs by hand.
+        let auto = json!({"syncPolicy": {"automated": {"prune": false, "selfHeal": false}}});
+        let manual = json!({"syncPolicy": {}});
+        assert_ne!(go_print(&auto), go_print(&manual));
+        assert_eq!(
+            go_print(&auto),
+            go_print(&json!({"syncPolicy": {"automated": {}}}))
+        );
+        // Argo CD 3's switch: `enabled: false` turns auto-sync off.
+        let off = json!({"syncPolicy": {"automated": {"enabled": false}}});
+        assert_ne!(
+            go_print(&off),
+            go_print(&json!({"syncPolicy": {"automated": {}}}))
+        );
+        // Helm values as an object are values: a zero is a setting.
+        let zero = json!({"source": {"helm": {"valuesObject": {"replicaCount": 0}}}});
+        assert_ne!(go_print(&zero), go_print(&json!({"source": {"helm": {}}})));
+        // The struct Argo CD always prints.
+        let dir = json!({"source": {"directory": {"recurse": true, "jsonnet": {}}}});
+        assert_eq!(
+            go_print(&dir),
+            go_print(&json!({"source": {"directory": {"recurse": true}}}))
+        );
+    }
+
+    #[test]
+    fn values_written_otherwise_are_alike_unless_helm_reads_them_otherwise() {
+        let t = |s: &str| Some(Value::String(s.into()));
+        assert_eq!(values_differ(&t("a: 1\n"), &t("a:   1")), None);
+        // `on` is a string to YAML 1.2 and true to Helm's YAML 1.1.
+        let why = values_differ(&t("flag: on\n"), &t("flag: 'on'\n")).unwrap();
+        assert!(why.contains("`on`"), "{why}");
+        // A live text that does not parse (a key twice) is not `{}`.
+        let why = values_differ(&t("a: 1\na: 0\n"), &None).unwrap();
+        assert!(why.contains("not YAML"), "{why}");
     }
 
     #[test]

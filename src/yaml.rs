@@ -1117,6 +1117,42 @@ pub(crate) fn locate_all(text: &str, wanted: &[(usize, Vec<Seg>)]) -> Vec<Option
         .collect()
 }
 
+/// The first plain scalar (key or value) of `text` that YAML 1.1, which
+/// Helm's parser speaks, reads otherwise than YAML 1.2, which fleetc's
+/// does: `on`, `yes`, `n` and their kin are booleans there, `0755` is octal,
+/// `1:30` is sexagesimal and `1_000` a number. Two value texts that parse
+/// alike here may then differ to Helm.
+pub(crate) fn yaml11_ambiguous(text: &str) -> Option<String> {
+    use saphyr_parser::{Event, Parser, ScalarStyle};
+    const WORDS: [&str; 16] = [
+        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+        "OFF",
+    ];
+    let special = |s: &str| {
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        let unsigned = s.trim_start_matches(['+', '-']);
+        WORDS.contains(&s)
+            || (unsigned.len() > 1
+                && unsigned.starts_with('0')
+                && unsigned.bytes().all(|b| (b'0'..=b'7').contains(&b)))
+            || (unsigned.contains(':') && unsigned.split(':').all(digits))
+            || (unsigned.contains('_')
+                && unsigned.bytes().any(|b| b.is_ascii_digit())
+                && unsigned
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'_' || b == b'.'))
+    };
+    let mut parser = Parser::new_from_str(text);
+    while let Some(Ok((ev, _))) = parser.next_event() {
+        if let Event::Scalar(value, ScalarStyle::Plain, ..) = ev {
+            if special(&value) {
+                return Some(value.into_owned());
+            }
+        }
+    }
+    None
+}
+
 /// The text as written of the plain scalars at `wanted` (document index,
 /// key path), in one pass over `text`. A label written `ver: 1.50` parses
 /// as the number 1.5, but the label is the text `1.50`: this is how the

@@ -18,11 +18,26 @@ use crate::render::{Keep, Reuse};
 
 /// Each cluster's group for the Markdown summary: the value of the
 /// grouping label the HTML report would use.
-fn cluster_groups(c: &Compiled, asked: Option<&str>) -> diff::Groups {
+fn cluster_groups(c: &Compiled, asked: Option<&str>) -> Result<diff::Groups> {
     let Some(label) = crate::html::group_label(c, asked) else {
-        return diff::Groups::new();
+        return Ok(diff::Groups::new());
     };
-    c.inventory
+    let labels: std::collections::BTreeSet<&str> = c
+        .inventory
+        .clusters
+        .iter()
+        .flat_map(|cl| cl.labels.keys().map(String::as_str))
+        .collect();
+    if !labels.contains(label.as_str()) {
+        let known: Vec<&str> = labels.into_iter().collect();
+        return Err(Error::Usage(format!(
+            "--group-by `{label}`: no cluster has that label{}",
+            crate::suggest::hint(&label, &known)
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default()
+        )));
+    }
+    Ok(c.inventory
         .clusters
         .iter()
         .map(|cl| {
@@ -32,13 +47,19 @@ fn cluster_groups(c: &Compiled, asked: Option<&str>) -> diff::Groups {
             };
             (cl.name.clone(), g)
         })
-        .collect()
+        .collect())
 }
 
 pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
     if args.split.is_some() && args.format != Format::Markdown {
         return Err(Error::Usage(
             "--split cuts a Markdown comment: add --format markdown".to_string(),
+        ));
+    }
+    if args.group_by.is_some() && args.format != Format::Markdown {
+        return Err(Error::Usage(
+            "--group-by shapes the Markdown comment's table by cluster group: add --format markdown"
+                .to_string(),
         ));
     }
     let mut notes = Vec::new();
@@ -111,10 +132,10 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
             t + &diff::text(&cs, color, true)
         }
         Format::Markdown => {
-            let groups = c
-                .as_ref()
-                .map(|c| cluster_groups(c, args.group_by.as_deref()))
-                .unwrap_or_default();
+            let groups = match &c {
+                Some(c) => cluster_groups(c, args.group_by.as_deref())?,
+                None => diff::Groups::new(),
+            };
             match &args.split {
                 Some(dir) => {
                     let parts = diff::markdown_split(&cs, args.max_bytes, &notes, &groups);

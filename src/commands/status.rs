@@ -72,8 +72,10 @@ fn state(s: StateArg) -> State {
     }
 }
 
+/// The rows as a table; what came from an export is made terminal-safe.
 fn table(rows: &[Row]) -> Table {
-    let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+    let safe = |s: &str| crate::error::terminal_safe(s).into_owned();
+    let dash = |s: &Option<String>| safe(s.as_deref().unwrap_or("-"));
     Table {
         columns: [
             "cluster", "app", "status", "health", "sync", "revision", "why",
@@ -84,17 +86,17 @@ fn table(rows: &[Row]) -> Table {
             .iter()
             .map(|r| {
                 vec![
-                    r.cluster.clone(),
-                    if r.app.is_empty() {
-                        r.application.clone()
+                    safe(&r.cluster),
+                    safe(if r.app.is_empty() {
+                        &r.application
                     } else {
-                        r.app.clone()
-                    },
+                        &r.app
+                    }),
                     r.status.word().to_string(),
                     dash(&r.health),
                     dash(&r.sync),
                     dash(&r.revision),
-                    r.reasons.join("; "),
+                    safe(&r.reasons.join("; ")),
                 ]
             })
             .collect(),

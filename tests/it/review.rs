@@ -83,8 +83,25 @@ fn one_change_to_many_applications_is_shown_once() {
     );
     assert!(md.contains("| region=r0 | 148 | 148 |"), "{md}");
     assert!(md.contains("| region=r6 | 147 | 147 |"), "{md}");
-    let md = diff(dir, &["--format", "markdown", "--group-by", "tier"]);
-    assert!(md.contains("| tier: (none) | 1030 | 1030 |"), "{md}");
+    // A label no cluster has is a mistake, not a table of one group.
+    let run = fleetc(
+        dir,
+        &[
+            "diff",
+            "--out",
+            "rendered",
+            "--format",
+            "markdown",
+            "--group-by",
+            "regoin",
+        ],
+    );
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr.contains("did you mean `region`?"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// Changes that differ per Application: the comment is cut at the limit,

@@ -67,7 +67,9 @@ fn verdicts(json: &serde_json::Value) -> BTreeMap<(String, String), (String, Str
                 .iter()
                 .map(|x| x.as_str().unwrap().to_string())
                 .collect();
-            let who = if s("app").is_empty() {
+            // An orphan by its Application's name: its app may also be
+            // placed there under another name.
+            let who = if s("app").is_empty() || s("status") == "ORPHANED" {
                 s("application")
             } else {
                 s("app")
@@ -122,7 +124,12 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
         "UNKNOWN",
         "no export",
     ),
-    ("west-wa-perth-01", "app1", "ORPHANED", "no policy places"),
+    (
+        "west-wa-perth-01",
+        "app1-per01",
+        "ORPHANED",
+        "no policy places",
+    ),
     ("west-wa-perth-01", "log-shipper", "DEPLOYED", ""),
     (
         "west-wa-perth-01",
@@ -311,6 +318,18 @@ fn judged_with(
     verdicts(&json)
 }
 
+/// The reasons of a cluster's rows in one state.
+fn verdict_rows(
+    got: &BTreeMap<(String, String), (String, String)>,
+    cluster: &str,
+    state: &str,
+) -> Vec<String> {
+    got.iter()
+        .filter(|((c, _), (s, _))| c == cluster && s == state)
+        .map(|(_, (_, why))| why.clone())
+        .collect()
+}
+
 fn items(v: &mut serde_json::Value) -> &mut Vec<serde_json::Value> {
     if v.is_array() {
         v.as_array_mut().unwrap()
@@ -392,10 +411,128 @@ fn known_bad_live_states_are_never_called_deployed() {
     let (s, why) = &got[&("west-wa-perth-02".to_string(), "log-shipper".to_string())];
     assert_eq!(s, "UNKNOWN", "{why}");
 
+    // Argo CD 3's switch turns auto-sync off; Go prints it although false.
+    let got = judged_with("east-qld-brisbane-01.json", |v| {
+        let app = item(v, "node-exporter-bne01");
+        app["spec"]["syncPolicy"]["automated"]["enabled"] = false.into();
+    });
+    let (s, why) = &got[&key("node-exporter")];
+    assert_eq!(s, "STALE", "{why}");
+    assert!(
+        why.contains("automated.enabled false, desired absent"),
+        "{why}"
+    );
+
+    // Helm values as an object, set by hand: Argo CD gives them to Helm
+    // over the text, zeros and all (scaled to nothing).
+    let got = judged_with("east-qld-brisbane-01.json", |v| {
+        let app = item(v, "pos-worker-bne01");
+        app["spec"]["source"]["helm"]["valuesObject"] = serde_json::json!({"replicaCount": 0});
+    });
+    let (s, why) = &got[&key("pos-worker")];
+    assert_eq!(s, "STALE", "{why}");
+    assert!(why.contains("valuesObject"), "{why}");
+
+    // Synced, but compared against another destination.
+    let got = judged_with("east-qld-brisbane-01.json", |v| {
+        let app = item(v, "app1-bne01");
+        app["status"]["sync"]["comparedTo"]["destination"]["namespace"] = "elsewhere".into();
+    });
+    let (s, why) = &got[&key("app1")];
+    assert_eq!(s, "STALE", "{why}");
+    assert!(why.contains("comparedTo.destination"), "{why}");
+
+    // Being deleted, its finalizer waiting on its resources.
+    let got = judged_with("east-qld-brisbane-01.json", |v| {
+        let app = item(v, "inference-bne01");
+        app["metadata"]["deletionTimestamp"] = "2026-11-30T11:00:00Z".into();
+    });
+    let (s, why) = &got[&key("inference")];
+    assert_eq!(s, "STALE", "{why}");
+    assert!(why.contains("being deleted"), "{why}");
+
+    // Argo CD could not compare it (the repo unreachable): not known to
+    // differ, nor to be deployed.
+    let got = judged_with("east-qld-brisbane-01.json", |v| {
+        let app = item(v, "log-shipper-bne01");
+        app["status"]["sync"]["status"] = "Unknown".into();
+    });
+    let (s, why) = &got[&key("log-shipper")];
+    assert_eq!(s, "UNKNOWN", "{why}");
+
+    // Argo CD in another namespace than fleetc renders for: every
+    // Application is there, in the wrong place (STALE), none is missing or
+    // orphaned.
+    let got = judged_with("east-qld-brisbane-01.json", |v| {
+        for i in items(v) {
+            i["metadata"]["namespace"] = "openshift-gitops".into();
+        }
+    });
+    for a in ["pos-api", "app1"] {
+        let (s, why) = &got[&key(a)];
+        assert_eq!(s, "STALE", "{why}");
+        assert!(
+            why.contains("metadata.namespace openshift-gitops, desired argocd"),
+            "{why}"
+        );
+    }
+    for gone in ["ORPHANED", "NOT INSTALLED"] {
+        assert!(
+            verdict_rows(&got, "east-qld-brisbane-01", gone).is_empty(),
+            "{got:?}"
+        );
+    }
+
+    // Another cluster's Application applied to this cluster's Argo CD by
+    // mistake: it counts for the cluster whose Argo CD holds it (an
+    // orphan there), not for the one its label names.
+    let stray = {
+        let text = std::fs::read_to_string(exports().join("west-wa-perth-02.json")).unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut a = item(&mut v, "node-exporter-per02").clone();
+        a["metadata"]["name"] = "log-shipper-per02".into();
+        a["metadata"]["labels"]["fleetc.io/app"] = "log-shipper".into();
+        a
+    };
+    let got = judged_with("west-wa-perth-01.json", |v| items(v).push(stray.clone()));
+    let (s, why) = &got[&("west-wa-perth-02".to_string(), "log-shipper".to_string())];
+    assert_eq!(s, "NOT INSTALLED", "{why}");
+    let (s, why) = &got[&("west-wa-perth-01".to_string(), "log-shipper".to_string())];
+    assert_eq!(s, "DEPLOYED", "{why}");
+    let (s, why) = &got[&(
+        "west-wa-perth-01".to_string(),
+        "log-shipper-per02".to_string(),
+    )];
+    assert_eq!(s, "ORPHANED", "{why}");
+    assert!(why.contains("labelled for `west-wa-perth-02`"), "{why}");
+
+    // The root lists an Application as Synced that the export lacks: the
+    // export was filtered, so what it lacks is not known to be missing.
+    let got = judged_with("west-wa-perth-02.json", |v| {
+        let root = item(v, "fleetc-west-wa-perth-02");
+        root["status"]["resources"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "group": "argoproj.io", "kind": "Application", "name": "pos-extra-per02",
+                "namespace": "argocd", "status": "Synced", "version": "v1alpha1"
+            }));
+    });
+    let (s, why) = &got[&("west-wa-perth-02".to_string(), "log-shipper".to_string())];
+    assert_eq!(s, "UNKNOWN", "{why}");
+    assert!(why.contains("pos-extra-per02"), "{why}");
+
     // And the fixture as it is: the same pairs are DEPLOYED, so each case
     // above is what made the difference.
     let got = judged_with("east-qld-brisbane-01.json", |_| {});
-    for a in ["pos-api", "log-shipper", "inference", "app1"] {
+    for a in [
+        "pos-api",
+        "log-shipper",
+        "inference",
+        "app1",
+        "node-exporter",
+        "pos-worker",
+    ] {
         assert_eq!(got[&key(a)].0, "DEPLOYED", "{a}: {}", got[&key(a)].1);
     }
 }
@@ -506,6 +643,8 @@ fn a_hubs_one_export_covers_every_cluster() {
         std::fs::write(&file, serde_json::to_string_pretty(apps).unwrap()).unwrap();
         let (code, json, stderr) = status_json(&hub, &[&file], &[]);
         assert_eq!(code, 0, "{stderr}");
+        // The hub's root of its AppProjects is fleetc's, of no cluster.
+        assert_eq!(stderr, "", "nothing to say about a whole hub export");
         verdicts(&json)
     };
     let got = judge(&apps);
