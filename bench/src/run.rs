@@ -422,36 +422,47 @@ impl Bench {
         // d2. status: every Application installed as rendered, Synced and
         // Healthy, in one kubectl export per cluster (made from the tree
         // above by bench/exports.py, untimed); it must say DEPLOYED for all.
-        let exports = self.run.join("exports");
-        fresh_dir(&exports)?;
-        let made = untimed(
-            Command::new("python3")
-                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("exports.py"))
-                .arg(&out)
-                .arg(&exports),
-        )?;
-        self.note(format!("status exports: {}", made.trim()));
-        syncfs(&self.run)?;
-        let exports_s = exports.display().to_string();
-        let mut row = Row::new("status (all deployed)", target(Target::Secs(10.0)));
-        for r in 0..runs {
-            let status = ["status", "-i", &inv, "--from", &exports_s, "--exit-code"];
-            let s = self.timed("status", r, runs, &status, &[0, 2])?;
-            if s.code != 0 {
-                self.note(format!(
-                    "status found pairs not DEPLOYED: {}",
-                    s.stdout
-                        .lines()
-                        .rev()
-                        .take(3)
-                        .collect::<Vec<_>>()
-                        .join(" / ")
-                ));
+        // (A fleetc from before `status`, run as a baseline, skips it.)
+        let has_status = git_env(Command::new(&self.bin))
+            .args(["status", "--help"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if has_status {
+            let exports = self.run.join("exports");
+            fresh_dir(&exports)?;
+            let made = untimed(
+                Command::new("python3")
+                    .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("exports.py"))
+                    .arg(&out)
+                    .arg(&exports),
+            )?;
+            self.note(format!("status exports: {}", made.trim()));
+            syncfs(&self.run)?;
+            let exports_s = exports.display().to_string();
+            let mut row = Row::new("status (all deployed)", None);
+            for r in 0..runs {
+                let status = ["status", "-i", &inv, "--from", &exports_s, "--exit-code"];
+                let s = self.timed("status", r, runs, &status, &[0, 2])?;
+                if s.code != 0 {
+                    self.note(format!(
+                        "status found pairs not DEPLOYED: {}",
+                        s.stdout
+                            .lines()
+                            .rev()
+                            .take(3)
+                            .collect::<Vec<_>>()
+                            .join(" / ")
+                    ));
+                }
+                row.add(s);
             }
-            row.add(s);
+            rows.push(row);
+            fs::remove_dir_all(&exports).map_err(|e| io(&exports, e))?;
+        } else {
+            self.note("this fleetc has no `status`: its row is skipped".to_string());
         }
-        rows.push(row);
-        fs::remove_dir_all(&exports).map_err(|e| io(&exports, e))?;
 
         // e. commit into a fresh bare repo each run
         let mut row = Row::new("commit (empty repo)", target(Target::Secs(10.0)));

@@ -87,7 +87,9 @@ fn table(rows: &[Row]) -> Table {
             .map(|r| {
                 vec![
                     safe(&r.cluster),
-                    safe(if r.app.is_empty() {
+                    // An orphan by its Application's name: its app may be
+                    // placed on the cluster too, under another name.
+                    safe(if r.app.is_empty() || r.status == State::Orphaned {
                         &r.application
                     } else {
                         &r.app

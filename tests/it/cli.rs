@@ -313,7 +313,7 @@ fn a_closed_stdout_ends_every_command_quietly() {
         // A pipe whose reading end is closed before fleetc writes a byte.
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let run = Command::new(env!("CARGO_BIN_EXE_fleetc"))
+        let run = Command::new(crate::support::bin())
             .args(*args)
             .current_dir(&inv)
             .stdout(writer)
@@ -385,10 +385,10 @@ fn a_progress_line_only_on_a_terminal_and_not_with_quiet() {
     assert_eq!(piped.status, 0);
     assert!(!piped.stderr.contains('\r'), "{:?}", piped.stderr);
     assert!(piped.stdout.starts_with("ok: "), "{}", piped.stdout);
-    let bin = env!("CARGO_BIN_EXE_fleetc");
+    let bin = crate::support::bin();
     let on_terminal = |args: &str| {
         let out = Command::new("script")
-            .args(["-qec", &format!("{bin} {args}"), "/dev/null"])
+            .args(["-qec", &format!("{} {args}", bin.display()), "/dev/null"])
             .current_dir(&inv)
             .env("FLEETC_PROGRESS_AFTER_MS", "0")
             .stdin(Stdio::null())

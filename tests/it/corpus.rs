@@ -87,7 +87,7 @@ struct Finished {
 /// Runs fleetc in `cwd` with `args`; `Err` (after killing it) when it does
 /// not finish within `timeout`.
 fn run(cwd: &Path, args: &[&str], timeout: Duration) -> Result<Finished, String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fleetc"))
+    let mut child = Command::new(crate::support::bin())
         .args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")

@@ -710,10 +710,11 @@ enum Way {
 impl Way {
     /// Who runs fleetc, so that the way stops its writes.
     fn command(self) -> Command {
-        let bin = env!("CARGO_BIN_EXE_fleetc");
+        let bin = crate::support::bin();
         let mut cmd = if self == Way::ModeAsNobody {
             let mut c = Command::new("setpriv");
-            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(&bin);
             c
         } else {
             Command::new(bin)

@@ -54,7 +54,7 @@ impl Setup {
     /// `fleetc compile --repo <deploy> --commit --allow-removals` from `inv`,
     /// for tests that start, race or kill it themselves.
     fn commit_command(&self, inv: &Path) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetc"));
+        let mut cmd = Command::new(crate::support::bin());
         cmd.args([
             "compile",
             "--repo",

@@ -170,7 +170,7 @@ fn reap(child: std::process::Child, started: Instant) -> Ended {
 
 /// `fleetc ARGS` in `cwd`, without colour.
 pub(crate) fn fleetc_command(cwd: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetc"));
+    let mut cmd = Command::new(crate::support::bin());
     cmd.args(args).current_dir(cwd).env("NO_COLOR", "1");
     cmd
 }

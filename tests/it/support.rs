@@ -35,6 +35,15 @@ pub(crate) fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The fleetc binary the tests run: this build's, or the one
+/// `FLEETC_TEST_BIN` names (`.ci/run` runs the suite again against the
+/// release binary, with no optimised build of the tests themselves).
+pub(crate) fn bin() -> PathBuf {
+    std::env::var_os("FLEETC_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_fleetc")))
+}
+
 /// The folders of `fixtures/` that hold Argo CD's exports for `fleetc
 /// status` (tests/it/status.rs), not an inventory.
 const NOT_INVENTORIES: &[&str] = &["status"];
@@ -60,7 +69,7 @@ pub(crate) struct Run {
 }
 
 pub(crate) fn fleetc(cwd: &Path, args: &[&str]) -> Run {
-    let out: Output = Command::new(env!("CARGO_BIN_EXE_fleetc"))
+    let out: Output = Command::new(bin())
         .args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
@@ -102,7 +111,7 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) {
 
 /// Runs fleetc with extra environment variables.
 pub(crate) fn fleetc_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fleetc"));
+    let mut cmd = Command::new(bin());
     cmd.args(args).current_dir(cwd).env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);
