@@ -55,15 +55,20 @@ fn file_url(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-/// The cells of a cluster's drawn row, in column order: `p` placed,
-/// `x` excluded, `-` not placed.
-fn row_cells(dom: &str, cluster: &str) -> Vec<String> {
+/// The text after each `<td` of a cluster's drawn row, in column order.
+fn row_tds<'a>(dom: &'a str, cluster: &str) -> Vec<&'a str> {
     let start = dom
         .find(&format!("data-cluster=\"{cluster}\""))
         .unwrap_or_else(|| panic!("no row for {cluster}"));
     let row = &dom[start..start + dom[start..].find("</tr>").unwrap()];
-    row.split("<td")
-        .skip(1)
+    row.split("<td").skip(1).collect()
+}
+
+/// The cells of a cluster's drawn row, in column order: `p` placed,
+/// `x` excluded, `-` not placed.
+fn row_cells(dom: &str, cluster: &str) -> Vec<String> {
+    row_tds(dom, cluster)
+        .into_iter()
         .map(|td| {
             if td.starts_with(" class=\"p\"") {
                 "p".to_string()
@@ -449,12 +454,8 @@ fn scale_2000_clusters_by_200_apps() {
 /// The live status class of each cell of a cluster's drawn row (`sD`, `sS`,
 /// `sN`, `sU`, `sO`, or `-` for none), in column order.
 fn live_cells(dom: &str, cluster: &str) -> Vec<String> {
-    let start = dom
-        .find(&format!("data-cluster=\"{cluster}\""))
-        .unwrap_or_else(|| panic!("no row for {cluster}"));
-    let row = &dom[start..start + dom[start..].find("</tr>").unwrap()];
-    row.split("<td")
-        .skip(1)
+    row_tds(dom, cluster)
+        .into_iter()
         .map(|td| {
             let class = td
                 .strip_prefix(" class=\"")

@@ -345,147 +345,32 @@ fn item<'a>(v: &'a mut serde_json::Value, name: &str) -> &'a mut serde_json::Val
         .unwrap_or_else(|| panic!("no {name}"))
 }
 
+/// An edit of one fixture export, and the verdict it must give one pair.
+struct Case {
+    what: &'static str,
+    file: &'static str,
+    edit: Box<dyn Fn(&mut serde_json::Value)>,
+    cluster: &'static str,
+    /// The app (an orphan: its Application).
+    app: &'static str,
+    state: &'static str,
+    /// Words its reasons must hold.
+    why: &'static str,
+}
+
+/// Edits an Application of `file` by name.
+fn on(
+    name: &'static str,
+    f: impl Fn(&mut serde_json::Value) + 'static,
+) -> Box<dyn Fn(&mut serde_json::Value)> {
+    Box::new(move |v| f(item(v, name)))
+}
+
 #[test]
 fn known_bad_live_states_are_never_called_deployed() {
-    let key = |a: &str| ("east-qld-brisbane-01".to_string(), a.to_string());
-    // A Helm null where fleetc renders none (or, the other way round, a
-    // null dropped, as valuesObject would drop it): Helm unsets the chart's
-    // default in one and keeps it in the other, so the values differ.
-    let got = judged_with("east-qld-brisbane-01.json", |v| {
-        let app = item(v, "pos-api-bne01");
-        let text = app["spec"]["source"]["helm"]["values"].as_str().unwrap();
-        app["spec"]["source"]["helm"]["values"] = format!("{text}resources: null\n").into();
-    });
-    let (s, why) = &got[&key("pos-api")];
-    assert_eq!(s, "STALE", "{why}");
-    assert!(
-        why.contains("helm values differ: resources null, desired absent"),
-        "{why}"
-    );
-
-    // Automated sync turned off by hand in the UI.
-    let got = judged_with("east-qld-brisbane-01.json", |v| {
-        let app = item(v, "log-shipper-bne01");
-        app["spec"]["syncPolicy"]
-            .as_object_mut()
-            .unwrap()
-            .remove("automated");
-    });
-    let (s, why) = &got[&key("log-shipper")];
-    assert_eq!(s, "STALE", "{why}");
-    assert!(why.contains("spec.syncPolicy.automated"), "{why}");
-
-    // Synced, but about an older spec: the controller has not compared the
-    // new revision yet.
-    let got = judged_with("east-qld-brisbane-01.json", |v| {
-        let app = item(v, "inference-bne01");
-        app["status"]["sync"]["comparedTo"]["source"]["targetRevision"] = "0.0.1".into();
-    });
-    let (s, why) = &got[&key("inference")];
-    assert_eq!(s, "STALE", "{why}");
-    assert!(why.contains("earlier spec"), "{why}");
-
-    // An error condition (the project refuses the repo).
-    let got = judged_with("east-qld-brisbane-01.json", |v| {
-        let app = item(v, "app1-bne01");
-        app["status"]["conditions"] = serde_json::json!([{
-            "type": "InvalidSpecError",
-            "message": "application repo https://git.example.com/x.git is not permitted in project 'ieb'",
-            "lastTransitionTime": "2026-11-30T11:50:00Z"
-        }]);
-    });
-    let (s, why) = &got[&key("app1")];
-    assert_eq!(s, "STALE", "{why}");
-    assert!(why.contains("InvalidSpecError"), "{why}");
-
-    // The cluster's own Applications gone from the export: what it lacks is
-    // not known to be missing any more.
-    let got = judged_with("west-wa-perth-02.json", |v| {
-        items(v).retain(|i| {
-            !i["metadata"]["name"]
-                .as_str()
-                .unwrap()
-                .starts_with("fleetc-")
-        });
-    });
-    let (s, why) = &got[&("west-wa-perth-02".to_string(), "log-shipper".to_string())];
-    assert_eq!(s, "UNKNOWN", "{why}");
-
-    // Argo CD 3's switch turns auto-sync off; Go prints it although false.
-    let got = judged_with("east-qld-brisbane-01.json", |v| {
-        let app = item(v, "node-exporter-bne01");
-        app["spec"]["syncPolicy"]["automated"]["enabled"] = false.into();
-    });
-    let (s, why) = &got[&key("node-exporter")];
-    assert_eq!(s, "STALE", "{why}");
-    assert!(
-        why.contains("automated.enabled false, desired absent"),
-        "{why}"
-    );
-
-    // Helm values as an object, set by hand: Argo CD gives them to Helm
-    // over the text, zeros and all (scaled to nothing).
-    let got = judged_with("east-qld-brisbane-01.json", |v| {
-        let app = item(v, "pos-worker-bne01");
-        app["spec"]["source"]["helm"]["valuesObject"] = serde_json::json!({"replicaCount": 0});
-    });
-    let (s, why) = &got[&key("pos-worker")];
-    assert_eq!(s, "STALE", "{why}");
-    assert!(why.contains("valuesObject"), "{why}");
-
-    // Synced, but compared against another destination.
-    let got = judged_with("east-qld-brisbane-01.json", |v| {
-        let app = item(v, "app1-bne01");
-        app["status"]["sync"]["comparedTo"]["destination"]["namespace"] = "elsewhere".into();
-    });
-    let (s, why) = &got[&key("app1")];
-    assert_eq!(s, "STALE", "{why}");
-    assert!(why.contains("comparedTo.destination"), "{why}");
-
-    // Being deleted, its finalizer waiting on its resources.
-    let got = judged_with("east-qld-brisbane-01.json", |v| {
-        let app = item(v, "inference-bne01");
-        app["metadata"]["deletionTimestamp"] = "2026-11-30T11:00:00Z".into();
-    });
-    let (s, why) = &got[&key("inference")];
-    assert_eq!(s, "STALE", "{why}");
-    assert!(why.contains("being deleted"), "{why}");
-
-    // Argo CD could not compare it (the repo unreachable): not known to
-    // differ, nor to be deployed.
-    let got = judged_with("east-qld-brisbane-01.json", |v| {
-        let app = item(v, "log-shipper-bne01");
-        app["status"]["sync"]["status"] = "Unknown".into();
-    });
-    let (s, why) = &got[&key("log-shipper")];
-    assert_eq!(s, "UNKNOWN", "{why}");
-
-    // Argo CD in another namespace than fleetc renders for: every
-    // Application is there, in the wrong place (STALE), none is missing or
-    // orphaned.
-    let got = judged_with("east-qld-brisbane-01.json", |v| {
-        for i in items(v) {
-            i["metadata"]["namespace"] = "openshift-gitops".into();
-        }
-    });
-    for a in ["pos-api", "app1"] {
-        let (s, why) = &got[&key(a)];
-        assert_eq!(s, "STALE", "{why}");
-        assert!(
-            why.contains("metadata.namespace openshift-gitops, desired argocd"),
-            "{why}"
-        );
-    }
-    for gone in ["ORPHANED", "NOT INSTALLED"] {
-        assert!(
-            verdict_rows(&got, "east-qld-brisbane-01", gone).is_empty(),
-            "{got:?}"
-        );
-    }
-
-    // Another cluster's Application applied to this cluster's Argo CD by
-    // mistake: it counts for the cluster whose Argo CD holds it (an
-    // orphan there), not for the one its label names.
+    const BNE: &str = "east-qld-brisbane-01.json";
+    const B: &str = "east-qld-brisbane-01";
+    // Another cluster's Application, applied to perth-01's Argo CD.
     let stray = {
         let text = std::fs::read_to_string(exports().join("west-wa-perth-02.json")).unwrap();
         let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -494,47 +379,241 @@ fn known_bad_live_states_are_never_called_deployed() {
         a["metadata"]["labels"]["fleetc.io/app"] = "log-shipper".into();
         a
     };
-    let got = judged_with("west-wa-perth-01.json", |v| items(v).push(stray.clone()));
-    let (s, why) = &got[&("west-wa-perth-02".to_string(), "log-shipper".to_string())];
-    assert_eq!(s, "NOT INSTALLED", "{why}");
-    let (s, why) = &got[&("west-wa-perth-01".to_string(), "log-shipper".to_string())];
-    assert_eq!(s, "DEPLOYED", "{why}");
-    let (s, why) = &got[&(
-        "west-wa-perth-01".to_string(),
-        "log-shipper-per02".to_string(),
-    )];
-    assert_eq!(s, "ORPHANED", "{why}");
-    assert!(why.contains("labelled for `west-wa-perth-02`"), "{why}");
-
-    // The root lists an Application as Synced that the export lacks: the
-    // export was filtered, so what it lacks is not known to be missing.
-    let got = judged_with("west-wa-perth-02.json", |v| {
-        let root = item(v, "fleetc-west-wa-perth-02");
-        root["status"]["resources"]
-            .as_array_mut()
-            .unwrap()
-            .push(serde_json::json!({
-                "group": "argoproj.io", "kind": "Application", "name": "pos-extra-per02",
-                "namespace": "argocd", "status": "Synced", "version": "v1alpha1"
-            }));
-    });
-    let (s, why) = &got[&("west-wa-perth-02".to_string(), "log-shipper".to_string())];
-    assert_eq!(s, "UNKNOWN", "{why}");
-    assert!(why.contains("pos-extra-per02"), "{why}");
-
-    // And the fixture as it is: the same pairs are DEPLOYED, so each case
-    // above is what made the difference.
-    let got = judged_with("east-qld-brisbane-01.json", |_| {});
-    for a in [
-        "pos-api",
-        "log-shipper",
-        "inference",
-        "app1",
-        "node-exporter",
-        "pos-worker",
-    ] {
-        assert_eq!(got[&key(a)].0, "DEPLOYED", "{a}: {}", got[&key(a)].1);
+    let cases = vec![
+        // A Helm null where fleetc renders none (or, the other way round,
+        // a null dropped, as valuesObject would drop it): Helm unsets the
+        // chart's default in one and keeps it in the other.
+        Case {
+            what: "a Helm null",
+            file: BNE,
+            cluster: B,
+            app: "pos-api",
+            state: "STALE",
+            why: "helm values differ: resources null, desired absent",
+            edit: on("pos-api-bne01", |a| {
+                let text = a["spec"]["source"]["helm"]["values"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                a["spec"]["source"]["helm"]["values"] = format!("{text}resources: null\n").into();
+            }),
+        },
+        Case {
+            what: "automated sync turned off by hand",
+            file: BNE,
+            cluster: B,
+            app: "log-shipper",
+            state: "STALE",
+            why: "spec.syncPolicy.automated",
+            edit: on("log-shipper-bne01", |a| {
+                a["spec"]["syncPolicy"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("automated");
+            }),
+        },
+        // Argo CD 3's switch: Go prints it although false.
+        Case {
+            what: "automated.enabled: false",
+            file: BNE,
+            cluster: B,
+            app: "node-exporter",
+            state: "STALE",
+            why: "automated.enabled false, desired absent",
+            edit: on("node-exporter-bne01", |a| {
+                a["spec"]["syncPolicy"]["automated"]["enabled"] = false.into();
+            }),
+        },
+        // Helm values as an object, set by hand: Argo CD gives them to Helm
+        // over the text, zeros and all (scaled to nothing).
+        Case {
+            what: "valuesObject with a zero",
+            file: BNE,
+            cluster: B,
+            app: "pos-worker",
+            state: "STALE",
+            why: "valuesObject",
+            edit: on("pos-worker-bne01", |a| {
+                a["spec"]["source"]["helm"]["valuesObject"] =
+                    serde_json::json!({"replicaCount": 0});
+            }),
+        },
+        // Synced, but about an older spec.
+        Case {
+            what: "compared to an older revision",
+            file: BNE,
+            cluster: B,
+            app: "inference",
+            state: "STALE",
+            why: "earlier spec",
+            edit: on("inference-bne01", |a| {
+                a["status"]["sync"]["comparedTo"]["source"]["targetRevision"] = "0.0.1".into();
+            }),
+        },
+        Case {
+            what: "compared to another destination",
+            file: BNE,
+            cluster: B,
+            app: "app1",
+            state: "STALE",
+            why: "comparedTo.destination",
+            edit: on("app1-bne01", |a| {
+                a["status"]["sync"]["comparedTo"]["destination"]["namespace"] = "elsewhere".into();
+            }),
+        },
+        // The project refuses the repo.
+        Case {
+            what: "an error condition",
+            file: BNE,
+            cluster: B,
+            app: "app1",
+            state: "STALE",
+            why: "InvalidSpecError",
+            edit: on("app1-bne01", |a| {
+                a["status"]["conditions"] = serde_json::json!([{
+                    "type": "InvalidSpecError",
+                    "message": "application repo https://git.example.com/x.git is not permitted in project 'ieb'",
+                    "lastTransitionTime": "2026-11-30T11:50:00Z"
+                }]);
+            }),
+        },
+        Case {
+            what: "being deleted",
+            file: BNE,
+            cluster: B,
+            app: "inference",
+            state: "STALE",
+            why: "being deleted",
+            edit: on("inference-bne01", |a| {
+                a["metadata"]["deletionTimestamp"] = "2026-11-30T11:00:00Z".into();
+            }),
+        },
+        // Argo CD could not compare it (the repo unreachable): not known to
+        // differ, nor to be deployed.
+        Case {
+            what: "sync Unknown",
+            file: BNE,
+            cluster: B,
+            app: "log-shipper",
+            state: "UNKNOWN",
+            why: "sync Unknown",
+            edit: on("log-shipper-bne01", |a| {
+                a["status"]["sync"]["status"] = "Unknown".into()
+            }),
+        },
+        // Argo CD in another namespace than fleetc renders for: there, in
+        // the wrong place; neither missing nor orphaned.
+        Case {
+            what: "another namespace",
+            file: BNE,
+            cluster: B,
+            app: "pos-api",
+            state: "STALE",
+            why: "metadata.namespace openshift-gitops, desired argocd",
+            edit: Box::new(|v| {
+                for i in items(v) {
+                    i["metadata"]["namespace"] = "openshift-gitops".into();
+                }
+            }),
+        },
+        // It counts for the cluster whose Argo CD holds it (an orphan
+        // there), not for the one its label names...
+        Case {
+            what: "another cluster's Application (there)",
+            file: "west-wa-perth-01.json",
+            cluster: "west-wa-perth-01",
+            app: "log-shipper-per02",
+            state: "ORPHANED",
+            why: "labelled for `west-wa-perth-02`",
+            edit: {
+                let a = stray.clone();
+                Box::new(move |v| items(v).push(a.clone()))
+            },
+        },
+        // ... where it is still not installed.
+        Case {
+            what: "another cluster's Application (its own)",
+            file: "west-wa-perth-01.json",
+            cluster: "west-wa-perth-02",
+            app: "log-shipper",
+            state: "NOT INSTALLED",
+            why: "has the cluster's own",
+            edit: {
+                let a = stray.clone();
+                Box::new(move |v| items(v).push(a.clone()))
+            },
+        },
+        // The root lists an Application as Synced that the export lacks:
+        // filtered, so what it lacks is not known to be missing.
+        Case {
+            what: "a root's Synced child missing",
+            file: "west-wa-perth-02.json",
+            cluster: "west-wa-perth-02",
+            app: "log-shipper",
+            state: "UNKNOWN",
+            why: "pos-extra-per02",
+            edit: on("fleetc-west-wa-perth-02", |root| {
+                root["status"]["resources"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(serde_json::json!({
+                        "group": "argoproj.io", "kind": "Application", "name": "pos-extra-per02",
+                        "namespace": "argocd", "status": "Synced", "version": "v1alpha1"
+                    }));
+            }),
+        },
+        // The cluster's own Applications gone: filtered.
+        Case {
+            what: "the cluster's own Applications missing",
+            file: "west-wa-perth-02.json",
+            cluster: "west-wa-perth-02",
+            app: "log-shipper",
+            state: "UNKNOWN",
+            why: "filtered export?",
+            edit: Box::new(|v| {
+                items(v).retain(|i| {
+                    !i["metadata"]["name"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("fleetc-")
+                });
+            }),
+        },
+    ];
+    let mut failures = Vec::new();
+    for c in &cases {
+        let got = judged_with(c.file, &c.edit);
+        let key = (c.cluster.to_string(), c.app.to_string());
+        match got.get(&key) {
+            Some((s, why)) if s == c.state && why.contains(c.why) => {}
+            other => failures.push(format!(
+                "{}: want {} with `{}`, got {other:?}",
+                c.what, c.state, c.why
+            )),
+        }
+        // Nothing else on brisbane is called missing or orphaned.
+        if c.file == BNE {
+            for gone in ["ORPHANED", "NOT INSTALLED"] {
+                if !verdict_rows(&got, B, gone).is_empty() {
+                    failures.push(format!("{}: a row on {B} is {gone}", c.what));
+                }
+            }
+        }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // And the fixture as it is: the same pairs are DEPLOYED (and
+    // perth-02's log-shipper NOT INSTALLED), so each edit above is what
+    // made the difference.
+    let got = judged_with(BNE, |_: &mut serde_json::Value| {});
+    for c in cases.iter().filter(|c| c.cluster == B) {
+        let (s, why) = &got[&(B.to_string(), c.app.to_string())];
+        assert_eq!(s, "DEPLOYED", "{}: {why}", c.app);
+    }
+    assert_eq!(
+        got[&("west-wa-perth-02".into(), "log-shipper".into())].0,
+        "NOT INSTALLED"
+    );
 }
 
 #[test]
