@@ -433,7 +433,11 @@ fn judge_pair(
         } else {
             row.reasons.push(format!(
                 "filtered export? {exports_said} lacks {}: export every Application, with no `-l`, `-p` or `-r`",
-                lacking.join(", ")
+                if lacking.len() > 3 {
+                    format!("{}, and {} more", lacking[..3].join(", "), lacking.len() - 3)
+                } else {
+                    lacking.join(", ")
+                }
             ));
         }
         return row;
