@@ -417,22 +417,23 @@ impl Error {
                 for d in &diags {
                     let _ = writeln!(w, "{d}");
                 }
-                let n = diags.len();
                 let _ = writeln!(
                     w,
-                    "error: {n} problem{} found; nothing was written",
-                    if n == 1 { "" } else { "s" }
+                    "{}",
+                    problems_found(diags.len(), "found; nothing was written")
                 );
             }
             Error::Exports(problems) => {
                 for p in problems {
                     let _ = writeln!(w, "{p}");
                 }
-                let n = problems.len();
                 let _ = writeln!(
                     w,
-                    "error: {n} problem{} with the Argo CD exports; no status was given",
-                    if n == 1 { "" } else { "s" }
+                    "{}",
+                    problems_found(
+                        problems.len(),
+                        "with the Argo CD exports; no status was given"
+                    )
                 );
             }
             // Every message says its cause already (an I/O error's Display
@@ -443,6 +444,11 @@ impl Error {
             }
         }
     }
+}
+
+/// The last line after every problem listed: `error: 2 problems {tail}`.
+fn problems_found(n: usize, tail: &str) -> String {
+    format!("error: {n} problem{} {tail}", if n == 1 { "" } else { "s" })
 }
 
 /// Sorts diagnostics by file and line and drops exact repeats.

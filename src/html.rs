@@ -133,7 +133,7 @@ fn hover_texts(
 
 /// Clusters by the value of the grouping label (`group`), in name order
 /// within a group; the clusters without the label last.
-fn cluster_groups(c: &Compiled, group: Option<&str>) -> Vec<(String, Vec<usize>)> {
+pub(crate) fn cluster_groups(c: &Compiled, group: Option<&str>) -> Vec<(String, Vec<usize>)> {
     let inv = &c.inventory;
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut ungrouped: Vec<usize> = Vec::new();
@@ -165,17 +165,6 @@ fn cluster_groups(c: &Compiled, group: Option<&str>) -> Vec<(String, Vec<usize>)
 
 /// Each (cluster, app) cell's live verdict, by index.
 type Live<'a> = BTreeMap<(usize, usize), &'a Row>;
-
-/// The cell's character for its live status (`.` when none).
-fn live_char(s: State) -> char {
-    match s {
-        State::Deployed => 'D',
-        State::Stale => 'S',
-        State::NotInstalled => 'N',
-        State::Unknown => 'U',
-        State::Orphaned => 'O',
-    }
-}
 
 /// The page for the compiled fleet: same inventory, same bytes.
 pub fn page(c: &Compiled, group_by: Option<&str>) -> String {
@@ -229,7 +218,7 @@ pub(crate) fn page_live(c: &Compiled, group_by: Option<&str>, status: Option<&St
             if status.is_some() {
                 live_rows.push(
                     (0..napps)
-                        .map(|ai| live.get(&(ci, ai)).map_or('.', |r| live_char(r.status)))
+                        .map(|ai| live.get(&(ci, ai)).map_or('.', |r| r.status.letter()))
                         .collect::<String>(),
                 );
             }
@@ -325,8 +314,8 @@ fn live_bar(st: &Status) -> String {
         let _ = write!(
             out,
             " <span class=\"s{}\"><b id=\"live-{}\">{}</b> {}</span>",
-            live_char(s),
-            live_char(s),
+            s.letter(),
+            s.letter(),
             counts.get(&s).copied().unwrap_or(0),
             s.word()
         );

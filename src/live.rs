@@ -109,6 +109,17 @@ pub struct Problem {
     pub help: String,
 }
 
+impl Problem {
+    fn new(file: &Path, line: Option<usize>, message: String, help: String) -> Problem {
+        Problem {
+            file: file.to_path_buf(),
+            line,
+            message,
+            help,
+        }
+    }
+}
+
 /// Prints like a [`crate::Diagnostic`]: `error: file:line: message` and
 /// the help indented under it; what came from the export is made
 /// terminal-safe.
@@ -158,12 +169,12 @@ pub(crate) fn read(paths: &[PathBuf]) -> Result<Exports> {
                     }
                     Ok(_) => {}
                     // A file that cannot be read is not "nothing installed".
-                    Err(e) => problems.push(Problem {
-                        file: e.path().unwrap_or(p).to_path_buf(),
-                        line: None,
-                        message: format!("cannot be read: {e}"),
-                        help: "remove it from the folder, or mend it (a dangling link?)".into(),
-                    }),
+                    Err(e) => problems.push(Problem::new(
+                        e.path().unwrap_or(p),
+                        None,
+                        format!("cannot be read: {e}"),
+                        "remove it from the folder, or mend it (a dangling link?)".into(),
+                    )),
                 }
             }
             if found.is_empty() && problems.is_empty() {
@@ -189,12 +200,12 @@ pub(crate) fn read(paths: &[PathBuf]) -> Result<Exports> {
         .enumerate()
         .map(|(i, f)| match std::fs::read(f) {
             Ok(bytes) => parse(i, f, &bytes),
-            Err(e) => Err(Problem {
-                file: f.clone(),
-                line: None,
-                message: format!("cannot be read: {}", crate::error::os_words(&e)),
-                help: howto(),
-            }),
+            Err(e) => Err(Problem::new(
+                f,
+                None,
+                format!("cannot be read: {}", crate::error::os_words(&e)),
+                howto(),
+            )),
         })
         .collect();
     for p in parsed {
@@ -213,12 +224,7 @@ pub(crate) fn read(paths: &[PathBuf]) -> Result<Exports> {
 
 /// The Applications of one export file.
 fn parse(file: usize, path: &Path, bytes: &[u8]) -> Result<Vec<LiveApp>, Problem> {
-    let problem = |line: Option<usize>, message: String, help: String| Problem {
-        file: path.to_path_buf(),
-        line,
-        message,
-        help,
-    };
+    let problem = |line, message, help| Problem::new(path, line, message, help);
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
             .iter()
@@ -242,7 +248,7 @@ fn parse(file: usize, path: &Path, bytes: &[u8]) -> Result<Vec<LiveApp>, Problem
     let typed = typed(text);
     let items = match typed {
         Ok(items) => items,
-        Err(e) => return Err(explain(path, text, &e)),
+        Err(e) => return Err(explain(path, text, e)),
     };
     let mut apps = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
@@ -274,29 +280,25 @@ fn item_path(text: &str, i: usize, at: &[Seg]) -> Vec<Seg> {
 }
 
 /// An export's items, by its first character, so that neither shape is
-/// tried twice: an array, a `List`, or one Application.
-fn typed(text: &str) -> Result<Vec<raw::App>, String> {
+/// tried twice: an array, a `List`, or one Application. The error is the
+/// parser's, or none for an object of neither shape.
+fn typed(text: &str) -> Result<Vec<raw::App>, Option<serde_json::Error>> {
     if text.trim_start().starts_with('[') {
-        return serde_json::from_str::<Vec<raw::App>>(text).map_err(|e| e.to_string());
+        return serde_json::from_str::<Vec<raw::App>>(text).map_err(Some);
     }
-    let o: raw::Object = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let o: raw::Object = serde_json::from_str(text)?;
     match (o.kind.as_deref(), o.items) {
         (Some("Application"), _) => Ok(vec![o.app]),
         (_, Some(items)) => Ok(items),
-        _ => Err("a JSON object that is neither a List with `items` nor an Application".into()),
+        _ => Err(None),
     }
 }
 
 /// Why an export that the typed reading refused is not one: read as any
 /// JSON, the common mistakes get their own words; anything else gets the
 /// parser's, with its line.
-fn explain(path: &Path, text: &str, typed_error: &str) -> Problem {
-    let problem = |line: Option<usize>, message: String, help: String| Problem {
-        file: path.to_path_buf(),
-        line,
-        message,
-        help,
-    };
+fn explain(path: &Path, text: &str, typed_error: Option<serde_json::Error>) -> Problem {
+    let problem = |line, message, help| Problem::new(path, line, message, help);
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -316,9 +318,11 @@ fn explain(path: &Path, text: &str, typed_error: &str) -> Problem {
             } else {
                 howto()
             };
-            let words = e.to_string();
-            let words = words.split(" at line ").next().unwrap_or("").to_string();
-            return problem(Some(e.line()), format!("is not JSON: {words}"), help);
+            return problem(
+                Some(e.line()),
+                format!("is not JSON: {}", parser_words(&e)),
+                help,
+            );
         }
     };
     let shape = match &value {
@@ -334,18 +338,21 @@ fn explain(path: &Path, text: &str, typed_error: &str) -> Problem {
     }
     // The parser's own words: an item of another shape than an Argo CD
     // Application (`status.health.status: 7`).
-    let (words, line) = match typed_error.rsplit_once(" at line ") {
-        Some((w, rest)) => (
-            w.to_string(),
-            rest.split(' ').next().and_then(|l| l.parse().ok()),
-        ),
-        None => (typed_error.to_string(), None),
-    };
     problem(
-        line,
-        format!("is not an export of Argo CD Applications: {words}"),
+        typed_error.as_ref().map(serde_json::Error::line),
+        format!(
+            "is not an export of Argo CD Applications: {}",
+            typed_error.as_ref().map(parser_words).unwrap_or_default()
+        ),
         format!("the export was edited or is not from Argo CD: {}", howto()),
     )
+}
+
+/// A JSON parser's message without its position (which the error names
+/// as a line of its own).
+fn parser_words(e: &serde_json::Error) -> String {
+    let words = e.to_string();
+    words.split(" at line ").next().unwrap_or("").to_string()
 }
 
 /// A value as compact JSON.

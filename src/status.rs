@@ -6,18 +6,21 @@
 //!   labels and annotations fleetc renders, Synced (compared against that
 //!   spec) and Healthy;
 //! - STALE: it is there, and something differs; each difference is a reason;
-//! - NOT INSTALLED: the export of its cluster is complete (it holds the
-//!   cluster's own root or platform Application) and lacks it;
-//! - UNKNOWN: no export has its cluster, the export is filtered (it lacks the
-//!   cluster's own Applications), or Argo CD last reconciled it longer ago
-//!   than `max_age` (an export of a controller that stopped is old news).
+//! - NOT INSTALLED: the export of its cluster is whole (it holds the
+//!   cluster's own root and platform Applications, and every Application
+//!   the root lists as Synced) and lacks it;
+//! - UNKNOWN: no export has its cluster, the export is filtered (not
+//!   whole), Argo CD last reconciled it longer ago than `max_age` (an
+//!   export of a controller that stopped is old news), or Argo CD could not
+//!   tell (sync or health Unknown).
 //!
 //! A live Application labelled as fleetc's that the inventory does not render
 //! for its cluster is ORPHANED.
 //!
-//! Specs are compared as Argo CD's Go types print them: a field holding its
-//! zero value (`false`, `0`, `""`, empty) is the same as one left out, since
-//! `argocd app list -o json` drops them (`omitempty`). Helm values are
+//! Specs are compared as Argo CD's Go types print them ([`go_print`]): a
+//! field holding its zero value (`false`, `0`, `""`, empty) is the same as
+//! one left out, since `argocd app list -o json` drops them (`omitempty`),
+//! save where the zero is a setting. Helm values are
 //! compared as the YAML documents they are, nulls included, so a re-indented
 //! text is not a difference and a dropped `null` is.
 
@@ -30,19 +33,20 @@ use serde_json::Value;
 use crate::live::{Exports, LiveApp, APP_LABEL, CLUSTER_LABEL};
 use crate::pipeline::Compiled;
 
-/// The five verdicts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// The five verdicts; JSON writes each as its [`State::word`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum State {
-    #[serde(rename = "DEPLOYED")]
     Deployed,
-    #[serde(rename = "STALE")]
     Stale,
-    #[serde(rename = "NOT INSTALLED")]
     NotInstalled,
-    #[serde(rename = "UNKNOWN")]
     Unknown,
-    #[serde(rename = "ORPHANED")]
     Orphaned,
+}
+
+impl Serialize for State {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.word())
+    }
 }
 
 impl State {
@@ -62,6 +66,11 @@ impl State {
             State::Unknown => "UNKNOWN",
             State::Orphaned => "ORPHANED",
         }
+    }
+
+    /// The letter of a cell of the HTML report (its class is `s` and it).
+    pub(crate) fn letter(self) -> char {
+        self.word().as_bytes()[0] as char
     }
 }
 
@@ -99,8 +108,8 @@ pub(crate) struct ClusterLive {
     pub cluster: String,
     /// The exports holding its Applications.
     pub exports: Vec<String>,
-    /// Holds the cluster's own (root or platform) Application, so an
-    /// Application it lacks is not installed.
+    /// Whole: it holds the cluster's own Applications and every one its
+    /// root lists as Synced, so an Application it lacks is not installed.
     pub complete: bool,
     /// The newest `status.reconciledAt` among its Applications.
     pub reconciled_at: Option<String>,
@@ -327,23 +336,20 @@ pub(crate) fn judge(
         .iter()
         .map(|d| (inv.clusters[d.cluster].name.clone(), d.name.clone()))
         .collect();
+    let judge = Judge {
+        c,
+        live: &live,
+        clusters: &clusters,
+        lacking: &lacking,
+        cluster_index: &cluster_index,
+        file_name: &file_name,
+        now,
+        max_age,
+    };
     // Each pair on its own, in parallel; the order is the desired one.
     let mut rows: Vec<Row> = desired
         .par_iter()
-        .filter_map(|d| {
-            let ai = d.app?;
-            Some(judge_pair(
-                c,
-                d,
-                ai,
-                &clusters[d.cluster],
-                &lacking[d.cluster],
-                &live,
-                &file_name,
-                now,
-                max_age,
-            ))
-        })
+        .filter_map(|d| Some(judge.pair(d, d.app?)))
         .collect();
 
     // Orphans: fleetc's Applications that nothing renders for their cluster.
@@ -352,16 +358,7 @@ pub(crate) fn judge(
             continue;
         }
         for a in apps.iter().filter(|a| a.managed()) {
-            rows.push(orphan(
-                inv,
-                key,
-                a,
-                &clusters,
-                &cluster_index,
-                &file_name,
-                now,
-                max_age,
-            ));
+            rows.push(judge.orphan(key, a));
         }
     }
     rows.sort_by(|a, b| {
@@ -378,160 +375,161 @@ pub(crate) fn judge(
     })
 }
 
-/// One placed pair's verdict.
-#[allow(clippy::too_many_arguments)]
-fn judge_pair(
-    c: &Compiled,
-    d: &Desired,
-    ai: usize,
-    cl: &ClusterLive,
-    lacking: &[String],
-    live: &BTreeMap<(String, String), Vec<&LiveApp>>,
-    file_name: &dyn Fn(usize) -> String,
+/// What every verdict is judged from: the compile, the live
+/// Applications by (cluster, name), what each cluster's exports say, and
+/// the clock.
+struct Judge<'a> {
+    c: &'a Compiled,
+    live: &'a BTreeMap<(String, String), Vec<&'a LiveApp>>,
+    clusters: &'a [ClusterLive],
+    /// By cluster: what its export lacks to be whole.
+    lacking: &'a [Vec<String>],
+    cluster_index: &'a HashMap<&'a str, usize>,
+    file_name: &'a (dyn Fn(usize) -> String + Sync),
     now: i64,
     max_age: i64,
-) -> Row {
-    let inv = &c.inventory;
-    let cname = &inv.clusters[d.cluster].name;
-    let mut row = Row {
-        cluster: cname.clone(),
-        app: inv.apps[ai].name.clone(),
-        application: d.name.clone(),
-        status: State::Unknown,
-        health: None,
-        sync: None,
-        revision: None,
-        live_commit: None,
-        // What the render wrote (a template that writes another revision
-        // is refused by the compile).
-        desired_revision: c
-            .matrix
-            .get(d.cluster, ai)
-            .map(|p| crate::delivery::revision(inv, p).value),
-        reasons: Vec::new(),
-        export: None,
-        reconciled_at: None,
-    };
-    let exports_said = cl.exports.join(", ");
-    let found = live.get(&(cname.clone(), d.name.clone()));
-    if cl.exports.is_empty() {
-        row.reasons.push(format!(
-            "no export holds an Application of cluster `{cname}`"
-        ));
-        return row;
-    }
-    if let Some(why) = too_old(cl.age_seconds, max_age) {
-        row.reasons.push(format!("{exports_said} {why}"));
-        return row;
-    }
-    let Some(apps) = found else {
-        if lacking.is_empty() {
-            row.status = State::NotInstalled;
-            row.reasons.push(format!(
-                "not in {exports_said}, which has the cluster's own Applications"
-            ));
-        } else {
-            row.reasons.push(format!(
-                "filtered export? {exports_said} lacks {}: export every Application, with no `-l`, `-p` or `-r`",
-                if lacking.len() > 3 {
-                    format!("{}, and {} more", lacking[..3].join(", "), lacking.len() - 3)
-                } else {
-                    lacking.join(", ")
-                }
-            ));
-        }
-        return row;
-    };
-    let Some(doc) = parse_application(c, d.path) else {
-        row.reasons
-            .push(format!("{} does not read back as an Application", d.path));
-        return row;
-    };
-    // Of one name in several namespaces (apps in any namespace), the one
-    // in the namespace fleetc renders.
-    let ns = doc.pointer("/metadata/namespace").and_then(Value::as_str);
-    let a = apps
-        .iter()
-        .find(|a| Some(a.namespace.as_str()) == ns)
-        .unwrap_or(&apps[0]);
-    row.export = Some(file_name(a.file));
-    row.health = a.health.clone();
-    row.sync = a.sync.clone();
-    row.revision = a.revision.clone();
-    row.reconciled_at = a.reconciled_at.map(crate::deploylog::format_time);
-    row.live_commit = a.sync_revision.clone();
-    match a.reconciled_at.map(|t| now - t) {
-        None => row
-            .reasons
-            .push("Argo CD has not reconciled it (no status.reconciledAt)".to_string()),
-        Some(age) if age > max_age => row.reasons.push(format!(
-            "Argo CD last reconciled it {} ago, over --max-age {}",
-            self::age(age),
-            self::age(max_age)
-        )),
-        Some(_) => {
-            let v = verdict(&doc, a);
-            row.status = v.state();
-            row.reasons = v.reasons();
-        }
-    }
-    row
 }
 
-/// A live Application labelled as fleetc's that the inventory does not
-/// render for its cluster.
-#[allow(clippy::too_many_arguments)]
-fn orphan(
-    inv: &crate::model::Inventory,
-    key: &(String, String),
-    a: &LiveApp,
-    clusters: &[ClusterLive],
-    cluster_index: &HashMap<&str, usize>,
-    file_name: &dyn Fn(usize) -> String,
-    now: i64,
-    max_age: i64,
-) -> Row {
-    let (cluster, name) = key;
-    let app = a.label(APP_LABEL).unwrap_or("").to_string();
-    let ci = cluster_index.get(cluster.as_str()).copied();
-    let mut why = match ci {
-        None => format!("cluster `{cluster}` is not in the inventory"),
-        Some(_) if app.is_empty() => {
-            "the inventory renders no Application of this name for the cluster".to_string()
+impl Judge<'_> {
+    /// A row of what the export says of `a`; its verdict is the caller's.
+    fn row(&self, cluster: &str, app: String, application: &str, a: Option<&LiveApp>) -> Row {
+        Row {
+            cluster: cluster.to_string(),
+            app,
+            application: application.to_string(),
+            status: State::Unknown,
+            health: a.and_then(|a| a.health.clone()),
+            sync: a.and_then(|a| a.sync.clone()),
+            revision: a.and_then(|a| a.revision.clone()),
+            live_commit: a.and_then(|a| a.sync_revision.clone()),
+            desired_revision: None,
+            reasons: Vec::new(),
+            export: a.map(|a| (self.file_name)(a.file)),
+            reconciled_at: a.and_then(|a| a.reconciled_at.map(crate::deploylog::format_time)),
         }
-        Some(_) if inv.app(&app).is_none() => format!("app `{app}` is not in the inventory"),
-        Some(_) => format!("no policy places `{app}` here"),
-    };
-    if let Some(l) = a.label(CLUSTER_LABEL).filter(|l| l != cluster) {
-        why.push_str(&format!(
-            " (it is labelled for `{l}`: applied to this cluster's Argo CD by mistake?)"
-        ));
     }
-    let age = ci
-        .and_then(|ci| clusters[ci].age_seconds)
-        .or_else(|| a.reconciled_at.map(|t| now - t));
-    let (status, reasons) = match too_old(age, max_age) {
-        Some(old) => (State::Unknown, vec![format!("{why}, but the export {old}")]),
-        None => (
-            State::Orphaned,
-            vec![format!(
-                "{why}; the root Application prunes it at its next sync, unless pruning is off"
-            )],
-        ),
-    };
-    Row {
-        cluster: cluster.clone(),
-        app,
-        application: name.clone(),
-        status,
-        health: a.health.clone(),
-        sync: a.sync.clone(),
-        revision: a.revision.clone(),
-        live_commit: a.sync_revision.clone(),
-        desired_revision: None,
-        reasons,
-        export: Some(file_name(a.file)),
-        reconciled_at: a.reconciled_at.map(crate::deploylog::format_time),
+
+    /// One placed pair's verdict.
+    fn pair(&self, d: &Desired, ai: usize) -> Row {
+        let (c, max_age) = (self.c, self.max_age);
+        let inv = &c.inventory;
+        let cname = &inv.clusters[d.cluster].name;
+        let cl = &self.clusters[d.cluster];
+        let lacking = &self.lacking[d.cluster];
+        let fresh = !cl.exports.is_empty() && too_old(cl.age_seconds, max_age).is_none();
+        let found = self
+            .live
+            .get(&(cname.clone(), d.name.clone()))
+            .filter(|_| fresh);
+        // Of one name in several namespaces (apps in any namespace), the
+        // one in the namespace fleetc renders (the rendered file is parsed
+        // only when there is one to judge).
+        let doc = found.and_then(|_| parse_application(c, d.path));
+        let ns = doc
+            .as_ref()
+            .and_then(|doc| doc.pointer("/metadata/namespace"))
+            .and_then(Value::as_str);
+        let a = found.map(|apps| {
+            *apps
+                .iter()
+                .find(|a| Some(a.namespace.as_str()) == ns)
+                .unwrap_or(&apps[0])
+        });
+        let mut row = self.row(cname, inv.apps[ai].name.clone(), &d.name, a);
+        // What the render wrote (a template that writes another revision
+        // is refused by the compile).
+        row.desired_revision = c
+            .matrix
+            .get(d.cluster, ai)
+            .map(|p| crate::delivery::revision(inv, p).value);
+        let exports_said = || cl.exports.join(", ");
+        if cl.exports.is_empty() {
+            row.reasons.push(format!(
+                "no export holds an Application of cluster `{cname}`"
+            ));
+            return row;
+        }
+        if let Some(why) = too_old(cl.age_seconds, max_age) {
+            row.reasons.push(format!("{} {why}", exports_said()));
+            return row;
+        }
+        let Some(a) = a else {
+            if lacking.is_empty() {
+                row.status = State::NotInstalled;
+                row.reasons.push(format!(
+                    "not in {}, which has the cluster's own Applications",
+                    exports_said()
+                ));
+            } else {
+                row.reasons.push(format!(
+                    "filtered export? {} lacks {}: export every Application, with no `-l`, `-p` or `-r`",
+                    exports_said(),
+                    if lacking.len() > 3 {
+                        format!("{}, and {} more", lacking[..3].join(", "), lacking.len() - 3)
+                    } else {
+                        lacking.join(", ")
+                    }
+                ));
+            }
+            return row;
+        };
+        let Some(doc) = doc else {
+            row.reasons
+                .push(format!("{} does not read back as an Application", d.path));
+            return row;
+        };
+        match a.reconciled_at.map(|t| self.now - t) {
+            None => row
+                .reasons
+                .push("Argo CD has not reconciled it (no status.reconciledAt)".to_string()),
+            Some(age) if age > max_age => row.reasons.push(format!(
+                "Argo CD last reconciled it {} ago, over --max-age {}",
+                self::age(age),
+                self::age(max_age)
+            )),
+            Some(_) => {
+                let v = verdict(&doc, a);
+                row.status = v.state();
+                row.reasons = v.reasons();
+            }
+        }
+        row
+    }
+
+    /// A live Application labelled as fleetc's that the inventory does not
+    /// render for its cluster.
+    fn orphan(&self, key: &(String, String), a: &LiveApp) -> Row {
+        let inv = &self.c.inventory;
+        let (cluster, name) = key;
+        let app = a.label(APP_LABEL).unwrap_or("").to_string();
+        let ci = self.cluster_index.get(cluster.as_str()).copied();
+        let mut why = match ci {
+            None => format!("cluster `{cluster}` is not in the inventory"),
+            Some(_) if app.is_empty() => {
+                "the inventory renders no Application of this name for the cluster".to_string()
+            }
+            Some(_) if inv.app(&app).is_none() => format!("app `{app}` is not in the inventory"),
+            Some(_) => format!("no policy places `{app}` here"),
+        };
+        if let Some(l) = a.label(CLUSTER_LABEL).filter(|l| l != cluster) {
+            why.push_str(&format!(
+                " (it is labelled for `{l}`: applied to this cluster's Argo CD by mistake?)"
+            ));
+        }
+        let age = ci
+            .and_then(|ci| self.clusters[ci].age_seconds)
+            .or_else(|| a.reconciled_at.map(|t| self.now - t));
+        let mut row = self.row(cluster, app, name, Some(a));
+        match too_old(age, self.max_age) {
+            Some(old) => row.reasons.push(format!("{why}, but the export {old}")),
+            None => {
+                row.status = State::Orphaned;
+                row.reasons.push(format!(
+                    "{why}; the root Application prunes it at its next sync, unless pruning is off"
+                ));
+            }
+        }
+        row
     }
 }
 
@@ -664,8 +662,10 @@ fn verdict(desired: &Value, live: &LiveApp) -> Verdict {
         ));
     }
     // Helm values, as the documents Helm reads.
-    let (want_values, want_rest) = take_values(want_spec);
-    let (live_values, live_rest) = take_values(&live_spec);
+    let (want_values, mut want_rest) = take_values(want_spec);
+    let (live_values, mut live_rest) = take_values(&live_spec);
+    strip_revision(&mut want_rest);
+    strip_revision(&mut live_rest);
     for (at, (w, l)) in want_values.iter().zip(&live_values).enumerate() {
         if let Some(why) = values_differ(l, w) {
             let whose = if want_values.len() > 1 {
@@ -686,8 +686,8 @@ fn verdict(desired: &Value, live: &LiveApp) -> Verdict {
     // The rest of the spec, as Argo CD's types print it.
     let mut diffs = Vec::new();
     paths(
-        &go_print(&without_revision(&live_rest)),
-        &go_print(&without_revision(&want_rest)),
+        &go_print(&live_rest),
+        &go_print(&want_rest),
         &mut vec!["spec".to_string()],
         &mut diffs,
     );
@@ -900,15 +900,14 @@ fn values_doc(text: &Option<Value>) -> Result<Value, String> {
     })
 }
 
-fn without_revision(spec: &Value) -> Value {
-    let mut s = spec.clone();
-    if let Some(src) = s.get_mut("source").and_then(Value::as_object_mut) {
+/// Takes the revision out of a spec, which is compared on its own.
+fn strip_revision(spec: &mut Value) {
+    if let Some(src) = spec.get_mut("source").and_then(Value::as_object_mut) {
         src.remove("targetRevision");
     }
-    if let Some(Value::Object(src)) = s.pointer_mut("/sources/0") {
+    if let Some(Value::Object(src)) = spec.pointer_mut("/sources/0") {
         src.remove("targetRevision");
     }
-    s
 }
 
 /// A spec as Argo CD's Go types print it (`omitempty`): a field at its

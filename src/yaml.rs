@@ -793,6 +793,13 @@ const fn in_list(c: u8, list: &[u8]) -> bool {
 
 const NUMBERISH: u8 = 2;
 
+/// The plain words that are booleans to YAML 1.1 (Helm's, Kubernetes')
+/// and strings to YAML 1.2 (fleetc's).
+const YAML11_WORDS: &[&str] = &[
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+    "OFF",
+];
+
 /// Whether `s` reads back as the same string, unquoted, in YAML 1.1 and 1.2.
 fn is_plain_safe(s: &str) -> bool {
     let bytes = s.as_bytes();
@@ -821,11 +828,10 @@ fn is_plain_safe(s: &str) -> bool {
     if !s.is_ascii() && s.chars().any(|c| !c.is_ascii() && !c.is_alphanumeric()) {
         return false;
     }
-    const WORDS: &[&str] = &[
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
-        "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
+    const BOTH: &[&str] = &[
+        "true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL",
     ];
-    if bytes.len() <= 5 && WORDS.contains(&s) {
+    if bytes.len() <= 5 && (YAML11_WORDS.contains(&s) || BOTH.contains(&s)) {
         return false;
     }
     // Anything that might be a number in either version: ints in any base,
@@ -1124,14 +1130,10 @@ pub(crate) fn locate_all(text: &str, wanted: &[(usize, Vec<Seg>)]) -> Vec<Option
 /// alike here may then differ to Helm.
 pub(crate) fn yaml11_ambiguous(text: &str) -> Option<String> {
     use saphyr_parser::{Event, Parser, ScalarStyle};
-    const WORDS: [&str; 16] = [
-        "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
-        "OFF",
-    ];
     let special = |s: &str| {
         let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
         let unsigned = s.trim_start_matches(['+', '-']);
-        WORDS.contains(&s)
+        YAML11_WORDS.contains(&s)
             || (unsigned.len() > 1
                 && unsigned.starts_with('0')
                 && unsigned.bytes().all(|b| (b'0'..=b'7').contains(&b)))

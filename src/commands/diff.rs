@@ -16,8 +16,8 @@ use crate::output::{self, FileChange, Tree};
 use crate::pipeline::{self, compile, compile_files, Compiled};
 use crate::render::{Keep, Reuse};
 
-/// Each cluster's group for the Markdown summary: the value of the
-/// grouping label the HTML report would use.
+/// Each cluster's group for the Markdown summary: the HTML report's groups
+/// (by the label it would use), by cluster name.
 fn cluster_groups(c: &Compiled, asked: Option<&str>) -> Result<diff::Groups> {
     let Some(label) = crate::html::group_label(c, asked) else {
         return Ok(diff::Groups::new());
@@ -37,15 +37,13 @@ fn cluster_groups(c: &Compiled, asked: Option<&str>) -> Result<diff::Groups> {
                 .unwrap_or_default()
         )));
     }
-    Ok(c.inventory
-        .clusters
-        .iter()
-        .map(|cl| {
-            let g = match cl.labels.get(&label) {
-                Some(v) => format!("{label}={v}"),
-                None => format!("{label}: (none)"),
-            };
-            (cl.name.clone(), g)
+    let clusters = &c.inventory.clusters;
+    Ok(crate::html::cluster_groups(c, Some(&label))
+        .into_iter()
+        .flat_map(|(group, members)| {
+            members
+                .into_iter()
+                .map(move |ci| (clusters[ci].name.clone(), group.clone()))
         })
         .collect())
 }
