@@ -250,6 +250,32 @@ pub fn normalize_git_url(url: &str) -> String {
     repo.strip_suffix(".git").unwrap_or(&repo).to_string()
 }
 
+/// The source of an Application that Argo CD calls its own
+/// (`ApplicationSpec.GetSource()`): `spec.source`, or the first of a
+/// multi-source Application's `spec.sources` (its values repo follows).
+pub fn primary_source(app: &serde_json::Value) -> Option<&serde_json::Value> {
+    app.pointer("/spec/sources/0")
+        .or_else(|| app.pointer("/spec/source"))
+}
+
+/// An Application with its primary source at `spec.source` and the rest
+/// of a multi-source one left in `spec.sources`, so that one set of
+/// pointers reads both shapes.
+pub fn with_primary_source(app: &serde_json::Value) -> serde_json::Value {
+    let mut out = app.clone();
+    if let Some(spec) = out.get_mut("spec").and_then(|s| s.as_object_mut()) {
+        if let Some(serde_json::Value::Array(mut sources)) = spec.remove("sources") {
+            if !sources.is_empty() {
+                spec.insert("source".into(), sources.remove(0));
+            }
+            if !sources.is_empty() {
+                spec.insert("sources".into(), serde_json::Value::Array(sources));
+            }
+        }
+    }
+    out
+}
+
 /// Whether Argo CD lets an Application of a project with these
 /// `sourceRepos` use `repo_url` (`AppProject.IsSourcePermitted`): some
 /// pattern matches, and no `!pattern` excludes it.

@@ -22,7 +22,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Diagnostic, Site};
 use crate::matrix::{Matrix, Pair};
-use crate::model::{Cluster, Inventory, Patch, Rollout};
+use crate::model::{Cluster, Inventory, Patch, Replicas, Rollout, SourceType};
 use crate::replicas::{self, Division};
 use crate::values;
 
@@ -224,14 +224,23 @@ pub(crate) fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
     }))
 }
 
+/// One policy's replica share of a pair: the count, and the values layer
+/// that puts it at the policy's `replicas.path`.
+#[derive(Debug)]
+struct PairShare {
+    policy: usize,
+    count: u64,
+    layer: Value,
+}
+
 /// Replica shares and the patches of a compile, made once from the
 /// matrix.
 #[derive(Debug, Default)]
 pub struct Plan {
     /// Each (policy, app) division, over the clusters it places the app on.
     pub(crate) divisions: BTreeMap<(usize, usize), Division>,
-    /// Each pair's share value layers: (cluster, app) → (policy, layer).
-    shares: HashMap<(usize, usize), Vec<(usize, Value)>>,
+    /// Each pair's shares, by (cluster, app).
+    shares: HashMap<(usize, usize), Vec<PairShare>>,
 }
 
 impl Plan {
@@ -240,8 +249,17 @@ impl Plan {
         self.shares
             .get(&(pair.cluster, pair.app))?
             .iter()
-            .find(|(q, _)| *q == p)
-            .map(|(_, v)| v)
+            .find(|s| s.policy == p)
+            .map(|s| &s.layer)
+    }
+
+    /// The pair's replica shares: (policy, share).
+    pub(crate) fn counts(&self, pair: &Pair) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.shares
+            .get(&(pair.cluster, pair.app))
+            .into_iter()
+            .flatten()
+            .map(|s| (s.policy, s.count))
     }
 
     /// What of the plan a pair's render reads, beyond its own inputs (its
@@ -368,6 +386,10 @@ pub(crate) fn plan(inv: &Inventory, matrix: &Matrix) -> (Plan, Vec<Diagnostic>) 
         let Some(rep) = &inv.policies[p].replicas else {
             continue;
         };
+        if let Some(d) = share_nowhere(inv, p, ai, rep) {
+            diags.push(d);
+            continue;
+        }
         let weighed: Vec<(&str, u64)> = clusters
             .iter()
             .map(|&ci| {
@@ -393,11 +415,53 @@ pub(crate) fn plan(inv: &Inventory, matrix: &Matrix) -> (Plan, Vec<Diagnostic>) 
                 m.insert(key.clone(), layer);
                 layer = Value::Object(m);
             }
-            plan.shares.entry((ci, ai)).or_default().push((p, layer));
+            plan.shares.entry((ci, ai)).or_default().push(PairShare {
+                policy: p,
+                count: share,
+                layer,
+            });
         }
         plan.divisions.insert((p, ai), division);
     }
     (plan, diags)
+}
+
+/// Where a replica share cannot go: into a Helm chart's values at `path`,
+/// or a Kustomize app's `kustomize.replicas` entry of the workload `path`
+/// names; a folder of manifests, or an app whose type Argo CD detects,
+/// has neither.
+fn share_nowhere(inv: &Inventory, p: usize, ai: usize, rep: &Replicas) -> Option<Diagnostic> {
+    let (policy, app) = (&inv.policies[p], &inv.apps[ai]);
+    let path = rep.path.join(".");
+    let (message, help) = match app.source_type {
+        Some(SourceType::Helm) => return None,
+        Some(SourceType::Kustomize) => {
+            let e = crate::k8s::dns1123_subdomain(&path).err()?;
+            (
+                format!(
+                    "policy `{}` divides replicas of app `{}`, a Kustomize app, whose share goes to `kustomize.replicas` under the workload `{path}`; that is not a workload's name: {e}",
+                    policy.name, app.name
+                ),
+                "set `replicas.path` to the name of the app's Deployment or StatefulSet, or leave the app out of this policy".to_string(),
+            )
+        }
+        ty => (
+            format!(
+                "policy `{}` divides replicas of app `{}`, {}: its Applications have no values or `kustomize.replicas` to take a share",
+                policy.name,
+                app.name,
+                match ty {
+                    Some(t) => t.what(),
+                    None => "whose type Argo CD detects (no `source_type`)",
+                }
+            ),
+            format!(
+                "give app `{}` a `source_type` of `helm` or `kustomize`, or narrow the policy's `app_selector`",
+                app.name
+            ),
+        ),
+    };
+    Some(Diagnostic::at(rep.site.key("path"), message).help(help))
 }
 
 /// The patches of a pair's Application in the order they apply: the

@@ -502,7 +502,8 @@ fn classify_files(changes: &[FileChange], with_diffs: bool) -> ChangeSet {
             // A whole document has it; of a head only, its text does.
             let target = |d: &Option<Value>, bytes: Option<&[u8]>| {
                 d.as_ref()
-                    .and_then(|d| d.pointer("/spec/source/targetRevision"))
+                    .and_then(crate::argocd::primary_source)
+                    .and_then(|s| s.get("targetRevision"))
                     .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
                     .or_else(|| bytes.and_then(target_revision))
             };
@@ -662,7 +663,14 @@ fn aspects(old: &Value, new: &Value) -> Vec<&'static str> {
         ("placement", &["/metadata/annotations/fleetc.io~1policies"]),
         (
             "values",
-            &["/spec/source/helm/valuesObject", "/spec/source/helm/values"],
+            &[
+                "/spec/source/helm/valuesObject",
+                "/spec/source/helm/values",
+                "/spec/source/helm/valueFiles",
+                "/spec/source/helm/ignoreMissingValueFiles",
+                // A multi-source Application's values repo.
+                "/spec/sources",
+            ],
         ),
         ("revision", &["/spec/source/targetRevision"]),
         (
@@ -680,6 +688,8 @@ fn aspects(old: &Value, new: &Value) -> Vec<&'static str> {
                 "/spec/source/path",
                 "/spec/source/chart",
                 "/spec/source/helm/releaseName",
+                "/spec/source/kustomize",
+                "/spec/source/directory",
                 "/spec/project",
             ],
         ),
@@ -688,8 +698,8 @@ fn aspects(old: &Value, new: &Value) -> Vec<&'static str> {
         ("metadata", &["/metadata"]),
     ];
     let mut out: Vec<&'static str> = Vec::new();
-    let mut rest_old = old.clone();
-    let mut rest_new = new.clone();
+    let mut rest_old = crate::argocd::with_primary_source(old);
+    let mut rest_new = crate::argocd::with_primary_source(new);
     for (name, pointers) in parts {
         let mut differs = false;
         // Compared on what earlier parts left, so a placement change is

@@ -93,6 +93,10 @@ pub(crate) struct PairReport {
     pub application: Option<String>,
     pub path: Option<String>,
     pub policies: Vec<PolicyCheck>,
+    /// What Argo CD builds the source with, and its settings (placed
+    /// pairs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceReport>,
     pub values: Vec<Leaf>,
     /// The revision and its layers (placed pairs only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -107,6 +111,24 @@ pub(crate) struct PairReport {
     /// of this app on this cluster.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub live: Option<Vec<crate::status::Row>>,
+}
+
+/// A pair's source type, why, and its settings with their origins.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct SourceReport {
+    /// `helm`, `kustomize`, `directory`; none: Argo CD detects it.
+    #[serde(rename = "type")]
+    pub ty: Option<crate::model::SourceType>,
+    /// The field that says so, and where.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    pub file: String,
+    pub line: Option<usize>,
+    /// The values repo of a multi-source Application: URL and revision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub values_repo: Option<(String, String)>,
+    /// Each setting of the tool block (`kustomize.images`, ...).
+    pub settings: Vec<Leaf>,
 }
 
 /// A pair's revision: the value, and every layer that sets one, lowest
@@ -289,6 +311,7 @@ pub(crate) fn pair(c: &Compiled, ci: usize, ai: usize) -> PairReport {
             .iter()
             .map(|p| check_policy(c, p, ci, ai))
             .collect(),
+        source: placed.map(|p| source(c, p)),
         values: placed.map(|p| leaves(c, p)).unwrap_or_default(),
         revision: placed.map(|p| revision(c, p)),
         replicas: placed.map(|p| shares(c, p)).unwrap_or_default(),
@@ -378,30 +401,84 @@ fn patches(c: &Compiled, pair: &Pair) -> Vec<PatchReport> {
         .collect()
 }
 
-/// The merged values of a placed pair, each leaf with its origin.
-fn leaves(c: &Compiled, pair: &Pair) -> Vec<Leaf> {
-    let inv = &c.inventory;
-    let layers = values::layers(inv, &c.plan, pair);
-    let (merged, origins) = values::merge_traced(&layers.values);
-    // The final value, `${ }` expanded, as the Application carries it.
-    let rendered: Option<Value> = c
-        .rendered
+/// The pair's rendered Application, parsed.
+fn rendered_doc(c: &Compiled, pair: &Pair) -> Option<Value> {
+    c.rendered
         .apps
         .iter()
         .find(|r| r.cluster == pair.cluster && r.app == pair.app)
         .and_then(|r| c.rendered.files.get(&r.path))
         .and_then(|text| crate::yaml::parse_yaml(text).ok())
         .and_then(|docs| docs.into_iter().next())
-        .and_then(|d| {
-            // `helm.values` is a YAML document in a string.
-            match d.value.pointer("/spec/source/helm/values") {
-                Some(Value::String(text)) => crate::yaml::parse_yaml(text)
-                    .ok()
-                    .and_then(|docs| docs.into_iter().next())
-                    .map(|d| d.value),
-                _ => d.value.pointer("/spec/source/helm/valuesObject").cloned(),
-            }
-        });
+        .map(|d| d.value)
+}
+
+/// The merged values of a placed pair, each leaf with its origin.
+fn leaves(c: &Compiled, pair: &Pair) -> Vec<Leaf> {
+    let layers = values::layers(&c.inventory, &c.plan, pair);
+    // The final value, `${ }` expanded, as the Application carries it:
+    // `helm.values` is a YAML document in a string.
+    let rendered = rendered_doc(c, pair).and_then(|d| {
+        let source = crate::argocd::primary_source(&d)?;
+        match source.pointer("/helm/values") {
+            Some(Value::String(text)) => crate::yaml::parse_yaml(text)
+                .ok()
+                .and_then(|docs| docs.into_iter().next())
+                .map(|d| d.value),
+            _ => source.pointer("/helm/valuesObject").cloned(),
+        }
+    });
+    traced(c, &layers, rendered.as_ref(), "")
+}
+
+/// The source of a placed pair: its type, why, and each setting of its
+/// tool block with the layer it came from.
+fn source(c: &Compiled, pair: &Pair) -> SourceReport {
+    let app = &c.inventory.apps[pair.app];
+    let site = match app.source_key {
+        Some(k) => app.site.key(k),
+        None => app.site.clone(),
+    };
+    let layers = values::tool_layers(&c.inventory, pair);
+    let ty = app.source_type;
+    // The block as rendered, with Helm's settings under the names the
+    // layers give them, so that a leaf reads its final value.
+    let rendered = rendered_doc(c, pair).and_then(|d| {
+        let block = crate::argocd::primary_source(&d)?.get(ty?.name())?.clone();
+        Some(match ty? {
+            crate::model::SourceType::Helm => serde_json::json!({
+                "value_files": block.get("valueFiles"),
+                "ignore_missing_value_files": block.get("ignoreMissingValueFiles"),
+            }),
+            _ => block,
+        })
+    });
+    let prefix = match ty {
+        Some(crate::model::SourceType::Helm) | None => "",
+        Some(t) => t.name(),
+    };
+    SourceReport {
+        ty,
+        from: app.source_key.map(str::to_string),
+        file: site.file.display().to_string(),
+        line: c.sources.line(&site),
+        values_repo: app
+            .values_repo
+            .as_ref()
+            .map(|r| (r.url.clone(), r.revision.clone())),
+        settings: traced(c, &layers, rendered.as_ref(), prefix),
+    }
+}
+
+/// Each leaf of merged layers with its origin and what it overrode; its
+/// value as `rendered` has it, if given (`${ }` expanded).
+fn traced(
+    c: &Compiled,
+    layers: &values::Layers,
+    rendered: Option<&Value>,
+    prefix: &str,
+) -> Vec<Leaf> {
+    let (merged, origins) = values::merge_traced(&layers.values);
     let describe = |layer: usize, pointer: &str| {
         let (what, site) = &layers.origins[layer];
         let mut site = site.clone();
@@ -413,8 +490,8 @@ fn leaves(c: &Compiled, pair: &Pair) -> Vec<Leaf> {
         .into_iter()
         .map(|o| {
             let value = rendered
-                .as_ref()
                 .and_then(|r| r.pointer(&o.pointer))
+                .filter(|v| !v.is_null())
                 .or_else(|| merged.pointer(&o.pointer))
                 .cloned()
                 .unwrap_or(Value::Null);
@@ -430,8 +507,13 @@ fn leaves(c: &Compiled, pair: &Pair) -> Vec<Leaf> {
                     }
                 })
                 .collect();
+            let path = crate::error::dotted(&pointer_path(&merged, &o.pointer));
             Leaf {
-                path: crate::error::dotted(&pointer_path(&merged, &o.pointer)),
+                path: if prefix.is_empty() {
+                    path
+                } else {
+                    format!("{prefix}.{path}")
+                },
                 value,
                 layer,
                 file,
@@ -576,22 +658,13 @@ pub(crate) fn pair_text(r: &PairReport) -> String {
             selector_lines(&mut out, "cluster_selector", c);
         }
     }
+    if let Some(src) = &r.source {
+        source_text(&mut out, src);
+    }
     if !r.values.is_empty() {
         out.push_str("\nvalues:\n");
         for leaf in &r.values {
-            let at = match leaf.line {
-                Some(n) => format!("{}:{n}", leaf.file),
-                None => leaf.file.clone(),
-            };
-            out.push_str(&format!(
-                "  {} = {}\n      from {} ({at})\n",
-                leaf.path,
-                crate::yaml::to_inline(&leaf.value),
-                leaf.layer
-            ));
-            for o in &leaf.overrode {
-                out.push_str(&format!("      overrides {o}\n"));
-            }
+            leaf_text(&mut out, leaf);
         }
     }
     if let Some(rev) = &r.revision {
@@ -619,6 +692,42 @@ pub(crate) fn pair_text(r: &PairReport) -> String {
         live_text(&mut out, rows);
     }
     out
+}
+
+/// The source section: the type, why, the values repo, each setting.
+fn source_text(out: &mut String, src: &SourceReport) {
+    match (src.ty, &src.from) {
+        (Some(t), Some(from)) => out.push_str(&format!(
+            "\nsource: {} (`{from}`, {})\n",
+            t.name(),
+            at(&src.file, src.line)
+        )),
+        _ => out.push_str(
+            "\nsource: no tool block: Argo CD detects the type from the folder (Chart.yaml: Helm; kustomization.yaml: Kustomize; else plain manifests)\n",
+        ),
+    }
+    if let Some((url, revision)) = &src.values_repo {
+        out.push_str(&format!(
+            "  values repo {url} at {revision}: a second source, `ref: values`; value files read from it as $values/...\n"
+        ));
+    }
+    for leaf in &src.settings {
+        leaf_text(out, leaf);
+    }
+}
+
+/// One merged setting, where it came from and what it overrode.
+fn leaf_text(out: &mut String, leaf: &Leaf) {
+    out.push_str(&format!(
+        "  {} = {}\n      from {} ({})\n",
+        leaf.path,
+        crate::yaml::to_inline(&leaf.value),
+        leaf.layer,
+        at(&leaf.file, leaf.line)
+    ));
+    for o in &leaf.overrode {
+        out.push_str(&format!("      overrides {o}\n"));
+    }
 }
 
 /// The live section: what Argo CD reports, under what fleetc renders.

@@ -73,7 +73,8 @@ pub use live::Problem as ExportProblem;
 pub use matrix::{ClusterReason, Hit, Matrix, Pair};
 pub use memory::MemoryGuard;
 pub use model::{
-    App, Cluster, Inventory, Mode, Patch, Policy, Replicas, Rollout, Settings, Team, Weights,
+    App, Cluster, Inventory, Mode, Patch, Policy, Replicas, Rollout, Settings, SourceType, Team,
+    Tools, ValuesRepo, Weights,
 };
 pub use names::check_relative_path;
 pub use output::{FileChange, Known, Tree};

@@ -521,6 +521,13 @@ mod raw {
             let compared_to = compared_to
                 .map(|mut c| {
                     c.retain(|k, v| COMPARED.contains(&k.as_str()) && !v.is_null());
+                    // A multi-source Application's `comparedTo.source` is an
+                    // empty struct Go prints all the same (`{"repoURL": ""}`,
+                    // argo-cd `types.go`, `ComparedTo`): its `sources` are
+                    // what was compared.
+                    if spec.get("sources").is_some() {
+                        c.remove("source");
+                    }
                     c
                 })
                 .filter(|c| c.iter().any(|(k, v)| spec.get(k) != Some(v)));

@@ -21,7 +21,7 @@ pub(crate) const KINDS: &[&str] = &[
 const DNS_LABEL: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 
 fn defs() -> Value {
-    json!({
+    let mut v = json!({
         "name": {
             "type": "string", "pattern": DNS_LABEL, "maxLength": 63,
             "description": "A Kubernetes name (DNS-1123 label): lower case letters, digits and '-', at most 63 characters."
@@ -99,7 +99,93 @@ fn defs() -> Value {
             ]
         },
         "strings": {"type": "array", "items": {"type": "string"}}
+    });
+    if let Some(m) = v.as_object_mut() {
+        m.extend(tool_defs().as_object().cloned().unwrap_or_default());
+    }
+    v
+}
+
+/// The definitions of each source type's settings.
+fn tool_defs() -> Value {
+    json!({
+        "valueFiles": {
+            "type": "array", "items": {"type": "string"},
+            "description": "Helm value files: paths relative to the chart's folder (or to the repo root with a leading /; to the values repo's root with `values_repo`). ${ cluster.name }-style references allowed. A Helm chart's setting; a list from a higher layer replaces a lower one's."
+        },
+        "ignoreMissingValueFiles": {"type": "boolean", "description": "Argo CD skips value files that do not exist (a Helm chart's setting)."},
+        "kustomize": {
+            "type": "object",
+            "description": "Kustomize settings, as Argo CD's Application names them (spec.source.kustomize): layered like values (maps merge, lists replace). A Kustomize app's setting.",
+            "properties": {
+                "namePrefix": {"type": "string"},
+                "nameSuffix": {"type": "string"},
+                "images": {"$ref": "#/definitions/strings", "description": "name=newName:tag, name:tag or name@digest, as `kustomize edit set image` takes them."},
+                "commonLabels": {"$ref": "#/definitions/labels"},
+                "commonAnnotations": {"type": "object", "additionalProperties": {"$ref": "#/definitions/labelValue"}},
+                "namespace": {"$ref": "#/definitions/name"},
+                "replicas": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"name": {"type": "string"}, "count": {"type": "integer", "minimum": 0}},
+                        "required": ["name", "count"],
+                        "additionalProperties": false
+                    }
+                },
+                "patches": {
+                    "type": "array",
+                    "description": "Strategic-merge or JSON 6902 patches (inline `patch`, or a file at `path`) on the resources `target` selects.",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "patch": {"type": "string"},
+                            "path": {"type": "string"},
+                            "target": {
+                                "type": "object",
+                                "properties": {
+                                    "group": {"type": "string"}, "version": {"type": "string"}, "kind": {"type": "string"},
+                                    "name": {"type": "string"}, "namespace": {"type": "string"},
+                                    "labelSelector": {"type": "string"}, "annotationSelector": {"type": "string"}
+                                },
+                                "additionalProperties": false
+                            },
+                            "options": {"type": "object", "additionalProperties": {"type": "boolean"}}
+                        },
+                        "additionalProperties": false
+                    }
+                },
+                "components": {"$ref": "#/definitions/strings", "description": "Kustomize components, relative to the app's folder."}
+            },
+            "additionalProperties": false
+        },
+        "directory": {
+            "type": "object",
+            "description": "A folder of plain manifests, as Argo CD's spec.source.directory: `recurse` into subfolders; `include` / `exclude` globs of file names ({a.yaml,b.yaml} sets). A directory app's setting.",
+            "properties": {
+                "recurse": {"type": "boolean"},
+                "include": {"type": "string"},
+                "exclude": {"type": "string"}
+            },
+            "additionalProperties": false
+        }
     })
+}
+
+/// The settings of each source type, which apps, policies and clusters
+/// may all write (each reaches the apps of its type).
+fn tool_props(props: &mut Value) {
+    let Some(m) = props.as_object_mut() else {
+        return;
+    };
+    for (k, def) in [
+        ("value_files", "valueFiles"),
+        ("ignore_missing_value_files", "ignoreMissingValueFiles"),
+        ("kustomize", "kustomize"),
+        ("directory", "directory"),
+    ] {
+        m.insert(k.into(), json!({"$ref": format!("#/definitions/{def}")}));
+    }
 }
 
 fn kind_prop(kind: &str) -> Value {
@@ -107,7 +193,7 @@ fn kind_prop(kind: &str) -> Value {
 }
 
 fn cluster() -> Value {
-    json!({
+    let mut v = json!({
         "title": "fleetc Cluster",
         "type": "object",
         "properties": {
@@ -122,11 +208,13 @@ fn cluster() -> Value {
         },
         "required": ["name"],
         "additionalProperties": false
-    })
+    });
+    tool_props(&mut v["properties"]);
+    v
 }
 
 fn app() -> Value {
-    json!({
+    let mut v = json!({
         "title": "fleetc App",
         "type": "object",
         "properties": {
@@ -136,7 +224,15 @@ fn app() -> Value {
             "repo_url": {"type": "string", "description": "A git repo, or a Helm repo with `chart`."},
             "repo_branch": {"type": "string", "description": "targetRevision (default HEAD); the chart version with `chart`."},
             "repo_path": {"type": "string", "description": "A folder in the git repo (or use `chart`)."},
-            "chart": {"type": "string", "description": "A Helm chart in the Helm repo at repo_url."},
+            "chart": {"type": "string", "description": "A Helm chart in the Helm repo at repo_url (an oci:// registry too)."},
+            "source_type": {"enum": ["helm", "kustomize", "directory"], "description": "What Argo CD builds the source with. Unset: helm when the app has a chart or Helm settings, kustomize with `kustomize:`, directory with `directory:`, else none: Argo CD detects it from the folder (Chart.yaml, kustomization.yaml, else plain manifests)."},
+            "values_repo": {
+                "type": "object",
+                "description": "A git repo that holds the app's value_files: the Application becomes multi-source, the files read as $values/<file>.",
+                "properties": {"url": {"type": "string"}, "revision": {"$ref": "#/definitions/revision"}},
+                "required": ["url"],
+                "additionalProperties": false
+            },
             "metadata": {"$ref": "#/definitions/labels"},
             "namespace": {"$ref": "#/definitions/name", "description": "The app's team: a Namespace document."},
             "destination_namespace": {"$ref": "#/definitions/name"},
@@ -146,6 +242,11 @@ fn app() -> Value {
                 "type": "object",
                 "additionalProperties": {"$ref": "#/definitions/values"},
                 "description": "Per-cluster values, by cluster name (highest precedence)."
+            },
+            "kustomizeOverrides": {
+                "type": "object",
+                "additionalProperties": {"$ref": "#/definitions/kustomize"},
+                "description": "Per-cluster Kustomize settings, by cluster name (highest precedence)."
             },
             "depends_on": {"type": "array", "items": {"$ref": "#/definitions/name"}},
             "sync": {
@@ -173,7 +274,9 @@ fn app() -> Value {
         },
         "required": ["name", "repo_url", "namespace"],
         "additionalProperties": false
-    })
+    });
+    tool_props(&mut v["properties"]);
+    v
 }
 
 fn namespace() -> Value {
@@ -201,7 +304,7 @@ fn namespace() -> Value {
 }
 
 fn policy() -> Value {
-    json!({
+    let mut v = json!({
         "title": "fleetc TargetPolicy",
         "type": "object",
         "properties": {
@@ -237,7 +340,9 @@ fn policy() -> Value {
         },
         "required": ["name", "app_selector"],
         "additionalProperties": false
-    })
+    });
+    tool_props(&mut v["properties"]);
+    v
 }
 
 fn settings() -> Value {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A label value as written: YAML booleans and numbers are labels too, so
@@ -43,6 +43,12 @@ impl<'de> Deserialize<'de> for LabelValue {
     }
 }
 
+impl Serialize for LabelValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 pub(crate) type RawLabels = BTreeMap<String, LabelValue>;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -65,6 +71,16 @@ pub(crate) struct RawCluster {
     pub server: Option<String>,
     #[serde(default)]
     pub values: Option<Value>,
+    // Settings for the apps of each source type placed on this cluster.
+    /// Helm value files: paths in the chart's repo (or the values repo).
+    #[serde(default)]
+    pub value_files: Option<Vec<String>>,
+    #[serde(default)]
+    pub ignore_missing_value_files: Option<bool>,
+    #[serde(default)]
+    pub kustomize: Option<RawKustomize>,
+    #[serde(default)]
+    pub directory: Option<RawDirectory>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -84,6 +100,14 @@ pub(crate) struct RawApp {
     pub repo_path: Option<String>,
     #[serde(default)]
     pub chart: Option<String>,
+    /// `helm`, `kustomize` or `directory`; unset: Argo CD detects it,
+    /// unless the app's own settings say.
+    #[serde(default)]
+    pub source_type: Option<String>,
+    /// Helm value files kept in another git repo (a multi-source
+    /// Application).
+    #[serde(default)]
+    pub values_repo: Option<RawValuesRepo>,
     #[serde(default)]
     pub metadata: RawLabels,
     pub namespace: String,
@@ -95,6 +119,18 @@ pub(crate) struct RawApp {
     pub values: Option<Value>,
     #[serde(default, rename = "valueOverrides")]
     pub value_overrides: BTreeMap<String, Value>,
+    /// Helm value files: paths in the chart's repo (or the values repo).
+    #[serde(default)]
+    pub value_files: Option<Vec<String>>,
+    #[serde(default)]
+    pub ignore_missing_value_files: Option<bool>,
+    #[serde(default)]
+    pub kustomize: Option<RawKustomize>,
+    #[serde(default)]
+    pub directory: Option<RawDirectory>,
+    /// Kustomize settings by cluster name (highest precedence).
+    #[serde(default, rename = "kustomizeOverrides")]
+    pub kustomize_overrides: BTreeMap<String, RawKustomize>,
     #[serde(default)]
     pub depends_on: Vec<String>,
     #[serde(default)]
@@ -111,6 +147,146 @@ pub(crate) struct RawApp {
     /// RFC 6902 operations on the rendered Application, by cluster name.
     #[serde(default)]
     pub patches: BTreeMap<String, Value>,
+}
+
+/// The settings of each source type that apps, policies and clusters may
+/// write (each has the same four fields), layered per pair like values.
+/// Kustomize and directory settings use Argo CD's own field names
+/// (`ApplicationSourceKustomize`, `ApplicationSourceDirectory`).
+pub(crate) struct RawTools<'a> {
+    pub value_files: Option<&'a Vec<String>>,
+    pub ignore_missing_value_files: Option<bool>,
+    pub kustomize: Option<&'a RawKustomize>,
+    pub directory: Option<&'a RawDirectory>,
+}
+
+macro_rules! tools_of {
+    ($($t:ty),*) => {$(
+        impl $t {
+            pub(crate) fn tools(&self) -> RawTools<'_> {
+                RawTools {
+                    value_files: self.value_files.as_ref(),
+                    ignore_missing_value_files: self.ignore_missing_value_files,
+                    kustomize: self.kustomize.as_ref(),
+                    directory: self.directory.as_ref(),
+                }
+            }
+        }
+    )*};
+}
+tools_of!(RawCluster, RawApp, RawPolicy);
+
+/// `values_repo:`: where an app's Helm value files live, when not beside
+/// the chart.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawValuesRepo {
+    pub url: String,
+    #[serde(default)]
+    pub revision: Option<String>,
+}
+
+/// `kustomize:`, as Argo CD's `ApplicationSourceKustomize` names its fields.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawKustomize {
+    #[serde(
+        default,
+        rename = "namePrefix",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name_prefix: Option<String>,
+    #[serde(
+        default,
+        rename = "nameSuffix",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name_suffix: Option<String>,
+    /// `name=newName:tag`, `name:tag`, `name@digest`, as `kustomize edit set image`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<String>>,
+    #[serde(
+        default,
+        rename = "commonLabels",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub common_labels: Option<BTreeMap<String, LabelValue>>,
+    #[serde(
+        default,
+        rename = "commonAnnotations",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub common_annotations: Option<BTreeMap<String, LabelValue>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<Vec<RawKustomizeReplica>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patches: Option<Vec<RawKustomizePatch>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawKustomizeReplica {
+    pub name: String,
+    pub count: u64,
+}
+
+/// One of `kustomize.patches`: a strategic-merge or JSON 6902 patch, inline
+/// or a file in the app's repo, on the resources `target` selects.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawKustomizePatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<RawKustomizeTarget>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<BTreeMap<String, bool>>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawKustomizeTarget {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(
+        default,
+        rename = "labelSelector",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub label_selector: Option<String>,
+    #[serde(
+        default,
+        rename = "annotationSelector",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub annotation_selector: Option<String>,
+}
+
+/// `directory:`, as Argo CD's `ApplicationSourceDirectory` (without jsonnet).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawDirectory {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurse: Option<bool>,
+    /// A glob (or `{a,b}` set) of the files to apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -176,6 +352,16 @@ pub(crate) struct RawPolicy {
     pub priority: i64,
     #[serde(default)]
     pub values: Option<Value>,
+    // Settings for the apps of each source type the policy places.
+    /// Helm value files: paths in the chart's repo (or the values repo).
+    #[serde(default)]
+    pub value_files: Option<Vec<String>>,
+    #[serde(default)]
+    pub ignore_missing_value_files: Option<bool>,
+    #[serde(default)]
+    pub kustomize: Option<RawKustomize>,
+    #[serde(default)]
+    pub directory: Option<RawDirectory>,
     #[serde(default)]
     pub exclude: bool,
     /// Pins the revision of the pairs it places.

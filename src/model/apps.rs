@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use super::delivery;
 use super::fields::{dns_label, labels, mapping};
+use super::{delivery, sources};
 use super::{App, Index, Settings, Sync, Team};
 
 use crate::error::{Diagnostic, Seg, Site};
@@ -71,6 +71,8 @@ fn check_app(
         check_tenancy(site, raw, &destination_namespace, t, teams, diags);
     }
     check_source(site, raw, diags);
+    let source_type = sources::source_type(site, raw, diags);
+    let values_repo = sources::values_repo(site, raw, diags);
     let release_name = raw.release_name.clone().unwrap_or_else(|| raw.name.clone());
     if raw.release_name.is_some() {
         dns_label(
@@ -90,6 +92,11 @@ fn check_app(
             .unwrap_or_else(|| "HEAD".to_string()),
         repo_path: raw.repo_path.clone(),
         chart: raw.chart.clone(),
+        source_type: source_type.map(|(t, _)| t),
+        source_key: source_type.map(|(_, k)| k),
+        tools: sources::tools(&raw.tools(), site, diags),
+        tool_overrides: sources::kustomize_overrides(raw, site, index, diags),
+        values_repo,
         metadata,
         labels: selectable,
         team,
@@ -164,27 +171,42 @@ fn check_tenancy(
             );
         }
     }
-    if let Some(repos) = &team.source_repos {
-        if !crate::argocd::source_permitted(repos, &raw.repo_url) {
-            diags.push(
-                Diagnostic::at(
-                    site.key("repo_url"),
-                    format!(
-                        "app `{}` uses repo `{}`, which team `{}` does not allow",
-                        raw.name, raw.repo_url, team.name
-                    ),
-                )
-                .help(format!(
-                    "add it to `source_repos` in {}{}",
-                    team.site.file.display(),
-                    if repos.iter().any(|r| r.contains('*')) {
-                        " (Argo CD reads them as globs where `*` stops at `/` and `**` does not)"
-                    } else {
-                        ""
-                    }
-                )),
-            );
+    let Some(repos) = &team.source_repos else {
+        return;
+    };
+    // Every repo its Applications read, as Argo CD reads it.
+    let main = super::argocd_repo_url(&raw.repo_url, raw.chart.as_deref());
+    let values = raw
+        .values_repo
+        .as_ref()
+        .map(|r| (r.url.as_str(), site.key("values_repo").key("url")));
+    for (url, at) in std::iter::once((main, site.key("repo_url"))).chain(values) {
+        if crate::argocd::source_permitted(repos, url) {
+            continue;
         }
+        let oci = if url != raw.repo_url && at.path.last() == Some(&Seg::key("repo_url")) {
+            format!(" (an OCI chart's repoURL, as Argo CD reads it: `{url}`, without `oci://`)")
+        } else {
+            String::new()
+        };
+        diags.push(
+            Diagnostic::at(
+                at,
+                format!(
+                    "app `{}` uses repo `{url}`, which team `{}` does not allow",
+                    raw.name, team.name
+                ),
+            )
+            .help(format!(
+                "add it to `source_repos` in {}{oci}{}",
+                team.site.file.display(),
+                if repos.iter().any(|r| r.contains('*')) {
+                    " (Argo CD reads them as globs where `*` stops at `/` and `**` does not)"
+                } else {
+                    ""
+                }
+            )),
+        );
     }
 }
 

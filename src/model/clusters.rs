@@ -58,6 +58,7 @@ pub(super) fn check(clusters: &[Located<RawCluster>], diags: &mut Vec<Diagnostic
             labels: selectable,
             server: raw.server.clone(),
             values,
+            tools: super::sources::tools(&raw.tools(), site, diags),
             site: site.clone(),
         });
     }

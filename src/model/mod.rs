@@ -14,10 +14,13 @@ mod owners;
 mod policies;
 mod secrets;
 mod settings;
+mod sources;
 mod teams;
 
 pub(crate) use fields::parse_selector;
 pub(crate) use settings::check_settings;
+pub(crate) use sources::argocd_repo_url;
+pub use sources::{SourceType, ValuesRepo};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -137,7 +140,29 @@ pub struct Cluster {
     pub labels: Labels,
     pub server: Option<String>,
     pub values: Option<Value>,
+    /// Settings for the apps of each source type placed on it.
+    pub tools: Tools,
     pub site: Site,
+}
+
+/// One layer's settings of each source type, as JSON objects that merge
+/// like values: Helm's `value_files` and `ignore_missing_value_files` (keyed
+/// as written), `kustomize:` and `directory:` with Argo CD's field names.
+#[derive(Clone, Debug, Default)]
+pub struct Tools {
+    pub helm: Option<Value>,
+    pub kustomize: Option<Value>,
+    pub directory: Option<Value>,
+}
+
+impl Tools {
+    pub fn get(&self, ty: SourceType) -> Option<&Value> {
+        match ty {
+            SourceType::Helm => self.helm.as_ref(),
+            SourceType::Kustomize => self.kustomize.as_ref(),
+            SourceType::Directory => self.directory.as_ref(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -156,6 +181,18 @@ pub struct App {
     pub repo_branch: String,
     pub repo_path: Option<String>,
     pub chart: Option<String>,
+    /// What Argo CD builds the source with; `None`: it detects it from
+    /// the folder (the Applications carry no tool block).
+    pub source_type: Option<SourceType>,
+    /// The field of the app's document that says its type (`source_type`,
+    /// `chart`, `values`, `kustomize`, ...).
+    pub source_key: Option<&'static str>,
+    /// The app's own settings of its type (lowest precedence).
+    pub tools: Tools,
+    /// Per-cluster settings (`kustomizeOverrides`), by cluster index.
+    pub tool_overrides: BTreeMap<usize, Tools>,
+    /// Value files in another repo: a multi-source Application.
+    pub values_repo: Option<ValuesRepo>,
     pub metadata: Labels,
     /// What selectors see: `metadata`, plus `name` where it is not set.
     pub labels: Labels,
@@ -304,6 +341,8 @@ pub struct Policy {
     pub rollout: Option<Rollout>,
     pub patches: Option<Patch>,
     pub replicas: Option<Replicas>,
+    /// Settings for the apps of each source type it places.
+    pub tools: Tools,
     pub site: Site,
 }
 
@@ -321,6 +360,19 @@ pub struct Inventory {
     pub templates: BTreeMap<String, Located<String>>,
     /// How many inventory files were read.
     pub files: usize,
+}
+
+impl App {
+    /// The repos its Applications read: its own (as Argo CD reads it), and
+    /// the values repo.
+    pub fn repo_urls(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(argocd_repo_url(&self.repo_url, self.chart.as_deref()))
+            .chain(self.values_repo.as_ref().map(|r| r.url.as_str()))
+    }
+
+    pub fn is_helm(&self) -> bool {
+        self.source_type == Some(SourceType::Helm)
+    }
 }
 
 impl Inventory {

@@ -112,6 +112,13 @@ pub(super) fn check(
                 ("rollout", raw.rollout.is_some()),
                 ("patches", raw.patches.is_some()),
                 ("replicas", raw.replicas.is_some()),
+                ("value_files", raw.value_files.is_some()),
+                (
+                    "ignore_missing_value_files",
+                    raw.ignore_missing_value_files.is_some(),
+                ),
+                ("kustomize", raw.kustomize.is_some()),
+                ("directory", raw.directory.is_some()),
             ] {
                 if set {
                     diags.push(
@@ -167,6 +174,7 @@ pub(super) fn check(
             rollout,
             patches,
             replicas,
+            tools: super::sources::tools(&raw.tools(), site, diags),
             site: site.clone(),
         });
     }

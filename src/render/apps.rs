@@ -11,6 +11,7 @@ use super::builtin;
 use super::env::{
     describe, jv, render_manifest, render_path, render_template, template_site, within_limit, Json,
 };
+use super::source;
 use super::{Contexts, RenderedApp};
 use crate::delivery::{self, Plan};
 use crate::error::{pointer_path, Diagnostic, Site};
@@ -78,6 +79,9 @@ pub(super) fn compile_expressions<'env>(
 ) -> Expressions<'env> {
     // Each expression with the first file that writes it.
     let mut sources: BTreeMap<String, &std::path::Path> = BTreeMap::new();
+    fn tools(t: &crate::model::Tools) -> impl Iterator<Item = &Value> {
+        [&t.helm, &t.kustomize, &t.directory].into_iter().flatten()
+    }
     let layers = inv
         .apps
         .iter()
@@ -85,18 +89,22 @@ pub(super) fn compile_expressions<'env>(
             a.values
                 .iter()
                 .chain(a.overrides.values())
+                .chain(tools(&a.tools))
+                .chain(a.tool_overrides.values().flat_map(tools))
                 .map(move |v| (v, &a.site.file))
         })
-        .chain(
-            inv.policies
+        .chain(inv.policies.iter().flat_map(|p| {
+            p.values
                 .iter()
-                .filter_map(|p| p.values.as_ref().map(|v| (v, &p.site.file))),
-        )
-        .chain(
-            inv.clusters
+                .chain(tools(&p.tools))
+                .map(move |v| (v, &p.site.file))
+        }))
+        .chain(inv.clusters.iter().flat_map(|c| {
+            c.values
                 .iter()
-                .filter_map(|c| c.values.as_ref().map(|v| (v, &c.site.file))),
-        );
+                .chain(tools(&c.tools))
+                .map(move |v| (v, &c.site.file))
+        }));
     for (layer, file) in layers {
         let mut copy = layer.clone();
         // Syntax errors surface again, with their place, when the pair renders.
@@ -171,9 +179,19 @@ pub(super) fn render_pair<'a>(
         cluster => ctx.clusters[pair.cluster].clone(),
         team => ctx.teams[app.team].clone(),
     };
-    let Some(merged) = merged_values(inv, plan, pair, &base, exprs, memo, expansion_errors) else {
+    let mut expand =
+        |layers: &values::Layers| merged(inv, pair, layers, &base, exprs, memo, expansion_errors);
+    let (Some(merged), Some(settings)) = (
+        expand(&values::layers(inv, plan, pair)),
+        expand(&values::tool_layers(inv, pair)),
+    ) else {
         return Err(Vec::new());
     };
+    let shares: Vec<(String, u64)> = plan
+        .counts(pair)
+        .filter_map(|(p, n)| Some((inv.policies[p].replicas.as_ref()?.path.join("."), n)))
+        .collect();
+    let source = source::source(inv, pair, settings, &shares)?;
     let name = application_name(inv, env, pair, base.clone())?;
     let path = if inv.settings.layout.application == crate::model::DEFAULT_APPLICATION_LAYOUT {
         builtin::application_path(app, cluster)?
@@ -201,11 +219,12 @@ pub(super) fn render_pair<'a>(
         Mode::PerCluster => (Some(IN_CLUSTER), None),
         Mode::Hub => (None, Some(cluster.name.as_str())),
     };
-    let helm_values = merged.as_object().is_some_and(|m| !m.is_empty()).then(|| {
-        let mut text = yaml::to_block(&merged, 0);
-        text.push('\n');
-        text
-    });
+    let helm_values = (source.helm.is_some() && merged.as_object().is_some_and(|m| !m.is_empty()))
+        .then(|| {
+            let mut text = yaml::to_block(&merged, 0);
+            text.push('\n');
+            text
+        });
     let text = if inv.templates.contains_key(APPLICATION_TEMPLATE) {
         // A user's template: through minijinja, with every variable.
         let destination = json!({
@@ -239,6 +258,16 @@ pub(super) fn render_pair<'a>(
                 sync_wave => app.wave,
                 destination => jv(&destination),
                 cascade_delete => app.cascade_delete,
+                source_type => app.source_type.map(|t| t.name()),
+                repo_url => source.repo_url,
+                helm => source.helm.as_ref().map(jv),
+                kustomize => source.kustomize.as_ref().map(jv),
+                directory => source.directory.as_ref().map(jv),
+                values_repo => source.values_repo.map(|r| context! {
+                    url => r.url.clone(),
+                    revision => r.revision.clone(),
+                    ref => source::VALUES_REF,
+                }),
             },
         };
         let text = render_manifest(
@@ -248,9 +277,7 @@ pub(super) fn render_pair<'a>(
             inv,
             Some((&app.name, &cluster.name)),
         )?;
-        if revision.value != app.repo_branch {
-            check_template_revision(inv, pair, &text, &revision.value)?;
-        }
+        check_template_source(inv, pair, &text, &revision.value, &source)?;
         text
     } else {
         let text = builtin::application(
@@ -263,6 +290,7 @@ pub(super) fn render_pair<'a>(
                 wave: app.wave,
                 destination: (server, cluster_name),
                 cascade_delete: app.cascade_delete,
+                source: &source,
                 helm_values: helm_values.as_deref(),
             },
             app,
@@ -300,54 +328,88 @@ pub(super) fn render_pair<'a>(
 }
 
 /// A user's Application template must write the pair's revision (pins,
-/// rollouts, overrides), not the app's `repo_branch`: else they would be
-/// lost without a word.
-fn check_template_revision(
+/// rollouts, overrides), not the app's `repo_branch`, and exactly the
+/// tool block of the app's type: else they would be lost without a word,
+/// or Argo CD would build the source as another type.
+fn check_template_source(
     inv: &Inventory,
     pair: &Pair,
     text: &str,
     want: &str,
+    source: &source::Source,
 ) -> Result<(), Vec<Diagnostic>> {
-    let written = yaml::parse_yaml(text)
+    let doc = yaml::parse_yaml(text)
         .ok()
         .and_then(|d| d.into_iter().next())
-        .and_then(|d| {
-            d.value
-                .pointer("/spec/source/targetRevision")
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-        });
-    if written.as_deref() == Some(want) {
-        return Ok(());
-    }
+        .map(|d| d.value)
+        .unwrap_or_default();
+    let first = doc
+        .pointer("/spec/source")
+        .or_else(|| doc.pointer("/spec/sources/0"));
+    let written = first
+        .and_then(|s| s.get("targetRevision"))
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
     let (app, cluster) = (&inv.apps[pair.app], &inv.clusters[pair.cluster]);
-    Err(vec![Diagnostic::at(
-        template_site(inv, APPLICATION_TEMPLATE),
-        format!(
-            "the Application template writes targetRevision `{}` for app `{}` on cluster `{}`, whose revision is `{want}` (a pin, rollout or override; `fleetc explain {} {}` says which)",
-            written.as_deref().unwrap_or("(none)"),
-            app.name,
-            cluster.name,
-            app.name,
-            cluster.name
-        ),
-    )
-    .help("write `targetRevision: {{ application.revision | yaml }}` instead of `app.repo_branch`")])
+    let mut diags = Vec::new();
+    if written.as_deref() != Some(want) {
+        diags.push(Diagnostic::at(
+            template_site(inv, APPLICATION_TEMPLATE),
+            format!(
+                "the Application template writes targetRevision `{}` for app `{}` on cluster `{}`, whose revision is `{want}` (a pin, rollout or override; `fleetc explain {} {}` says which)",
+                written.as_deref().unwrap_or("(none)"),
+                app.name,
+                cluster.name,
+                app.name,
+                cluster.name
+            ),
+        )
+        .help("write `targetRevision: {{ application.revision | yaml }}` instead of `app.repo_branch`"));
+    }
+    let blocks: Vec<&str> = crate::model::SourceType::ALL
+        .iter()
+        .map(|t| t.name())
+        .filter(|k| first.is_some_and(|s| s.get(*k).is_some()))
+        .collect();
+    let expected: Vec<&str> = source.block().map(|t| t.name()).into_iter().collect();
+    if blocks != expected {
+        let what = |b: &[&str]| match b {
+            [] => "no tool block".to_string(),
+            [one] => format!("a `{one}` block"),
+            many => format!("the blocks `{}`", many.join("`, `")),
+        };
+        diags.push(Diagnostic::at(
+            template_site(inv, APPLICATION_TEMPLATE),
+            format!(
+                "the Application template writes {} for app `{}` on cluster `{}`, which needs {} (Argo CD reads the block as the source's type)",
+                what(&blocks),
+                app.name,
+                cluster.name,
+                what(&expected),
+            ),
+        )
+        .help("write the blocks fleetc gives: `application.helm`, `application.kustomize` and `application.directory` (the built-in `application.yaml.j2` shows how)"));
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(diags)
+    }
 }
 
-/// The pair's values, merged and with `${ }` expanded; `None` when an
-/// expression fails (recorded in `expansion_errors`, with the file and path
-/// of the layer that wrote the string).
-fn merged_values<'e>(
+/// Layers of the pair (its values, or its source settings), merged and
+/// with `${ }` expanded; `None` when an expression fails (recorded in
+/// `expansion_errors`, with the file and path of the layer that wrote the
+/// string).
+fn merged<'e>(
     inv: &Inventory,
-    plan: &Plan,
     pair: &Pair,
+    layers: &values::Layers,
     base: &JValue,
     exprs: &'e Expressions,
     memo: &mut Memo<'e>,
     expansion_errors: &ExpansionErrors,
 ) -> Option<Value> {
     let app = &inv.apps[pair.app];
-    let layers = values::layers(inv, plan, pair);
     let mut merged = values::merge(&layers.values);
     let mut eval = |expr: &str| -> Result<String, String> {
         let (src, e, scope) = match exprs.get_key_value(expr) {
@@ -513,6 +575,9 @@ pub(super) fn check_collisions(inv: &Inventory, apps: &[RenderedApp], diags: &mu
             );
         }
         let app = &inv.apps[r.app];
+        if !app.is_helm() {
+            continue;
+        }
         if let Some(other) = releases.insert(
             (r.cluster, &app.destination_namespace, &app.release_name),
             r,

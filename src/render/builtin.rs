@@ -15,6 +15,8 @@ use crate::error::Diagnostic;
 use crate::model::{App, Cluster, Team};
 use crate::yaml;
 
+use super::source::Source;
+
 /// What the template's `application` variable holds, besides the app,
 /// cluster and team.
 pub(super) struct Application<'a> {
@@ -29,6 +31,8 @@ pub(super) struct Application<'a> {
     /// (server, name): one of them is set.
     pub destination: (Option<&'a str>, Option<&'a str>),
     pub cascade_delete: bool,
+    /// The repo and tool block, and the values repo.
+    pub source: &'a Source<'a>,
     /// The merged values as a YAML document, when there are any.
     pub helm_values: Option<&'a str>,
 }
@@ -80,29 +84,18 @@ pub(super) fn application(a: &Application, app: &App, cluster: &Cluster, team: &
     }
     s.push_str("spec:\n");
     let _ = writeln!(s, "  project: {}", q(&team.name));
-    s.push_str("  source:\n");
-    let _ = writeln!(s, "    repoURL: {}", q(&app.repo_url));
-    let _ = writeln!(s, "    targetRevision: {}", q(a.revision));
-    match app.chart.as_deref().filter(|c| !c.is_empty()) {
-        Some(chart) => {
-            let _ = writeln!(s, "    chart: {}", q(chart));
-        }
+    match a.source.values_repo {
         None => {
-            let path = match app.repo_path.as_deref() {
-                Some(p) => q(p),
-                None => "null".to_string(),
-            };
-            let _ = writeln!(s, "    path: {path}");
+            s.push_str("  source:\n");
+            source(&mut s, a, app, "    ", 4);
         }
-    }
-    s.push_str("    helm:\n");
-    let _ = writeln!(s, "      releaseName: {}", q(&app.release_name));
-    if let Some(values) = a.helm_values.filter(|v| !v.is_empty()) {
-        s.push_str(
-            "      # Text, not valuesObject: Argo CD would drop the nulls that unset chart defaults.\n      values: ",
-        );
-        s.push_str(&yaml::literal(values, 8));
-        s.push('\n');
+        Some(repo) => {
+            s.push_str("  sources:\n");
+            source(&mut s, a, app, "    - ", 6);
+            let _ = writeln!(s, "    - repoURL: {}", q(&repo.url));
+            let _ = writeln!(s, "      targetRevision: {}", q(&repo.revision));
+            let _ = writeln!(s, "      ref: {}", q(super::source::VALUES_REF));
+        }
     }
     s.push_str("  destination:\n");
     match a.destination {
@@ -133,6 +126,59 @@ pub(super) fn application(a: &Application, app: &App, cluster: &Cluster, team: &
         "    retry:\n      limit: 5\n      backoff:\n        duration: 10s\n        factor: 2\n        maxDuration: 5m\n",
     );
     s
+}
+
+/// The template's `source` macro: the app's source, its first line after
+/// `first`, the rest indented by `indent`.
+fn source(s: &mut String, a: &Application, app: &App, first: &str, indent: usize) {
+    let q = yaml::inline_str;
+    let pad = " ".repeat(indent);
+    let _ = writeln!(s, "{first}repoURL: {}", q(a.source.repo_url));
+    let _ = writeln!(s, "{pad}targetRevision: {}", q(a.revision));
+    match app.chart.as_deref().filter(|c| !c.is_empty()) {
+        Some(chart) => {
+            let _ = writeln!(s, "{pad}chart: {}", q(chart));
+        }
+        None => {
+            let path = match app.repo_path.as_deref() {
+                Some(p) => q(p),
+                None => "null".to_string(),
+            };
+            let _ = writeln!(s, "{pad}path: {path}");
+        }
+    }
+    if let Some(helm) = &a.source.helm {
+        let _ = writeln!(s, "{pad}helm:");
+        let _ = writeln!(s, "{pad}  releaseName: {}", q(&helm.release_name));
+        if !helm.value_files.is_empty() {
+            let _ = writeln!(s, "{pad}  valueFiles:");
+            let files = serde_json::Value::from(helm.value_files.clone());
+            s.push_str(&yaml::to_block(&files, indent + 4));
+            s.push('\n');
+        }
+        if helm.ignore_missing_value_files {
+            let _ = writeln!(s, "{pad}  ignoreMissingValueFiles: true");
+        }
+        if let Some(values) = a.helm_values.filter(|v| !v.is_empty()) {
+            let _ = writeln!(
+                s,
+                "{pad}  # Text, not valuesObject: Argo CD would drop the nulls that unset chart defaults."
+            );
+            let _ = write!(s, "{pad}  values: ");
+            s.push_str(&yaml::literal(values, indent + 4));
+            s.push('\n');
+        }
+    }
+    for (key, block) in [
+        ("kustomize", &a.source.kustomize),
+        ("directory", &a.source.directory),
+    ] {
+        if let Some(block) = block {
+            let _ = writeln!(s, "{pad}{key}:");
+            s.push_str(&yaml::to_block(block, indent + 2));
+            s.push('\n');
+        }
+    }
 }
 
 /// The default `layout.application`, rendered and checked as `render_path` checks it.

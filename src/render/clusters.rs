@@ -51,7 +51,7 @@ pub(super) fn render_projects(
                 .apps
                 .iter()
                 .filter(|a| a.team == ti)
-                .map(|a| a.repo_url.clone())
+                .flat_map(|a| a.repo_urls().map(str::to_string))
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect(),

@@ -15,6 +15,7 @@ mod clusters;
 mod env;
 mod patch;
 mod reuse;
+mod source;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -279,6 +280,7 @@ pub(crate) fn render(
             .help("change the layout so that no file lands where another path needs a folder"),
         });
     }
+    out.notes.extend(source::unread_settings(inv, matrix));
     if !inv.settings.application_health_check
         && out
             .apps
@@ -324,6 +326,8 @@ struct AppView<'a> {
     repo_branch: &'a str,
     repo_path: Option<&'a str>,
     chart: Option<&'a str>,
+    /// `helm`, `kustomize`, `directory`, or none: Argo CD detects it.
+    source_type: Option<&'static str>,
     metadata: &'a BTreeMap<String, String>,
     namespace: &'a str,
     destination_namespace: &'a str,
@@ -352,6 +356,7 @@ fn app_view<'a>(inv: &'a Inventory, a: &'a App) -> AppView<'a> {
         repo_branch: &a.repo_branch,
         repo_path: a.repo_path.as_deref(),
         chart: a.chart.as_deref(),
+        source_type: a.source_type.map(|t| t.name()),
         metadata: &a.metadata,
         namespace: &inv.teams[a.team].name,
         destination_namespace: &a.destination_namespace,

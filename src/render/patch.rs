@@ -208,7 +208,7 @@ fn admission(inv: &Inventory, pair: &Pair, before: &Value, after: &Value) -> Vec
             None => inv
                 .apps
                 .iter()
-                .any(|a| a.team == app.team && a.repo_url == url),
+                .any(|a| a.team == app.team && a.repo_urls().any(|u| u == url)),
         };
         if !permitted {
             out.push((

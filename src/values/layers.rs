@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::delivery::Plan;
 use crate::error::{pointer_path, Diagnostic, Site};
 use crate::matrix::Pair;
-use crate::model::Inventory;
+use crate::model::{Inventory, SourceType};
 
 /// The layers of one pair's values, lowest precedence first.
 pub struct Layers<'a> {
@@ -21,7 +21,8 @@ pub struct Layers<'a> {
 /// The value layers of a placed pair in precedence order (DESIGN §4):
 /// app values, placing policies by ascending priority then name (each
 /// policy's values, then its replica share), cluster values, the app's
-/// override for the cluster.
+/// override for the cluster. Only a Helm chart has values: policies' and
+/// clusters' values reach no app of another type.
 pub fn layers<'a>(inv: &'a Inventory, plan: &'a Plan, pair: &Pair) -> Layers<'a> {
     let app = &inv.apps[pair.app];
     let cluster = &inv.clusters[pair.cluster];
@@ -29,6 +30,9 @@ pub fn layers<'a>(inv: &'a Inventory, plan: &'a Plan, pair: &Pair) -> Layers<'a>
         values: Vec::new(),
         origins: Vec::new(),
     };
+    if !app.is_helm() {
+        return out;
+    }
     if let Some(v) = &app.values {
         out.values.push(v);
         out.origins
@@ -66,6 +70,68 @@ pub fn layers<'a>(inv: &'a Inventory, plan: &'a Plan, pair: &Pair) -> Layers<'a>
     out
 }
 
+/// The layers of a placed pair's settings of its source type, in the
+/// precedence of values: the app's, the placing policies' by ascending
+/// priority then name, the cluster's, the app's for the cluster
+/// (`kustomizeOverrides`). Empty for an app whose type Argo CD detects.
+pub fn tool_layers<'a>(inv: &'a Inventory, pair: &Pair) -> Layers<'a> {
+    let app = &inv.apps[pair.app];
+    let cluster = &inv.clusters[pair.cluster];
+    let mut out = Layers {
+        values: Vec::new(),
+        origins: Vec::new(),
+    };
+    let Some(ty) = app.source_type else {
+        return out;
+    };
+    // Helm's settings are top-level fields of a document; the others are
+    // under their block's key.
+    let key = |site: &Site| match ty {
+        SourceType::Helm => site.clone(),
+        _ => site.key(ty.name()),
+    };
+    let mut push = |v: Option<&'a Value>, what: String, site: Site| {
+        if let Some(v) = v {
+            out.values.push(v);
+            out.origins.push((what, site));
+        }
+    };
+    let t = match ty {
+        SourceType::Helm => "value files",
+        _ => ty.name(),
+    };
+    push(
+        app.tools.get(ty),
+        format!("app `{}` {t}", app.name),
+        key(&app.site),
+    );
+    for pi in policy_order(inv, pair) {
+        let p = &inv.policies[pi];
+        push(
+            p.tools.get(ty),
+            format!("policy `{}` {t}", p.name),
+            key(&p.site),
+        );
+    }
+    push(
+        cluster.tools.get(ty),
+        format!("cluster `{}` {t}", cluster.name),
+        key(&cluster.site),
+    );
+    // Only Kustomize settings have per-cluster overrides of their own.
+    push(
+        app.tool_overrides
+            .get(&pair.cluster)
+            .and_then(|o| o.get(ty)),
+        format!(
+            "app `{}` kustomizeOverrides for `{}`",
+            app.name, cluster.name
+        ),
+        app.site.key("kustomizeOverrides").key(&cluster.name),
+    );
+    out
+}
+
 /// The placing policies of a pair by ascending priority, then name.
 pub fn policy_order(inv: &Inventory, pair: &Pair) -> Vec<usize> {
     let mut order: Vec<usize> = pair.hits.iter().map(|h| h.policy).collect();
@@ -88,6 +154,10 @@ pub struct Conflicts {
 
 impl Conflicts {
     pub fn check(&self, inv: &Inventory, pair: &Pair) {
+        if !inv.apps[pair.app].is_helm() {
+            // Policies' values reach Helm charts only.
+            return;
+        }
         let order = policy_order(inv, pair);
         for (i, &p) in order.iter().enumerate() {
             for &q in &order[i + 1..] {

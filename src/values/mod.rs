@@ -49,7 +49,7 @@
 
 mod layers;
 
-pub use layers::{layers, policy_order, Conflicts, Layers};
+pub use layers::{layers, policy_order, tool_layers, Conflicts, Layers};
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -306,11 +306,11 @@ fn admission_problems(files: &BTreeMap<String, String>, fleet: &Fleet) -> Vec<St
                     .flatten()
                     .filter_map(|r| r.as_str().map(str::to_string))
                     .collect();
-                if !source_permitted(&repos, repo_url) {
-                    problems.push(format!(
-                        "{at}: application repo {repo_url} is not permitted in project '{project_name}'"
-                    ));
-                }
+                problems.extend(
+                    source_problems(&app.doc, &repos, project_name)
+                        .into_iter()
+                        .map(|p| format!("{at}: {p}")),
+                );
                 let (server, name, namespace) = (
                     app.str_at("/spec/destination/server"),
                     app.str_at("/spec/destination/name"),
@@ -399,6 +399,96 @@ fn admission_problems(files: &BTreeMap<String, String>, fleet: &Fleet) -> Vec<St
     problems.sort();
     problems.dedup();
     problems
+}
+
+/// What Argo CD refuses in an Application's sources (each, for a
+/// multi-source one):
+/// - `util/argo/argo.go` `ValidatePermissions` → `validateSourcePermissions`:
+///   a source needs a `repoURL` and one of `path`, `chart` or `ref`, and a
+///   chart its `targetRevision`; then `AppProject.IsSourcePermitted` for
+///   every source, the `ref` ones included ("application repo %s is not
+///   permitted in project '%s'").
+/// - `ApplicationSource.ExplicitType()`
+///   (`pkg/apis/application/v1alpha1/types.go`): more than one of
+///   `kustomize`, `helm`, `directory` is "multiple application sources
+///   defined".
+/// - `GetRefSources` (`util/argo/argo.go`) and the repo server's
+///   `runManifestGenAsync`: a `ref` is `[a-zA-Z0-9_-]+`, unique, on a
+///   source without `chart`, and every `$ref/` value file names one
+///   (docs `user-guide/multiple_sources.md`).
+/// - With `sources` set, `source` is ignored: fleetc must not write both.
+fn source_problems(app: &Value, repos: &[String], project: &str) -> Vec<String> {
+    let spec = &app["spec"];
+    let mut out = Vec::new();
+    let sources: Vec<&Value> = match (spec.get("source"), spec.get("sources")) {
+        (Some(_), Some(_)) => {
+            out.push("both `source` and `sources`: Argo CD ignores `source`".to_string());
+            spec["sources"].as_array().into_iter().flatten().collect()
+        }
+        (None, Some(list)) => list.as_array().into_iter().flatten().collect(),
+        (Some(one), None) => vec![one],
+        (None, None) => {
+            out.push("no source".to_string());
+            Vec::new()
+        }
+    };
+    let mut refs = Vec::new();
+    for s in &sources {
+        if let Some(r) = s.get("ref").and_then(Value::as_str) {
+            let valid = !r.is_empty()
+                && r.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !valid || refs.contains(&r) {
+                out.push(format!("invalid or duplicate ref `{r}`"));
+            }
+            if s.get("chart").is_some() {
+                out.push(format!("source with ref `{r}` has a chart"));
+            }
+            refs.push(r);
+        }
+    }
+    for s in &sources {
+        let repo_url = s.get("repoURL").and_then(Value::as_str).unwrap_or_default();
+        if repo_url.is_empty() {
+            out.push("source repo is required".to_string());
+        } else if !source_permitted(repos, repo_url) {
+            out.push(format!(
+                "application repo {repo_url} is not permitted in project '{project}'"
+            ));
+        }
+        let has = |k: &str| s.get(k).is_some_and(|v| v.as_str() != Some(""));
+        if !has("path") && !has("chart") && !has("ref") {
+            out.push(format!("{repo_url}: source path, chart or ref is required"));
+        }
+        if has("chart") && !has("targetRevision") {
+            out.push(format!("{repo_url}: a chart needs a targetRevision"));
+        }
+        let blocks: Vec<&str> = ["kustomize", "helm", "directory"]
+            .into_iter()
+            .filter(|k| s.get(*k).is_some())
+            .collect();
+        if blocks.len() > 1 {
+            out.push(format!(
+                "multiple application sources defined: {}",
+                blocks.join(",")
+            ));
+        }
+        for f in s
+            .pointer("/helm/valueFiles")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if let Some(rest) = f.strip_prefix('$') {
+                let name = rest.split('/').next().unwrap_or_default();
+                if !refs.contains(&name) {
+                    out.push(format!("source referenced `${name}` does not exist ({f})"));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A fixture's name, its rendered tree, and its fleet.
@@ -540,6 +630,31 @@ fn the_admission_checker_refuses_known_bad_trees() {
                 "      kind: Role\n",
             ),
             "resource rbac.authorization.k8s.io:RoleBinding is not permitted in project fleetc-east-qld-brisbane-01",
+        ),
+        (
+            "a values repo the project does not list",
+            replace(project, "'https://git.example.com/payments/*'", "'https://git.example.com/payments/pos.git'"),
+            "application repo https://git.example.com/payments/pos-values.git is not permitted",
+        ),
+        (
+            "two tool blocks on one source (Helm and Kustomize)",
+            replace(app, "      helm:\n", "      kustomize:\n        namePrefix: x-\n      helm:\n"),
+            "multiple application sources defined: kustomize,helm",
+        ),
+        (
+            "a value file from a ref no source has",
+            replace(app, "'$values/common.yaml'", "'$settings/common.yaml'"),
+            "source referenced `$settings` does not exist",
+        ),
+        (
+            "a source with neither path, chart nor ref",
+            replace(app, "      ref: values\n", ""),
+            "source path, chart or ref is required",
+        ),
+        (
+            "both source and sources",
+            replace(app, "  sources:\n", "  source:\n    repoURL: https://git.example.com/payments/pos.git\n    path: deploy/api\n  sources:\n"),
+            "both `source` and `sources`",
         ),
     ];
     for (what, edit, expected) in cases {

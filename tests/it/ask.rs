@@ -25,7 +25,7 @@ fn every_selector_form_narrows_a_query_alike() {
             &example(&["query", "matrix", "--selector", s, "--format", "json"]).stdout,
         )
         .unwrap();
-        assert_eq!(v["counts"]["cells"], 18, "{s}");
+        assert_eq!(v["counts"]["cells"], 21, "{s}");
     }
 }
 

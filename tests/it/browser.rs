@@ -136,14 +136,14 @@ fn the_page_is_self_contained_and_holds_the_matrix() {
     );
     assert_eq!(all.matches('p').count(), c.matrix.placed.len());
     assert_eq!(all.matches('x').count(), c.matrix.excluded.len());
-    assert_eq!((c.matrix.placed.len(), c.matrix.excluded.len()), (25, 1));
-    assert!(page.contains("<b id=nplaced>25</b>") && page.contains("<b id=nexcluded>1</b>"));
-    assert!(page.contains("<b id=nclusters>6</b>") && page.contains("<b id=napps>6</b>"));
-    assert!(page.contains("<b id=napplications>25</b>"));
+    assert_eq!((c.matrix.placed.len(), c.matrix.excluded.len()), (28, 1));
+    assert!(page.contains("<b id=nplaced>28</b>") && page.contains("<b id=nexcluded>1</b>"));
+    assert!(page.contains("<b id=nclusters>6</b>") && page.contains("<b id=napps>7</b>"));
+    assert!(page.contains("<b id=napplications>28</b>"));
 
     // Grouped by region (the example's first grouping label): east, south,
     // west. Apps in inventory order:
-    // app1 inference log-shipper node-exporter pos-api pos-worker.
+    // app1 inference log-shipper node-exporter pos-api pos-worker storefront.
     let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
@@ -156,8 +156,8 @@ fn the_page_is_self_contained_and_holds_the_matrix() {
             "west-wa-perth-02"
         ]
     );
-    assert_eq!(rows[3].1, ".xpp..");
-    assert_eq!(rows[1].1, "pppppp");
+    assert_eq!(rows[3].1, ".xpp...");
+    assert_eq!(rows[1].1, "ppppppp");
     let data = embedded(&page, "data");
     assert_eq!(
         data["groups"],
@@ -215,7 +215,7 @@ fn report_html_writes_the_page() {
         &["report", "--html", file.to_str().unwrap()],
     );
     assert_eq!(run.status, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("6 clusters × 6 apps"), "{}", run.stdout);
+    assert!(run.stdout.contains("6 clusters × 7 apps"), "{}", run.stdout);
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         fleetc::report_html(&example(), None)
@@ -265,7 +265,8 @@ fn the_page_in_a_real_browser() {
             "log-shipper",
             "node-exporter",
             "pos-api",
-            "pos-worker"
+            "pos-worker",
+            "storefront"
         ]
     );
     let cell = |cluster: &str, app: &str| {
@@ -276,7 +277,7 @@ fn the_page_in_a_real_browser() {
     assert_eq!(cell("west-wa-perth-01", "app1"), "-");
     assert_eq!(
         row_cells(&dom, "east-nsw-newcastle-01"),
-        ["p", "p", "p", "p", "-", "-"]
+        ["p", "p", "p", "p", "-", "-", "p"]
     );
 
     // Hovering a cell names the policies behind it.
@@ -491,28 +492,33 @@ fn the_page_coloured_by_live_status_in_a_real_browser() {
     let page = std::fs::read_to_string(&file).unwrap();
     // The page holds one live character per cell, and the counts.
     let data = embedded(&page, "data");
-    assert_eq!(data["live"].as_array().unwrap().len(), 6);
-    assert!(page.contains("<b id=\"live-D\">10</b> DEPLOYED"), "counts");
+    assert_eq!(
+        data["live"].as_array().unwrap().len(),
+        6,
+        "one row per cluster"
+    );
+    assert!(page.contains("<b id=\"live-D\">11</b> DEPLOYED"), "counts");
     assert!(page.contains("<b id=\"live-O\">1</b> ORPHANED"), "counts");
     if chromium().is_none() {
         println!("SKIPPED: chromium not installed (.ci/run installs it)");
         return;
     }
     let dom = headless(&file_url(&file), &["--dump-dom", "--window-size=1400,900"]);
-    // Apps in order: app1 inference log-shipper node-exporter pos-api pos-worker.
+    // Apps in order: app1 inference log-shipper node-exporter pos-api
+    // pos-worker storefront.
     assert_eq!(
         live_cells(&dom, "west-wa-perth-02"),
-        ["-", "-", "sN", "sD", "sS", "sS"]
+        ["-", "-", "sN", "sD", "sS", "sS", "-"]
     );
     assert_eq!(
         live_cells(&dom, "west-wa-perth-01"),
-        ["sO", "-", "sD", "sS", "sD", "sS"]
+        ["sO", "-", "sD", "sS", "sD", "sS", "-"]
     );
     assert_eq!(
         live_cells(&dom, "east-nsw-newcastle-01"),
-        ["sU", "sD", "sU", "sU", "-", "-"]
+        ["sU", "sD", "sU", "sU", "-", "-", "sU"]
     );
-    assert_eq!(live_cells(&dom, "east-qld-brisbane-01"), ["sD"; 6]);
+    assert_eq!(live_cells(&dom, "east-qld-brisbane-01"), ["sD"; 7]);
     assert!(
         dom.contains("class=\"sO\">○</td>"),
         "the orphan's cell is marked though nothing places it"

@@ -20,7 +20,7 @@ fn compile_renders_the_example_and_a_second_run_is_a_noop() {
     let first = fleetc(&inv, &["compile", "--out", out.to_str().unwrap()]);
     assert_eq!(first.status, 0, "{}", first.stderr);
     assert!(
-        first.stdout.contains("25 Applications on 6 clusters"),
+        first.stdout.contains("28 Applications on 6 clusters"),
         "{}",
         first.stdout
     );
@@ -166,7 +166,7 @@ fn rendered_output_inside_the_inventory_is_not_read_back() {
     assert_eq!(fleetc(&inv, &["compile", "--out", "rendered"]).status, 0);
     let again = fleetc(&inv, &["check"]);
     assert_eq!(again.status, 0, "{}", again.stderr);
-    assert!(again.stdout.contains("ok: 17 files"), "{}", again.stdout);
+    assert!(again.stdout.contains("ok: 18 files"), "{}", again.stdout);
 }
 
 /// A compile killed at any moment leaves the old tree or the new one.

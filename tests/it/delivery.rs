@@ -556,7 +556,7 @@ fn replica_shares_hold_their_properties_over_random_fleets() {
             let max_line = max.map_or(String::new(), |m| format!("  max: {m}\n"));
             let inv = Inv::new(&[
                 ("clusters/c.yaml", &clusters(&refs)),
-                ("apps/web.yaml", APP),
+                ("apps/web.yaml", &format!("{APP}source_type: helm\n")),
                 (
                     "policies/p.yaml",
                     &format!("name: edge\napp_selector: {{}}\ncluster_selector: {{edge: \"true\"}}\nreplicas:\n  total: {total}\n  path: replicaCount\n  weights: {{label: tier, weights: {{large: 3, small: 1}}, default: 2}}\n  min: {min}\n{max_line}"),

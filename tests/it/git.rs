@@ -114,7 +114,7 @@ fn commit_keeps_other_files_writes_trailers_and_a_second_run_is_a_noop() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(
         run.stdout.contains("committed")
-            && run.stdout.contains("+25 ~0 -0 applications on 6 clusters"),
+            && run.stdout.contains("+28 ~0 -0 applications on 6 clusters"),
         "{}",
         run.stdout
     );
@@ -126,7 +126,7 @@ fn commit_keeps_other_files_writes_trailers_and_a_second_run_is_a_noop() {
     // Subject, body, trailers, author.
     let msg = s.git(&["log", "-1", "--format=%s%n%b", "main"]);
     assert!(
-        msg.starts_with("fleetc: +25 ~0 -0 applications on 6 clusters\n"),
+        msg.starts_with("fleetc: +28 ~0 -0 applications on 6 clusters\n"),
         "{msg}"
     );
     assert!(
@@ -200,7 +200,7 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
     let v: Value = serde_json::from_str(&diff.stdout).unwrap();
     assert_eq!(
         v["applications"],
-        serde_json::json!({"added": 0, "changed": 3, "recreated": 0, "removed": 1})
+        serde_json::json!({"added": 0, "changed": 3, "recreated": 0, "removed": 2})
     );
     let apps: Vec<(String, String, Value)> = v["changes"]
         .as_array()
@@ -242,6 +242,11 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
                 "lab-sydney-01/pos-api".into(),
                 serde_json::json!(["values"])
             ),
+            (
+                "removed".into(),
+                "lab-sydney-01/storefront".into(),
+                serde_json::json!([])
+            ),
         ]
     );
 
@@ -256,6 +261,7 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
         [
             "A\tdeployments/00000002.jsonl",
             "D\tclusters/lab-sydney-01/apps/app1.yaml",
+            "D\tclusters/lab-sydney-01/apps/storefront.yaml",
             "D\tclusters/lab-sydney-01/projects/ieb.yaml",
             "D\tnamespaces/lab-sydney-01/ieb.yaml",
             // fleetc's lists of its files: only the changed cluster's.
@@ -269,7 +275,7 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
     );
     let msg = s.git(&["log", "-1", "--format=%B", "main"]);
     assert!(
-        msg.starts_with("fleetc: +0 ~3 -1 applications on 1 cluster\n"),
+        msg.starts_with("fleetc: +0 ~3 -2 applications on 1 cluster\n"),
         "{msg}"
     );
     assert!(
@@ -360,7 +366,7 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
 fn the_removal_guard_refuses_mass_removals_unless_allowed() {
     let s = Setup::new();
     assert_eq!(s.commit().status, 0);
-    // The agents leave the inventory, so every cluster: 12 of 25 Applications.
+    // The agents leave the inventory, so every cluster: 12 of 28 Applications.
     std::fs::remove_file(s.inv.join("apps/agents.yaml")).unwrap();
     let diff = fleetc(&s.inv, &["diff", "--repo", s.deploy()]);
     assert!(diff.stdout.contains("would refuse it"), "{}", diff.stdout);
@@ -368,7 +374,7 @@ fn the_removal_guard_refuses_mass_removals_unless_allowed() {
     assert_eq!(run.status, 1);
     assert!(
         run.stderr
-            .contains("would remove 12 of 25 Applications (48%)"),
+            .contains("would remove 12 of 28 Applications (43%)"),
         "{}",
         run.stderr
     );
@@ -398,7 +404,7 @@ fn the_removal_guard_refuses_mass_removals_unless_allowed() {
     let run = s.commit();
     assert_eq!(run.status, 1);
     assert!(
-        run.stderr.contains("would remove all 13 Applications"),
+        run.stderr.contains("would remove all 16 Applications"),
         "{}",
         run.stderr
     );
@@ -446,13 +452,13 @@ fn diff_against_another_inventory_revision_needs_no_deploy_repo() {
     let run = fleetc(&s.inv, &["diff", "--base", "HEAD~1", "--exit-code"]);
     assert_eq!(run.status, 2, "{}", run.stderr);
     assert!(
-        run.stdout.contains("+0 ~3 -1 applications on 1 cluster"),
+        run.stdout.contains("+0 ~3 -2 applications on 1 cluster"),
         "{}",
         run.stdout
     );
     assert!(
         run.stdout
-            .contains("-          REGION: east\n+          REGION: south"),
+            .contains("-            REGION: east\n+            REGION: south"),
         "{}",
         run.stdout
     );
@@ -465,8 +471,8 @@ fn diff_against_another_inventory_revision_needs_no_deploy_repo() {
         &["diff", "--base", "HEAD~1", "--format", "markdown"],
     );
     for row in [
-        "| lab-sydney-01 | 4 |",
-        "| removed: no policy places it any more | 1 |",
+        "| lab-sydney-01 | 5 |",
+        "| removed: no policy places it any more | 2 |",
         "| other manifests (AppProjects, namespaces, roots) | 3 |",
         "<details><summary><b>removed</b> `app1` on `lab-sydney-01` Application (no policy places it any more)",
     ] {
@@ -729,7 +735,7 @@ fn renamed_applications_are_recreations_everywhere() {
     );
     assert!(
         diff.stdout
-            .contains("+0 ~0 -0 applications, 25 recreated, on 6 clusters"),
+            .contains("+0 ~0 -0 applications, 28 recreated, on 6 clusters"),
         "{}",
         diff.stdout
     );
@@ -738,7 +744,7 @@ fn renamed_applications_are_recreations_everywhere() {
     let v: Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(
         v["applications"],
-        serde_json::json!({"added": 0, "changed": 0, "recreated": 25, "removed": 0})
+        serde_json::json!({"added": 0, "changed": 0, "recreated": 28, "removed": 0})
     );
     let item = v["changes"]
         .as_array()
@@ -755,8 +761,8 @@ fn renamed_applications_are_recreations_everywhere() {
         &["diff", "--repo", s.deploy(), "--format", "markdown"],
     );
     assert!(
-        md.stdout.contains("| east-qld-brisbane-01 | 6 |")
-            && md.stdout.contains("| recreated | 25 |"),
+        md.stdout.contains("| east-qld-brisbane-01 | 7 |")
+            && md.stdout.contains("| recreated | 28 |"),
         "{}",
         md.stdout
     );
@@ -771,7 +777,7 @@ fn renamed_applications_are_recreations_everywhere() {
     assert_eq!(refused.status, 1);
     assert!(
         refused.stderr.contains(
-            "would remove 25 of 25 Applications (25 of them recreated under a new name: deleted, then created again) (100%)"
+            "would remove 28 of 28 Applications (28 of them recreated under a new name: deleted, then created again) (100%)"
         ),
         "{}",
         refused.stderr
@@ -782,7 +788,7 @@ fn renamed_applications_are_recreations_everywhere() {
     s.fsck();
     let msg = s.git(&["log", "-1", "--format=%B", "main"]);
     assert!(
-        msg.starts_with("fleetc: +0 ~0 -0 applications, 25 recreated, on 6 clusters\n"),
+        msg.starts_with("fleetc: +0 ~0 -0 applications, 28 recreated, on 6 clusters\n"),
         "{msg}"
     );
     assert!(
@@ -808,7 +814,7 @@ fn renamed_applications_are_recreations_everywhere() {
     );
     let log = fleetc(&s.inv, &["log", "--repo", s.deploy(), "--format", "json"]);
     let entries: Value = serde_json::from_str(&log.stdout).unwrap();
-    assert_eq!(entries[0]["entry"]["recreated"], 25);
+    assert_eq!(entries[0]["entry"]["recreated"], 28);
     let event = &entries[0]["events"][0];
     assert_eq!(event["action"], "recreated");
     assert_eq!(event["old_application"], "app1-cluster1");

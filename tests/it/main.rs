@@ -20,5 +20,6 @@ mod pipeline;
 mod review;
 mod schema;
 mod snapshots;
+mod sources;
 mod status;
 mod support;

@@ -96,12 +96,14 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
         "UNKNOWN",
         "filtered",
     ),
+    ("east-nsw-newcastle-01", "storefront", "UNKNOWN", "filtered"),
     ("east-qld-brisbane-01", "app1", "DEPLOYED", ""),
     ("east-qld-brisbane-01", "inference", "DEPLOYED", ""),
     ("east-qld-brisbane-01", "log-shipper", "DEPLOYED", ""),
     ("east-qld-brisbane-01", "node-exporter", "DEPLOYED", ""),
     ("east-qld-brisbane-01", "pos-api", "DEPLOYED", ""),
     ("east-qld-brisbane-01", "pos-worker", "DEPLOYED", ""),
+    ("east-qld-brisbane-01", "storefront", "DEPLOYED", ""),
     ("lab-sydney-01", "app1", "UNKNOWN", "over --max-age"),
     ("lab-sydney-01", "log-shipper", "UNKNOWN", "over --max-age"),
     (
@@ -112,6 +114,7 @@ const EXPECTED: &[(&str, &str, &str, &str)] = &[
     ),
     ("lab-sydney-01", "pos-api", "UNKNOWN", "over --max-age"),
     ("lab-sydney-01", "pos-worker", "UNKNOWN", "over --max-age"),
+    ("lab-sydney-01", "storefront", "UNKNOWN", "over --max-age"),
     (
         "south-vic-melbourne-01",
         "log-shipper",
@@ -228,7 +231,7 @@ fn the_table_lists_each_state_with_counts_and_exit_code_says_not_all_deployed() 
     );
     assert!(
         run.stdout
-            .contains("DEPLOYED 10 · STALE 4 · NOT INSTALLED 1 · UNKNOWN 10 · ORPHANED 1"),
+            .contains("DEPLOYED 11 · STALE 4 · NOT INSTALLED 1 · UNKNOWN 12 · ORPHANED 1"),
         "{}",
         run.stdout
     );
@@ -254,7 +257,7 @@ fn the_table_lists_each_state_with_counts_and_exit_code_says_not_all_deployed() 
         ],
     );
     assert_eq!(run.status, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("(6 Applications)"), "{}", run.stdout);
+    assert!(run.stdout.contains("(7 Applications)"), "{}", run.stdout);
     // CSV: a header and one line per row.
     let run = fleetc(
         &example(),
@@ -389,13 +392,15 @@ fn known_bad_live_states_are_never_called_deployed() {
             cluster: B,
             app: "pos-api",
             state: "STALE",
-            why: "helm values differ: resources null, desired absent",
+            // pos-api has two sources (its chart, and the values repo's ref).
+            why: "helm values (source 1) differ: resources null, desired absent",
             edit: on("pos-api-bne01", |a| {
-                let text = a["spec"]["source"]["helm"]["values"]
+                let text = a["spec"]["sources"][0]["helm"]["values"]
                     .as_str()
                     .unwrap()
                     .to_string();
-                a["spec"]["source"]["helm"]["values"] = format!("{text}resources: null\n").into();
+                a["spec"]["sources"][0]["helm"]["values"] =
+                    format!("{text}resources: null\n").into();
             }),
         },
         Case {

@@ -46,7 +46,7 @@ pub(crate) fn bin() -> PathBuf {
 
 /// The folders of `fixtures/` that hold Argo CD's exports for `fleetc
 /// status` (tests/it/status.rs), not an inventory.
-const NOT_INVENTORIES: &[&str] = &["status"];
+const NOT_INVENTORIES: &[&str] = &["app-repos", "status"];
 
 /// The names of the inventory fixtures (`fixtures/<name>/`), sorted.
 pub(crate) fn inventory_fixtures() -> Vec<String> {

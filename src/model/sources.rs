@@ -1,0 +1,441 @@
+//! Source types and their settings.
+//!
+//! Argo CD reads the tool block of an Application's source *as* its type:
+//! a non-nil `helm`, `kustomize` or `directory` is an explicit type, and two
+//! are an error (`ApplicationSource.ExplicitType` in argo-cd's
+//! `pkg/apis/application/v1alpha1/types.go`). Without one, its repo server
+//! looks at the folder (`Chart.yaml` → Helm, `kustomization.yaml` →
+//! Kustomize, else a directory: `discovery.AppType`). So an app's type is
+//! decided here, once, from the app's own document: `source_type:`, or
+//! the settings it writes (a `chart` or Helm values make a Helm chart,
+//! `kustomize:` a Kustomize app, `directory:` a folder of manifests), or
+//! none, and then Argo CD detects it. Settings of one type on an app of
+//! another are errors. Policies and clusters may write settings of every
+//! type; each reaches the apps of its own type only.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::fields::dns_label;
+use super::{Index, Tools};
+use crate::error::{Diagnostic, Seg, Site};
+use crate::inventory::raw::{RawApp, RawKustomize, RawTools};
+use crate::k8s;
+use crate::suggest;
+
+/// What Argo CD builds an app's source with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceType {
+    Helm,
+    Kustomize,
+    Directory,
+}
+
+impl SourceType {
+    pub const ALL: [SourceType; 3] = [
+        SourceType::Helm,
+        SourceType::Kustomize,
+        SourceType::Directory,
+    ];
+
+    /// The word in `source_type:` and the tool block's key.
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceType::Helm => "helm",
+            SourceType::Kustomize => "kustomize",
+            SourceType::Directory => "directory",
+        }
+    }
+
+    /// What a user calls an app of this type.
+    pub fn what(self) -> &'static str {
+        match self {
+            SourceType::Helm => "a Helm chart",
+            SourceType::Kustomize => "a Kustomize app",
+            SourceType::Directory => "a folder of plain manifests",
+        }
+    }
+
+    fn parse(s: &str) -> Option<SourceType> {
+        Self::ALL.into_iter().find(|t| t.name() == s)
+    }
+}
+
+/// Helm value files in another git repo: the Application gets a second
+/// source with `ref: values`, and its value files are `$values/...`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValuesRepo {
+    pub url: String,
+    pub revision: String,
+}
+
+/// A setting the app writes, the type it belongs to, and its key.
+struct Written {
+    ty: SourceType,
+    key: &'static str,
+}
+
+/// The settings an app writes in its own document: the first says its
+/// type unless `source_type` does.
+fn written(raw: &RawApp) -> Vec<Written> {
+    let mut out = Vec::new();
+    let mut add = |on: bool, ty, key| {
+        if on {
+            out.push(Written { ty, key });
+        }
+    };
+    use SourceType::*;
+    add(raw.chart.is_some(), Helm, "chart");
+    add(
+        raw.values.as_ref().is_some_and(|v| !v.is_null()),
+        Helm,
+        "values",
+    );
+    add(!raw.value_overrides.is_empty(), Helm, "valueOverrides");
+    add(raw.value_files.is_some(), Helm, "value_files");
+    add(raw.values_repo.is_some(), Helm, "values_repo");
+    add(raw.release_name.is_some(), Helm, "release_name");
+    add(
+        raw.ignore_missing_value_files.is_some(),
+        Helm,
+        "ignore_missing_value_files",
+    );
+    add(raw.kustomize.is_some(), Kustomize, "kustomize");
+    add(
+        !raw.kustomize_overrides.is_empty(),
+        Kustomize,
+        "kustomizeOverrides",
+    );
+    add(raw.directory.is_some(), Directory, "directory");
+    out
+}
+
+/// The app's source type: as it says, or as its settings say, or `None`
+/// (Argo CD detects it). Every setting of another type is an error.
+pub(super) fn source_type(
+    site: &Site,
+    raw: &RawApp,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(SourceType, &'static str)> {
+    let settings = written(raw);
+    let declared = match &raw.source_type {
+        None => None,
+        Some(s) => match SourceType::parse(s) {
+            Some(t) => Some(t),
+            None => {
+                let names: Vec<&str> = SourceType::ALL.iter().map(|t| t.name()).collect();
+                diags.push(
+                    Diagnostic::at(
+                        site.key("source_type"),
+                        format!("`source_type` `{s}` is not a source type"),
+                    )
+                    .help(suggest::hint(s, &names).unwrap_or_else(|| {
+                        "write `helm`, `kustomize` or `directory`, or leave it out".to_string()
+                    })),
+                );
+                return settings.first().map(|w| (w.ty, w.key));
+            }
+        },
+    };
+    let (ty, key) = match (declared, settings.first()) {
+        (Some(t), _) => (t, "source_type"),
+        (None, Some(w)) => (w.ty, w.key),
+        (None, None) => return None,
+    };
+    let why = match declared {
+        Some(t) => format!("`source_type: {}`", t.name()),
+        None => format!("its `{key}`"),
+    };
+    for w in settings.iter().filter(|w| w.ty != ty) {
+        let fix = match (w.ty, ty) {
+            (SourceType::Helm, _) if w.key == "chart" => "a `chart` is a Helm chart: remove `chart` and set `repo_path`, or make the app `source_type: helm`".to_string(),
+            (SourceType::Helm, SourceType::Kustomize) => format!(
+                "remove `{}`; a Kustomize app takes per-cluster settings in `kustomize:` and `kustomizeOverrides:` (images, commonLabels, patches, replicas)",
+                w.key
+            ),
+            (SourceType::Helm, _) => format!(
+                "remove `{}`: a folder of plain manifests has no Helm values; make the app `source_type: helm` if the folder is a chart",
+                w.key
+            ),
+            (SourceType::Kustomize, _) => format!(
+                "remove `{}`, or make the app `source_type: kustomize` if its folder has a kustomization.yaml",
+                w.key
+            ),
+            (SourceType::Directory, _) => format!(
+                "remove `{}`, or make the app `source_type: directory` if its folder holds plain manifests",
+                w.key
+            ),
+        };
+        diags.push(
+            Diagnostic::at(
+                site.key(w.key),
+                format!(
+                    "app `{}` sets `{}`, a setting of {}, but it is {} ({why}): Argo CD reads exactly one tool block per source",
+                    raw.name,
+                    w.key,
+                    w.ty.what(),
+                    ty.what(),
+                ),
+            )
+            .help(fix),
+        );
+    }
+    Some((ty, key))
+}
+
+/// `values_repo:`: a URL and a revision (default `HEAD`).
+pub(super) fn values_repo(
+    site: &Site,
+    raw: &RawApp,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ValuesRepo> {
+    let r = raw.values_repo.as_ref()?;
+    let at = site.key("values_repo");
+    if r.url.trim().is_empty() || r.url.chars().any(char::is_whitespace) {
+        diags.push(
+            Diagnostic::at(at.key("url"), "`values_repo.url` is not a repository URL")
+                .help("write the git repository that holds the value files, e.g. `https://git.example.com/team/values.git`"),
+        );
+    }
+    if r.url.starts_with("oci://") {
+        diags.push(
+            Diagnostic::at(at.key("url"), "`values_repo.url` is an OCI registry; Argo CD reads `$values` files from a git repository")
+                .help("keep the value files in a git repository"),
+        );
+    }
+    if raw.value_files.is_none() {
+        diags.push(
+            Diagnostic::at(at.clone(), "`values_repo` is set, but the app has no `value_files` to read from it")
+                .help("list the files with `value_files:` (paths in the values repo), or remove `values_repo`"),
+        );
+    }
+    let revision = r.revision.clone().unwrap_or_else(|| "HEAD".to_string());
+    if revision.trim().is_empty() {
+        diags.push(
+            Diagnostic::at(at.key("revision"), "`values_repo.revision` is empty")
+                .help("write a branch, tag or commit, or leave it out for `HEAD`"),
+        );
+    }
+    Some(ValuesRepo {
+        url: r.url.clone(),
+        revision,
+    })
+}
+
+/// One layer's settings of each type, checked, as the JSON objects the
+/// layers merge (Helm's keyed as written: `value_files`,
+/// `ignore_missing_value_files`; Kustomize's and the directory's with
+/// Argo CD's names, as written).
+pub(super) fn tools(raw: &RawTools, site: &Site, diags: &mut Vec<Diagnostic>) -> Tools {
+    let mut helm = serde_json::Map::new();
+    if let Some(files) = raw.value_files {
+        for (i, f) in files.iter().enumerate() {
+            value_file(f, &site.key("value_files").at(Seg::Index(i)), diags);
+        }
+        helm.insert("value_files".into(), Value::from(files.clone()));
+    }
+    if let Some(b) = raw.ignore_missing_value_files {
+        helm.insert("ignore_missing_value_files".into(), Value::from(b));
+    }
+    Tools {
+        helm: (!helm.is_empty()).then_some(Value::Object(helm)),
+        kustomize: raw
+            .kustomize
+            .and_then(|k| kustomize(k, &site.key("kustomize"), diags)),
+        directory: raw.directory.and_then(|d| {
+            let at = site.key("directory");
+            for (key, glob) in [("include", &d.include), ("exclude", &d.exclude)] {
+                if glob.as_deref().is_some_and(|g| g.trim().is_empty()) {
+                    diags.push(
+                        Diagnostic::at(at.key(key), format!("`directory.{key}` is empty"))
+                            .help("write a glob of file names, e.g. `*.yaml` or `{a.yaml,b.yaml}`, or leave it out"),
+                    );
+                }
+            }
+            object(d)
+        }),
+    }
+}
+
+/// Per-cluster Kustomize settings (`kustomizeOverrides:`), by cluster.
+pub(super) fn kustomize_overrides(
+    raw: &RawApp,
+    site: &Site,
+    index: &Index,
+    diags: &mut Vec<Diagnostic>,
+) -> BTreeMap<usize, Tools> {
+    super::delivery::by_cluster(
+        &raw.kustomize_overrides,
+        "kustomizeOverrides",
+        site,
+        index,
+        diags,
+        |k, at, diags| {
+            Some(Tools {
+                kustomize: kustomize(k, at, diags),
+                ..Tools::default()
+            })
+        },
+    )
+}
+
+/// A serialisable setting as a JSON object; `None` when it sets nothing.
+fn object<T: Serialize>(t: &T) -> Option<Value> {
+    serde_json::to_value(t)
+        .ok()
+        .filter(|v| v.as_object().is_some_and(|m| !m.is_empty()))
+}
+
+/// Whether a string holds a `${ }` expression, which is checked once it
+/// is expanded, for the pair.
+fn expression(s: &str) -> bool {
+    s.contains("${")
+}
+
+/// A value file: a path in the chart's repo (relative to the chart's
+/// folder, or to the repo's root with a leading `/`), as Argo CD resolves
+/// it (`ResolveValueFilePathOrUrl`); `${ }` may name the cluster.
+fn value_file(f: &str, at: &Site, diags: &mut Vec<Diagnostic>) {
+    let why = if f.trim().is_empty() {
+        Some("it is empty")
+    } else if f.contains("://") {
+        Some("it is a URL; fleetc renders paths in a repository (keep remote files in a `values_repo`)")
+    } else if f.starts_with('$') && !f.starts_with("${") {
+        Some("`$name/` references are fleetc's to write: set `values_repo` and list paths in it")
+    } else if f.contains('\\') || f.chars().any(char::is_control) {
+        Some("it must be a `/`-separated path")
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        diags.push(
+            Diagnostic::at(
+                at.clone(),
+                format!("value file `{f}` is not a path in a repository: {why}"),
+            )
+            .help(
+                "write a path relative to the chart's folder, e.g. `values-${ cluster.name }.yaml`",
+            ),
+        );
+    }
+}
+
+/// `kustomize:`: each field as `kustomize edit` would take it.
+fn kustomize(k: &RawKustomize, at: &Site, diags: &mut Vec<Diagnostic>) -> Option<Value> {
+    for (key, affix) in [
+        ("namePrefix", &k.name_prefix),
+        ("nameSuffix", &k.name_suffix),
+    ] {
+        let Some(a) = affix.as_deref().filter(|a| !expression(a)) else {
+            continue;
+        };
+        if !a
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        {
+            diags.push(
+                Diagnostic::at(
+                    at.key(key),
+                    format!("`kustomize.{key}` `{a}` would make names Kubernetes refuses"),
+                )
+                .help("use lower case letters, digits, `-` and `.`, e.g. `east-`"),
+            );
+        }
+    }
+    for (i, image) in k.images.iter().flatten().enumerate() {
+        if image.is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            diags.push(
+                Diagnostic::at(at.key("images").at(Seg::Index(i)), format!("`{image}` is not an image override"))
+                    .help("write `name=newName:tag`, `name:tag` or `name@sha256:…`, as `kustomize edit set image` takes them"),
+            );
+        }
+    }
+    for (key, label) in k.common_labels.iter().flatten() {
+        let site = at.key("commonLabels").key(key);
+        if let Err(e) = k8s::label_key(key) {
+            diags.push(Diagnostic::at(
+                site.clone(),
+                format!("invalid label key `{key}`: {e}"),
+            ));
+        }
+        if !expression(&label.0) {
+            if let Err(e) = k8s::label_value(&label.0) {
+                diags.push(Diagnostic::at(
+                    site,
+                    format!("invalid value `{}` for label `{key}`: {e}", label.0),
+                ).help("label values are at most 63 characters of letters, digits, `-`, `_` and `.`, beginning and ending with a letter or digit (or empty)"));
+            }
+        }
+    }
+    for key in k.common_annotations.iter().flatten().map(|(k, _)| k) {
+        if let Err(e) = k8s::label_key(key) {
+            diags.push(Diagnostic::at(
+                at.key("commonAnnotations").key(key),
+                format!("invalid annotation key `{key}`: {e}"),
+            ));
+        }
+    }
+    if let Some(ns) = k.namespace.as_deref().filter(|n| !expression(n)) {
+        dns_label(ns, "`kustomize.namespace`", &at.key("namespace"), diags);
+    }
+    for (i, r) in k.replicas.iter().flatten().enumerate() {
+        if let Err(e) = k8s::dns1123_subdomain(&r.name) {
+            diags.push(
+                Diagnostic::at(
+                    at.key("replicas").at(Seg::Index(i)).key("name"),
+                    format!("`{}` is not the name of a workload: {e}", r.name),
+                )
+                .help(
+                    "name a Deployment, StatefulSet or ReplicaSet of the app, as its manifest does",
+                ),
+            );
+        }
+    }
+    for (i, p) in k.patches.iter().flatten().enumerate() {
+        let site = at.key("patches").at(Seg::Index(i));
+        match (&p.patch, &p.path) {
+            (Some(_), Some(_)) | (None, None) => diags.push(
+                Diagnostic::at(site, "a Kustomize patch has either `patch` (the patch itself) or `path` (a file in the app's repo)")
+                    .help("e.g. `{target: {kind: Job, name: migrate}, patch: \"- {op: replace, path: /spec/parallelism, value: 3}\"}`"),
+            ),
+            (None, Some(path)) => repo_path(path, "patch `path`", &site.key("path"), diags),
+            (Some(_), None) => {}
+        }
+    }
+    for (i, c) in k.components.iter().flatten().enumerate() {
+        repo_path(
+            c,
+            "component",
+            &at.key("components").at(Seg::Index(i)),
+            diags,
+        );
+    }
+    object(k)
+}
+
+/// A path in the app's repo, relative to its folder.
+fn repo_path(p: &str, what: &str, at: &Site, diags: &mut Vec<Diagnostic>) {
+    if p.trim().is_empty() || p.starts_with('/') || p.contains("://") || p.contains('\\') {
+        diags.push(
+            Diagnostic::at(
+                at.clone(),
+                format!("{what} `{p}` is not a path in the app's repo"),
+            )
+            .help("write it relative to the app's folder, e.g. `../../components/tls`"),
+        );
+    }
+}
+
+/// Argo CD's `repoURL` for a Helm chart in an OCI registry: the registry
+/// and path without `oci://`, with `chart` naming the chart (docs
+/// `user-guide/helm.md`, "Helm OCI"; the form every version since 2.x
+/// reads). Anything else is as written.
+pub(crate) fn argocd_repo_url<'a>(repo_url: &'a str, chart: Option<&str>) -> &'a str {
+    match (repo_url.strip_prefix("oci://"), chart) {
+        (Some(registry), Some(_)) => registry,
+        _ => repo_url,
+    }
+}
