@@ -230,7 +230,14 @@ pub(crate) fn page_live(c: &Compiled, group_by: Option<&str>, status: Option<&St
         .iter()
         .map(|a| {
             let team = &inv.teams[a.team].name;
-            serde_json::json!({"n": a.name, "l": format!("team={team} {}", label_text(&a.labels))})
+            // Filterable by the source type too (`source=kustomize`), and
+            // named in the header's title.
+            let source = a.source_type.map_or("detected", |t| t.name());
+            serde_json::json!({
+                "n": a.name,
+                "l": format!("team={team} source={source} {}", label_text(&a.labels)),
+                "s": source_title(a),
+            })
         })
         .collect();
     let group_names: Vec<(&str, usize)> = groups
@@ -289,7 +296,8 @@ pub(crate) fn page_live(c: &Compiled, group_by: Option<&str>, status: Option<&St
         let name = esc(&app.name);
         let _ = write!(
             out,
-            "<th data-app=\"{name}\" title=\"{name}\"><span>{name}</span></th>"
+            "<th data-app=\"{name}\" title=\"{name}: {}\"><span>{name}</span></th>",
+            esc(&source_title(app))
         );
     }
     let _ = write!(
@@ -328,6 +336,14 @@ fn live_bar(st: &Status) -> String {
         if st.exports.len() == 1 { "" } else { "s" }
     );
     out
+}
+
+/// What an app's header says of its source.
+fn source_title(app: &crate::model::App) -> String {
+    match app.source_type {
+        Some(t) => format!("{}, {}", t.what(), t.name()),
+        None => "source type detected by Argo CD".to_string(),
+    }
 }
 
 #[cfg(test)]

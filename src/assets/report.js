@@ -25,6 +25,7 @@ var names=D.clusters.map(function(c){return esc(c.n);});
 var clabels=D.clusters.map(function(c){return esc(c.l);});
 var csearch=D.clusters.map(function(c){return (c.n+' '+c.l).toLowerCase();});
 var apps=D.apps.map(function(a){return esc(a.n);});
+var atitles=D.apps.map(function(a){return esc(a.n+': '+a.s);});
 var asearch=D.apps.map(function(a){return (a.n+' '+a.l).toLowerCase();});
 var items=[],counts=[],cols=[],win=null,pending=false;
 function build(){
@@ -55,7 +56,7 @@ function draw(){
   win=[r0,r1,c0,c1];
   var L=c0>0,R=c1<cols.length,k,h='<tr><th class="c" style="width:'+FW+'px">cluster</th>';
   if(L)h+='<th style="width:'+(c0*CW)+'px"></th>';
-  for(k=c0;k<c1;k++){var a=cols[k];h+='<th style="width:'+CW+'px" data-app="'+apps[a]+'" title="'+apps[a]+'"><span>'+apps[a]+'</span></th>';}
+  for(k=c0;k<c1;k++){var a=cols[k];h+='<th style="width:'+CW+'px" data-app="'+apps[a]+'" title="'+atitles[a]+'"><span>'+apps[a]+'</span></th>';}
   if(R)h+='<th style="width:'+((cols.length-c1)*CW)+'px"></th>';
   head.innerHTML=h+'</tr>';
   var pad=(L?'<td></td>':''),end=(R?'<td></td>':''),span=c1-c0+(L?1:0)+(R?1:0);

@@ -150,6 +150,22 @@ pub(super) fn source_type(
         None => format!("its `{key}`"),
     };
     for w in settings.iter().filter(|w| w.ty != ty) {
+        if declared.is_none() {
+            diags.push(
+                Diagnostic::at(
+                    site.key(w.key),
+                    format!(
+                        "app `{}` sets `{}`, a setting of {}, and `{key}`, a setting of {}: Argo CD reads exactly one tool block per source",
+                        raw.name,
+                        w.key,
+                        w.ty.what(),
+                        ty.what(),
+                    ),
+                )
+                .help("keep the settings of one type, and say which with `source_type: helm`, `kustomize` or `directory`"),
+            );
+            continue;
+        }
         let fix = match (w.ty, ty) {
             (SourceType::Helm, _) if w.key == "chart" => "a `chart` is a Helm chart: remove `chart` and set `repo_path`, or make the app `source_type: helm`".to_string(),
             (SourceType::Helm, SourceType::Kustomize) => format!(

@@ -144,20 +144,52 @@ pub fn policy_order(inv: &Inventory, pair: &Pair) -> Vec<usize> {
 /// app they meet on.
 type Conflict = (Vec<String>, usize, usize);
 
+/// What two policies may disagree on: their values, or their settings of
+/// a source type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Part {
+    Values,
+    Tools(SourceType),
+}
+
+impl Part {
+    fn of(self, p: &crate::model::Policy) -> Option<&Value> {
+        match self {
+            Part::Values => p.values.as_ref(),
+            Part::Tools(t) => p.tools.get(t),
+        }
+    }
+
+    /// The key of the policy's document it is under, and how a leaf's path
+    /// is named.
+    fn key(self) -> (&'static str, &'static str) {
+        match self {
+            Part::Values => ("values", ""),
+            Part::Tools(SourceType::Helm) => ("", ""),
+            Part::Tools(t) => (t.name(), t.name()),
+        }
+    }
+}
+
 /// Pairs of same-priority policies that set one leaf differently, found once
 /// per policy pair, reported with the first (cluster, app) they meet on.
 #[derive(Default)]
 pub struct Conflicts {
-    seen: Mutex<HashMap<(usize, usize), Vec<String>>>,
-    found: Mutex<BTreeMap<(usize, usize), Conflict>>,
+    seen: Mutex<HashMap<(usize, usize, Part), Vec<String>>>,
+    found: Mutex<BTreeMap<(usize, usize, Part), Conflict>>,
 }
 
 impl Conflicts {
     pub fn check(&self, inv: &Inventory, pair: &Pair) {
-        if !inv.apps[pair.app].is_helm() {
-            // Policies' values reach Helm charts only.
+        // Values reach Helm charts only, and settings apps of their type.
+        let Some(ty) = inv.apps[pair.app].source_type else {
             return;
-        }
+        };
+        let parts: &[Part] = match ty {
+            SourceType::Helm => &[Part::Values, Part::Tools(SourceType::Helm)],
+            SourceType::Kustomize => &[Part::Tools(SourceType::Kustomize)],
+            SourceType::Directory => &[Part::Tools(SourceType::Directory)],
+        };
         let order = policy_order(inv, pair);
         for (i, &p) in order.iter().enumerate() {
             for &q in &order[i + 1..] {
@@ -165,24 +197,27 @@ impl Conflicts {
                 if pp.priority != qp.priority {
                     break;
                 }
-                let (Some(pv), Some(qv)) = (&pp.values, &qp.values) else {
-                    continue;
-                };
-                let paths = {
-                    let mut seen = self.seen.lock().unwrap();
-                    seen.entry((p, q))
-                        .or_insert_with(|| super::conflicts(pv, qv))
-                        .clone()
-                };
-                if !paths.is_empty() {
-                    // Report the first pair in matrix order, whatever thread saw it first.
-                    let mut found = self.found.lock().unwrap();
-                    let entry = found
-                        .entry((p, q))
-                        .or_insert((paths, pair.cluster, pair.app));
-                    if (pair.cluster, pair.app) < (entry.1, entry.2) {
-                        entry.1 = pair.cluster;
-                        entry.2 = pair.app;
+                for &part in parts {
+                    let (Some(pv), Some(qv)) = (part.of(pp), part.of(qp)) else {
+                        continue;
+                    };
+                    let paths = {
+                        let mut seen = self.seen.lock().unwrap();
+                        seen.entry((p, q, part))
+                            .or_insert_with(|| super::conflicts(pv, qv))
+                            .clone()
+                    };
+                    if !paths.is_empty() {
+                        // Report the first pair in matrix order, whatever thread saw it first.
+                        let mut found = self.found.lock().unwrap();
+                        let entry =
+                            found
+                                .entry((p, q, part))
+                                .or_insert((paths, pair.cluster, pair.app));
+                        if (pair.cluster, pair.app) < (entry.1, entry.2) {
+                            entry.1 = pair.cluster;
+                            entry.2 = pair.app;
+                        }
                     }
                 }
             }
@@ -194,16 +229,29 @@ impl Conflicts {
         let found = self.found.into_inner().unwrap();
         found
             .into_iter()
-            .map(|((p, q), (paths, ci, ai))| {
+            .map(|((p, q, part), (paths, ci, ai))| {
                 let (cluster, app) = (&inv.clusters[ci].name, &inv.apps[ai].name);
                 let (pp, qp) = (&inv.policies[p], &inv.policies[q]);
-                let values = pp.values.as_ref().unwrap_or(&Value::Null);
+                let values = part.of(pp).unwrap_or(&Value::Null);
+                let (key, prefix) = part.key();
+                let named = |path: Vec<crate::error::Seg>| {
+                    let dotted = crate::error::dotted(&path);
+                    if prefix.is_empty() {
+                        dotted
+                    } else {
+                        format!("{prefix}.{dotted}")
+                    }
+                };
                 let leaves: Vec<String> = paths
                     .iter()
-                    .map(|ptr| format!("`{}`", crate::error::dotted(&pointer_path(values, ptr))))
+                    .map(|ptr| format!("`{}`", named(pointer_path(values, ptr))))
                     .collect();
                 let first = pointer_path(values, &paths[0]);
-                let mut site = pp.site.key("values");
+                let mut site = if key.is_empty() {
+                    pp.site.clone()
+                } else {
+                    pp.site.key(key)
+                };
                 site.path.extend(first);
                 Diagnostic::at(
                     site,

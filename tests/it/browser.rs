@@ -310,6 +310,13 @@ fn the_page_in_a_real_browser() {
     assert!(drawn("west-wa-perth-01") && drawn("west-wa-perth-02"));
     assert_eq!(header_apps(&dom), ["pos-api", "pos-worker"]);
     assert_eq!(row_cells(&dom, "west-wa-perth-01"), ["p", "p"]);
+    // Apps by their source type; a header names it.
+    let dom = headless(&format!("{url}#apps=source%3Dkustomize"), &["--dump-dom"]);
+    assert_eq!(header_apps(&dom), ["storefront"]);
+    assert!(
+        dom.contains("title=\"storefront: a Kustomize app, kustomize\""),
+        "the header names the source type"
+    );
 
     // A screenshot, kept as a test artifact to look at.
     let artifacts = repo().join("target/test-artifacts");

@@ -36,6 +36,7 @@ const CLASSES: &[&str] = &[
     "secrets",
     "tenancy",
     "fs",
+    "sources",
 ];
 
 /// How long one fleetc run may take before it counts as hung.

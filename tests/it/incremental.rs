@@ -1172,6 +1172,9 @@ impl Model {
                 )),
             );
             m.insert("repo_path".into(), json!("deploy"));
+            // A chart in git: policies' values and replica shares reach it
+            // whether or not it has values of its own.
+            m.insert("source_type".into(), json!("helm"));
         }
         m.insert("repo_branch".into(), json!(a.repo_branch));
         m.insert("metadata".into(), json!(a.labels));

@@ -403,6 +403,45 @@ fn known_bad_live_states_are_never_called_deployed() {
                     format!("{text}resources: null\n").into();
             }),
         },
+        // A Kustomize app's image set by hand in the UI (`argocd app set
+        // --kustomize-image`): Argo CD builds another image than fleetc's.
+        Case {
+            what: "a Kustomize image changed by hand",
+            file: BNE,
+            cluster: B,
+            app: "storefront",
+            state: "STALE",
+            why: "spec.source.kustomize.images",
+            edit: on("storefront-bne01", |a| {
+                a["spec"]["source"]["kustomize"]["images"] =
+                    serde_json::json!(["storefront=registry.example.com/ieb/storefront:hotfix"]);
+            }),
+        },
+        // The values repo moved to another branch by hand.
+        Case {
+            what: "the values repo at another revision",
+            file: BNE,
+            cluster: B,
+            app: "pos-api",
+            state: "STALE",
+            why: "spec.sources",
+            edit: on("pos-api-bne01", |a| {
+                a["spec"]["sources"][1]["targetRevision"] = "hotfix".into();
+            }),
+        },
+        // A helm block added to a folder of manifests (what fleetc wrote
+        // before): Argo CD would run helm template on it.
+        Case {
+            what: "a helm block on a folder of manifests",
+            file: BNE,
+            cluster: B,
+            app: "app1",
+            state: "STALE",
+            why: "spec.source.helm",
+            edit: on("app1-bne01", |a| {
+                a["spec"]["source"]["helm"] = serde_json::json!({"releaseName": "app1"});
+            }),
+        },
         Case {
             what: "automated sync turned off by hand",
             file: BNE,
