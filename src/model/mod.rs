@@ -459,6 +459,31 @@ fn check_values(
     for p in policies {
         layers.extend(p.values.iter().map(|v| (v, p.site.key("values"))));
     }
+    // Source settings reach the deploy repo too (a Kustomize annotation or
+    // patch can hold a credential as well as a value can).
+    fn tools<'a>(t: &'a Tools, site: &Site) -> Vec<(&'a Value, Site)> {
+        [
+            (&t.helm, site.clone()),
+            (&t.kustomize, site.key("kustomize")),
+            (&t.directory, site.key("directory")),
+        ]
+        .into_iter()
+        .filter_map(|(v, s)| v.as_ref().map(|v| (v, s)))
+        .collect()
+    }
+    for c in clusters {
+        layers.extend(tools(&c.tools, &c.site));
+    }
+    for a in apps {
+        layers.extend(tools(&a.tools, &a.site));
+        for (ci, t) in &a.tool_overrides {
+            let site = a.site.key("kustomizeOverrides").key(&clusters[*ci].name);
+            layers.extend(t.kustomize.as_ref().map(|v| (v, site)));
+        }
+    }
+    for p in policies {
+        layers.extend(tools(&p.tools, &p.site));
+    }
     for (v, site) in layers {
         secrets::check_layer(v, &site, limit, allow, diags);
     }

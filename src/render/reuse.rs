@@ -218,7 +218,7 @@ impl Inputs {
                         .apps
                         .iter()
                         .filter(|a| a.team == t)
-                        .map(|a| a.repo_url.as_str())
+                        .flat_map(|a| a.repo_urls())
                         .collect();
                     digest(&format!("{repos:?}"))
                 })

@@ -1782,3 +1782,94 @@ fn an_edited_app_is_rendered_again_and_a_wrong_reuse_is_caught() {
     let err = reconstruct(&inc_tree, &tampered).unwrap_err();
     assert!(err.contains("clusters/east-01/apps/etl.yaml"), "{err}");
 }
+
+/// `fixtures/sources` as files in memory, without the team's
+/// `source_repos` (so its AppProjects list the repos its apps use).
+fn sources_files() -> Files {
+    let root = crate::support::repo().join("fixtures/sources");
+    let mut documents = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(&root).unwrap().to_path_buf();
+        if !entry.file_type().is_file() || rel == std::path::Path::new("fleetc.yaml") {
+            continue;
+        }
+        documents.insert(rel, std::fs::read(entry.path()).unwrap());
+    }
+    documents.insert(
+        PathBuf::from("namespaces/shop.yaml"),
+        b"name: shop\n".to_vec(),
+    );
+    Files {
+        root: PathBuf::from("inventory"),
+        settings: Some(std::fs::read(root.join("fleetc.yaml")).unwrap()),
+        documents,
+        templates: BTreeMap::new(),
+    }
+}
+
+/// Each kind of source setting, edited in one place: the incremental
+/// compile gives the cold compile's tree, byte for byte, whatever it reuses
+/// (a moved values repo or OCI registry changes the team's AppProject on
+/// every cluster, not only the app's Applications).
+#[test]
+fn source_setting_edits_compile_incrementally_as_cold_ones() {
+    let base = sources_files();
+    let mut cold_a = compile_files(&base).unwrap();
+    let tree_a = cold_a.take_tree();
+    let reuse = reuse_of(&cold_a, &tree_a);
+    let edits: &[(&str, &str, &str)] = &[
+        (
+            "apps/charts.yaml",
+            "url: https://git.example.com/shop/values.git",
+            "url: https://git.example.com/shop/values-moved.git",
+        ),
+        (
+            "apps/charts.yaml",
+            "repo_url: oci://registry.example.com/charts",
+            "repo_url: oci://registry.example.com/charts-moved",
+        ),
+        (
+            "apps/charts.yaml",
+            "  - values-${ cluster.name }.yaml\n",
+            "  - values-${ cluster.name }.yaml\n  - extra.yaml\n",
+        ),
+        (
+            "apps/shop.yaml",
+            "namePrefix: west-",
+            "namePrefix: far-west-",
+        ),
+        (
+            "clusters/fleet.yaml",
+            "example.com/tier: datacentre",
+            "example.com/tier: dc",
+        ),
+        ("policies/shop.yaml", "value: 4", "value: 5"),
+        (
+            "policies/shop.yaml",
+            "weights: {dc-1: 2}",
+            "weights: {dc-1: 5}",
+        ),
+        (
+            "apps/manifests.yaml",
+            "exclude: \"*-test.yaml\"",
+            "include: \"*.yaml\"",
+        ),
+    ];
+    for (file, from, to) in edits {
+        let mut files = base.clone();
+        let doc = files.documents.get_mut(std::path::Path::new(file)).unwrap();
+        let text = String::from_utf8(doc.clone()).unwrap();
+        assert!(text.contains(from), "{file} lacks {from:?}");
+        *doc = text.replacen(from, to, 1).into_bytes();
+        let cold = compile_files(&files)
+            .unwrap_or_else(|e| panic!("{to}: {e}"))
+            .take_tree();
+        assert_ne!(cold.files, tree_a.files, "{to}: the edit changes nothing");
+        let inc = compile_files_reusing(&files, &reuse).unwrap().take_tree();
+        let full = reconstruct(&inc, &tree_a.files).unwrap();
+        if let Err(e) = same_tree(&cold.files, &full) {
+            panic!("after `{to}` in {file}: {e}");
+        }
+    }
+}
