@@ -224,12 +224,11 @@ pub(crate) fn compare_versions(a: &str, b: &str) -> Option<Ordering> {
     }))
 }
 
-/// One policy's replica share of a pair: the count, and the values layer
-/// that puts it at the policy's `replicas.path`.
+/// One policy's replica share of a pair: the layer that puts it at the
+/// policy's `replicas.path`.
 #[derive(Debug)]
 struct PairShare {
     policy: usize,
-    count: u64,
     layer: Value,
 }
 
@@ -244,22 +243,14 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The share layer that policy `p` adds to the pair's values.
+    /// The share layer that policy `p` adds to the pair's values (a
+    /// chart's) or Kustomize settings.
     pub(crate) fn share(&self, pair: &Pair, p: usize) -> Option<&Value> {
         self.shares
             .get(&(pair.cluster, pair.app))?
             .iter()
             .find(|s| s.policy == p)
             .map(|s| &s.layer)
-    }
-
-    /// The pair's replica shares: (policy, share).
-    pub(crate) fn counts(&self, pair: &Pair) -> impl Iterator<Item = (usize, u64)> + '_ {
-        self.shares
-            .get(&(pair.cluster, pair.app))
-            .into_iter()
-            .flatten()
-            .map(|s| (s.policy, s.count))
     }
 
     /// What of the plan a pair's render reads, beyond its own inputs (its
@@ -409,17 +400,23 @@ pub(crate) fn plan(inv: &Inventory, matrix: &Matrix) -> (Plan, Vec<Diagnostic>) 
                 continue;
             };
             let share = division.shares[i].share;
-            let mut layer = Value::from(share);
-            for key in rep.path.iter().rev() {
-                let mut m = Map::new();
-                m.insert(key.clone(), layer);
-                layer = Value::Object(m);
-            }
-            plan.shares.entry((ci, ai)).or_default().push(PairShare {
-                policy: p,
-                count: share,
-                layer,
-            });
+            // A chart's values at `path`; a Kustomize app's
+            // `kustomize.replicas` of the workload `path` names.
+            let layer = if inv.apps[ai].source_type == Some(SourceType::Kustomize) {
+                serde_json::json!({"replicas": {rep.path.join("."): share}})
+            } else {
+                let mut layer = Value::from(share);
+                for key in rep.path.iter().rev() {
+                    let mut m = Map::new();
+                    m.insert(key.clone(), layer);
+                    layer = Value::Object(m);
+                }
+                layer
+            };
+            plan.shares
+                .entry((ci, ai))
+                .or_default()
+                .push(PairShare { policy: p, layer });
         }
         plan.divisions.insert((p, ai), division);
     }

@@ -690,6 +690,8 @@ fn aspects(old: &Value, new: &Value) -> Vec<&'static str> {
                 "/spec/source/helm/releaseName",
                 "/spec/source/kustomize",
                 "/spec/source/directory",
+                // What is left of a helm block (added or dropped whole).
+                "/spec/source/helm",
                 "/spec/project",
             ],
         ),

@@ -439,7 +439,7 @@ fn source(c: &Compiled, pair: &Pair) -> SourceReport {
         Some(k) => app.site.key(k),
         None => app.site.clone(),
     };
-    let layers = values::tool_layers(&c.inventory, pair);
+    let layers = values::tool_layers(&c.inventory, &c.plan, pair);
     let ty = app.source_type;
     // The block as rendered, with Helm's settings under the names the
     // layers give them, so that a leaf reads its final value.
@@ -450,6 +450,23 @@ fn source(c: &Compiled, pair: &Pair) -> SourceReport {
                 "value_files": block.get("valueFiles"),
                 "ignore_missing_value_files": block.get("ignoreMissingValueFiles"),
             }),
+            // Replicas by workload, as the layers give them.
+            crate::model::SourceType::Kustomize => {
+                let mut block = block;
+                if let Some(Value::Array(list)) = block.get("replicas").cloned() {
+                    block["replicas"] = list
+                        .iter()
+                        .filter_map(|r| {
+                            Some((
+                                r.get("name")?.as_str()?.to_string(),
+                                r.get("count")?.clone(),
+                            ))
+                        })
+                        .collect::<serde_json::Map<_, _>>()
+                        .into();
+                }
+                block
+            }
             _ => block,
         })
     });

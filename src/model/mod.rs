@@ -14,7 +14,7 @@ mod owners;
 mod policies;
 mod secrets;
 mod settings;
-mod sources;
+pub(crate) mod sources;
 mod teams;
 
 pub(crate) use fields::parse_selector;

@@ -18,7 +18,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::fields::dns_label;
 use super::{Index, Tools};
 use crate::error::{Diagnostic, Seg, Site};
 use crate::inventory::raw::{RawApp, RawKustomize, RawTools};
@@ -222,7 +221,15 @@ pub(super) fn values_repo(
                 .help("keep the value files in a git repository"),
         );
     }
-    if raw.value_files.is_none() {
+    for (key, text) in [("url", Some(&r.url)), ("revision", r.revision.as_ref())] {
+        if text.is_some_and(|t| t.contains("${")) {
+            diags.push(
+                Diagnostic::at(at.key(key), format!("`values_repo.{key}` holds a `${{ }}` expression"))
+                    .help("write it out: one values repo serves every cluster; name each cluster's file in `value_files` (`stores/${ cluster.name }.yaml`)"),
+            );
+        }
+    }
+    if raw.value_files.as_ref().is_none_or(|f| f.is_empty()) {
         diags.push(
             Diagnostic::at(at.clone(), "`values_repo` is set, but the app has no `value_files` to read from it")
                 .help("list the files with `value_files:` (paths in the values repo), or remove `values_repo`"),
@@ -244,35 +251,37 @@ pub(super) fn values_repo(
 /// One layer's settings of each type, checked, as the JSON objects the
 /// layers merge (Helm's keyed as written: `value_files`,
 /// `ignore_missing_value_files`; Kustomize's and the directory's with
-/// Argo CD's names, as written).
+/// Argo CD's names, as written, but `kustomize.replicas` as a map from
+/// workload to count, so that layers merge it by workload).
 pub(super) fn tools(raw: &RawTools, site: &Site, diags: &mut Vec<Diagnostic>) -> Tools {
     let mut helm = serde_json::Map::new();
     if let Some(files) = raw.value_files {
-        for (i, f) in files.iter().enumerate() {
-            value_file(f, &site.key("value_files").at(Seg::Index(i)), diags);
-        }
         helm.insert("value_files".into(), Value::from(files.clone()));
     }
     if let Some(b) = raw.ignore_missing_value_files {
         helm.insert("ignore_missing_value_files".into(), Value::from(b));
     }
+    let helm = (!helm.is_empty()).then_some(Value::Object(helm));
+    let kustomize = raw
+        .kustomize
+        .and_then(|k| kustomize(k, &site.key("kustomize"), diags));
+    let directory = raw.directory.and_then(object);
+    for (ty, v, at) in [
+        (SourceType::Helm, &helm, site.clone()),
+        (SourceType::Kustomize, &kustomize, site.key("kustomize")),
+        (SourceType::Directory, &directory, site.key("directory")),
+    ] {
+        let Some(v) = v else { continue };
+        for p in problems(ty, v, false) {
+            let mut at = at.clone();
+            at.path.extend(crate::error::pointer_path(v, &p.pointer));
+            diags.push(Diagnostic::at(at, p.message).help(p.help));
+        }
+    }
     Tools {
-        helm: (!helm.is_empty()).then_some(Value::Object(helm)),
-        kustomize: raw
-            .kustomize
-            .and_then(|k| kustomize(k, &site.key("kustomize"), diags)),
-        directory: raw.directory.and_then(|d| {
-            let at = site.key("directory");
-            for (key, glob) in [("include", &d.include), ("exclude", &d.exclude)] {
-                if glob.as_deref().is_some_and(|g| g.trim().is_empty()) {
-                    diags.push(
-                        Diagnostic::at(at.key(key), format!("`directory.{key}` is empty"))
-                            .help("write a glob of file names, e.g. `*.yaml` or `{a.yaml,b.yaml}`, or leave it out"),
-                    );
-                }
-            }
-            object(d)
-        }),
+        helm,
+        kustomize,
+        directory,
     }
 }
 
@@ -290,8 +299,20 @@ pub(super) fn kustomize_overrides(
         index,
         diags,
         |k, at, diags| {
+            let kustomize = kustomize(k, at, diags);
+            for p in kustomize
+                .iter()
+                .flat_map(|v| problems(SourceType::Kustomize, v, false))
+            {
+                let mut at = at.clone();
+                at.path.extend(crate::error::pointer_path(
+                    kustomize.as_ref().unwrap_or(&Value::Null),
+                    &p.pointer,
+                ));
+                diags.push(Diagnostic::at(at, p.message).help(p.help));
+            }
             Some(Tools {
-                kustomize: kustomize(k, at, diags),
+                kustomize,
                 ..Tools::default()
             })
         },
@@ -305,143 +326,236 @@ fn object<T: Serialize>(t: &T) -> Option<Value> {
         .filter(|v| v.as_object().is_some_and(|m| !m.is_empty()))
 }
 
-/// Whether a string holds a `${ }` expression, which is checked once it
-/// is expanded, for the pair.
-fn expression(s: &str) -> bool {
-    s.contains("${")
-}
-
-/// A value file: a path in the chart's repo (relative to the chart's
-/// folder, or to the repo's root with a leading `/`), as Argo CD resolves
-/// it (`ResolveValueFilePathOrUrl`); `${ }` may name the cluster.
-fn value_file(f: &str, at: &Site, diags: &mut Vec<Diagnostic>) {
-    let why = if f.trim().is_empty() {
-        Some("it is empty")
-    } else if f.contains("://") {
-        Some("it is a URL; fleetc renders paths in a repository (keep remote files in a `values_repo`)")
-    } else if f.starts_with('$') && !f.starts_with("${") {
-        Some("`$name/` references are fleetc's to write: set `values_repo` and list paths in it")
-    } else if f.contains('\\') || f.chars().any(char::is_control) {
-        Some("it must be a `/`-separated path")
-    } else {
-        None
-    };
-    if let Some(why) = why {
-        diags.push(
-            Diagnostic::at(
-                at.clone(),
-                format!("value file `{f}` is not a path in a repository: {why}"),
-            )
-            .help(
-                "write a path relative to the chart's folder, e.g. `values-${ cluster.name }.yaml`",
-            ),
-        );
-    }
-}
-
-/// `kustomize:`: each field as `kustomize edit` would take it.
+/// `kustomize:` as a layer: its replicas by workload, each listed once.
 fn kustomize(k: &RawKustomize, at: &Site, diags: &mut Vec<Diagnostic>) -> Option<Value> {
-    for (key, affix) in [
-        ("namePrefix", &k.name_prefix),
-        ("nameSuffix", &k.name_suffix),
-    ] {
-        let Some(a) = affix.as_deref().filter(|a| !expression(a)) else {
-            continue;
-        };
-        if !a
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-        {
-            diags.push(
-                Diagnostic::at(
-                    at.key(key),
-                    format!("`kustomize.{key}` `{a}` would make names Kubernetes refuses"),
-                )
-                .help("use lower case letters, digits, `-` and `.`, e.g. `east-`"),
-            );
+    let mut v = object(k)?;
+    if let Some(list) = &k.replicas {
+        let mut by_name = serde_json::Map::new();
+        for (i, r) in list.iter().enumerate() {
+            if by_name
+                .insert(r.name.clone(), Value::from(r.count))
+                .is_some()
+            {
+                diags.push(
+                    Diagnostic::at(
+                        at.key("replicas").at(Seg::Index(i)).key("name"),
+                        format!(
+                            "workload `{}` is listed twice in `kustomize.replicas`",
+                            r.name
+                        ),
+                    )
+                    .help("list each workload once"),
+                );
+            }
         }
+        v["replicas"] = Value::Object(by_name);
     }
-    for (i, image) in k.images.iter().flatten().enumerate() {
-        if image.is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            diags.push(
-                Diagnostic::at(at.key("images").at(Seg::Index(i)), format!("`{image}` is not an image override"))
-                    .help("write `name=newName:tag`, `name:tag` or `name@sha256:…`, as `kustomize edit set image` takes them"),
-            );
+    Some(v)
+}
+
+/// What is wrong with a setting: where (a JSON pointer under its block),
+/// what, and the fix.
+pub(crate) struct Problem {
+    pub pointer: String,
+    pub message: String,
+    pub help: String,
+}
+
+/// What Argo CD, Helm or kustomize would refuse in one type's settings (a
+/// layer, or the merged settings of a pair). Before `${ }` is expanded
+/// (`expanded` false) a string holding one is left to be checked once it
+/// is: what it gives is checked like anything written.
+pub(crate) fn problems(ty: SourceType, settings: &Value, expanded: bool) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let later = |s: &str| !expanded && s.contains("${");
+    let mut push = |pointer: String, message: String, help: &str| {
+        out.push(Problem {
+            pointer,
+            message,
+            help: help.to_string(),
+        })
+    };
+    let esc = |k: &str| k.replace('~', "~0").replace('/', "~1");
+    let strings = |key: &str| -> Vec<(String, String)> {
+        match settings.get(key) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| Some((format!("/{key}/{i}"), v.as_str()?.to_string())))
+                .collect(),
+            Some(Value::String(s)) => vec![(format!("/{key}"), s.clone())],
+            _ => Vec::new(),
         }
-    }
-    for (key, label) in k.common_labels.iter().flatten() {
-        let site = at.key("commonLabels").key(key);
-        if let Err(e) = k8s::label_key(key) {
-            diags.push(Diagnostic::at(
-                site.clone(),
-                format!("invalid label key `{key}`: {e}"),
-            ));
+    };
+    match ty {
+        SourceType::Helm => {
+            for (at, f) in strings("value_files") {
+                if later(&f) {
+                    continue;
+                }
+                let why = if f.trim().is_empty() {
+                    Some("it is empty")
+                } else if f.contains("://") {
+                    Some("it is a URL; fleetc renders paths in a repository (keep remote files in a `values_repo`)")
+                } else if f.starts_with('$') {
+                    Some("`$name/` references are fleetc's to write: set `values_repo` and list paths in it")
+                } else if f.contains('\\') || f.chars().any(char::is_control) {
+                    Some("it must be a `/`-separated path")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    push(
+                        at,
+                        format!("value file `{f}` is not a path in a repository: {why}"),
+                        "write a path relative to the chart's folder, e.g. `values-${ cluster.name }.yaml`",
+                    );
+                }
+            }
         }
-        if !expression(&label.0) {
-            if let Err(e) = k8s::label_value(&label.0) {
-                diags.push(Diagnostic::at(
-                    site,
-                    format!("invalid value `{}` for label `{key}`: {e}", label.0),
-                ).help("label values are at most 63 characters of letters, digits, `-`, `_` and `.`, beginning and ending with a letter or digit (or empty)"));
+        SourceType::Kustomize => {
+            for key in ["namePrefix", "nameSuffix"] {
+                for (at, a) in strings(key) {
+                    let ok = a.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                    });
+                    if !ok && !later(&a) {
+                        push(
+                            at,
+                            format!("`kustomize.{key}` `{a}` would make names Kubernetes refuses"),
+                            "use lower case letters, digits, `-` and `.`, e.g. `east-`",
+                        );
+                    }
+                }
+            }
+            for (at, image) in strings("images") {
+                let bad =
+                    image.is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control());
+                if bad && !later(&image) {
+                    push(
+                        at,
+                        format!("`{image}` is not an image override"),
+                        "write `name=newName:tag`, `name:tag` or `name@sha256:…`, as `kustomize edit set image` takes them",
+                    );
+                }
+            }
+            for (key, v) in settings
+                .get("commonLabels")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                let at = format!("/commonLabels/{}", esc(key));
+                if let Err(e) = k8s::label_key(key) {
+                    push(at.clone(), format!("invalid label key `{key}`: {e}"), "a label key is an optional DNS prefix and `/`, then a name of at most 63 letters, digits, `-`, `_`, `.`");
+                }
+                let v = v.as_str().unwrap_or_default();
+                if !later(v) {
+                    if let Err(e) = k8s::label_value(v) {
+                        push(at, format!("invalid value `{v}` for label `{key}`: {e}"), "label values are at most 63 characters of letters, digits, `-`, `_` and `.`, beginning and ending with a letter or digit (or empty)");
+                    }
+                }
+            }
+            for key in settings
+                .get("commonAnnotations")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k)
+            {
+                if let Err(e) = k8s::label_key(key) {
+                    push(format!("/commonAnnotations/{}", esc(key)), format!("invalid annotation key `{key}`: {e}"), "an annotation key is an optional DNS prefix and `/`, then a name of at most 63 letters, digits, `-`, `_`, `.`");
+                }
+            }
+            for (at, ns) in strings("namespace") {
+                if !later(&ns) {
+                    if let Err(e) = k8s::dns1123_label(&ns) {
+                        push(at, format!("`kustomize.namespace` `{ns}` is not a valid Kubernetes name (DNS-1123 label): {e}"), "name one of the team's namespaces");
+                    }
+                }
+            }
+            for name in settings
+                .get("replicas")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k)
+            {
+                if let Err(e) = k8s::dns1123_subdomain(name) {
+                    push(
+                        format!("/replicas/{}", esc(name)),
+                        format!("`{name}` is not the name of a workload: {e}"),
+                        "name a Deployment, StatefulSet or ReplicaSet of the app, as its manifest does",
+                    );
+                }
+            }
+            let patches = settings.get("patches").and_then(Value::as_array);
+            for (i, p) in patches.into_iter().flatten().enumerate() {
+                let at = format!("/patches/{i}");
+                let (patch, path) = (
+                    p.get("patch").and_then(Value::as_str),
+                    p.get("path").and_then(Value::as_str),
+                );
+                match (patch, path) {
+                    (Some(_), Some(_)) | (None, None) => push(
+                        at,
+                        "a Kustomize patch has either `patch` (the patch itself) or `path` (a file in the app's repo)".to_string(),
+                        "e.g. `{target: {kind: Job, name: migrate}, patch: \"- {op: replace, path: /spec/parallelism, value: 3}\"}`",
+                    ),
+                    (Some(text), None) if !later(text) => {
+                        let parsed = crate::yaml::parse_yaml(text).ok().and_then(|d| d.into_iter().next());
+                        if !parsed.is_some_and(|d| d.value.is_object() || d.value.is_array()) {
+                            push(
+                                format!("{at}/patch"),
+                                "the patch is not a YAML patch: kustomize would refuse it".to_string(),
+                                "write a strategic-merge patch (a partial manifest) or a JSON 6902 patch (a list of operations)",
+                            );
+                        }
+                    }
+                    (None, Some(path)) if !later(path) => {
+                        if let Some(why) = repo_path(path) {
+                            push(format!("{at}/path"), format!("patch `path` `{path}` is not a path in the app's repo: {why}"), "write it relative to the app's folder, e.g. `patches/replicas.yaml`");
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for (at, c) in strings("components") {
+                if later(&c) {
+                    continue;
+                }
+                if let Some(why) = repo_path(&c) {
+                    push(
+                        at,
+                        format!("component `{c}` is not a path in the app's repo: {why}"),
+                        "write it relative to the app's folder, e.g. `../../components/tls`",
+                    );
+                }
+            }
+        }
+        SourceType::Directory => {
+            for key in ["include", "exclude"] {
+                for (at, g) in strings(key) {
+                    if g.trim().is_empty() {
+                        push(at, format!("`directory.{key}` is empty"), "write a glob of file names, e.g. `*.yaml` or `{a.yaml,b.yaml}`, or leave it out");
+                    }
+                }
             }
         }
     }
-    for key in k.common_annotations.iter().flatten().map(|(k, _)| k) {
-        if let Err(e) = k8s::label_key(key) {
-            diags.push(Diagnostic::at(
-                at.key("commonAnnotations").key(key),
-                format!("invalid annotation key `{key}`: {e}"),
-            ));
-        }
-    }
-    if let Some(ns) = k.namespace.as_deref().filter(|n| !expression(n)) {
-        dns_label(ns, "`kustomize.namespace`", &at.key("namespace"), diags);
-    }
-    for (i, r) in k.replicas.iter().flatten().enumerate() {
-        if let Err(e) = k8s::dns1123_subdomain(&r.name) {
-            diags.push(
-                Diagnostic::at(
-                    at.key("replicas").at(Seg::Index(i)).key("name"),
-                    format!("`{}` is not the name of a workload: {e}", r.name),
-                )
-                .help(
-                    "name a Deployment, StatefulSet or ReplicaSet of the app, as its manifest does",
-                ),
-            );
-        }
-    }
-    for (i, p) in k.patches.iter().flatten().enumerate() {
-        let site = at.key("patches").at(Seg::Index(i));
-        match (&p.patch, &p.path) {
-            (Some(_), Some(_)) | (None, None) => diags.push(
-                Diagnostic::at(site, "a Kustomize patch has either `patch` (the patch itself) or `path` (a file in the app's repo)")
-                    .help("e.g. `{target: {kind: Job, name: migrate}, patch: \"- {op: replace, path: /spec/parallelism, value: 3}\"}`"),
-            ),
-            (None, Some(path)) => repo_path(path, "patch `path`", &site.key("path"), diags),
-            (Some(_), None) => {}
-        }
-    }
-    for (i, c) in k.components.iter().flatten().enumerate() {
-        repo_path(
-            c,
-            "component",
-            &at.key("components").at(Seg::Index(i)),
-            diags,
-        );
-    }
-    object(k)
+    out
 }
 
-/// A path in the app's repo, relative to its folder.
-fn repo_path(p: &str, what: &str, at: &Site, diags: &mut Vec<Diagnostic>) {
-    if p.trim().is_empty() || p.starts_with('/') || p.contains("://") || p.contains('\\') {
-        diags.push(
-            Diagnostic::at(
-                at.clone(),
-                format!("{what} `{p}` is not a path in the app's repo"),
-            )
-            .help("write it relative to the app's folder, e.g. `../../components/tls`"),
-        );
+/// Why `p` is not a path in the app's repo, relative to its folder.
+fn repo_path(p: &str) -> Option<&'static str> {
+    if p.trim().is_empty() {
+        Some("it is empty")
+    } else if p.starts_with('/') || p.contains(':') || p.contains('\\') {
+        Some("it must be relative and `/`-separated, in the repo (no URL: a remote base would bypass the team's `source_repos`)")
+    } else if p.chars().any(char::is_control) {
+        Some("it has a control character")
+    } else {
+        None
     }
 }
 

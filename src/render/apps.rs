@@ -181,17 +181,14 @@ pub(super) fn render_pair<'a>(
     };
     let mut expand =
         |layers: &values::Layers| merged(inv, pair, layers, &base, exprs, memo, expansion_errors);
+    let tool_layers = values::tool_layers(inv, plan, pair);
     let (Some(merged), Some(settings)) = (
         expand(&values::layers(inv, plan, pair)),
-        expand(&values::tool_layers(inv, pair)),
+        expand(&tool_layers),
     ) else {
         return Err(Vec::new());
     };
-    let shares: Vec<(String, u64)> = plan
-        .counts(pair)
-        .filter_map(|(p, n)| Some((inv.policies[p].replicas.as_ref()?.path.join("."), n)))
-        .collect();
-    let source = source::source(inv, pair, settings, &shares)?;
+    let source = source::source(inv, pair, &tool_layers, settings)?;
     let name = application_name(inv, env, pair, base.clone())?;
     let path = if inv.settings.layout.application == crate::model::DEFAULT_APPLICATION_LAYOUT {
         builtin::application_path(app, cluster)?
@@ -225,6 +222,27 @@ pub(super) fn render_pair<'a>(
             text.push('\n');
             text
         });
+    // The built-in template, written out in Rust; a user's template is held
+    // to its source.
+    let builtin_text = || {
+        builtin::application(
+            &builtin::Application {
+                name: &name,
+                namespace: &inv.settings.argocd_namespace,
+                policies: &policies,
+                revision: &revision.value,
+                rollout: rollout.as_ref(),
+                wave: app.wave,
+                destination: (server, cluster_name),
+                cascade_delete: app.cascade_delete,
+                source: &source,
+                helm_values: helm_values.as_deref(),
+            },
+            app,
+            cluster,
+            team,
+        )
+    };
     let text = if inv.templates.contains_key(APPLICATION_TEMPLATE) {
         // A user's template: through minijinja, with every variable.
         let destination = json!({
@@ -234,8 +252,11 @@ pub(super) fn render_pair<'a>(
         });
         // Helm gets the merged values as a document (`helm.values`), so that a
         // null reaches it: Argo CD drops nulls from `helm.valuesObject`.
-        let (values, helm_values) = match helm_values {
-            Some(text) => (JValue::from_object(Json(merged)), JValue::from(text)),
+        let (values, helm_values) = match helm_values.clone() {
+            Some(text) => (
+                JValue::from_object(Json(merged.clone())),
+                JValue::from(text),
+            ),
             None => (JValue::from(()), JValue::from(())),
         };
         let full = context! {
@@ -277,26 +298,10 @@ pub(super) fn render_pair<'a>(
             inv,
             Some((&app.name, &cluster.name)),
         )?;
-        check_template_source(inv, pair, &text, &revision.value, &source)?;
+        check_template_source(inv, pair, &text, &revision.value, &builtin_text())?;
         text
     } else {
-        let text = builtin::application(
-            &builtin::Application {
-                name: &name,
-                namespace: &inv.settings.argocd_namespace,
-                policies: &policies,
-                revision: &revision.value,
-                rollout: rollout.as_ref(),
-                wave: app.wave,
-                destination: (server, cluster_name),
-                cascade_delete: app.cascade_delete,
-                source: &source,
-                helm_values: helm_values.as_deref(),
-            },
-            app,
-            cluster,
-            team,
-        );
+        let text = builtin_text();
         within_limit(
             text,
             &template_site(inv, APPLICATION_TEMPLATE),
@@ -328,71 +333,138 @@ pub(super) fn render_pair<'a>(
 }
 
 /// A user's Application template must write the pair's revision (pins,
-/// rollouts, overrides), not the app's `repo_branch`, and exactly the
-/// tool block of the app's type: else they would be lost without a word,
-/// or Argo CD would build the source as another type.
+/// rollouts, overrides), not the app's `repo_branch`, and the source as
+/// fleetc gives it: the same sources, exactly the tool block of the app's
+/// type, and every field fleetc sets in them (value files, the values
+/// repo, the Kustomize settings, an OCI chart's `repoURL`), else they
+/// would be lost without a word, or Argo CD would build the source as
+/// another type. It may add fields of its own.
 fn check_template_source(
     inv: &Inventory,
     pair: &Pair,
     text: &str,
     want: &str,
-    source: &source::Source,
+    builtin: &str,
 ) -> Result<(), Vec<Diagnostic>> {
-    let doc = yaml::parse_yaml(text)
-        .ok()
-        .and_then(|d| d.into_iter().next())
-        .map(|d| d.value)
-        .unwrap_or_default();
-    let first = doc
-        .pointer("/spec/source")
-        .or_else(|| doc.pointer("/spec/sources/0"));
-    let written = first
+    let parse = |t: &str| {
+        yaml::parse_yaml(t)
+            .ok()
+            .and_then(|d| d.into_iter().next())
+            .map(|d| d.value)
+            .unwrap_or_default()
+    };
+    let (doc, fleetcs) = (parse(text), parse(builtin));
+    let written = crate::argocd::primary_source(&doc)
         .and_then(|s| s.get("targetRevision"))
         .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
     let (app, cluster) = (&inv.apps[pair.app], &inv.clusters[pair.cluster]);
-    let mut diags = Vec::new();
-    if written.as_deref() != Some(want) {
-        diags.push(Diagnostic::at(
+    let who = format!("app `{}` on cluster `{}`", app.name, cluster.name);
+    let error = |message: String, help: &str| {
+        Err(vec![Diagnostic::at(
             template_site(inv, APPLICATION_TEMPLATE),
+            message,
+        )
+        .help(help)])
+    };
+    if written.as_deref() != Some(want) {
+        return error(
             format!(
-                "the Application template writes targetRevision `{}` for app `{}` on cluster `{}`, whose revision is `{want}` (a pin, rollout or override; `fleetc explain {} {}` says which)",
+                "the Application template writes targetRevision `{}` for {who}, whose revision is `{want}` (a pin, rollout or override; `fleetc explain {} {}` says which)",
                 written.as_deref().unwrap_or("(none)"),
-                app.name,
-                cluster.name,
                 app.name,
                 cluster.name
             ),
-        )
-        .help("write `targetRevision: {{ application.revision | yaml }}` instead of `app.repo_branch`"));
+            "write `targetRevision: {{ application.revision | yaml }}` instead of `app.repo_branch`",
+        );
     }
-    let blocks: Vec<&str> = crate::model::SourceType::ALL
-        .iter()
-        .map(|t| t.name())
-        .filter(|k| first.is_some_and(|s| s.get(*k).is_some()))
-        .collect();
-    let expected: Vec<&str> = source.block().map(|t| t.name()).into_iter().collect();
-    if blocks != expected {
-        let what = |b: &[&str]| match b {
-            [] => "no tool block".to_string(),
-            [one] => format!("a `{one}` block"),
-            many => format!("the blocks `{}`", many.join("`, `")),
-        };
-        diags.push(Diagnostic::at(
-            template_site(inv, APPLICATION_TEMPLATE),
-            format!(
-                "the Application template writes {} for app `{}` on cluster `{}`, which needs {} (Argo CD reads the block as the source's type)",
-                what(&blocks),
-                app.name,
-                cluster.name,
-                what(&expected),
+    let sources = |d: &Value| -> (&'static str, Vec<Value>) {
+        match d.pointer("/spec/sources").and_then(Value::as_array) {
+            Some(list) => ("spec.sources", list.clone()),
+            None => (
+                "spec.source",
+                d.pointer("/spec/source").into_iter().cloned().collect(),
             ),
-        )
-        .help("write the blocks fleetc gives: `application.helm`, `application.kustomize` and `application.directory` (the built-in `application.yaml.j2` shows how)"));
+        }
+    };
+    let ((theirs_at, theirs), (ours_at, ours)) = (sources(&doc), sources(&fleetcs));
+    const FIX: &str = "write the source as the built-in `application.yaml.j2` does, from `application.repo_url`, `application.helm`, `application.kustomize`, `application.directory` and `application.values_repo`";
+    if theirs_at != ours_at || theirs.len() != ours.len() {
+        return error(
+            format!(
+                "the Application template writes {} ({} of them) for {who}, which needs {ours_at} ({}){}",
+                theirs_at,
+                theirs.len(),
+                ours.len(),
+                if app.values_repo.is_some() { ": its value files are in a values repo, a second source" } else { "" }
+            ),
+            FIX,
+        );
     }
-    if diags.is_empty() {
-        Ok(())
-    } else {
-        Err(diags)
+    let blocks = |s: &Value| -> Vec<&'static str> {
+        crate::model::SourceType::ALL
+            .iter()
+            .map(|t| t.name())
+            .filter(|k| s.get(*k).is_some())
+            .collect()
+    };
+    for (i, (t, o)) in theirs.iter().zip(&ours).enumerate() {
+        let (tb, ob) = (blocks(t), blocks(o));
+        if tb != ob {
+            let what = |b: &[&str]| match b {
+                [] => "no tool block".to_string(),
+                [one] => format!("a `{one}` block"),
+                many => format!("the blocks `{}`", many.join("`, `")),
+            };
+            return error(
+                format!(
+                    "the Application template writes {} for {who}, which needs {} (Argo CD reads the block as the source's type)",
+                    what(&tb),
+                    what(&ob),
+                ),
+                FIX,
+            );
+        }
+        let mut o = o.clone();
+        if let Some(h) = o.get_mut("helm").and_then(Value::as_object_mut) {
+            // The values text is the template's to write as it likes.
+            h.remove("values");
+        }
+        if let Some((at, theirs_v, ours_v)) = first_missing(&o, t, String::new()) {
+            let place = if ours_at == "spec.sources" {
+                format!("spec.sources[{i}]{at}")
+            } else {
+                format!("spec.source{at}")
+            };
+            return error(
+                format!(
+                    "the Application template writes `{place}` as {} for {who}; fleetc gives {}",
+                    theirs_v.map_or("nothing".to_string(), |v| format!(
+                        "`{}`",
+                        yaml::to_inline(v)
+                    )),
+                    format_args!("`{}`", yaml::to_inline(ours_v)),
+                ),
+                FIX,
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The first place where `have` lacks or changes what `want` has: its
+/// dotted path, what `have` has there, and what `want` has.
+fn first_missing<'a>(
+    want: &'a Value,
+    have: &'a Value,
+    at: String,
+) -> Option<(String, Option<&'a Value>, &'a Value)> {
+    match (want, have) {
+        (Value::Object(w), Value::Object(h)) => w.iter().find_map(|(k, wv)| match h.get(k) {
+            Some(hv) => first_missing(wv, hv, format!("{at}.{k}")),
+            None => Some((format!("{at}.{k}"), None, wv)),
+        }),
+        _ if want == have => None,
+        _ => Some((at, Some(have), want)),
     }
 }
 

@@ -82,6 +82,9 @@ pub(super) fn apply(
                         ),
                         None => "the Application has nothing there: change the test's `path`".to_string(),
                     },
+                    _ if op.path().starts_with("/spec/source/") && doc.pointer("/spec/sources").is_some() => {
+                        "this Application has several sources (`values_repo`): its own is `/spec/sources/0/...`".to_string()
+                    }
                     _ => "patches apply to the Application as fleetc renders it (`fleetc compile --out` writes it): `add` creates a member, `replace` and `remove` need one".to_string(),
                 };
                 return Err(vec![Diagnostic::at(
@@ -155,6 +158,48 @@ fn admission(inv: &Inventory, pair: &Pair, before: &Value, after: &Value) -> Vec
                         .unwrap_or_else(|| format!("an Application's `spec` has {}", SPEC_FIELDS.join(", "))),
                 ));
             }
+        }
+    }
+    // The source's type is the app's: a patch may change a tool block's
+    // fields, not add, drop or swap blocks (Argo CD reads the block as the
+    // type, and two as an error).
+    let blocks = |d: &Value| -> Vec<Vec<&str>> {
+        let sources: Vec<&Value> = match d.pointer("/spec/sources").and_then(Value::as_array) {
+            Some(list) => list.iter().collect(),
+            None => d.pointer("/spec/source").into_iter().collect(),
+        };
+        sources
+            .iter()
+            .map(|s| {
+                crate::model::SourceType::ALL
+                    .iter()
+                    .map(|t| t.name())
+                    .filter(|k| s.get(*k).is_some())
+                    .collect()
+            })
+            .collect()
+    };
+    if blocks(before) != blocks(after) {
+        out.push((
+            "has other tool blocks than its app's source type gives it (Argo CD reads a `helm`, `kustomize` or `directory` block as the type)".to_string(),
+            "change the block's fields, not the blocks; or set the app's `source_type`".to_string(),
+        ));
+    }
+    let kustomize_ns = |d: &Value| {
+        crate::argocd::primary_source(d)
+            .and_then(|s| s.pointer("/kustomize/namespace"))
+            .cloned()
+    };
+    if let Some(ns) = kustomize_ns(after).filter(|ns| Some(ns) != kustomize_ns(before).as_ref()) {
+        let ns = ns.as_str().unwrap_or_default().to_string();
+        if !team.namespaces.contains(&ns) {
+            out.push((
+                format!(
+                    "puts its resources into namespace `{ns}` (`kustomize.namespace`), which team `{}`'s AppProject does not allow",
+                    team.name
+                ),
+                format!("use one of team `{}`'s: {}", team.name, team.namespaces.join(", ")),
+            ));
         }
     }
     let dest = |d: &Value, k: &str| d.pointer(&format!("/spec/destination/{k}")).cloned();

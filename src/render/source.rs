@@ -10,11 +10,11 @@
 //! its folder.
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{pointer_path, Diagnostic};
 use crate::matrix::Pair;
-use crate::model::{argocd_repo_url, Inventory, SourceType, ValuesRepo};
+use crate::model::{argocd_repo_url, sources, Inventory, SourceType, ValuesRepo};
 use crate::values::{self, Layers};
 
 /// What `$values/...` names: the values repo's `ref`.
@@ -42,28 +42,15 @@ pub(super) struct Helm {
     pub ignore_missing_value_files: bool,
 }
 
-impl Source<'_> {
-    /// The tool block's key, if the Application has one.
-    pub(super) fn block(&self) -> Option<SourceType> {
-        if self.helm.is_some() {
-            Some(SourceType::Helm)
-        } else if self.kustomize.is_some() {
-            Some(SourceType::Kustomize)
-        } else if self.directory.is_some() {
-            Some(SourceType::Directory)
-        } else {
-            None
-        }
-    }
-}
-
-/// The pair's source from its settings, merged and expanded (`settings`,
-/// from [`values::tool_layers`]), and its replica shares.
+/// The pair's source from the layers of its settings (`layers`, from
+/// [`values::tool_layers`]) merged and expanded (`settings`): each setting
+/// checked again now that `${ }` has given it its value, errors at the
+/// layer that wrote it.
 pub(super) fn source<'a>(
     inv: &'a Inventory,
     pair: &Pair,
-    settings: Value,
-    shares: &[(String, u64)],
+    layers: &Layers,
+    mut settings: Value,
 ) -> Result<Source<'a>, Vec<Diagnostic>> {
     let app = &inv.apps[pair.app];
     let mut out = Source {
@@ -73,12 +60,36 @@ pub(super) fn source<'a>(
         directory: None,
         values_repo: app.values_repo.as_ref(),
     };
+    let Some(ty) = app.source_type else {
+        return Ok(out);
+    };
+    // Argo CD drops what is empty; so does fleetc, before it decides
+    // whether there is a block at all.
+    prune(&mut settings);
+    let mut diags: Vec<Diagnostic> = sources::problems(ty, &settings, true)
+        .into_iter()
+        .map(|p| {
+            Diagnostic::at(
+                origin(layers, &p.pointer, app.site.clone()),
+                format!(
+                    "for app `{}` on cluster `{}`: {}",
+                    app.name, inv.clusters[pair.cluster].name, p.message
+                ),
+            )
+            .help(p.help)
+        })
+        .collect();
+    if ty == SourceType::Kustomize {
+        diags.extend(check_namespace(inv, pair, layers, &settings));
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
     let Value::Object(mut settings) = settings else {
         return Ok(out);
     };
-    match app.source_type {
-        None => {}
-        Some(SourceType::Helm) => {
+    match ty {
+        SourceType::Helm => {
             // Paths in the values repo are `$values/...`, from its root.
             let file = |f: &str| match app.values_repo {
                 Some(_) => format!("${VALUES_REF}/{}", f.trim_start_matches('/')),
@@ -99,14 +110,18 @@ pub(super) fn source<'a>(
                     .unwrap_or(false),
             });
         }
-        Some(SourceType::Kustomize) => {
-            for (name, count) in shares {
-                set_replicas(&mut settings, name, *count);
+        SourceType::Kustomize => {
+            // Layers give replicas by workload; Argo CD takes a list.
+            if let Some(Value::Object(by_name)) = settings.remove("replicas") {
+                let list: Vec<Value> = by_name
+                    .into_iter()
+                    .map(|(name, count)| serde_json::json!({"name": name, "count": count}))
+                    .collect();
+                settings.insert("replicas".into(), Value::Array(list));
             }
-            check_kustomize(inv, pair, &settings)?;
             out.kustomize = (!settings.is_empty()).then_some(Value::Object(settings));
         }
-        Some(SourceType::Directory) => {
+        SourceType::Directory => {
             // `recurse: false` is Argo CD's default: a block of nothing
             // else is no block.
             if settings.get("recurse") == Some(&Value::Bool(false)) {
@@ -118,110 +133,104 @@ pub(super) fn source<'a>(
     Ok(out)
 }
 
-/// A replica share into `kustomize.replicas`: the entry of that workload,
-/// added or replaced.
-fn set_replicas(settings: &mut Map<String, Value>, name: &str, count: u64) {
-    let list = settings
-        .entry("replicas")
-        .or_insert_with(|| Value::Array(Vec::new()));
-    let Value::Array(items) = list else {
-        return;
-    };
-    let entry = serde_json::json!({"name": name, "count": count});
-    match items
-        .iter_mut()
-        .find(|i| i.get("name").and_then(Value::as_str) == Some(name))
-    {
-        Some(item) => *item = entry,
-        None => items.push(entry),
+/// Removes empty maps and lists, and the keys that held them, at any depth.
+fn prune(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for x in m.values_mut() {
+                prune(x);
+            }
+            m.retain(|_, x| !is_empty(x));
+        }
+        Value::Array(items) => items.iter_mut().for_each(prune),
+        _ => {}
     }
 }
 
-/// What `${ }` may have made of Kustomize settings: labels Kubernetes
-/// takes, and a namespace of the app's team (Argo CD checks every
-/// resource's namespace against the team's AppProject).
-fn check_kustomize(
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// Where the merged setting at `pointer` was written: its layer's site and
+/// path; `fallback` when no layer wrote it.
+fn origin(layers: &Layers, pointer: &str, fallback: crate::error::Site) -> crate::error::Site {
+    let (merged, origins) = values::merge_traced(&layers.values);
+    origins
+        .iter()
+        .filter(|o| pointer == o.pointer || pointer.starts_with(&format!("{}/", o.pointer)))
+        .max_by_key(|o| o.pointer.len())
+        .map(|o| {
+            let mut site = layers.origins[o.layer].1.clone();
+            site.path.extend(pointer_path(&merged, pointer));
+            site
+        })
+        .unwrap_or(fallback)
+}
+
+/// A Kustomize app's `namespace` is one of its team's: Argo CD checks every
+/// resource's namespace against the team's AppProject.
+fn check_namespace(
     inv: &Inventory,
     pair: &Pair,
-    settings: &Map<String, Value>,
-) -> Result<(), Vec<Diagnostic>> {
+    layers: &Layers,
+    settings: &Value,
+) -> Option<Diagnostic> {
     let app = &inv.apps[pair.app];
     let cluster = &inv.clusters[pair.cluster];
     let team = &inv.teams[app.team];
-    let layers = values::tool_layers(inv, pair);
-    let mut diags = Vec::new();
-    let at = |pointer: &str, layers: &Layers| {
-        let (merged, origins) = values::merge_traced(&layers.values);
-        origins
-            .iter()
-            .find(|o| o.pointer == pointer)
-            .map(|o| {
-                let mut site = layers.origins[o.layer].1.clone();
-                site.path.extend(pointer_path(&merged, pointer));
-                site
-            })
-            .unwrap_or_else(|| app.site.key("kustomize"))
-    };
-    if let Some(ns) = settings.get("namespace").and_then(Value::as_str) {
-        if !team.namespaces.iter().any(|n| n == ns) {
-            diags.push(
-                Diagnostic::at(
-                    at("/namespace", &layers),
-                    format!(
-                        "`kustomize.namespace` puts app `{}`'s resources on cluster `{}` into namespace `{ns}`, which team `{}` does not own",
-                        app.name, cluster.name, team.name
-                    ),
-                )
-                .help(format!(
-                    "use one of team `{}`'s namespaces ({}); Argo CD refuses resources in others (\"namespace {ns} is not permitted in project\")",
-                    team.name,
-                    team.namespaces.join(", ")
-                )),
-            );
-        }
+    let ns = settings.get("namespace").and_then(Value::as_str)?;
+    if team.namespaces.iter().any(|n| n == ns) {
+        return None;
     }
-    if let Some(Value::Object(labels)) = settings.get("commonLabels") {
-        for (key, v) in labels {
-            let v = v.as_str().unwrap_or_default();
-            if let Err(e) = crate::k8s::label_value(v) {
-                let pointer = format!(
-                    "/commonLabels/{}",
-                    key.replace('~', "~0").replace('/', "~1")
-                );
-                diags.push(Diagnostic::at(
-                    at(&pointer, &layers),
-                    format!(
-                        "`kustomize.commonLabels.{key}` is `{v}` for app `{}` on cluster `{}`, not a label value: {e}",
-                        app.name, cluster.name
-                    ),
-                ));
-            }
-        }
-    }
-    if diags.is_empty() {
-        Ok(())
-    } else {
-        Err(diags)
-    }
+    Some(
+        Diagnostic::at(
+            origin(layers, "/namespace", app.site.key("kustomize")),
+            format!(
+                "`kustomize.namespace` puts app `{}`'s resources on cluster `{}` into namespace `{ns}`, which team `{}` does not own",
+                app.name, cluster.name, team.name
+            ),
+        )
+        .help(format!(
+            "use one of team `{}`'s namespaces ({}); Argo CD refuses resources in others (\"namespace {ns} is not permitted in project\")",
+            team.name,
+            team.namespaces.join(", ")
+        )),
+    )
 }
 
 /// Notes on apps whose type Argo CD detects (no `source_type`, no settings
-/// of their own) that policies or clusters write values or source
-/// settings for: those reach apps of a declared type only. One note per
-/// app, naming at most three of the layers.
+/// of their own): that their Applications carry no tool block (a chart
+/// among them would get the Application's name as its release, and no
+/// values), and, for each one that policies or clusters write values or
+/// source settings for, that those do not reach it (they reach apps of a
+/// declared type only). A note names at most three apps or layers.
 pub(super) fn unread_settings(inv: &Inventory, matrix: &crate::matrix::Matrix) -> Vec<String> {
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
+    let some = |names: Vec<String>| {
+        let n = names.len();
+        let mut shown: Vec<String> = names.into_iter().take(3).collect();
+        if n > 3 {
+            shown.push(format!("{} more", n - 3));
+        }
+        shown.join(", ")
+    };
     let writes = |values: &Option<Value>, tools: &crate::model::Tools| {
         values.is_some()
             || tools.helm.is_some()
             || tools.kustomize.is_some()
             || tools.directory.is_some()
     };
-    let mut by_app: std::collections::BTreeMap<usize, BTreeSet<String>> = Default::default();
+    let mut placed: BTreeSet<usize> = BTreeSet::new();
+    let mut by_app: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
     for pair in &matrix.placed {
         if inv.apps[pair.app].source_type.is_some() {
             continue;
         }
+        placed.insert(pair.app);
         let cluster = &inv.clusters[pair.cluster];
         let mut layers: Vec<String> = pair
             .hits
@@ -237,20 +246,27 @@ pub(super) fn unread_settings(inv: &Inventory, matrix: &crate::matrix::Matrix) -
             by_app.entry(pair.app).or_default().extend(layers);
         }
     }
-    by_app
-        .into_iter()
-        .map(|(ai, layers)| {
-            let n = layers.len();
-            let mut named: Vec<String> = layers.into_iter().take(3).collect();
-            if n > 3 {
-                named.push(format!("{} more", n - 3));
-            }
-            format!(
-                "app `{}` has no `source_type` and no settings of its own, so Argo CD detects its type and it takes no values or source settings from {}: set `source_type: helm` (or `kustomize`) in {} if they are meant for it",
-                inv.apps[ai].name,
-                named.join(", "),
-                inv.apps[ai].site.file.display()
-            )
-        })
-        .collect()
+    let mut notes = Vec::new();
+    if !placed.is_empty() {
+        let names: Vec<String> = placed
+            .iter()
+            .map(|a| format!("`{}`", inv.apps[*a].name))
+            .collect();
+        notes.push(format!(
+            "{} {} no `source_type`, so {} Applications carry no tool block and Argo CD detects the type from the folder: {}; say `source_type: helm` for a chart, else Argo CD names its release after the Application and gives it no values",
+            names.len(),
+            if names.len() == 1 { "app has" } else { "apps have" },
+            if names.len() == 1 { "its" } else { "their" },
+            some(names)
+        ));
+    }
+    for (ai, layers) in by_app {
+        notes.push(format!(
+            "app `{}` takes no values or source settings from {}: they reach apps of a declared type only; set `source_type` in {} if they are meant for it",
+            inv.apps[ai].name,
+            some(layers.into_iter().collect()),
+            inv.apps[ai].site.file.display()
+        ));
+    }
+    notes
 }

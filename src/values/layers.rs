@@ -72,9 +72,10 @@ pub fn layers<'a>(inv: &'a Inventory, plan: &'a Plan, pair: &Pair) -> Layers<'a>
 
 /// The layers of a placed pair's settings of its source type, in the
 /// precedence of values: the app's, the placing policies' by ascending
-/// priority then name, the cluster's, the app's for the cluster
+/// priority then name (each policy's settings, then, for a Kustomize app,
+/// its replica share), the cluster's, the app's for the cluster
 /// (`kustomizeOverrides`). Empty for an app whose type Argo CD detects.
-pub fn tool_layers<'a>(inv: &'a Inventory, pair: &Pair) -> Layers<'a> {
+pub fn tool_layers<'a>(inv: &'a Inventory, plan: &'a Plan, pair: &Pair) -> Layers<'a> {
     let app = &inv.apps[pair.app];
     let cluster = &inv.clusters[pair.cluster];
     let mut out = Layers {
@@ -112,6 +113,13 @@ pub fn tool_layers<'a>(inv: &'a Inventory, pair: &Pair) -> Layers<'a> {
             format!("policy `{}` {t}", p.name),
             key(&p.site),
         );
+        if ty == SourceType::Kustomize {
+            push(
+                plan.share(pair, pi),
+                format!("policy `{}` replica share", p.name),
+                p.site.key("replicas"),
+            );
+        }
     }
     push(
         cluster.tools.get(ty),

@@ -39,6 +39,10 @@ fn helm() -> Option<PathBuf> {
             return Some(c);
         }
     }
+    assert!(
+        std::env::var_os("FLEETC_REQUIRE_TOOLS").is_none(),
+        "FLEETC_REQUIRE_TOOLS is set, but there is no helm"
+    );
     println!("SKIPPED: no helm (run .ci/run to install it into target/tools, or set FLEETC_HELM)");
     None
 }

@@ -80,6 +80,12 @@ fn tools() -> Option<Tools> {
     match (helm, kubectl) {
         (Some(helm), Some(kubectl)) => Some(Tools { helm, kubectl }),
         _ => {
+            // `.ci/run` sets it once it has installed them: there, a
+            // missing tool is a failure, not a skip.
+            assert!(
+                std::env::var_os("FLEETC_REQUIRE_TOOLS").is_none(),
+                "FLEETC_REQUIRE_TOOLS is set, but helm or kubectl is missing"
+            );
             println!("SKIPPED: no helm or kubectl (run .ci/run to install them into target/tools, or set FLEETC_HELM and FLEETC_KUBECTL)");
             None
         }
@@ -309,24 +315,36 @@ fn kustomize(
             m.insert(key.into(), v.clone());
         }
     }
-    let mut push = |key: &str, items: Vec<Value>| {
-        let list = m.entry(key).or_insert_with(|| json!([]));
-        list.as_array_mut().unwrap().extend(items);
+    // `set image` and `set replicas` replace the entry of the same name;
+    // `add component` and the patches append.
+    let mut push = |key: &str, items: Vec<Value>, by_name: bool| {
+        let list = m
+            .entry(key)
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+            .unwrap();
+        for item in items {
+            match list
+                .iter_mut()
+                .find(|i| by_name && i.get("name") == item.get("name"))
+            {
+                Some(old) => *old = item,
+                None => list.push(item),
+            }
+        }
     };
     if let Some(images) = block["images"].as_array() {
-        push(
-            "images",
-            images.iter().map(|i| image(i.as_str().unwrap())).collect(),
-        );
+        let images = images.iter().map(|i| image(i.as_str().unwrap())).collect();
+        push("images", images, true);
     }
     if let Some(replicas) = block["replicas"].as_array() {
-        push("replicas", replicas.clone());
+        push("replicas", replicas.clone(), true);
     }
     if let Some(patches) = block["patches"].as_array() {
-        push("patches", patches.clone());
+        push("patches", patches.clone(), false);
     }
     if let Some(components) = block["components"].as_array() {
-        push("components", components.clone());
+        push("components", components.clone(), false);
     }
     for (field, key) in [
         ("commonLabels", "commonLabels"),
@@ -484,8 +502,9 @@ const EXPECTED: &[(&str, &str, &str, &str, &str)] = &[
     ),
     // Kustomize: the image, a label per region, the component everywhere;
     // on edge-b a name prefix and the next image; on the large clusters
-    // the policy's patch and replica shares (6: dc-1 twice edge-b's);
-    // dc-1's cluster annotation.
+    // the policy's patch and replica shares (6: dc-1 twice edge-b's), but
+    // on dc-1 the app's own override (5) wins over its share; dc-1's
+    // cluster annotation.
     (
         "shop",
         "edge-a",
@@ -537,7 +556,7 @@ const EXPECTED: &[(&str, &str, &str, &str, &str)] = &[
         "/spec/parallelism",
         "4",
     ),
-    ("shop", "dc-1", "Deployment/shop", "/spec/replicas", "4"),
+    ("shop", "dc-1", "Deployment/shop", "/spec/replicas", "5"),
     (
         "shop",
         "dc-1",
@@ -712,4 +731,41 @@ fn each_source_has_the_tool_block_of_its_type_and_no_other() {
         metrics.pointer("/spec/source/chart"),
         Some(&json!("metrics"))
     );
+}
+
+/// Argo CD drops an empty Kustomize or directory block (`NormalizeSource`
+/// in argo-cd's `util/argo/argo.go`), so fleetc writes none: settings that
+/// merge to nothing but empty lists and maps, or to `recurse: false`, give
+/// no block, and Argo CD detects the type from the folder.
+#[test]
+fn settings_that_merge_to_nothing_give_no_block() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path();
+    std::fs::write(
+        inv.join("inventory.yaml"),
+        "kind: Namespace\nname: shop\n---\nkind: Cluster\nname: edge-01\n---\n\
+         kind: TargetPolicy\nname: all\napp_selector: {}\ncluster_selector: {}\n\
+         kustomize: {commonLabels: {}}\ndirectory: {recurse: false}\n---\n\
+         kind: App\nname: shop\nrepo_url: https://git.example.com/shop/shop.git\n\
+         repo_path: overlay\nnamespace: shop\nkustomize: {images: [], components: []}\n---\n\
+         kind: App\nname: config\nrepo_url: https://git.example.com/shop/config.git\n\
+         repo_path: manifests\nnamespace: shop\ndirectory: {}\n",
+    )
+    .unwrap();
+    let c = fleetc::compile(inv).unwrap();
+    assert_eq!(c.rendered.apps.len(), 2);
+    for r in &c.rendered.apps {
+        let doc = fleetc::parse_yaml(&c.rendered.files[&r.path])
+            .unwrap()
+            .remove(0)
+            .value;
+        let source = doc.pointer("/spec/source").unwrap();
+        for block in ["helm", "kustomize", "directory"] {
+            assert!(
+                source.get(block).is_none(),
+                "{}: {block} in {source}",
+                r.path
+            );
+        }
+    }
 }
