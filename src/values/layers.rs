@@ -91,52 +91,64 @@ pub fn tool_layers<'a>(inv: &'a Inventory, plan: &'a Plan, pair: &Pair) -> Layer
         SourceType::Helm => site.clone(),
         _ => site.key(ty.name()),
     };
-    let mut push = |v: Option<&'a Value>, what: String, site: Site| {
+    // Who wrote a layer is named only for the layers there are: this runs
+    // for every pair.
+    let mut push = |v: Option<&'a Value>, origin: &dyn Fn() -> (String, Site)| {
         if let Some(v) = v {
             out.values.push(v);
-            out.origins.push((what, site));
+            out.origins.push(origin());
         }
     };
     let t = match ty {
         SourceType::Helm => "value files",
         _ => ty.name(),
     };
-    push(
-        app.tools.get(ty),
-        format!("app `{}` {t}", app.name),
-        key(&app.site),
-    );
-    for pi in policy_order(inv, pair) {
+    push(app.tools.get(ty), &|| {
+        (format!("app `{}` {t}", app.name), key(&app.site))
+    });
+    // Most pairs' policies write no settings: then their order is not needed.
+    let any = pair.hits.iter().any(|h| {
+        inv.policies[h.policy].tools.get(ty).is_some()
+            || (ty == SourceType::Kustomize && plan.share(pair, h.policy).is_some())
+    });
+    for pi in if any {
+        policy_order(inv, pair)
+    } else {
+        Vec::new()
+    } {
         let p = &inv.policies[pi];
-        push(
-            p.tools.get(ty),
-            format!("policy `{}` {t}", p.name),
-            key(&p.site),
-        );
+        push(p.tools.get(ty), &|| {
+            (format!("policy `{}` {t}", p.name), key(&p.site))
+        });
         if ty == SourceType::Kustomize {
-            push(
-                plan.share(pair, pi),
-                format!("policy `{}` replica share", p.name),
-                p.site.key("replicas"),
-            );
+            push(plan.share(pair, pi), &|| {
+                (
+                    format!("policy `{}` replica share", p.name),
+                    p.site.key("replicas"),
+                )
+            });
         }
     }
-    push(
-        cluster.tools.get(ty),
-        format!("cluster `{}` {t}", cluster.name),
-        key(&cluster.site),
-    );
+    push(cluster.tools.get(ty), &|| {
+        (
+            format!("cluster `{}` {t}", cluster.name),
+            key(&cluster.site),
+        )
+    });
     // Only Kustomize settings have per-cluster overrides of their own.
-    push(
-        app.tool_overrides
-            .get(&pair.cluster)
-            .and_then(|o| o.get(ty)),
-        format!(
-            "app `{}` kustomizeOverrides for `{}`",
-            app.name, cluster.name
-        ),
-        app.site.key("kustomizeOverrides").key(&cluster.name),
-    );
+    let overrides = app
+        .tool_overrides
+        .get(&pair.cluster)
+        .and_then(|o| o.get(ty));
+    push(overrides, &|| {
+        (
+            format!(
+                "app `{}` kustomizeOverrides for `{}`",
+                app.name, cluster.name
+            ),
+            app.site.key("kustomizeOverrides").key(&cluster.name),
+        )
+    });
     out
 }
 
