@@ -499,25 +499,11 @@ fn merged<'e>(
     let Err(errors) = values::expand(&mut merged, &mut eval) else {
         return Some(merged);
     };
-    let (_, origins) = values::merge_traced(&layers.values);
     for e in errors {
-        // The leaf that holds the string: lists are leaves, so an item's
-        // pointer extends its list's.
-        let origin = origins
-            .iter()
-            .filter(|o| e.pointer == o.pointer || e.pointer.starts_with(&format!("{}/", o.pointer)))
-            .max_by_key(|o| o.pointer.len())
-            .map(|o| &layers.origins[o.layer]);
         let path = pointer_path(&merged, &e.pointer);
-        let (what, site) = match origin {
-            Some((what, site)) => {
-                let mut s = site.clone();
-                // The layer's site ends at its `values` key.
-                s.path.extend(path.iter().cloned());
-                (what.clone(), s)
-            }
-            None => ("values".to_string(), app.site.clone()),
-        };
+        let (what, site) = layers
+            .origin(&e.pointer)
+            .unwrap_or_else(|| ("values".to_string(), app.site.clone()));
         let message = format!(
             "in {what}, `{}`: {}",
             crate::error::dotted(&path),

@@ -12,10 +12,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::{pointer_path, Diagnostic};
+use crate::error::Diagnostic;
 use crate::matrix::Pair;
 use crate::model::{argocd_repo_url, sources, Inventory, SourceType, ValuesRepo};
-use crate::values::{self, Layers};
+use crate::values::Layers;
 
 /// What `$values/...` names: the values repo's `ref`.
 pub(super) const VALUES_REF: &str = "values";
@@ -70,7 +70,9 @@ pub(super) fn source<'a>(
         .into_iter()
         .map(|p| {
             Diagnostic::at(
-                origin(layers, &p.pointer, app.site.clone()),
+                layers
+                    .origin(&p.pointer)
+                    .map_or_else(|| app.site.clone(), |(_, site)| site),
                 format!(
                     "for app `{}` on cluster `{}`: {}",
                     app.name, inv.clusters[pair.cluster].name, p.message
@@ -155,22 +157,6 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-/// Where the merged setting at `pointer` was written: its layer's site and
-/// path; `fallback` when no layer wrote it.
-fn origin(layers: &Layers, pointer: &str, fallback: crate::error::Site) -> crate::error::Site {
-    let (merged, origins) = values::merge_traced(&layers.values);
-    origins
-        .iter()
-        .filter(|o| pointer == o.pointer || pointer.starts_with(&format!("{}/", o.pointer)))
-        .max_by_key(|o| o.pointer.len())
-        .map(|o| {
-            let mut site = layers.origins[o.layer].1.clone();
-            site.path.extend(pointer_path(&merged, pointer));
-            site
-        })
-        .unwrap_or(fallback)
-}
-
 /// A Kustomize app's `namespace` is one of its team's: Argo CD checks every
 /// resource's namespace against the team's AppProject.
 fn check_namespace(
@@ -188,7 +174,9 @@ fn check_namespace(
     }
     Some(
         Diagnostic::at(
-            origin(layers, "/namespace", app.site.key("kustomize")),
+            layers
+                .origin("/namespace")
+                .map_or_else(|| app.site.key("kustomize"), |(_, site)| site),
             format!(
                 "`kustomize.namespace` puts app `{}`'s resources on cluster `{}` into namespace `{ns}`, which team `{}` does not own",
                 app.name, cluster.name, team.name

@@ -18,6 +18,23 @@ pub struct Layers<'a> {
     pub origins: Vec<(String, Site)>,
 }
 
+impl Layers<'_> {
+    /// Who wrote the merged leaf at `pointer`, and where: the layer's
+    /// description, and its site extended to the leaf (lists are leaves,
+    /// so an item's pointer extends its list's). `None` when no layer did.
+    pub fn origin(&self, pointer: &str) -> Option<(String, Site)> {
+        let (merged, origins) = super::merge_traced(&self.values);
+        let o = origins
+            .iter()
+            .filter(|o| pointer == o.pointer || pointer.starts_with(&format!("{}/", o.pointer)))
+            .max_by_key(|o| o.pointer.len())?;
+        let (what, site) = &self.origins[o.layer];
+        let mut site = site.clone();
+        site.path.extend(pointer_path(&merged, pointer));
+        Some((what.clone(), site))
+    }
+}
+
 /// The value layers of a placed pair in precedence order (DESIGN §4):
 /// app values, placing policies by ascending priority then name (each
 /// policy's values, then its replica share), cluster values, the app's

@@ -21,30 +21,14 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::repo;
+use crate::support::{repo, skipped, tool};
 
 fn helm() -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os("FLEETC_HELM").map(PathBuf::from),
-        Some(repo().join("target/tools/helm")),
-        Some(PathBuf::from("helm")),
-    ];
-    for c in candidates.into_iter().flatten() {
-        let ok = Command::new(&c)
-            .arg("version")
-            .arg("--short")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return Some(c);
-        }
+    let helm = tool("FLEETC_HELM", "helm", &["version", "--short"]);
+    if helm.is_none() {
+        skipped("helm");
     }
-    assert!(
-        std::env::var_os("FLEETC_REQUIRE_TOOLS").is_none(),
-        "FLEETC_REQUIRE_TOOLS is set, but there is no helm"
-    );
-    println!("SKIPPED: no helm (run .ci/run to install it into target/tools, or set FLEETC_HELM)");
-    None
+    helm
 }
 
 /// `helm template` of the fixture's chart with these values files.

@@ -52,26 +52,12 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::support::repo;
+use crate::support::{repo, skipped, tool};
 
 /// The real helm and kubectl.
 struct Tools {
     helm: PathBuf,
     kubectl: PathBuf,
-}
-
-fn tool(env: &str, name: &str, version: &[&str]) -> Option<PathBuf> {
-    let candidates = [
-        std::env::var_os(env).map(PathBuf::from),
-        Some(repo().join("target/tools").join(name)),
-        Some(PathBuf::from(name)),
-    ];
-    candidates.into_iter().flatten().find(|c| {
-        Command::new(c)
-            .args(version)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    })
 }
 
 fn tools() -> Option<Tools> {
@@ -80,13 +66,7 @@ fn tools() -> Option<Tools> {
     match (helm, kubectl) {
         (Some(helm), Some(kubectl)) => Some(Tools { helm, kubectl }),
         _ => {
-            // `.ci/run` sets it once it has installed them: there, a
-            // missing tool is a failure, not a skip.
-            assert!(
-                std::env::var_os("FLEETC_REQUIRE_TOOLS").is_none(),
-                "FLEETC_REQUIRE_TOOLS is set, but helm or kubectl is missing"
-            );
-            println!("SKIPPED: no helm or kubectl (run .ci/run to install them into target/tools, or set FLEETC_HELM and FLEETC_KUBECTL)");
+            skipped("helm or kubectl");
             None
         }
     }

@@ -230,3 +230,32 @@ pub(crate) fn deploy_log(dir: &Path, rev: &str) -> String {
         .map(|f| git(dir, &["show", &format!("{rev}:{f}")]))
         .collect()
 }
+
+/// A tool the tests run (helm, kubectl): from the environment variable
+/// `env`, `target/tools/` (where `.ci/run` installs them), or the PATH;
+/// the first that answers `version`.
+pub(crate) fn tool(env: &str, name: &str, version: &[&str]) -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os(env).map(PathBuf::from),
+        Some(repo().join("target/tools").join(name)),
+        Some(PathBuf::from(name)),
+    ];
+    candidates.into_iter().flatten().find(|c| {
+        Command::new(c)
+            .args(version)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+/// A test without its tool says SKIPPED, except where `.ci/run` set
+/// `FLEETC_REQUIRE_TOOLS` after installing them: there it fails.
+pub(crate) fn skipped(what: &str) {
+    assert!(
+        std::env::var_os("FLEETC_REQUIRE_TOOLS").is_none(),
+        "FLEETC_REQUIRE_TOOLS is set, but there is no {what}"
+    );
+    println!(
+        "SKIPPED: no {what} (run .ci/run to install it into target/tools, or set FLEETC_HELM / FLEETC_KUBECTL)"
+    );
+}
