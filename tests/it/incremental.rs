@@ -75,6 +75,9 @@ struct App {
     /// Its repository moved (a new URL: the team's AppProjects, on every
     /// cluster, list another source).
     repo_moved: bool,
+    /// What a git app is: a chart, a chart whose value files are in a
+    /// values repo, or a Kustomize overlay (a `chart` app is a chart).
+    source: Src,
     values: Option<Value>,
     /// By cluster name.
     overrides: BTreeMap<String, Value>,
@@ -87,6 +90,17 @@ struct App {
     /// `patches`, by cluster name.
     patches: BTreeMap<String, Vec<Value>>,
     rollout: Option<Rollout>,
+}
+
+/// The source of a git app. A Kustomize app writes its values and
+/// overrides as annotations, and each policy with values a label of its
+/// own, so that every edit of values reaches it as a setting.
+#[derive(Clone, Copy, Debug)]
+enum Src {
+    Helm,
+    /// Value files in the team's values repo (moved or not).
+    ValuesRepo(bool),
+    Kustomize,
 }
 
 /// A ring rollout (`by: ring`), of a policy or an app.
@@ -353,7 +367,8 @@ fn app_patch() -> impl Strategy<Value = Vec<Value>> {
 fn replicas() -> impl Strategy<Value = Replicas> {
     (
         1u64..12,
-        select(&["replicaCount", "server.replicas"][..]),
+        // Paths that also name a workload, for a Kustomize app's share.
+        select(&["replicas", "server.replicas"][..]),
         prop::bool::weighted(0.8),
         0u64..2,
         prop::option::weighted(0.2, 2u64..5),
@@ -396,8 +411,20 @@ type AppParts = (
     bool,
     bool,
     bool,
-    (Option<(Index, &'static str)>, Option<(Index, Vec<Value>)>),
+    (
+        Option<(Index, &'static str)>,
+        Option<(Index, Vec<Value>)>,
+        Src,
+    ),
 );
+
+fn src() -> impl Strategy<Value = Src> {
+    prop_oneof![
+        2 => Just(Src::Helm),
+        1 => any::<bool>().prop_map(Src::ValuesRepo),
+        2 => Just(Src::Kustomize),
+    ]
+}
 
 fn app_parts() -> impl Strategy<Value = AppParts> {
     (
@@ -413,6 +440,7 @@ fn app_parts() -> impl Strategy<Value = AppParts> {
         (
             prop::option::weighted(0.3, (any::<Index>(), select(OVERRIDE_REVISIONS))),
             prop::option::weighted(0.3, (any::<Index>(), app_patch())),
+            src(),
         ),
     )
 }
@@ -606,7 +634,7 @@ fn model() -> impl Strategy<Value = Model> {
                 .map(|(i, p)| {
                     let (tier, team, chart, branch, values, over, depends, jobs, automated, more) =
                         p;
-                    let (revision_override, patch) = more;
+                    let (revision_override, patch, source) = more;
                     let cluster_name = |ix: &Index| clusters[ix.index(clusters.len())].name.clone();
                     let mut labels = BTreeMap::new();
                     labels.insert("tier".to_string(), tier.to_string());
@@ -627,6 +655,7 @@ fn model() -> impl Strategy<Value = Model> {
                         chart,
                         repo_branch: branch.to_string(),
                         repo_moved: false,
+                        source,
                         values,
                         overrides,
                         depends_on: if i > 0 && depends {
@@ -706,6 +735,11 @@ enum Edit {
     AppOverride(Index, Index, Option<Value>),
     AppBranch(Index, &'static str),
     AppRepoMoved(Index),
+    /// Makes a git app a chart, a chart with a values repo, or a Kustomize app.
+    AppSource(Index, Src),
+    /// Moves a git app's values repo (gives it one if it has none): the
+    /// team's AppProjects list another source, its own repo unchanged.
+    AppValuesRepoMoved(Index),
     AppRename(Index),
     AppDependsOn(Index, bool),
     TeamGroups(Index, Vec<String>, Vec<String>),
@@ -782,6 +816,8 @@ fn edit() -> impl Strategy<Value = Edit> {
         1 => (any::<Index>(), select(&["v1.0.0", "v2.0.0", "release-3"][..]))
             .prop_map(|(i, b)| Edit::AppBranch(i, b)),
         1 => any::<Index>().prop_map(Edit::AppRepoMoved),
+        2 => (any::<Index>(), src()).prop_map(|(i, k)| Edit::AppSource(i, k)),
+        2 => any::<Index>().prop_map(Edit::AppValuesRepoMoved),
         1 => any::<Index>().prop_map(Edit::AppRename),
         1 => (any::<Index>(), any::<bool>()).prop_map(|(i, d)| Edit::AppDependsOn(i, d)),
         1 => (any::<Index>(), team_parts()).prop_map(|(i, (c, r))| Edit::TeamGroups(i, c, r)),
@@ -877,6 +913,14 @@ impl Model {
             Edit::AppRepoMoved(i) => {
                 let app = &mut self.apps[i.index(na)];
                 app.repo_moved = !app.repo_moved;
+            }
+            Edit::AppSource(i, k) => self.apps[i.index(na)].source = *k,
+            Edit::AppValuesRepoMoved(i) => {
+                let app = &mut self.apps[i.index(na)];
+                app.source = match app.source {
+                    Src::ValuesRepo(moved) => Src::ValuesRepo(!moved),
+                    _ => Src::ValuesRepo(true),
+                };
             }
             Edit::AppRename(i) => {
                 let app = &mut self.apps[i.index(na)];
@@ -1172,17 +1216,53 @@ impl Model {
                 )),
             );
             m.insert("repo_path".into(), json!("deploy"));
-            // A chart in git: policies' values and replica shares reach it
-            // whether or not it has values of its own.
-            m.insert("source_type".into(), json!("helm"));
         }
         m.insert("repo_branch".into(), json!(a.repo_branch));
         m.insert("metadata".into(), json!(a.labels));
-        if let Some(v) = &a.values {
-            m.insert("values".into(), v.clone());
-        }
-        if !a.overrides.is_empty() {
-            m.insert("valueOverrides".into(), json!(a.overrides));
+        match (a.chart, a.source) {
+            (false, Src::Kustomize) => {
+                // Its values and overrides as annotations (`${ }` and all).
+                let note =
+                    |v: &Value| json!({"commonAnnotations": {"example.com/values": v.to_string()}});
+                m.insert("source_type".into(), json!("kustomize"));
+                let mut k = a.values.as_ref().map_or_else(|| json!({}), note);
+                k["images"] = json!([format!(
+                    "web=registry.example.com/{team}/web:{}",
+                    a.repo_branch
+                )]);
+                m.insert("kustomize".into(), k);
+                if !a.overrides.is_empty() {
+                    let by_cluster: Map<String, Value> = a
+                        .overrides
+                        .iter()
+                        .map(|(c, v)| (c.clone(), note(v)))
+                        .collect();
+                    m.insert("kustomizeOverrides".into(), Value::Object(by_cluster));
+                }
+            }
+            (chart, source) => {
+                if !chart {
+                    // A chart in git: policies' values and replica shares
+                    // reach it whether or not it has values of its own.
+                    m.insert("source_type".into(), json!("helm"));
+                }
+                if let (false, Src::ValuesRepo(moved)) = (chart, source) {
+                    m.insert(
+                        "values_repo".into(),
+                        json!({"url": format!("https://git.example.com/{team}/values{}.git", if moved { "-moved" } else { "" }), "revision": "main"}),
+                    );
+                    m.insert(
+                        "value_files".into(),
+                        json!([format!("{}/${{ cluster.name }}.yaml", a.name)]),
+                    );
+                }
+                if let Some(v) = &a.values {
+                    m.insert("values".into(), v.clone());
+                }
+                if !a.overrides.is_empty() {
+                    m.insert("valueOverrides".into(), json!(a.overrides));
+                }
+            }
         }
         if !a.depends_on.is_empty() {
             m.insert("depends_on".into(), json!(a.depends_on));
@@ -1225,6 +1305,13 @@ impl Model {
         }
         if let Some(v) = &p.values {
             m.insert("values".into(), v.clone());
+            if !p.exclude {
+                // A label of its own for the Kustomize apps it places.
+                m.insert(
+                    "kustomize".into(),
+                    json!({"commonLabels": {format!("example.com/{}", p.name): "placed"}}),
+                );
+            }
         }
         if p.exclude {
             m.insert("exclude".into(), json!(true));
@@ -1471,6 +1558,9 @@ struct Stats {
     pins: AtomicUsize,
     patched: AtomicUsize,
     overridden: AtomicUsize,
+    /// Inventories A with a Kustomize app, and with a values repo.
+    kustomize: AtomicUsize,
+    values_repo: AtomicUsize,
 }
 
 fn check(a: &Model, edits: &[Edit], stats: &Stats) -> Result<(), TestCaseError> {
@@ -1501,6 +1591,18 @@ fn check(a: &Model, edits: &[Edit], stats: &Stats) -> Result<(), TestCaseError> 
         (
             &stats.overridden,
             a.apps.iter().any(|x| !x.revision_overrides.is_empty()),
+        ),
+        (
+            &stats.kustomize,
+            a.apps
+                .iter()
+                .any(|x| !x.chart && matches!(x.source, Src::Kustomize)),
+        ),
+        (
+            &stats.values_repo,
+            a.apps
+                .iter()
+                .any(|x| !x.chart && matches!(x.source, Src::ValuesRepo(_))),
         ),
     ] {
         if has {
@@ -1649,12 +1751,14 @@ fn an_incremental_compile_is_byte_identical_to_a_cold_one() {
         get(&stats.reused),
     );
     println!(
-        "of the A compiles, with replicas divided {}, a rollout {}, a pin {}, patches {}, a revision override {}",
+        "of the A compiles, with replicas divided {}, a rollout {}, a pin {}, patches {}, a revision override {}, a Kustomize app {}, a values repo {}",
         get(&stats.divided),
         get(&stats.rollouts),
         get(&stats.pins),
         get(&stats.patched),
         get(&stats.overridden),
+        get(&stats.kustomize),
+        get(&stats.values_repo),
     );
     // The property says little if the generator rots into invalid
     // inventories, or if reuse never happens.
@@ -1668,6 +1772,10 @@ fn an_incremental_compile_is_byte_identical_to_a_cold_one() {
     assert!(
         get(&stats.divided) * 2 >= get(&stats.valid_a),
         "too few inventories divide replicas"
+    );
+    assert!(
+        get(&stats.kustomize) * 3 >= get(&stats.valid_a) && get(&stats.values_repo) > 0,
+        "too few inventories have a Kustomize app or a values repo"
     );
 }
 
