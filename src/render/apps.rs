@@ -136,8 +136,13 @@ pub(super) fn compile_expressions<'env>(
         .collect()
 }
 
-/// `${ }` failures, by where and what, with the clusters they happen for.
-pub(super) type ExpansionErrors = Mutex<BTreeMap<(Site, String), BTreeSet<String>>>;
+/// Problems that pairs share (a `${ }` that fails, a setting that `${ }`
+/// made invalid), by where, what and the fix, with the clusters they
+/// happen for: reported once, not once a cluster.
+pub(super) type ExpansionErrors = Mutex<BTreeMap<(Site, String, String), BTreeSet<String>>>;
+
+/// The fix of a `${ }` that fails.
+const REFERENCES_HELP: &str = "references can use `cluster` (name, shortName, environment, metadata, ...), `app` and `team`; write `$${` for a literal `${`";
 
 /// What every pair's render reads, and where it records conflicts and
 /// failed expressions.
@@ -188,7 +193,9 @@ pub(super) fn render_pair<'a>(
     ) else {
         return Err(Vec::new());
     };
-    let source = source::source(inv, pair, &tool_layers, settings)?;
+    let Some(source) = source::source(inv, pair, &tool_layers, settings, expansion_errors) else {
+        return Err(Vec::new());
+    };
     let name = application_name(inv, env, pair, base.clone())?;
     let path = if inv.settings.layout.application == crate::model::DEFAULT_APPLICATION_LAYOUT {
         builtin::application_path(app, cluster)?
@@ -512,7 +519,7 @@ fn merged<'e>(
         expansion_errors
             .lock()
             .unwrap()
-            .entry((site, message))
+            .entry((site, message, REFERENCES_HELP.to_string()))
             .or_default()
             .insert(inv.clusters[pair.cluster].name.clone());
     }

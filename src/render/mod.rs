@@ -198,7 +198,7 @@ pub(crate) fn render(
     }
     crate::progress::end();
     diags.extend(conflicts.into_diagnostics(inv));
-    for ((site, message), clusters) in expansion_errors.into_inner().unwrap() {
+    for ((site, message, help), clusters) in expansion_errors.into_inner().unwrap() {
         let clusters: Vec<String> = clusters.into_iter().collect();
         let on = match clusters.len() {
             1 => format!("cluster `{}`", clusters[0]),
@@ -212,10 +212,7 @@ pub(crate) fn render(
             ),
             n => format!("{n} clusters (`{}`, `{}`, ...)", clusters[0], clusters[1]),
         };
-        diags.push(
-            Diagnostic::at(site, format!("{message} (for {on})"))
-                .help("references can use `cluster` (name, shortName, environment, metadata, ...), `app` and `team`; write `$${` for a literal `${`"),
-        );
+        diags.push(Diagnostic::at(site, format!("{message} (for {on})")).help(help));
     }
     check_collisions(inv, &out.apps, &mut diags);
     // Each cluster's own files: an earlier compile's where their inputs

@@ -12,7 +12,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::Diagnostic;
+use super::apps::ExpansionErrors;
 use crate::matrix::Pair;
 use crate::model::{argocd_repo_url, sources, Inventory, SourceType, ValuesRepo};
 use crate::values::Layers;
@@ -43,15 +43,17 @@ pub(super) struct Helm {
 }
 
 /// The pair's source from the layers of its settings (`layers`, from
-/// [`values::tool_layers`]) merged and expanded (`settings`): each setting
-/// checked again now that `${ }` has given it its value, errors at the
-/// layer that wrote it.
+/// [`crate::values::tool_layers`]) merged and expanded (`settings`): each
+/// setting checked again now that `${ }` has given it its value. `None`
+/// when one is wrong: recorded in `errors` at the layer that wrote it, once
+/// for every cluster it is wrong on.
 pub(super) fn source<'a>(
     inv: &'a Inventory,
     pair: &Pair,
     layers: &Layers,
     mut settings: Value,
-) -> Result<Source<'a>, Vec<Diagnostic>> {
+    errors: &ExpansionErrors,
+) -> Option<Source<'a>> {
     let app = &inv.apps[pair.app];
     let mut out = Source {
         repo_url: argocd_repo_url(&app.repo_url, app.chart.as_deref()),
@@ -61,34 +63,30 @@ pub(super) fn source<'a>(
         values_repo: app.values_repo.as_ref(),
     };
     let Some(ty) = app.source_type else {
-        return Ok(out);
+        return Some(out);
     };
     // Argo CD drops what is empty; so does fleetc, before it decides
     // whether there is a block at all.
     prune(&mut settings);
-    let mut diags: Vec<Diagnostic> = sources::problems(ty, &settings, true)
-        .into_iter()
-        .map(|p| {
-            Diagnostic::at(
-                layers
-                    .origin(&p.pointer)
-                    .map_or_else(|| app.site.clone(), |(_, site)| site),
-                format!(
-                    "for app `{}` on cluster `{}`: {}",
-                    app.name, inv.clusters[pair.cluster].name, p.message
-                ),
-            )
-            .help(p.help)
-        })
-        .collect();
+    let mut problems = sources::problems(ty, &settings, true);
     if ty == SourceType::Kustomize {
-        diags.extend(check_namespace(inv, pair, layers, &settings));
+        problems.extend(namespace_problem(inv, pair, &settings));
     }
-    if !diags.is_empty() {
-        return Err(diags);
+    if !problems.is_empty() {
+        let mut errors = errors.lock().unwrap();
+        for p in problems {
+            let site = layers
+                .origin(&p.pointer)
+                .map_or_else(|| app.site.key(ty.name()), |(_, site)| site);
+            errors
+                .entry((site, format!("app `{}`: {}", app.name, p.message), p.help))
+                .or_default()
+                .insert(inv.clusters[pair.cluster].name.clone());
+        }
+        return None;
     }
     let Value::Object(mut settings) = settings else {
-        return Ok(out);
+        return Some(out);
     };
     match ty {
         SourceType::Helm => {
@@ -132,7 +130,7 @@ pub(super) fn source<'a>(
             out.directory = (!settings.is_empty()).then_some(Value::Object(settings));
         }
     }
-    Ok(out)
+    Some(out)
 }
 
 /// Removes empty maps and lists, and the keys that held them, at any depth.
@@ -159,35 +157,24 @@ fn is_empty(v: &Value) -> bool {
 
 /// A Kustomize app's `namespace` is one of its team's: Argo CD checks every
 /// resource's namespace against the team's AppProject.
-fn check_namespace(
-    inv: &Inventory,
-    pair: &Pair,
-    layers: &Layers,
-    settings: &Value,
-) -> Option<Diagnostic> {
-    let app = &inv.apps[pair.app];
-    let cluster = &inv.clusters[pair.cluster];
-    let team = &inv.teams[app.team];
+fn namespace_problem(inv: &Inventory, pair: &Pair, settings: &Value) -> Option<sources::Problem> {
+    let team = &inv.teams[inv.apps[pair.app].team];
     let ns = settings.get("namespace").and_then(Value::as_str)?;
     if team.namespaces.iter().any(|n| n == ns) {
         return None;
     }
-    Some(
-        Diagnostic::at(
-            layers
-                .origin("/namespace")
-                .map_or_else(|| app.site.key("kustomize"), |(_, site)| site),
-            format!(
-                "`kustomize.namespace` puts app `{}`'s resources on cluster `{}` into namespace `{ns}`, which team `{}` does not own",
-                app.name, cluster.name, team.name
-            ),
-        )
-        .help(format!(
+    Some(sources::Problem {
+        pointer: "/namespace".to_string(),
+        message: format!(
+            "`kustomize.namespace` puts its resources into namespace `{ns}`, which team `{}` does not own",
+            team.name
+        ),
+        help: format!(
             "use one of team `{}`'s namespaces ({}); Argo CD refuses resources in others (\"namespace {ns} is not permitted in project\")",
             team.name,
             team.namespaces.join(", ")
-        )),
-    )
+        ),
+    })
 }
 
 /// Notes on apps whose type Argo CD detects (no `source_type`, no settings
