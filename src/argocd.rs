@@ -258,6 +258,25 @@ pub fn primary_source(app: &serde_json::Value) -> Option<&serde_json::Value> {
         .or_else(|| app.pointer("/spec/source"))
 }
 
+/// An Application's sources: `spec.sources` when it has several (Argo CD
+/// then ignores `spec.source`), else `spec.source`.
+pub fn sources(app: &serde_json::Value) -> Vec<&serde_json::Value> {
+    match app.pointer("/spec/sources").and_then(|s| s.as_array()) {
+        Some(list) => list.iter().collect(),
+        None => app.pointer("/spec/source").into_iter().collect(),
+    }
+}
+
+/// The tool blocks of a source, each of which is an explicit type to Argo
+/// CD (`ApplicationSource.ExplicitType()`: more than one is an error):
+/// `helm`, `kustomize`, `directory`.
+pub fn tool_blocks(source: &serde_json::Value) -> Vec<&'static str> {
+    ["helm", "kustomize", "directory"]
+        .into_iter()
+        .filter(|k| source.get(*k).is_some())
+        .collect()
+}
+
 /// An Application with its primary source at `spec.source` and the rest
 /// of a multi-source one left in `spec.sources`, so that one set of
 /// pointers reads both shapes.

@@ -163,6 +163,13 @@ impl Tools {
             SourceType::Directory => self.directory.as_ref(),
         }
     }
+
+    /// The settings it has, by type.
+    pub fn iter(&self) -> impl Iterator<Item = (SourceType, &Value)> {
+        SourceType::ALL
+            .into_iter()
+            .filter_map(|t| self.get(t).map(|v| (t, v)))
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -462,14 +469,7 @@ fn check_values(
     // Source settings reach the deploy repo too (a Kustomize annotation or
     // patch can hold a credential as well as a value can).
     fn tools<'a>(t: &'a Tools, site: &Site) -> Vec<(&'a Value, Site)> {
-        [
-            (&t.helm, site.clone()),
-            (&t.kustomize, site.key("kustomize")),
-            (&t.directory, site.key("directory")),
-        ]
-        .into_iter()
-        .filter_map(|(v, s)| v.as_ref().map(|v| (v, s)))
-        .collect()
+        t.iter().map(|(ty, v)| (v, ty.site_in(site))).collect()
     }
     for c in clusters {
         layers.extend(tools(&c.tools, &c.site));

@@ -58,6 +58,15 @@ impl SourceType {
         }
     }
 
+    /// Where a document writes its settings of this type: Helm's are
+    /// top-level fields (`value_files`), the others under their block's key.
+    pub fn site_in(self, doc: &Site) -> Site {
+        match self {
+            SourceType::Helm => doc.clone(),
+            _ => doc.key(self.name()),
+        }
+    }
+
     fn parse(s: &str) -> Option<SourceType> {
         Self::ALL.into_iter().find(|t| t.name() == s)
     }
@@ -261,27 +270,31 @@ pub(super) fn tools(raw: &RawTools, site: &Site, diags: &mut Vec<Diagnostic>) ->
     if let Some(b) = raw.ignore_missing_value_files {
         helm.insert("ignore_missing_value_files".into(), Value::from(b));
     }
-    let helm = (!helm.is_empty()).then_some(Value::Object(helm));
-    let kustomize = raw
-        .kustomize
-        .and_then(|k| kustomize(k, &site.key("kustomize"), diags));
-    let directory = raw.directory.and_then(object);
-    for (ty, v, at) in [
-        (SourceType::Helm, &helm, site.clone()),
-        (SourceType::Kustomize, &kustomize, site.key("kustomize")),
-        (SourceType::Directory, &directory, site.key("directory")),
-    ] {
-        let Some(v) = v else { continue };
-        for p in problems(ty, v, false) {
-            let mut at = at.clone();
-            at.path.extend(crate::error::pointer_path(v, &p.pointer));
-            diags.push(Diagnostic::at(at, p.message).help(p.help));
-        }
+    let tools = Tools {
+        helm: (!helm.is_empty()).then_some(Value::Object(helm)),
+        kustomize: raw
+            .kustomize
+            .and_then(|k| kustomize(k, &site.key("kustomize"), diags)),
+        directory: raw.directory.and_then(object),
+    };
+    report(&tools, site, diags);
+    tools
+}
+
+/// What a layer's settings have wrong, before `${ }` is expanded, each at
+/// its place in the document (`site`).
+fn report(tools: &Tools, site: &Site, diags: &mut Vec<Diagnostic>) {
+    for (ty, v) in tools.iter() {
+        report_block(ty, v, &ty.site_in(site), diags);
     }
-    Tools {
-        helm,
-        kustomize,
-        directory,
+}
+
+/// What one block of settings (at `at`) has wrong, before `${ }`.
+fn report_block(ty: SourceType, v: &Value, at: &Site, diags: &mut Vec<Diagnostic>) {
+    for p in problems(ty, v, false) {
+        let mut at = at.clone();
+        at.path.extend(crate::error::pointer_path(v, &p.pointer));
+        diags.push(Diagnostic::at(at, p.message).help(p.help));
     }
 }
 
@@ -299,22 +312,15 @@ pub(super) fn kustomize_overrides(
         index,
         diags,
         |k, at, diags| {
-            let kustomize = kustomize(k, at, diags);
-            for p in kustomize
-                .iter()
-                .flat_map(|v| problems(SourceType::Kustomize, v, false))
-            {
-                let mut at = at.clone();
-                at.path.extend(crate::error::pointer_path(
-                    kustomize.as_ref().unwrap_or(&Value::Null),
-                    &p.pointer,
-                ));
-                diags.push(Diagnostic::at(at, p.message).help(p.help));
-            }
-            Some(Tools {
-                kustomize,
+            let tools = Tools {
+                kustomize: kustomize(k, at, diags),
                 ..Tools::default()
-            })
+            };
+            // An override is a block itself: `at` is the cluster's entry.
+            if let Some(v) = &tools.kustomize {
+                report_block(SourceType::Kustomize, v, at, diags);
+            }
+            Some(tools)
         },
     )
 }
@@ -376,6 +382,13 @@ pub(crate) fn problems(ty: SourceType, settings: &Value, expanded: bool) -> Vec<
         })
     };
     let esc = |k: &str| k.replace('~', "~0").replace('/', "~1");
+    let entries = |key: &str| {
+        settings
+            .get(key)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+    };
     let strings = |key: &str| -> Vec<(String, String)> {
         match settings.get(key) {
             Some(Value::Array(items)) => items
@@ -439,12 +452,7 @@ pub(crate) fn problems(ty: SourceType, settings: &Value, expanded: bool) -> Vec<
                     );
                 }
             }
-            for (key, v) in settings
-                .get("commonLabels")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-            {
+            for (key, v) in entries("commonLabels") {
                 let at = format!("/commonLabels/{}", esc(key));
                 if let Err(e) = k8s::label_key(key) {
                     push(at.clone(), format!("invalid label key `{key}`: {e}"), "a label key is an optional DNS prefix and `/`, then a name of at most 63 letters, digits, `-`, `_`, `.`");
@@ -456,13 +464,7 @@ pub(crate) fn problems(ty: SourceType, settings: &Value, expanded: bool) -> Vec<
                     }
                 }
             }
-            for key in settings
-                .get("commonAnnotations")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-                .map(|(k, _)| k)
-            {
+            for (key, _) in entries("commonAnnotations") {
                 if let Err(e) = k8s::label_key(key) {
                     push(format!("/commonAnnotations/{}", esc(key)), format!("invalid annotation key `{key}`: {e}"), "an annotation key is an optional DNS prefix and `/`, then a name of at most 63 letters, digits, `-`, `_`, `.`");
                 }
@@ -474,13 +476,7 @@ pub(crate) fn problems(ty: SourceType, settings: &Value, expanded: bool) -> Vec<
                     }
                 }
             }
-            for name in settings
-                .get("replicas")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-                .map(|(k, _)| k)
-            {
+            for (name, _) in entries("replicas") {
                 if let Err(e) = k8s::dns1123_subdomain(name) {
                     push(
                         format!("/replicas/{}", esc(name)),

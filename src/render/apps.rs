@@ -80,7 +80,7 @@ pub(super) fn compile_expressions<'env>(
     // Each expression with the first file that writes it.
     let mut sources: BTreeMap<String, &std::path::Path> = BTreeMap::new();
     fn tools(t: &crate::model::Tools) -> impl Iterator<Item = &Value> {
-        [&t.helm, &t.kustomize, &t.directory].into_iter().flatten()
+        t.iter().map(|(_, v)| v)
     }
     let layers = inv
         .apps
@@ -385,13 +385,11 @@ fn check_template_source(
         );
     }
     let sources = |d: &Value| -> (&'static str, Vec<Value>) {
-        match d.pointer("/spec/sources").and_then(Value::as_array) {
-            Some(list) => ("spec.sources", list.clone()),
-            None => (
-                "spec.source",
-                d.pointer("/spec/source").into_iter().cloned().collect(),
-            ),
-        }
+        let at = match d.pointer("/spec/sources").and_then(Value::as_array) {
+            Some(_) => "spec.sources",
+            None => "spec.source",
+        };
+        (at, crate::argocd::sources(d).into_iter().cloned().collect())
     };
     let ((theirs_at, theirs), (ours_at, ours)) = (sources(&doc), sources(&fleetcs));
     const FIX: &str = "write the source as the built-in `application.yaml.j2` does, from `application.repo_url`, `application.helm`, `application.kustomize`, `application.directory` and `application.values_repo`";
@@ -407,15 +405,8 @@ fn check_template_source(
             FIX,
         );
     }
-    let blocks = |s: &Value| -> Vec<&'static str> {
-        crate::model::SourceType::ALL
-            .iter()
-            .map(|t| t.name())
-            .filter(|k| s.get(*k).is_some())
-            .collect()
-    };
     for (i, (t, o)) in theirs.iter().zip(&ours).enumerate() {
-        let (tb, ob) = (blocks(t), blocks(o));
+        let (tb, ob) = (crate::argocd::tool_blocks(t), crate::argocd::tool_blocks(o));
         if tb != ob {
             let what = |b: &[&str]| match b {
                 [] => "no tool block".to_string(),

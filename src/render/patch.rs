@@ -164,19 +164,9 @@ fn admission(inv: &Inventory, pair: &Pair, before: &Value, after: &Value) -> Vec
     // fields, not add, drop or swap blocks (Argo CD reads the block as the
     // type, and two as an error).
     let blocks = |d: &Value| -> Vec<Vec<&str>> {
-        let sources: Vec<&Value> = match d.pointer("/spec/sources").and_then(Value::as_array) {
-            Some(list) => list.iter().collect(),
-            None => d.pointer("/spec/source").into_iter().collect(),
-        };
-        sources
-            .iter()
-            .map(|s| {
-                crate::model::SourceType::ALL
-                    .iter()
-                    .map(|t| t.name())
-                    .filter(|k| s.get(*k).is_some())
-                    .collect()
-            })
+        crate::argocd::sources(d)
+            .into_iter()
+            .map(crate::argocd::tool_blocks)
             .collect()
     };
     if blocks(before) != blocks(after) {

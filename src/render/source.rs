@@ -194,10 +194,7 @@ pub(super) fn unread_settings(inv: &Inventory, matrix: &crate::matrix::Matrix) -
         shown.join(", ")
     };
     let writes = |values: &Option<Value>, tools: &crate::model::Tools| {
-        values.is_some()
-            || tools.helm.is_some()
-            || tools.kustomize.is_some()
-            || tools.directory.is_some()
+        values.is_some() || tools.iter().next().is_some()
     };
     let mut placed: BTreeSet<usize> = BTreeSet::new();
     let mut by_app: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();

@@ -102,12 +102,7 @@ pub fn tool_layers<'a>(inv: &'a Inventory, plan: &'a Plan, pair: &Pair) -> Layer
     let Some(ty) = app.source_type else {
         return out;
     };
-    // Helm's settings are top-level fields of a document; the others are
-    // under their block's key.
-    let key = |site: &Site| match ty {
-        SourceType::Helm => site.clone(),
-        _ => site.key(ty.name()),
-    };
+    let key = |site: &Site| ty.site_in(site);
     // Who wrote a layer is named only for the layers there are: this runs
     // for every pair.
     let mut push = |v: Option<&'a Value>, origin: &dyn Fn() -> (String, Site)| {
