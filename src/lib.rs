@@ -55,6 +55,7 @@ mod render;
 mod replicas;
 mod report;
 mod schema;
+pub mod secrets;
 pub mod selector;
 mod status;
 mod suggest;

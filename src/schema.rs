@@ -392,7 +392,12 @@ fn settings() -> Value {
             "cascade_delete": {"type": "boolean", "description": "Deleting an Application deletes its live resources (the resources finalizer); default true."},
             "application_health_check": {"type": "boolean", "description": "argocd-cm has the argoproj.io/Application health check from fleetc's README, so depends_on waits for health."},
             "owners": {"type": "object", "additionalProperties": {"$ref": "#/definitions/strings"}, "description": "Team → the files it owns (path globs, as in CODEOWNERS); every other file is the platform's."},
-            "allow_literal_secrets": {"type": "array", "items": {"type": "string"}, "description": "Value paths (globs over a.b.c) that may hold a literal credential, e.g. a demo password."},
+            "allow_literal_secrets": {"type": "array", "items": {"type": "string"}, "description": "Value paths (globs over a.b.c) that may hold a literal credential, e.g. a demo password (the `credential-key` rule in values)."},
+            "allow_secrets": {"type": "array", "description": "A content rule allowed at one place: a value that looks like a credential and is none.", "items": {"type": "object", "additionalProperties": false, "required": ["rule", "file", "path"], "properties": {
+                "rule": {"enum": ["private-key", "token", "authorization", "jwt", "url-credentials", "credential-in-text", "credential-key"], "description": "The rule the error names."},
+                "file": {"type": "string", "description": "The inventory file, relative to its root (a glob)."},
+                "path": {"type": "string", "description": "The path in the document, as the error prints it (a glob over a.b[0].c)."}
+            }}},
             "limits": {
                 "type": "object",
                 "description": "Limits on the work an inventory may ask for (README, \"Limits\").",

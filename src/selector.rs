@@ -324,6 +324,21 @@ impl Selector {
     /// Requirements are ANDed and sorted by key; the empty string selects
     /// everything.
     pub fn parse(s: &str) -> Result<Self, SelectorError> {
+        Selector::parse_as(s, false)
+    }
+
+    /// [`Selector::parse`], except that an empty value list (`x in ()`,
+    /// `x notin ( )`) is refused. Kubernetes reads `()` as the one empty
+    /// value, so `environment notin ()` selects every object whose
+    /// `environment` is not empty, absent ones included: nearly always a
+    /// list left unfinished, and one that selects the whole fleet. This is
+    /// what inventories and the command line use; the empty value is still
+    /// `x=`, `x!=` or `x in (a,)`.
+    pub fn parse_strict(s: &str) -> Result<Self, SelectorError> {
+        Selector::parse_as(s, true)
+    }
+
+    fn parse_as(s: &str, strict: bool) -> Result<Self, SelectorError> {
         if let Some(pos) = s.bytes().position(|b| b == 0) {
             return Err(SelectorError::new(format!(
                 "label selector {:?} contains a NUL character at column {}: remove it",
@@ -336,6 +351,7 @@ impl Selector {
             src: s,
             tokens: &tokens,
             pos: 0,
+            strict,
         };
         match parser.parse() {
             Ok(mut requirements) => {
@@ -625,6 +641,8 @@ struct Parser<'s, 't> {
     src: &'s str,
     tokens: &'t [Token<'s>],
     pos: usize,
+    /// Refuse an empty value list ([`Selector::parse_strict`]).
+    strict: bool,
 }
 
 impl<'s> Parser<'s, '_> {
@@ -896,6 +914,26 @@ impl<'s> Parser<'s, '_> {
                 // parse_identifiers_list only succeeds in front of `)`.
                 self.next();
                 Ok(values)
+            }
+            Tok::ClosePar if self.strict => {
+                let what = if op.tok == Tok::NotIn {
+                    "every object whose"
+                } else {
+                    "only objects whose"
+                };
+                let means = if op.tok == Tok::NotIn {
+                    "is not empty (or absent)"
+                } else {
+                    "is the empty string"
+                };
+                Err(format!(
+                    "`{sel}` has an empty value list after `{opname}` (column {}): Kubernetes \
+                     reads `()` as the one empty value, so this selects {what} `{key}` {means}; \
+                     list the values, like `{key} {opname} (v1,v2)`, or write `{key}{}` if the \
+                     empty value is meant",
+                    self.col(&first),
+                    if op.tok == Tok::NotIn { "!=" } else { "=" }
+                ))
             }
             Tok::ClosePar => {
                 self.next();

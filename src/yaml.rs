@@ -71,6 +71,9 @@ pub(crate) fn parse_yaml_limited(text: &str, limits: &Limits) -> Result<Vec<Docu
     if text.contains('*') {
         check_aliases(text, limits)?;
     }
+    if may_have_tags(text) {
+        check_tags(text)?;
+    }
     let mut docs = Vec::new();
     for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
         if index >= limits.documents {
@@ -106,6 +109,68 @@ pub(crate) fn parse_yaml_limited(text: &str, limits: &Limits) -> Result<Vec<Docu
         }
     }
     Ok(docs)
+}
+
+/// Whether `text` may hold a YAML tag: a `!` at the start of a token.
+fn may_have_tags(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        c == b'!'
+            && (i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b'-'))
+    })
+}
+
+/// The core schema's tags (`!!str`, `!!int`, …), the only ones an
+/// inventory may use: they say what the value is anyway.
+const CORE_TAGS: &[&str] = &["str", "int", "float", "bool", "null", "map", "seq"];
+
+/// Refuses every tag outside the core schema (`!!binary`, `!!timestamp`,
+/// `!!set`, `!local`) with its line: serde_yaml reads some of them as
+/// plain text (a `!!binary` description would be its base64), which is
+/// never what the author meant.
+fn check_tags(text: &str) -> Result<(), ParseError> {
+    use saphyr_parser::{Event, Parser};
+    let mut doc = 0usize;
+    let mut started = false;
+    let mut parser = Parser::new_from_str(text);
+    while let Some(Ok((ev, span))) = parser.next_event() {
+        let tag = match &ev {
+            Event::DocumentStart(_) => {
+                if started {
+                    doc += 1;
+                }
+                started = true;
+                None
+            }
+            Event::Scalar(_, _, _, tag)
+            | Event::SequenceStart(_, tag)
+            | Event::MappingStart(_, tag) => tag.as_ref(),
+            _ => None,
+        };
+        let Some(tag) = tag else { continue };
+        if tag.is_yaml_core_schema() && CORE_TAGS.contains(&tag.suffix.as_str()) {
+            continue;
+        }
+        let name = if tag.is_yaml_core_schema() {
+            format!("!!{}", tag.suffix)
+        } else {
+            format!("{}{}", tag.handle, tag.suffix)
+        };
+        return Err(ParseError {
+            message: format!(
+                "YAML tag `{name}` is not supported: inventory files are plain data (text, numbers, booleans, lists and mappings)"
+            ),
+            line: Some(span.start.line()),
+            doc,
+            path: Vec::new(),
+            help: Some(if name == "!!binary" {
+                "write the text itself, not its base64, and remove the tag".to_string()
+            } else {
+                "remove the tag and write the value itself".to_string()
+            }),
+        });
+    }
+    Ok(())
 }
 
 /// The line and text of the first key repeated in a mapping of document

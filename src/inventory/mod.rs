@@ -152,6 +152,107 @@ pub(crate) struct Loaded {
     pub templates: BTreeMap<String, Located<String>>,
     /// How many files were read.
     pub files: usize,
+    /// Every credential found in a string of a document or a template,
+    /// by its content (see `crate::secrets`); `model::check` reports those
+    /// that `fleetc.yaml` does not allow.
+    pub found: Vec<Found>,
+}
+
+/// A credential in a string of the inventory.
+#[derive(Clone, Debug)]
+pub(crate) struct Found {
+    pub site: Site,
+    /// The line, for a template (a document's is found from its path).
+    pub line: Option<usize>,
+    pub rule: crate::secrets::Rule,
+    pub what: &'static str,
+    /// It is in a URL's user part.
+    pub in_url: bool,
+    /// The string with every secret in it cut out.
+    pub excerpt: String,
+    /// The secret itself, so that no other message can quote it.
+    pub secret: String,
+}
+
+/// Runs the content rules over every key and string of a document.
+fn scan_document(value: &Value, site: &Site, found: &mut Vec<Found>) {
+    fn add(s: &str, key: Option<&str>, site: &Site, path: &[Seg], found: &mut Vec<Found>) {
+        let findings = crate::secrets::scan_keyed(key, s);
+        if findings.is_empty() {
+            return;
+        }
+        let excerpt = crate::secrets::excerpt(s, &findings);
+        for f in findings {
+            let mut at = site.clone();
+            at.path.extend(path.iter().cloned());
+            found.push(Found {
+                site: at,
+                line: None,
+                rule: f.rule,
+                what: f.what,
+                in_url: crate::secrets::in_url_userinfo(s, &f.span),
+                excerpt: excerpt.clone(),
+                secret: s[f.span.start + f.public..f.span.end].to_string(),
+            });
+        }
+    }
+    fn walk(v: &Value, site: &Site, path: &mut Vec<Seg>, found: &mut Vec<Found>) {
+        match v {
+            Value::String(s) => {
+                let key = path.iter().rev().find_map(|s| match s {
+                    Seg::Key(k) => Some(k.as_str()),
+                    Seg::Index(_) => None,
+                });
+                add(s, key, site, path, found);
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(Seg::Index(i));
+                    walk(item, site, path, found);
+                    path.pop();
+                }
+            }
+            Value::Object(map) => {
+                for (k, item) in map {
+                    path.push(Seg::Key(k.clone()));
+                    add(k, None, site, path, found);
+                    walk(item, site, path, found);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(value, site, &mut Vec::new(), found);
+}
+
+/// Runs the content rules over a template's text.
+fn scan_template(text: &str, site: &Site, found: &mut Vec<Found>) {
+    let findings = crate::secrets::scan(text);
+    for f in &findings {
+        let line_start = text[..f.span.start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[f.span.start..]
+            .find('\n')
+            .map_or(text.len(), |i| f.span.start + i);
+        let on_line: Vec<_> = findings
+            .iter()
+            .filter(|g| g.span.start >= line_start && g.span.start < line_end)
+            .map(|g| crate::secrets::Finding {
+                span: g.span.start - line_start..g.span.end.min(line_end) - line_start,
+                public: g.public.min(g.span.end.min(line_end) - g.span.start),
+                ..g.clone()
+            })
+            .collect();
+        found.push(Found {
+            site: site.clone(),
+            line: Some(text[..f.span.start].matches('\n').count() + 1),
+            rule: f.rule,
+            what: f.what,
+            in_url: crate::secrets::in_url_userinfo(text, &f.span),
+            excerpt: crate::secrets::excerpt(&text[line_start..line_end], &on_line),
+            secret: text[f.span.start + f.public..f.span.end].to_string(),
+        });
+    }
 }
 
 /// Reads the inventory under `root` into memory (the disk edge of loading).
@@ -185,6 +286,14 @@ pub(crate) fn parse(files: &Files) -> (Loaded, Sources, Vec<Diagnostic>) {
     if let Some(bytes) = &files.settings {
         let limits = Limits::default();
         if let Some(docs) = parse_file(&settings_file, bytes, &limits, &mut sources, &mut diags) {
+            for doc in &docs {
+                let site = Site {
+                    file: settings_file.clone(),
+                    doc: doc.index,
+                    path: Vec::new(),
+                };
+                scan_document(&doc.value, &site, &mut loaded.found);
+            }
             loaded.settings = settings_document(docs, &mut diags);
         }
     }
@@ -196,6 +305,7 @@ pub(crate) fn parse(files: &Files) -> (Loaded, Sources, Vec<Diagnostic>) {
     for (name, (path, bytes)) in &files.templates {
         match std::str::from_utf8(bytes) {
             Ok(text) => {
+                scan_template(without_bom(text), &Site::file(path), &mut loaded.found);
                 loaded.templates.insert(
                     name.clone(),
                     Located {
@@ -224,6 +334,7 @@ pub(crate) fn parse(files: &Files) -> (Loaded, Sources, Vec<Diagnostic>) {
                 doc: doc.index,
                 path: Vec::new(),
             };
+            scan_document(&doc.value, &site, &mut loaded.found);
             add_document(&mut loaded, doc.value, site, &mut diags);
         }
     }

@@ -442,9 +442,20 @@ pub(crate) struct RawSettings {
     /// Value paths (globs over `a.b.c`) that may hold a literal credential.
     #[serde(default)]
     pub allow_literal_secrets: Vec<String>,
+    /// A content rule allowed at one place: `{rule, file, path}`.
+    #[serde(default)]
+    pub allow_secrets: Vec<RawAllowSecret>,
     /// Limits on the work an inventory may ask for.
     #[serde(default)]
     pub limits: crate::limits::RawLimits,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAllowSecret {
+    pub rule: String,
+    pub file: String,
+    pub path: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -123,7 +123,7 @@ pub(crate) fn parse_selector(text: &str) -> Result<Selector, String> {
 /// (`matchLabels`), or a LabelSelector with `matchLabels` / `matchExpressions`.
 pub(super) fn selector(v: &Value, site: &Site, diags: &mut Vec<Diagnostic>) -> Option<Selector> {
     let result = match v {
-        Value::String(s) => Selector::parse(s),
+        Value::String(s) => Selector::parse_strict(s),
         Value::Object(map)
             if !map.is_empty()
                 && map

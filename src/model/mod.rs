@@ -105,6 +105,8 @@ pub struct Settings {
     pub owners: owners::Owners,
     /// Value paths (`a.b.c` globs) that may hold a literal credential.
     pub allow_literal_secrets: globset::GlobSet,
+    /// Content rules allowed at one place each.
+    pub allow_secrets: Vec<secrets::Allowance>,
     /// Namespaces no team may claim, sorted.
     pub reserved_namespaces: Vec<String>,
     /// The default of [`App::cascade_delete`].
@@ -415,7 +417,14 @@ pub(crate) fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     let clusters = clusters::check(&clusters_raw, &mut diags);
     let apps = apps::check(&apps_raw, &index, &teams, &settings, &mut diags);
     let policies = policies::check(&policies_raw, &index, &mut diags);
-    check_values(&settings, &clusters, &apps, &policies, &mut diags);
+    let reported = check_values(
+        &loaded.found,
+        &settings,
+        &clusters,
+        &apps,
+        &policies,
+        &mut diags,
+    );
     owners::check(
         &settings.owners,
         &Site::file(crate::inventory::SETTINGS_FILE).key("owners"),
@@ -427,6 +436,16 @@ pub(crate) fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     );
 
     if !diags.is_empty() {
+        // No message quotes a secret, whichever check wrote it.
+        if !reported.secrets.is_empty() {
+            for d in &mut diags {
+                d.message = crate::secrets::redact(&d.message, &reported.secrets);
+                d.help = d
+                    .help
+                    .as_deref()
+                    .map(|h| crate::secrets::redact(h, &reported.secrets));
+            }
+        }
         return Err(diags);
     }
     Ok(Inventory {
@@ -441,15 +460,17 @@ pub(crate) fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     })
 }
 
-/// Every values layer: within `limits.value_bytes`, and no credential in
-/// plain text (see `secrets`).
+/// Every credential found by its content that `allow_secrets` does not
+/// allow; every values layer within `limits.value_bytes` and with no
+/// credential in plain text under a credential's name (see `secrets`).
 fn check_values(
+    found: &[crate::inventory::Found],
     settings: &Settings,
     clusters: &[Cluster],
     apps: &[App],
     policies: &[Policy],
     diags: &mut Vec<Diagnostic>,
-) {
+) -> secrets::Reported {
     let limit = settings.limits.value_bytes;
     let allow = &settings.allow_literal_secrets;
     let mut layers: Vec<(&Value, Site)> = Vec::new();
@@ -484,9 +505,12 @@ fn check_values(
     for p in policies {
         layers.extend(tools(&p.tools, &p.site));
     }
+    let sites: Vec<Site> = layers.iter().map(|(_, site)| site.clone()).collect();
+    let mut reported = secrets::report(found, &settings.allow_secrets, &sites, diags);
     for (v, site) in layers {
-        secrets::check_layer(v, &site, limit, allow, diags);
+        secrets::check_layer(v, &site, limit, allow, &mut reported, diags);
     }
+    reported
 }
 
 /// The names of each kind, sorted (so a name's position is its index), for

@@ -1,5 +1,6 @@
 //! What values may hold: no string over `limits.value_bytes`, and no
-//! credential written out in plain text.
+//! credential written out in plain text; and which credentials found by
+//! their content (`crate::secrets`) are reported.
 //!
 //! A value whose key names a credential (password, secret, token, API or
 //! private key, credentials, and the like, in any case and spelling) and
@@ -11,117 +12,214 @@
 //! `passwordSecretName`, `tokenSecretRef` are names, not credentials).
 //! `fleetc.yaml`'s `allow_literal_secrets` lists value paths (globs over
 //! `a.b.c`) that may hold one anyway, e.g. a demo password.
+//!
+//! Every other string of the inventory is held to the content rules, and
+//! `allow_secrets` allows one rule at one place (`{rule, file, path}`); an
+//! allowance that allows nothing is an error, as it would hide the next
+//! secret written there.
 
-use globset::GlobSet;
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use globset::{GlobMatcher, GlobSet};
 use serde_json::Value;
 
 use crate::error::{dotted, Diagnostic, Seg, Site};
+use crate::inventory::raw::RawAllowSecret;
+use crate::inventory::Found;
+use crate::secrets::{is_credential_key, is_reference, Rule};
 
-/// Words that make a key a credential's, after lower-casing and dropping
-/// `-`, `_` and `.`.
-const CREDENTIAL_WORDS: &[&str] = &[
-    "password",
-    "passwd",
-    "passphrase",
-    "secret",
-    "token",
-    "apikey",
-    "privatekey",
-    "credential",
-    "accesskey",
-    "authkey",
-    "signingkey",
-    "encryptionkey",
-];
-
-/// Endings that make such a key a reference to where the credential is.
-const REFERENCE_ENDINGS: &[&str] = &[
-    "name",
-    "ref",
-    "refs",
-    "keyref",
-    "file",
-    "path",
-    "arn",
-    "url",
-    "uri",
-    "enabled",
-    "ttl",
-    "type",
-    "length",
-    "mountpath",
-    "configmap",
-    "policy",
-    "id",
-    "ids",
-    "kind",
-    "mode",
-];
-
-/// Whether `key` names a credential.
-fn is_credential_key(key: &str) -> bool {
-    let k: String = key
-        .chars()
-        .filter(|c| !"-_.".contains(*c))
-        .flat_map(char::to_lowercase)
-        .collect();
-    CREDENTIAL_WORDS.iter().any(|w| k.contains(w))
-        && !k.starts_with("existing")
-        && !REFERENCE_ENDINGS.iter().any(|e| k.ends_with(e))
+/// One content rule allowed at one place.
+#[derive(Clone, Debug)]
+pub struct Allowance {
+    rule: Rule,
+    file: GlobMatcher,
+    path: GlobMatcher,
+    site: Site,
 }
 
-/// Whether `s` refers to a credential rather than being one.
-fn is_reference(s: &str) -> bool {
-    let t = s.trim();
-    t.is_empty()
-        || t.starts_with("<path:")
-        || t.contains("${")
-        || t.contains("{{")
-        || t.starts_with("ref+")
-        || t.starts_with("vault:")
-        || t.starts_with("secretref+")
+/// `allow_secrets`, checked: a known rule, and globs.
+pub(super) fn allowances(
+    raw: &[RawAllowSecret],
+    site: &Site,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Allowance> {
+    let mut out = Vec::new();
+    for (i, a) in raw.iter().enumerate() {
+        let at = site.at(Seg::Index(i));
+        let rule = Rule::from_name(&a.rule);
+        if rule.is_none() {
+            let names: Vec<&str> = Rule::ALL.iter().map(|r| r.name()).collect();
+            diags.push(
+                Diagnostic::at(at.key("rule"), format!("unknown secret rule `{}`", a.rule)).help(
+                    crate::suggest::hint(&a.rule, &names)
+                        .unwrap_or_else(|| format!("the rules are {}", names.join(", "))),
+                ),
+            );
+        }
+        let glob = |p: &str, key: &str, separator: bool, diags: &mut Vec<Diagnostic>| {
+            match globset::GlobBuilder::new(p)
+                .literal_separator(separator)
+                .build()
+            {
+                Ok(g) => Some(g.compile_matcher()),
+                Err(e) => {
+                    diags.push(
+                        Diagnostic::at(at.key(key), format!("invalid glob `{p}`: {}", e.kind()))
+                            .help("globs use `*`, `**`, `?` and `[...]`"),
+                    );
+                    None
+                }
+            }
+        };
+        let file = glob(&a.file, "file", true, diags);
+        let path = glob(&a.path, "path", false, diags);
+        if let (Some(rule), Some(file), Some(path)) = (rule, file, path) {
+            out.push(Allowance {
+                rule,
+                file,
+                path,
+                site: at,
+            });
+        }
+    }
+    out
+}
+
+/// What [`report`] leaves for the key rule and the messages.
+#[derive(Default)]
+pub(super) struct Reported {
+    /// The places reported, which the key rule passes over.
+    pub(super) sites: HashSet<(PathBuf, usize, Vec<Seg>)>,
+    /// The secrets, which no message may quote.
+    pub(super) secrets: Vec<String>,
+}
+
+/// Reports each credential found by its content that no allowance allows.
+/// A random-looking value under a credential's name inside a values layer
+/// is left to the key rule, which is stricter there and which
+/// `allow_literal_secrets` answers.
+pub(super) fn report(
+    found: &[Found],
+    allow: &[Allowance],
+    layers: &[Site],
+    diags: &mut Vec<Diagnostic>,
+) -> Reported {
+    let mut out = Reported::default();
+    let mut used = vec![false; allow.len()];
+    let in_layer = |site: &Site| {
+        layers
+            .iter()
+            .any(|l| l.file == site.file && l.doc == site.doc && site.path.starts_with(&l.path))
+    };
+    for f in found {
+        if f.rule == Rule::CredentialKey && in_layer(&f.site) {
+            continue;
+        }
+        let path = dotted(&f.site.path);
+        let file = f.site.file.to_string_lossy().replace('\\', "/");
+        let allowed = allow
+            .iter()
+            .position(|a| a.rule == f.rule && a.file.is_match(&file) && a.path.is_match(&path));
+        if let Some(i) = allowed {
+            used[i] = true;
+            continue;
+        }
+        let subject = if path.is_empty() {
+            "the template".to_string()
+        } else {
+            format!("`{path}`")
+        };
+        let rule = f.rule.name();
+        let mut d = Diagnostic::at(
+            f.site.clone(),
+            format!(
+                "{subject} holds {} (rule `{rule}`): `{}`; it would be committed to the deploy repo",
+                f.what, f.excerpt
+            ),
+        )
+        .help(format!(
+            "{}; if it is no secret, allow it here in fleetc.yaml: `allow_secrets: [{{rule: {rule}, file: {file}, path: \"{path}\"}}]`",
+            if f.in_url { Rule::UrlCredentials } else { f.rule }.fix()
+        ));
+        d.line = f.line;
+        diags.push(d);
+        out.sites
+            .insert((f.site.file.clone(), f.site.doc, f.site.path.clone()));
+        out.secrets.push(f.secret.clone());
+    }
+    for (a, used) in allow.iter().zip(used) {
+        if !used {
+            diags.push(
+                Diagnostic::at(
+                    a.site.clone(),
+                    format!(
+                        "this allows rule `{}` in `{}` at `{}`, where it finds nothing",
+                        a.rule.name(),
+                        a.file.glob(),
+                        a.path.glob()
+                    ),
+                )
+                .help("remove it, or correct the file and path to the ones the error names: an allowance that allows nothing would let the next secret written there through"),
+            );
+        }
+    }
+    out
 }
 
 /// Checks one layer of values (its site ends at its `values` key).
+/// Sites already reported by a content rule are passed over; the literal
+/// credentials found are added to `reported.secrets`.
 pub(super) fn check_layer(
     values: &Value,
     site: &Site,
     value_bytes: usize,
     allow: &GlobSet,
+    reported: &mut Reported,
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut path = Vec::new();
-    walk(values, &mut path, site, value_bytes, allow, diags);
+    let mut layer = Layer {
+        site,
+        value_bytes,
+        allow,
+        reported,
+        diags,
+    };
+    layer.walk(values, &mut path);
 }
 
-fn walk(
-    v: &Value,
-    path: &mut Vec<Seg>,
-    site: &Site,
+struct Layer<'a> {
+    site: &'a Site,
     value_bytes: usize,
-    allow: &GlobSet,
-    diags: &mut Vec<Diagnostic>,
-) {
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                path.push(Seg::Key(k.clone()));
-                walk(child, path, site, value_bytes, allow, diags);
-                path.pop();
+    allow: &'a GlobSet,
+    reported: &'a mut Reported,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Layer<'_> {
+    fn walk(&mut self, v: &Value, path: &mut Vec<Seg>) {
+        let (site, value_bytes, allow) = (self.site, self.value_bytes, self.allow);
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m {
+                    path.push(Seg::Key(k.clone()));
+                    self.walk(child, path);
+                    path.pop();
+                }
             }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                walk(child, path, site, value_bytes, allow, diags);
-                path.pop();
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    path.push(Seg::Index(i));
+                    self.walk(child, path);
+                    path.pop();
+                }
             }
-        }
-        Value::String(s) => {
-            let mut at = site.clone();
-            at.path.extend(path.iter().cloned());
-            if s.len() > value_bytes {
-                diags.push(
+            Value::String(s) => {
+                let mut at = site.clone();
+                at.path.extend(path.iter().cloned());
+                if s.len() > value_bytes {
+                    self.diags.push(
                     Diagnostic::at(
                         at.clone(),
                         format!(
@@ -135,14 +233,24 @@ fn walk(
                         crate::limits::setting("value_bytes")
                     )),
                 );
-            }
-            let key = path.iter().rev().find_map(|s| match s {
-                Seg::Key(k) => Some(k.as_str()),
-                Seg::Index(_) => None,
-            });
-            let name = dotted(path);
-            if key.is_some_and(is_credential_key) && !is_reference(s) && !allow.is_match(&name) {
-                diags.push(
+                }
+                let key = path.iter().rev().find_map(|s| match s {
+                    Seg::Key(k) => Some(k.as_str()),
+                    Seg::Index(_) => None,
+                });
+                let name = dotted(path);
+                if key.is_some_and(is_credential_key)
+                    && !is_reference(s)
+                    && !allow.is_match(&name)
+                    && !self
+                        .reported
+                        .sites
+                        .contains(&(at.file.clone(), at.doc, at.path.clone()))
+                {
+                    if s.len() >= 6 {
+                        self.reported.secrets.push(s.clone());
+                    }
+                    self.diags.push(
                     Diagnostic::at(
                         at,
                         format!("`{name}` looks like a credential written out in plain text; it would be committed to the deploy repo"),
@@ -152,55 +260,9 @@ fn walk(
                         key.unwrap_or("key")
                     )),
                 );
+                }
             }
+            _ => {}
         }
-        _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credential_keys_and_references() {
-        for k in [
-            "password",
-            "adminPassword",
-            "DB_PASSWORD",
-            "apiKey",
-            "api-key",
-            "client_secret",
-            "token",
-            "githubToken",
-            "privateKey",
-            "AWS_SECRET_ACCESS_KEY",
-            "credentials",
-        ] {
-            assert!(is_credential_key(k), "{k}");
-        }
-        for k in [
-            "existingSecret",
-            "passwordSecretName",
-            "tokenSecretRef",
-            "secretName",
-            "tokenTTL",
-            "passwordFile",
-            "name",
-            "replicaCount",
-            "secretKeyRef",
-        ] {
-            assert!(!is_credential_key(k), "{k}");
-        }
-        for r in [
-            "<path:secret/data/db#password>",
-            "${ cluster.name }",
-            "{{ .Values.x }}",
-            "ref+vault://secret/db#/password",
-            "",
-        ] {
-            assert!(is_reference(r), "{r}");
-        }
-        assert!(!is_reference("hunter2"));
     }
 }

@@ -87,9 +87,12 @@ pub(crate) fn check_settings(
         "a value path like `grafana.adminPassword`, `*` for any part",
         diags,
     );
+    let allow_secrets =
+        super::secrets::allowances(&raw.allow_secrets, &site.key("allow_secrets"), diags);
     Settings {
         owners: super::owners::Owners::new(&raw.owners, &site.key("owners"), diags),
         allow_literal_secrets: allow,
+        allow_secrets,
         limits,
         argocd_namespace,
         mode,

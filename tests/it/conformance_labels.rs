@@ -287,6 +287,7 @@ fn match_cases() {
 fn parse_cases() {
     let Some(doc) = selector_doc() else { return };
     let mut t = Tally::new(SELECTOR_FILE, "parse_cases");
+    let mut strict_refused = 0;
     for (i, case) in cases(&doc, "parse_cases", &mut t).iter().enumerate() {
         let outcome = (|| {
             let text = str_field(case, "selector")?;
@@ -307,11 +308,87 @@ fn parse_cases() {
             }
             // The canonical form parses back to the same selector.
             let again = Selector::parse(&sel.to_string()).map_err(|e| e.message);
-            expect_eq("re-parse of String()", again, Ok(sel))
+            expect_eq("re-parse of String()", again, Ok(sel.clone()))?;
+            // What inventories use agrees, but for an empty value list.
+            strict_agrees(text, &sel, &mut strict_refused)
         })();
         t.record(i, case, outcome);
     }
+    t.note(format!(
+        "{strict_refused} valid case(s) with an empty value list `()` are refused by \
+         `Selector::parse_strict`, fleetc's deliberate deviation (see its doc)"
+    ));
+    assert!(
+        strict_refused > 0,
+        "the data has `x in ()` cases; none was refused"
+    );
     t.finish();
+}
+
+/// Whether `text` has an empty value list: `(` and `)` with only
+/// whitespace between.
+fn has_empty_list(text: &str) -> bool {
+    text.split('(').skip(1).any(|rest| {
+        rest.trim_start_matches([' ', '\t', '\r', '\n'])
+            .starts_with(')')
+    })
+}
+
+/// `Selector::parse_strict` gives `sel` (what Kubernetes parses) for
+/// `text`, unless `text` has an empty value list, which it refuses.
+fn strict_agrees(text: &str, sel: &Selector, refused: &mut usize) -> Result<(), String> {
+    match (Selector::parse_strict(text), has_empty_list(text)) {
+        (Ok(s), false) => expect_eq("parse_strict", &s, sel),
+        (Err(e), true) if e.message.contains("empty value list") => {
+            *refused += 1;
+            Ok(())
+        }
+        (Ok(s), true) => Err(format!("parse_strict accepted `{s}`, which has `()`")),
+        (Err(e), _) => Err(format!("parse_strict: {}", e.message)),
+    }
+}
+
+/// Kubernetes refuses an empty set for `In` and `NotIn` when it is given
+/// as a list (`NewRequirement`: "for 'in', 'notin' operators, values set
+/// can't be empty", k8s.io/apimachinery pkg/labels/selector.go); in the
+/// string form it reads `()` as the empty value, which fleetc refuses too
+/// (`Selector::parse_strict`). Every form an inventory or the command
+/// line can write, refused.
+#[test]
+fn empty_value_sets_are_refused_in_every_form() {
+    for text in [
+        "environment notin ()",
+        "environment in ()",
+        "environment in ( )",
+        "region=east,environment notin (\t)",
+    ] {
+        let e = Selector::parse_strict(text).expect_err(text);
+        assert!(
+            e.message.contains("empty value list"),
+            "{text}: {}",
+            e.message
+        );
+        // Kubernetes' own parser accepts it (the empty value).
+        assert!(Selector::parse(text).is_ok(), "{text}");
+    }
+    // The empty value written out is still a value.
+    for text in [
+        "environment in (,)",
+        "environment=",
+        "environment!=",
+        "a in (x,)",
+    ] {
+        assert!(Selector::parse_strict(text).is_ok(), "{text}");
+    }
+    for op in [Operator::In, Operator::NotIn] {
+        let e = Requirement::new("environment", op, Vec::new()).expect_err("empty set");
+        assert!(e.message.contains("must not be empty"), "{}", e.message);
+    }
+    let ls: LabelSelector = serde_json::from_value(serde_json::json!({
+        "matchExpressions": [{"key": "environment", "operator": "NotIn", "values": []}]
+    }))
+    .unwrap();
+    assert!(Selector::from_label_selector(&ls).is_err());
 }
 
 /// `structured_cases` and `derived_structured_match_cases`.

@@ -1,0 +1,229 @@
+use super::*;
+
+/// The rules that fire on `s`, by name.
+fn rules(s: &str) -> Vec<&'static str> {
+    scan(s).iter().map(|f| f.rule.name()).collect()
+}
+
+#[test]
+fn credential_keys_and_references() {
+    for k in [
+        "password",
+        "adminPassword",
+        "DB_PASSWORD",
+        "apiKey",
+        "api-key",
+        "client_secret",
+        "token",
+        "githubToken",
+        "privateKey",
+        "AWS_SECRET_ACCESS_KEY",
+        "credentials",
+        "AccountKey",
+    ] {
+        assert!(is_credential_key(k), "{k}");
+    }
+    for k in [
+        "existingSecret",
+        "passwordSecretName",
+        "tokenSecretRef",
+        "secretName",
+        "tokenTTL",
+        "passwordFile",
+        "name",
+        "replicaCount",
+        "secretKeyRef",
+    ] {
+        assert!(!is_credential_key(k), "{k}");
+    }
+    for r in [
+        "<path:secret/data/db#password>",
+        "${ cluster.name }",
+        "{{ .Values.x }}",
+        "ref+vault://secret/db#/password",
+        "$DB_PASSWORD",
+        "",
+    ] {
+        assert!(is_reference(r), "{r}");
+    }
+    assert!(!is_reference("hunter2"));
+}
+
+#[test]
+fn a_private_key_needs_its_body() {
+    let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgwMbRvI0MBZhpF\n-----END RSA PRIVATE KEY-----\n";
+    let found = scan(key);
+    assert_eq!(rules(key), ["private-key"]);
+    let f = &found[0];
+    assert_eq!(
+        &key[f.span.start..f.span.start + f.public],
+        "-----BEGIN RSA PRIVATE KEY-----"
+    );
+    assert!(f.span.end >= key.trim_end().len());
+    for s in [
+        "{{- if hasPrefix \"-----BEGIN RSA PRIVATE KEY-----\" .Values.key }}",
+        "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ\n-----END CERTIFICATE-----",
+        "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEYWnm/OBjmYkL7tLIH5oh3pXJ+gk0a0Zj\n-----END PUBLIC KEY-----",
+    ] {
+        assert!(rules(s).is_empty(), "{s}");
+    }
+}
+
+#[test]
+fn tokens_by_prefix_length_and_alphabet() {
+    let ghp = format!("ghp_{}", "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4");
+    assert_eq!(ghp.len(), 40);
+    assert_eq!(rules(&ghp), ["token"]);
+    assert_eq!(rules(&format!("GITHUB_TOKEN={ghp}")), ["token"]);
+    // One character more or less is not GitHub's token.
+    assert!(rules(&format!("{ghp}Z")).is_empty());
+    assert!(rules(&ghp[..39]).is_empty());
+    // Inside a word it is not a prefix.
+    assert!(rules(&format!("xghp_{}", &ghp[4..])).is_empty());
+    assert_eq!(rules("key AKIAZ7Q2M4X8C1V5B3N6 here"), ["token"]);
+    assert!(rules("AKIAZ7Q2M4X8C1V5B3N6x").is_empty());
+    assert!(
+        rules("ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx").is_empty(),
+        "placeholder"
+    );
+    assert_eq!(rules("xoxb-2048-1234567890-aBcDeFgHiJkL"), ["token"]);
+    assert_eq!(rules("glpat-Zq8fKx2Lm9Np4Rs7Tv1W"), ["token"]);
+    assert_eq!(rules("sk_live_4eC39HqLyjWDarjtT1zdp7dc"), ["token"]);
+}
+
+#[test]
+fn jwts_decode_to_json() {
+    // {"alg":"HS256","typ":"JWT"} . {"sub":"1234567890"} . signature
+    let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+    assert_eq!(rules(jwt), ["jwt"]);
+    // Three base64url parts that are no JSON are not a JWT.
+    assert!(rules("eyJxyzxyzxyz.eyJxyzxyzxyz.abc").is_empty());
+    assert_eq!(rules(&format!("Bearer {jwt}")), ["authorization"]);
+}
+
+#[test]
+fn authorization_values() {
+    assert_eq!(
+        rules("Bearer 8f14e45fceea167a5a36dedd4bea2543"),
+        ["authorization"]
+    );
+    assert_eq!(
+        rules("authorization: basic YWRtaW46czNjcjN0IQ=="),
+        ["authorization"]
+    );
+    for s in [
+        "Bearer token",
+        "Bearer {{ .Values.token }}",
+        "Bearer ${TOKEN}",
+        "Basic authentication is required",
+        "basic realm=\"fleet\"",
+    ] {
+        assert!(rules(s).is_empty(), "{s}");
+    }
+}
+
+#[test]
+fn credentials_in_urls() {
+    assert_eq!(
+        rules("postgres://app:s3cr3tPassw0rd@db:5432/app"),
+        ["url-credentials"]
+    );
+    // A provider's token is named as such.
+    let url =
+        "https://x-access-token:ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4@github.com/org/app.git";
+    assert_eq!(rules(url), ["token"]);
+    let f = &scan(url)[0];
+    assert!(in_url_userinfo(url, &f.span));
+    let s = "ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4 for https://github.com";
+    assert!(!in_url_userinfo(s, &scan(s)[0].span));
+    assert_eq!(
+        rules("https://Zq8fKx2Lm9Np4Rs7Tv1W0y@git.example.com/a.git"),
+        ["url-credentials"]
+    );
+    for s in [
+        "https://github.com/org/app.git",
+        "ssh://git@github.com/org/app.git",
+        "git@github.com:org/app.git",
+        "https://user@git.example.com/app.git",
+        "https://user:${ secrets.pass }@git.example.com/app.git",
+        "https://user:$(PASSWORD)@git.example.com/app.git",
+        "oci://ghcr.io/org/charts",
+    ] {
+        assert!(rules(s).is_empty(), "{s}");
+    }
+}
+
+#[test]
+fn credentials_in_text() {
+    assert_eq!(
+        rules("site VPN: password=hunter22, ask ops"),
+        ["credential-in-text"]
+    );
+    assert_eq!(rules("run with --token=abc123xyz"), ["credential-in-text"]);
+    assert_eq!(
+        rules("secret: Zq8fKx2Lm9Np4Rs7Tv1W"),
+        ["credential-in-text"]
+    );
+    for s in [
+        "Rotate the token weekly; the password lives in Vault",
+        "ghcr.io/org/token-service:1.4.2",
+        "registry.example.com/vault-secret-operator:v0.4.3",
+        "password={{ .Values.db.password }}",
+        "password=<path:secret/data/db#password>",
+        "token: weekly",
+        "--password-file=/etc/db/password",
+        "password=****",
+    ] {
+        assert!(rules(s).is_empty(), "{s}");
+    }
+}
+
+#[test]
+fn a_credential_key_wants_a_random_value() {
+    let keyed = |k: &str, v: &str| -> Vec<&'static str> {
+        scan_keyed(Some(k), v)
+            .iter()
+            .map(|f| f.rule.name())
+            .collect()
+    };
+    assert_eq!(
+        keyed("token", "9f8e7d6c5b4a39281706abcd"),
+        ["credential-key"]
+    );
+    assert!(keyed("token", "enabled").is_empty());
+    assert!(keyed("secret-store", "external-secrets-operator").is_empty());
+    assert!(keyed("region", "9f8e7d6c5b4a39281706abcd").is_empty());
+}
+
+#[test]
+fn an_excerpt_never_shows_the_secret() {
+    let ghp = "ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4";
+    let s = format!("clone https://x-access-token:{ghp}@github.com/org/app.git\nthen build");
+    let found = scan(&s);
+    let e = excerpt(&s, &found);
+    assert!(!e.contains(&ghp[4..]), "{e}");
+    assert!(e.contains("ghp_[redacted]@github.com"), "{e}");
+    assert!(e.contains("\\nthen"), "{e}");
+    let long = format!("{}password=hunter22{}", "a ".repeat(80), " b".repeat(80));
+    let e = excerpt(&long, &scan(&long));
+    assert!(
+        e.starts_with('…') && e.ends_with('…') && e.contains("password=[redacted]"),
+        "{e}"
+    );
+    assert!(e.chars().count() <= 102, "{e}");
+    assert_eq!(
+        redact("url https://u:hunter22@h", &["hunter22".into()]),
+        "url https://u:[redacted]@h"
+    );
+}
+
+#[test]
+fn base64_both_alphabets() {
+    assert_eq!(
+        base64_decode("YWRtaW46czNjcjN0IQ==", false).unwrap(),
+        b"admin:s3cr3t!"
+    );
+    assert_eq!(base64_decode("eyJhIjoxfQ", true).unwrap(), b"{\"a\":1}");
+    assert!(base64_decode("a-b_", false).is_none());
+    assert!(base64_decode("a", true).is_none());
+}
