@@ -143,6 +143,15 @@ impl Diagnostic {
         }
     }
 
+    /// Cuts each of `secrets` out of the message and help: no message may
+    /// quote a credential that was found in the input.
+    pub(crate) fn redact(&mut self, secrets: &[String]) {
+        self.message = crate::secrets::redact(&self.message, secrets);
+        if let Some(h) = &self.help {
+            self.help = Some(crate::secrets::redact(h, secrets));
+        }
+    }
+
     pub fn at(site: Site, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             site: Some(site),

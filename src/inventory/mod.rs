@@ -338,6 +338,14 @@ pub(crate) fn parse(files: &Files) -> (Loaded, Sources, Vec<Diagnostic>) {
             add_document(&mut loaded, doc.value, site, &mut diags);
         }
     }
+    // A document refused here (an unknown field's value quoted) must not
+    // quote a secret either.
+    if !diags.is_empty() && !loaded.found.is_empty() {
+        let secrets: Vec<String> = loaded.found.iter().map(|f| f.secret.clone()).collect();
+        for d in &mut diags {
+            d.redact(&secrets);
+        }
+    }
     (loaded, sources, diags)
 }
 

@@ -439,11 +439,7 @@ pub(crate) fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
         // No message quotes a secret, whichever check wrote it.
         if !reported.secrets.is_empty() {
             for d in &mut diags {
-                d.message = crate::secrets::redact(&d.message, &reported.secrets);
-                d.help = d
-                    .help
-                    .as_deref()
-                    .map(|h| crate::secrets::redact(h, &reported.secrets));
+                d.redact(&reported.secrets);
             }
         }
         return Err(diags);

@@ -125,7 +125,7 @@ pub fn scan(s: &str) -> Vec<Finding> {
 /// random-looking one under a key that names a credential.
 pub fn scan_keyed(key: Option<&str>, s: &str) -> Vec<Finding> {
     let mut found = scan(s);
-    if found.is_empty() && key.is_some_and(is_credential_key) && looks_random(s.trim()) {
+    if found.is_empty() && looks_random(s.trim()) && key.is_some_and(is_credential_key) {
         found.push(Finding {
             rule: Rule::CredentialKey,
             what: "a random-looking value under a credential's name",
