@@ -27,7 +27,7 @@ use serde_json::Value;
 use crate::error::{dotted, Diagnostic, Seg, Site};
 use crate::inventory::raw::RawAllowSecret;
 use crate::inventory::Found;
-use crate::secrets::{is_credential_key, is_reference, Rule};
+use crate::secrets::{is_credential_key, is_reference, names_a_secret, Rule};
 
 /// One content rule allowed at one place.
 #[derive(Clone, Debug)]
@@ -89,7 +89,8 @@ pub(super) fn allowances(
 /// What [`report`] leaves for the key rule and the messages.
 #[derive(Default)]
 pub(super) struct Reported {
-    /// The places reported, which the key rule passes over.
+    /// The places a content rule reported or an allowance allowed, which
+    /// the key rule passes over.
     pub(super) sites: HashSet<(PathBuf, usize, Vec<Seg>)>,
     /// The secrets, which no message may quote.
     pub(super) secrets: Vec<String>,
@@ -122,7 +123,10 @@ pub(super) fn report(
             .iter()
             .position(|a| a.rule == f.rule && a.file.is_match(&file) && a.path.is_match(&path));
         if let Some(i) = allowed {
+            // Allowed: no secret, for the key rule either.
             used[i] = true;
+            out.sites
+                .insert((f.site.file.clone(), f.site.doc, f.site.path.clone()));
             continue;
         }
         let subject = if path.is_empty() {
@@ -239,7 +243,7 @@ impl Layer<'_> {
                     Seg::Index(_) => None,
                 });
                 let name = dotted(path);
-                if key.is_some_and(is_credential_key)
+                if key.is_some_and(|k| is_credential_key(k) && !names_a_secret(k, s))
                     && !is_reference(s)
                     && !allow.is_match(&name)
                     && !self

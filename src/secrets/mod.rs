@@ -202,6 +202,11 @@ const REFERENCE_ENDINGS: &[&str] = &[
 /// `client-secret`), rather than where one is (`existingSecret`,
 /// `passwordSecretName`, `tokenTTL`).
 pub fn is_credential_key(key: &str) -> bool {
+    // Helm's `checksum/secret` annotations hold a hash; Vault agent's
+    // annotations hold paths and templates.
+    if key.starts_with("checksum/") || key.starts_with("vault.hashicorp.com/") {
+        return false;
+    }
     let k: String = key
         .chars()
         .filter(|c| !"-_.".contains(*c))
@@ -210,6 +215,22 @@ pub fn is_credential_key(key: &str) -> bool {
     CREDENTIAL_WORDS.iter().any(|w| k.contains(w))
         && !k.starts_with("existing")
         && !REFERENCE_ENDINGS.iter().any(|e| k.ends_with(e))
+}
+
+/// Whether `value` under annotation `key` is the name of a Secret: an
+/// annotation whose name ends in `secret` (ingress-nginx's `auth-secret`,
+/// `auth-tls-secret`, `proxy-ssl-secret`) holding `name` or
+/// `namespace/name`.
+pub fn names_a_secret(key: &str, value: &str) -> bool {
+    let Some((_, name)) = key.rsplit_once('/') else {
+        return false;
+    };
+    name.to_ascii_lowercase().ends_with("secret")
+        && !value.is_empty()
+        && value.split('/').count() <= 2
+        && value
+            .split('/')
+            .all(|part| crate::k8s::dns1123_subdomain(part).is_ok())
 }
 
 /// Whether `s` refers to a credential rather than being one: an
@@ -547,7 +568,10 @@ fn credentials_in_text(s: &str, found: &mut Vec<Finding>) {
         if key_start > 0 && matches!(bytes[key_start - 1], b'/' | b'@' | b':') {
             continue;
         }
-        if !is_credential_key(&s[key_start..end]) {
+        // `--set auth.existingSecret=…`: the last part of a dotted path is
+        // the key.
+        let key = s[key_start..end].rsplit('.').next().unwrap_or_default();
+        if !is_credential_key(key.trim_start_matches('-')) {
             continue;
         }
         let mut start = at + 1;

@@ -33,9 +33,19 @@ fn credential_keys_and_references() {
         "name",
         "replicaCount",
         "secretKeyRef",
+        "checksum/secret",
+        "vault.hashicorp.com/agent-inject-secret-db",
     ] {
         assert!(!is_credential_key(k), "{k}");
     }
+    let auth = "nginx.ingress.kubernetes.io/auth-secret";
+    assert!(names_a_secret(auth, "basic-auth"));
+    assert!(names_a_secret(auth, "ingress/basic-auth"));
+    assert!(!names_a_secret(auth, "Hunter2!"));
+    assert!(
+        !names_a_secret("client-secret", "basic-auth"),
+        "not an annotation"
+    );
     for r in [
         "<path:secret/data/db#password>",
         "${ cluster.name }",
@@ -172,6 +182,7 @@ fn credentials_in_text() {
         "password=<path:secret/data/db#password>",
         "token: weekly",
         "--password-file=/etc/db/password",
+        "--set auth.existingSecret=db-credentials",
         "password=****",
     ] {
         assert!(rules(s).is_empty(), "{s}");

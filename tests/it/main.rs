@@ -19,6 +19,7 @@ mod kill;
 mod pipeline;
 mod review;
 mod schema;
+mod secrets;
 mod snapshots;
 mod sources;
 mod status;
