@@ -238,3 +238,54 @@ fn base64_both_alphabets() {
     assert!(base64_decode("a-b_", false).is_none());
     assert!(base64_decode("a", true).is_none());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces the rules look for, to make strings that come close to a
+    /// secret: prefixes, separators, headers, non-ASCII text.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("ghp_".to_string()),
+            Just("AKIA".to_string()),
+            Just("eyJhbGciOiJIUzI1NiJ9".to_string()),
+            Just("eyJ".to_string()),
+            Just(".".to_string()),
+            Just("://".to_string()),
+            Just("@".to_string()),
+            Just(":".to_string()),
+            Just("=".to_string()),
+            Just("password".to_string()),
+            Just("Bearer ".to_string()),
+            Just("Basic ".to_string()),
+            Just("-----BEGIN RSA PRIVATE KEY-----".to_string()),
+            Just("-----END ".to_string()),
+            Just("-----".to_string()),
+            Just("é\u{1F600}ß".to_string()),
+            Just("\n".to_string()),
+            "[A-Za-z0-9+/_-]{1,40}",
+        ]
+    }
+
+    proptest! {
+        /// Whatever the string: no panic, every span on character
+        /// boundaries and in order, and an excerpt of bounded length
+        /// that holds no secret part longer than what it cut.
+        #[test]
+        fn scanning_any_string_is_safe(parts in proptest::collection::vec(piece(), 0..24)) {
+            let s: String = parts.concat();
+            let found = scan_keyed(Some("token"), &s);
+            let mut end = 0;
+            for f in &found {
+                prop_assert!(s.is_char_boundary(f.span.start) && s.is_char_boundary(f.span.end));
+                prop_assert!(f.span.start >= end && f.public <= f.span.len());
+                end = f.span.end;
+                let _ = in_url_userinfo(&s, &f.span);
+            }
+            let e = excerpt(&s, &found);
+            prop_assert!(e.chars().count() <= 102);
+            prop_assert_eq!(e.contains("[redacted]"), !found.is_empty());
+        }
+    }
+}
