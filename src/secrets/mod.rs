@@ -497,7 +497,7 @@ fn url_credentials(s: &str, found: &mut Vec<Finding>) {
         match userinfo.split_once(':') {
             Some((user, pass)) => {
                 let pass_start = start + user.len() + 1;
-                if !pass.is_empty() && !is_reference(pass) && !pass.starts_with('%') {
+                if !pass.is_empty() && !is_reference(pass) {
                     let (span, what) = if pass == "x-oauth-basic" || pass == "x-oauth-token" {
                         (start..start + user.len(), "a token as a URL's user name")
                     } else {
@@ -583,8 +583,10 @@ fn credentials_in_text(s: &str, found: &mut Vec<Finding>) {
         if matches!(bytes.get(start), Some(b'"' | b'\'')) {
             start += 1;
         }
+        // To the next space or quote: a password may hold `&` or `,`, and
+        // cutting a little more than the secret costs nothing.
         let len = run(bytes, start, |b| {
-            !b.is_ascii_whitespace() && !b"\"'`,;&)]}<>".contains(&b)
+            !b.is_ascii_whitespace() && !b"\"'`".contains(&b)
         });
         let value = &s[start..start + len];
         let secret = if sep == "=" && spaced == 0 {

@@ -170,6 +170,9 @@ fn credentials_in_text() {
         ["credential-in-text"]
     );
     assert_eq!(rules("run with --token=abc123xyz"), ["credential-in-text"]);
+    // The whole password is cut, `&` and all.
+    let s = "VPN password=Tr0ub4dor&3 at the door";
+    assert_eq!(excerpt(s, &scan(s)), "VPN password=[redacted] at the door");
     assert_eq!(
         rules("secret: Zq8fKx2Lm9Np4Rs7Tv1W"),
         ["credential-in-text"]
