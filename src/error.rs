@@ -145,10 +145,10 @@ impl Diagnostic {
 
     /// Cuts each of `secrets` out of the message and help: no message may
     /// quote a credential that was found in the input.
-    pub(crate) fn redact(&mut self, secrets: &[String]) {
-        self.message = crate::secrets::redact(&self.message, secrets);
+    pub(crate) fn redact(&mut self, secrets: &crate::secrets::Redactor) {
+        self.message = secrets.redact(&self.message);
         if let Some(h) = &self.help {
-            self.help = Some(crate::secrets::redact(h, secrets));
+            self.help = Some(secrets.redact(h));
         }
     }
 

@@ -148,8 +148,15 @@ fn compile_read(
     let (loaded, sources, more) = inventory::parse(files);
     diags.extend(more);
     crate::progress::lap("parse");
+    // No message quotes a secret found in the inventory, whichever check
+    // wrote it (`model::check` adds those it finds by their key).
+    let secrets = loaded.secrets.clone();
     let located = |mut diags: Vec<Diagnostic>| {
         sources.locate(&mut diags);
+        let secrets = crate::secrets::Redactor::new(secrets.iter().map(String::as_str));
+        for d in &mut diags {
+            d.redact(&secrets);
+        }
         Error::Invalid(diags)
     };
     if !diags.is_empty() {
@@ -257,6 +264,10 @@ pub fn load_settings(root: &Path) -> Result<Settings> {
         Ok(settings)
     } else {
         sources.locate(&mut diags);
+        let secrets = crate::secrets::Redactor::new(loaded.secrets.iter().map(String::as_str));
+        for d in &mut diags {
+            d.redact(&secrets);
+        }
         Err(Error::Invalid(diags))
     }
 }

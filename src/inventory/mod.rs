@@ -156,6 +156,9 @@ pub(crate) struct Loaded {
     /// by its content (see `crate::secrets`); `model::check` reports those
     /// that `fleetc.yaml` does not allow.
     pub found: Vec<Found>,
+    /// What no message may quote: every secret found, in a file read
+    /// whole or in one that failed to parse (see [`Found::secret`]).
+    pub secrets: Vec<String>,
 }
 
 /// A credential in a string of the inventory.
@@ -170,87 +173,163 @@ pub(crate) struct Found {
     pub in_url: bool,
     /// The string with every secret in it cut out.
     pub excerpt: String,
-    /// The secret itself, so that no other message can quote it.
-    pub secret: String,
+    /// How many more of the same rule the string holds.
+    pub more: usize,
 }
 
-/// Runs the content rules over every key and string of a document.
-fn scan_document(value: &Value, site: &Site, found: &mut Vec<Found>) {
-    fn add(s: &str, key: Option<&str>, site: &Site, path: &[Seg], found: &mut Vec<Found>) {
-        let findings = crate::secrets::scan_keyed(key, s);
-        if findings.is_empty() {
-            return;
-        }
-        let excerpt = crate::secrets::excerpt(s, &findings);
-        for f in findings {
-            let mut at = site.clone();
-            at.path.extend(path.iter().cloned());
-            found.push(Found {
-                site: at,
-                line: None,
-                rule: f.rule,
-                what: f.what,
-                in_url: crate::secrets::in_url_userinfo(s, &f.span),
-                excerpt: excerpt.clone(),
-                secret: s[f.span.start + f.public..f.span.end].to_string(),
-            });
-        }
+/// Runs the content rules over every key and string of a document: one
+/// [`Found`] a string and rule, and what no message may quote added to
+/// `secrets`.
+fn scan_document(value: &Value, site: &Site, found: &mut Vec<Found>, secrets: &mut Vec<String>) {
+    struct Scan<'a> {
+        site: &'a Site,
+        found: &'a mut Vec<Found>,
+        secrets: &'a mut Vec<String>,
     }
-    fn walk(v: &Value, site: &Site, path: &mut Vec<Seg>, found: &mut Vec<Found>) {
-        match v {
-            Value::String(s) => {
-                let key = path.iter().rev().find_map(|s| match s {
-                    Seg::Key(k) => Some(k.as_str()),
-                    Seg::Index(_) => None,
+    impl Scan<'_> {
+        fn add(&mut self, s: &str, key: Option<&str>, path: &[Seg]) {
+            let findings = crate::secrets::scan_keyed(key, s);
+            if findings.is_empty() {
+                return;
+            }
+            let excerpt = crate::secrets::excerpt(s, &findings);
+            for rule in crate::secrets::Rule::ALL {
+                let mut of_rule = findings.iter().filter(|f| f.rule == rule);
+                let Some(f) = of_rule.next() else { continue };
+                let mut at = self.site.clone();
+                at.path.extend(path.iter().cloned());
+                self.found.push(Found {
+                    site: at,
+                    line: None,
+                    rule,
+                    what: f.what,
+                    in_url: crate::secrets::in_url_userinfo(s, &f.span),
+                    excerpt: excerpt.clone(),
+                    more: of_rule.count(),
                 });
-                add(s, key, site, path, found);
             }
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    path.push(Seg::Index(i));
-                    walk(item, site, path, found);
-                    path.pop();
+            redaction(s, &findings, self.secrets);
+        }
+        fn walk(&mut self, v: &Value, path: &mut Vec<Seg>) {
+            match v {
+                Value::String(s) => {
+                    let key = path.iter().rev().find_map(|s| match s {
+                        Seg::Key(k) => Some(k.as_str()),
+                        Seg::Index(_) => None,
+                    });
+                    self.add(s, key, path);
                 }
-            }
-            Value::Object(map) => {
-                for (k, item) in map {
-                    path.push(Seg::Key(k.clone()));
-                    add(k, None, site, path, found);
-                    walk(item, site, path, found);
-                    path.pop();
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        path.push(Seg::Index(i));
+                        self.walk(item, path);
+                        path.pop();
+                    }
                 }
+                Value::Object(map) => {
+                    for (k, item) in map {
+                        path.push(Seg::Key(k.clone()));
+                        self.add(k, None, path);
+                        self.walk(item, path);
+                        path.pop();
+                    }
+                }
+                _ => {}
             }
-            _ => {}
         }
     }
-    walk(value, site, &mut Vec::new(), found);
+    Scan {
+        site,
+        found,
+        secrets,
+    }
+    .walk(value, &mut Vec::new());
+}
+
+/// What no message may quote, of the secrets `findings` found in `text`:
+/// each secret, or `text` whole (once) when one is too short to look for
+/// alone.
+fn redaction(text: &str, findings: &[crate::secrets::Finding], secrets: &mut Vec<String>) {
+    let parts: Vec<&str> = findings
+        .iter()
+        .map(|f| &text[f.span.start + f.public..f.span.end])
+        .collect();
+    if parts
+        .iter()
+        .any(|p| p.len() < crate::secrets::Redactor::MIN_LEN)
+    {
+        secrets.push(text.to_string());
+    } else {
+        secrets.extend(parts.into_iter().map(str::to_string));
+    }
+}
+
+/// The secrets in the text of a file that could not be parsed, which its
+/// parse error may quote (a duplicate key's text).
+fn unparsed_secrets(file: &Path, sources: &Sources, secrets: &mut Vec<String>) {
+    let Some(text) = sources.text(file) else {
+        return;
+    };
+    for f in crate::secrets::scan(text) {
+        // A short secret is looked for as the line that holds it.
+        let line = text[..f.span.start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[f.span.end..]
+            .find('\n')
+            .map_or(text.len(), |i| f.span.end + i);
+        let line_text = &text[line..line_end];
+        let found = [crate::secrets::Finding {
+            span: f.span.start - line..f.span.end - line,
+            ..f
+        }];
+        redaction(line_text, &found, secrets);
+    }
 }
 
 /// Runs the content rules over a template's text.
-fn scan_template(text: &str, site: &Site, found: &mut Vec<Found>) {
+fn scan_template(text: &str, site: &Site, found: &mut Vec<Found>, secrets: &mut Vec<String>) {
     let findings = crate::secrets::scan(text);
-    for f in &findings {
-        let line_start = text[..f.span.start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[f.span.start..]
-            .find('\n')
-            .map_or(text.len(), |i| f.span.start + i);
-        let on_line: Vec<_> = findings
+    if findings.is_empty() {
+        return;
+    }
+    redaction(text, &findings, secrets);
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    for (n, f) in findings.iter().enumerate() {
+        let line = line_starts.partition_point(|&l| l <= f.span.start);
+        let line_start = line_starts[line - 1];
+        let line_end = line_starts.get(line).map_or(text.len(), |&l| l - 1);
+        // The findings on its line, to cut them all from the excerpt
+        // (they are sorted by position).
+        let first = findings[..n]
             .iter()
-            .filter(|g| g.span.start >= line_start && g.span.start < line_end)
-            .map(|g| crate::secrets::Finding {
-                span: g.span.start - line_start..g.span.end.min(line_end) - line_start,
-                public: g.public.min(g.span.end.min(line_end) - g.span.start),
-                ..g.clone()
+            .rposition(|g| g.span.end <= line_start)
+            .map_or(0, |i| i + 1);
+        let on_line: Vec<_> = findings[first..]
+            .iter()
+            .take_while(|g| g.span.start < line_end)
+            .filter(|g| g.span.end > line_start)
+            .map(|g| {
+                let start = g.span.start.max(line_start);
+                crate::secrets::Finding {
+                    span: start - line_start..g.span.end.min(line_end) - line_start,
+                    public: if start == g.span.start {
+                        g.public.min(g.span.end.min(line_end) - start)
+                    } else {
+                        0
+                    },
+                    ..g.clone()
+                }
             })
             .collect();
         found.push(Found {
             site: site.clone(),
-            line: Some(text[..f.span.start].matches('\n').count() + 1),
+            line: Some(line),
             rule: f.rule,
             what: f.what,
             in_url: crate::secrets::in_url_userinfo(text, &f.span),
             excerpt: crate::secrets::excerpt(&text[line_start..line_end], &on_line),
-            secret: text[f.span.start + f.public..f.span.end].to_string(),
+            more: 0,
         });
     }
 }
@@ -285,14 +364,18 @@ pub(crate) fn parse(files: &Files) -> (Loaded, Sources, Vec<Diagnostic>) {
     let settings_file = PathBuf::from(SETTINGS_FILE);
     if let Some(bytes) = &files.settings {
         let limits = Limits::default();
-        if let Some(docs) = parse_file(&settings_file, bytes, &limits, &mut sources, &mut diags) {
+        let parsed = parse_file(&settings_file, bytes, &limits, &mut sources, &mut diags);
+        if parsed.is_none() {
+            unparsed_secrets(&settings_file, &sources, &mut loaded.secrets);
+        }
+        if let Some(docs) = parsed {
             for doc in &docs {
                 let site = Site {
                     file: settings_file.clone(),
                     doc: doc.index,
                     path: Vec::new(),
                 };
-                scan_document(&doc.value, &site, &mut loaded.found);
+                scan_document(&doc.value, &site, &mut loaded.found, &mut loaded.secrets);
             }
             loaded.settings = settings_document(docs, &mut diags);
         }
@@ -305,7 +388,12 @@ pub(crate) fn parse(files: &Files) -> (Loaded, Sources, Vec<Diagnostic>) {
     for (name, (path, bytes)) in &files.templates {
         match std::str::from_utf8(bytes) {
             Ok(text) => {
-                scan_template(without_bom(text), &Site::file(path), &mut loaded.found);
+                scan_template(
+                    without_bom(text),
+                    &Site::file(path),
+                    &mut loaded.found,
+                    &mut loaded.secrets,
+                );
                 loaded.templates.insert(
                     name.clone(),
                     Located {
@@ -322,6 +410,7 @@ pub(crate) fn parse(files: &Files) -> (Loaded, Sources, Vec<Diagnostic>) {
     }
     for (file, bytes) in &files.documents {
         let Some(mut docs) = parse_file(file, bytes, &limits, &mut sources, &mut diags) else {
+            unparsed_secrets(file, &sources, &mut loaded.secrets);
             continue;
         };
         loaded.files += 1;
@@ -334,16 +423,8 @@ pub(crate) fn parse(files: &Files) -> (Loaded, Sources, Vec<Diagnostic>) {
                 doc: doc.index,
                 path: Vec::new(),
             };
-            scan_document(&doc.value, &site, &mut loaded.found);
+            scan_document(&doc.value, &site, &mut loaded.found, &mut loaded.secrets);
             add_document(&mut loaded, doc.value, site, &mut diags);
-        }
-    }
-    // A document refused here (an unknown field's value quoted) must not
-    // quote a secret either.
-    if !diags.is_empty() && !loaded.found.is_empty() {
-        let secrets: Vec<String> = loaded.found.iter().map(|f| f.secret.clone()).collect();
-        for d in &mut diags {
-            d.redact(&secrets);
         }
     }
     (loaded, sources, diags)

@@ -438,8 +438,15 @@ pub(crate) fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     if !diags.is_empty() {
         // No message quotes a secret, whichever check wrote it.
         if !reported.secrets.is_empty() {
+            let secrets = crate::secrets::Redactor::new(
+                loaded
+                    .secrets
+                    .iter()
+                    .chain(&reported.secrets)
+                    .map(String::as_str),
+            );
             for d in &mut diags {
-                d.redact(&reported.secrets);
+                d.redact(&secrets);
             }
         }
         return Err(diags);
@@ -504,8 +511,16 @@ fn check_values(
     let sites: Vec<Site> = layers.iter().map(|(_, site)| site.clone()).collect();
     let mut reported = secrets::report(found, &settings.allow_secrets, &sites, diags);
     for (v, site) in layers {
-        secrets::check_layer(v, &site, limit, allow, &mut reported, diags);
+        secrets::check_layer(
+            v,
+            &site,
+            limit,
+            (allow, &settings.allow_secrets),
+            &mut reported,
+            diags,
+        );
     }
+    secrets::unused(&settings.allow_secrets, &reported, diags);
     reported
 }
 

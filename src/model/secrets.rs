@@ -92,67 +92,35 @@ pub(super) struct Reported {
     /// The places a content rule reported or an allowance allowed, which
     /// the key rule passes over.
     pub(super) sites: HashSet<(PathBuf, usize, Vec<Seg>)>,
-    /// The secrets, which no message may quote.
+    /// The literal credentials the key rule found, which no message may
+    /// quote (those found by content are in `Loaded::secrets`).
     pub(super) secrets: Vec<String>,
+    /// Which allowances allowed something.
+    used: Vec<bool>,
 }
 
-/// Reports each credential found by its content that no allowance allows.
-/// A random-looking value under a credential's name inside a values layer
-/// is left to the key rule, which is stricter there and which
-/// `allow_literal_secrets` answers.
-pub(super) fn report(
-    found: &[Found],
-    allow: &[Allowance],
-    layers: &[Site],
-    diags: &mut Vec<Diagnostic>,
-) -> Reported {
-    let mut out = Reported::default();
-    let mut used = vec![false; allow.len()];
-    let in_layer = |site: &Site| {
-        layers
-            .iter()
-            .any(|l| l.file == site.file && l.doc == site.doc && site.path.starts_with(&l.path))
-    };
-    for f in found {
-        if f.rule == Rule::CredentialKey && in_layer(&f.site) {
-            continue;
-        }
-        let path = dotted(&f.site.path);
-        let file = f.site.file.to_string_lossy().replace('\\', "/");
-        let allowed = allow
-            .iter()
-            .position(|a| a.rule == f.rule && a.file.is_match(&file) && a.path.is_match(&path));
-        if let Some(i) = allowed {
-            // Allowed: no secret, for the key rule either.
-            used[i] = true;
-            out.sites
-                .insert((f.site.file.clone(), f.site.doc, f.site.path.clone()));
-            continue;
-        }
-        let subject = if path.is_empty() {
-            "the template".to_string()
-        } else {
-            format!("`{path}`")
-        };
-        let rule = f.rule.name();
-        let mut d = Diagnostic::at(
-            f.site.clone(),
-            format!(
-                "{subject} holds {} (rule `{rule}`): `{}`; it would be committed to the deploy repo",
-                f.what, f.excerpt
-            ),
-        )
-        .help(format!(
-            "{}; if it is no secret, allow it here in fleetc.yaml: `allow_secrets: [{{rule: {rule}, file: {file}, path: \"{path}\"}}]`",
-            if f.in_url { Rule::UrlCredentials } else { f.rule }.fix()
-        ));
-        d.line = f.line;
-        diags.push(d);
-        out.sites
-            .insert((f.site.file.clone(), f.site.doc, f.site.path.clone()));
-        out.secrets.push(f.secret.clone());
+impl Allowance {
+    fn allows(&self, rule: Rule, site: &Site) -> bool {
+        let file = site.file.to_string_lossy().replace('\\', "/");
+        self.rule == rule && self.file.is_match(&file) && self.path.is_match(dotted(&site.path))
     }
-    for (a, used) in allow.iter().zip(used) {
+}
+
+/// The first allowance that allows `rule` at `site`, marked used.
+fn allowed(allow: &[Allowance], used: &mut [bool], rule: Rule, site: &Site) -> bool {
+    match allow.iter().position(|a| a.allows(rule, site)) {
+        Some(i) => {
+            used[i] = true;
+            true
+        }
+        None => false,
+    }
+}
+
+/// An error for each allowance that allowed nothing: kept after its value
+/// is gone, it would let the next secret written there through.
+pub(super) fn unused(allow: &[Allowance], reported: &Reported, diags: &mut Vec<Diagnostic>) {
+    for (a, used) in allow.iter().zip(&reported.used) {
         if !used {
             diags.push(
                 Diagnostic::at(
@@ -168,6 +136,66 @@ pub(super) fn report(
             );
         }
     }
+}
+
+/// Reports each credential found by its content that no allowance allows.
+/// A random-looking value under a credential's name inside a values layer
+/// is left to the key rule, which is stricter there and which
+/// `allow_literal_secrets` answers.
+pub(super) fn report(
+    found: &[Found],
+    allow: &[Allowance],
+    layers: &[Site],
+    diags: &mut Vec<Diagnostic>,
+) -> Reported {
+    let mut out = Reported {
+        used: vec![false; allow.len()],
+        ..Reported::default()
+    };
+    let in_layer = |site: &Site| {
+        layers
+            .iter()
+            .any(|l| l.file == site.file && l.doc == site.doc && site.path.starts_with(&l.path))
+    };
+    for f in found {
+        if f.rule == Rule::CredentialKey && in_layer(&f.site) {
+            continue;
+        }
+        let path = dotted(&f.site.path);
+        let file = f.site.file.to_string_lossy().replace('\\', "/");
+        if allowed(allow, &mut out.used, f.rule, &f.site) {
+            // Allowed: no secret, for the key rule either.
+            out.sites
+                .insert((f.site.file.clone(), f.site.doc, f.site.path.clone()));
+            continue;
+        }
+        let subject = if path.is_empty() {
+            "the template".to_string()
+        } else {
+            format!("`{path}`")
+        };
+        let rule = f.rule.name();
+        let mut d = Diagnostic::at(
+            f.site.clone(),
+            format!(
+                "{subject} holds {}{} (rule `{rule}`): `{}`; it would be committed to the deploy repo",
+                f.what,
+                match f.more {
+                    0 => String::new(),
+                    n => format!(" and {n} more like it"),
+                },
+                f.excerpt
+            ),
+        )
+        .help(format!(
+            "{}; if it is no secret, allow it here in fleetc.yaml: `allow_secrets: [{{rule: {rule}, file: {file}, path: \"{path}\"}}]`",
+            if f.in_url { Rule::UrlCredentials } else { f.rule }.fix()
+        ));
+        d.line = f.line;
+        diags.push(d);
+        out.sites
+            .insert((f.site.file.clone(), f.site.doc, f.site.path.clone()));
+    }
     out
 }
 
@@ -178,7 +206,7 @@ pub(super) fn check_layer(
     values: &Value,
     site: &Site,
     value_bytes: usize,
-    allow: &GlobSet,
+    allow: (&GlobSet, &[Allowance]),
     reported: &mut Reported,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -186,7 +214,8 @@ pub(super) fn check_layer(
     let mut layer = Layer {
         site,
         value_bytes,
-        allow,
+        allow: allow.0,
+        allow_secrets: allow.1,
         reported,
         diags,
     };
@@ -197,6 +226,7 @@ struct Layer<'a> {
     site: &'a Site,
     value_bytes: usize,
     allow: &'a GlobSet,
+    allow_secrets: &'a [Allowance],
     reported: &'a mut Reported,
     diags: &'a mut Vec<Diagnostic>,
 }
@@ -250,6 +280,12 @@ impl Layer<'_> {
                         .reported
                         .sites
                         .contains(&(at.file.clone(), at.doc, at.path.clone()))
+                    && !allowed(
+                        self.allow_secrets,
+                        &mut self.reported.used,
+                        Rule::CredentialKey,
+                        &at,
+                    )
                 {
                     if s.len() >= 6 {
                         self.reported.secrets.push(s.clone());

@@ -141,17 +141,20 @@ pub fn scan_keyed(key: Option<&str>, s: &str) -> Vec<Finding> {
 fn keep_first(mut found: Vec<Finding>) -> Vec<Finding> {
     if found.len() > 1 {
         found.sort_by_key(|f| (f.rule, f.span.start));
-        let mut kept: Vec<Finding> = Vec::with_capacity(found.len());
+        // The kept spans, by start; they never overlap, so a span overlaps
+        // one of them only if it overlaps the last one starting before its
+        // end.
+        let mut kept: std::collections::BTreeMap<usize, Finding> = Default::default();
         for f in found {
-            if !kept
-                .iter()
-                .any(|k| k.span.start < f.span.end && f.span.start < k.span.end)
-            {
-                kept.push(f);
+            let overlaps = kept
+                .range(..f.span.end)
+                .next_back()
+                .is_some_and(|(_, k)| k.span.end > f.span.start);
+            if !overlaps {
+                kept.insert(f.span.start, f);
             }
         }
-        found = kept;
-        found.sort_by_key(|f| f.span.start);
+        found = kept.into_values().collect();
     }
     found
 }
@@ -196,6 +199,28 @@ const REFERENCE_ENDINGS: &[&str] = &[
     "ids",
     "kind",
     "mode",
+    // Where a credential is read from or how it is handled, not the
+    // credential: grafana's `admin.passwordKey`, `secretFieldSelector`,
+    // `TOKEN_ISSUER`, `API_TOKEN_HEADER`, `SECRET_STORE`, …
+    "passwordkey",
+    "tokenkey",
+    "keys",
+    "selector",
+    "rotation",
+    "issuer",
+    "audience",
+    "header",
+    "store",
+    "backend",
+    "namespace",
+    "endpoint",
+    "class",
+    "mtime",
+    "provider",
+    "version",
+    "format",
+    "prefix",
+    "suffix",
 ];
 
 /// Whether `key` names a credential (`password`, `DB_PASSWORD`, `apiKey`,
@@ -234,18 +259,31 @@ pub fn names_a_secret(key: &str, value: &str) -> bool {
 }
 
 /// Whether `s` refers to a credential rather than being one: an
-/// argocd-vault-plugin placeholder, a `${ }` expression or shell variable,
-/// a Helm template, a vals or Vault reference.
+/// argocd-vault-plugin placeholder, a `${ }` expression, a shell variable
+/// or command (`$NAME`, `$(…)`), Grafana's `$__file{…}` and `$__env{…}`, a
+/// Helm template, a vals or Vault reference.
 pub fn is_reference(s: &str) -> bool {
     let t = s.trim();
     t.is_empty()
         || t.starts_with("<path:")
-        || t.starts_with('$')
+        || shell_variable(t)
+        || t.starts_with("$(")
+        || t.starts_with("$__")
         || t.contains("${")
         || t.contains("{{")
         || t.starts_with("ref+")
         || t.starts_with("vault:")
         || t.starts_with("secretref+")
+}
+
+/// `$NAME`: an environment variable (capitals, digits and `_`).
+fn shell_variable(t: &str) -> bool {
+    t.strip_prefix('$').is_some_and(|name| {
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    })
 }
 
 /// Whether `s` looks like a random token: at least 16 characters, letters
@@ -303,20 +341,42 @@ fn word_start(s: &[u8], i: usize) -> bool {
     i == 0 || !is_word_byte(s[i - 1])
 }
 
-/// The length of the run of bytes from `from` that satisfy `ok`.
-fn run(s: &[u8], from: usize, ok: impl Fn(u8) -> bool) -> usize {
-    s.get(from..)
-        .map_or(0, |rest| rest.iter().take_while(|b| ok(**b)).count())
+/// The length of the run of bytes from `from` that satisfy `ok`, counting
+/// at most `cap` bytes: a run that reaches `cap` is longer than anything a
+/// rule wants, and stopping there keeps a scan of a long string linear
+/// however many candidates it holds.
+fn run_capped(s: &[u8], from: usize, cap: usize, ok: impl Fn(u8) -> bool) -> usize {
+    s.get(from..).map_or(0, |rest| {
+        rest.iter().take(cap).take_while(|b| ok(**b)).count()
+    })
+}
+
+/// The longest value or token any rule reads (a bearer token, a
+/// password, a JWT's part): longer runs are no credentials.
+const MAX_CREDENTIAL: usize = 16 * 1024;
+
+/// The longest PEM body looked at (an RSA 16384-bit key is under 13 KiB).
+const MAX_PEM: usize = 64 * 1024;
+
+/// Extends `end` to the next whitespace or quote: when a rule's match
+/// stops at a character that may still be part of the secret (`%`, `'`),
+/// cutting more than the secret costs nothing, and less would print the
+/// rest of it.
+fn to_word_end(s: &[u8], end: usize) -> usize {
+    end + run_capped(s, end, MAX_CREDENTIAL, |b| {
+        !b.is_ascii_whitespace() && !b"\"'`".contains(&b)
+    })
 }
 
 /// `-----BEGIN … PRIVATE KEY-----` followed by a body (a header alone, as
-/// Helm template text or docs quote it, is not a key), and PuTTY keys.
+/// Helm template text or docs quote it, is not a key), the same in base64
+/// (`LS0tLS1CRUdJTi…`, as a Secret's data holds it), and PuTTY keys.
 fn private_keys(s: &str, found: &mut Vec<Finding>) {
     let mut from = 0;
     while let Some(at) = s[from..].find("-----BEGIN ").map(|i| i + from) {
         let label_start = at + "-----BEGIN ".len();
         let Some(label_len) = s[label_start..].find("-----") else {
-            return;
+            break;
         };
         let label = &s[label_start..label_start + label_len];
         let header_end = label_start + label_len + "-----".len();
@@ -324,17 +384,21 @@ fn private_keys(s: &str, found: &mut Vec<Finding>) {
         if !label.contains("PRIVATE KEY") || label.len() > 40 {
             continue;
         }
-        let end = s[header_end..].find("-----END ").map_or(s.len(), |i| {
-            let e = header_end + i + "-----END ".len();
-            s[e..]
-                .find("-----")
-                .map_or(s.len(), |j| e + j + "-----".len())
-        });
-        let body = s[header_end..end.min(s.len())]
-            .bytes()
-            .filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
-            .count();
-        if body >= 40 {
+        // The body runs to the next `-----` (its end line, or the next
+        // header when there is none), so each is read once.
+        let window = &s[header_end..floor_boundary(s, header_end + MAX_PEM)];
+        let (body, end) = match window.find("-----") {
+            Some(i) if window[i..].starts_with("-----END ") => {
+                let e = header_end + i + "-----END ".len();
+                let close = s[e..floor_boundary(s, e + 64)]
+                    .find("-----")
+                    .map_or(e, |j| e + j + "-----".len());
+                (&window[..i], close)
+            }
+            Some(i) => (&window[..i], header_end + i),
+            None => (window, header_end + window.len()),
+        };
+        if pem_body(body) {
             found.push(Finding {
                 rule: Rule::PrivateKey,
                 what: "a private key",
@@ -342,6 +406,31 @@ fn private_keys(s: &str, found: &mut Vec<Finding>) {
                 public: header_end - at,
             });
             from = end;
+        }
+    }
+    // A PEM in base64: `-----BEGIN ` is `LS0tLS1CRUdJTi` whatever follows.
+    let bytes = s.as_bytes();
+    for (at, _) in s.match_indices("LS0tLS1CRUdJTi") {
+        if !word_start(bytes, at) || found.iter().any(|f| f.span.contains(&at)) {
+            continue;
+        }
+        let len = run_capped(bytes, at, MAX_PEM, |b| {
+            b.is_ascii_alphanumeric() || b"+/=".contains(&b)
+        });
+        let decoded = base64_decode(&s[at..at + len], false)
+            .or_else(|| base64_decode(&s[at..at + len - len % 4], false));
+        let Some(text) = decoded.and_then(|d| String::from_utf8(d).ok()) else {
+            continue;
+        };
+        let mut inner = Vec::new();
+        private_keys(&text, &mut inner);
+        if inner.iter().any(|f| f.rule == Rule::PrivateKey) {
+            found.push(Finding {
+                rule: Rule::PrivateKey,
+                what: "a private key in base64",
+                span: at..at + len,
+                public: 0,
+            });
         }
     }
     if let Some(at) = s.find("PuTTY-User-Key-File-") {
@@ -356,8 +445,46 @@ fn private_keys(s: &str, found: &mut Vec<Finding>) {
     }
 }
 
+/// Whether the text between a PEM header and its end is a key's body: 32
+/// or more characters in words of base64 (16 characters or more, with a
+/// digit, `+` or `/`), and no template text (`{{ .Values.key }}` between a
+/// header and an end line is a chart writing one out).
+fn pem_body(body: &str) -> bool {
+    if body.contains("{{") {
+        return false;
+    }
+    let base64: usize = body
+        .split(|c: char| c.is_whitespace() || c == '\\')
+        .filter(|w| {
+            w.len() >= 16
+                && w.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+                && w.bytes()
+                    .any(|b| b.is_ascii_digit() || b == b'+' || b == b'/')
+        })
+        .map(str::len)
+        .sum();
+    base64 >= 32
+}
+
+/// The largest character boundary of `s` at or below `i`.
+fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 fn token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b)
+}
+
+/// An `Authorization` scheme.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scheme {
+    Bearer,
+    Basic,
 }
 
 /// `Bearer <token>` and `Basic <base64 of user:password>`, in any case.
@@ -367,34 +494,34 @@ fn authorization(s: &str, found: &mut Vec<Finding>) {
         if !word_start(bytes, i) {
             continue;
         }
-        let scheme = if bytes.len() >= i + 7 && bytes[i..i + 6].eq_ignore_ascii_case(b"bearer") {
-            6
-        } else if bytes.len() >= i + 6 && bytes[i..i + 5].eq_ignore_ascii_case(b"basic") {
-            5
+        let word = |w: &[u8]| {
+            bytes
+                .get(i..i + w.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(w))
+        };
+        let (scheme, skip) = if word(b"bearer") {
+            (Scheme::Bearer, 6)
+        } else if word(b"basic") {
+            (Scheme::Basic, 5)
         } else {
             continue;
         };
-        let spaces = run(bytes, i + scheme, |b| b == b' ' || b == b'\t');
+        let spaces = run_capped(bytes, i + skip, 16, |b| b == b' ' || b == b'\t');
         if spaces == 0 {
             continue;
         }
-        let start = i + scheme + spaces;
-        let len = run(bytes, start, token_byte);
+        let start = i + skip + spaces;
+        let len = run_capped(bytes, start, MAX_CREDENTIAL, token_byte);
         let cred = &s[start..start + len];
-        let secret = if scheme == 6 {
-            bearer_token(cred)
-        } else {
-            basic_credentials(cred)
+        let (secret, what) = match scheme {
+            Scheme::Bearer => (bearer_token(cred), "a bearer token"),
+            Scheme::Basic => (basic_credentials(cred), "basic-auth credentials"),
         };
         if secret && !is_reference(cred) {
             found.push(Finding {
                 rule: Rule::Authorization,
-                what: if scheme == 6 {
-                    "a bearer token"
-                } else {
-                    "basic-auth credentials"
-                },
-                span: start..start + len,
+                what,
+                span: start..to_word_end(bytes, start + len),
                 public: 0,
             });
         }
@@ -426,6 +553,9 @@ fn b64url_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
+/// The longest JWT header read (a header with an `x5c` chain is a few KiB).
+const MAX_JWT_HEADER: usize = 8 * 1024;
+
 /// The JWT at `i`, as its length: `header.payload.signature` in base64url,
 /// the header a JSON object with `alg` or `typ`, the payload a JSON object.
 fn jwt_at(s: &str, i: usize) -> Option<usize> {
@@ -433,15 +563,15 @@ fn jwt_at(s: &str, i: usize) -> Option<usize> {
     if !s[i..].starts_with("eyJ") {
         return None;
     }
-    let h = run(b, i, b64url_byte);
+    let h = run_capped(b, i, MAX_JWT_HEADER, b64url_byte);
     if b.get(i + h) != Some(&b'.') {
         return None;
     }
-    let p = run(b, i + h + 1, b64url_byte);
+    let p = run_capped(b, i + h + 1, MAX_CREDENTIAL, b64url_byte);
     if p < 4 || b.get(i + h + 1 + p) != Some(&b'.') {
         return None;
     }
-    let sig = run(b, i + h + p + 2, b64url_byte);
+    let sig = run_capped(b, i + h + p + 2, MAX_CREDENTIAL, b64url_byte);
     let json = |seg: &str| {
         base64_decode(seg, true)
             .and_then(|d| serde_json::from_slice::<serde_json::Value>(&d).ok())
@@ -457,23 +587,38 @@ fn jwt_at(s: &str, i: usize) -> Option<usize> {
 
 fn jwts(s: &str, found: &mut Vec<Finding>) {
     let bytes = s.as_bytes();
+    // A JWT's header starts at `eyJ` and runs to a `.`; every `eyJ` of one
+    // run of base64url shares that `.`, so a run whose first candidate
+    // ends nowhere near one is passed over whole.
+    let mut skip_to = 0;
     for (i, _) in s.match_indices("eyJ") {
-        if !word_start(bytes, i) {
+        if i < skip_to || !word_start(bytes, i) {
             continue;
         }
-        if let Some(len) = jwt_at(s, i) {
-            found.push(Finding {
-                rule: Rule::Jwt,
-                what: "a JSON Web Token",
-                span: i..i + len,
-                public: 3,
-            });
+        match jwt_at(s, i) {
+            Some(len) => {
+                found.push(Finding {
+                    rule: Rule::Jwt,
+                    what: "a JSON Web Token",
+                    span: i..to_word_end(bytes, i + len),
+                    public: 3,
+                });
+                skip_to = i + len;
+            }
+            None => {
+                let h = run_capped(bytes, i, MAX_JWT_HEADER + 1, b64url_byte);
+                if bytes.get(i + h) != Some(&b'.') {
+                    skip_to = i + h;
+                }
+            }
         }
     }
 }
 
 /// `scheme://user:password@host` with a password that is no reference, and
-/// `scheme://<token>@host` with a user part that is a token.
+/// `scheme://<token>@host` with a user part that is a token. An image
+/// reference's digest (`docker://nginx:1.25@sha256:…`) and a Sentry DSN's
+/// public key (`https://<key>@o1.ingest.sentry.io/2`) are no credentials.
 fn url_credentials(s: &str, found: &mut Vec<Finding>) {
     let bytes = s.as_bytes();
     for (at, _) in s.match_indices("://") {
@@ -486,38 +631,62 @@ fn url_credentials(s: &str, found: &mut Vec<Finding>) {
             continue;
         }
         let start = at + 3;
-        let len = run(bytes, start, |b| {
-            !b.is_ascii_whitespace() && !b"/?#\"'<>`".contains(&b)
+        let word = |b: u8| !b.is_ascii_whitespace() && !b"\"'<>`".contains(&b);
+        let len = run_capped(bytes, start, MAX_CREDENTIAL, |b| {
+            word(b) && !b"/?#".contains(&b)
         });
         let authority = &s[start..start + len];
-        let Some(user_end) = authority.rfind('@') else {
-            continue;
-        };
-        let userinfo = &authority[..user_end];
-        match userinfo.split_once(':') {
-            Some((user, pass)) => {
-                let pass_start = start + user.len() + 1;
-                if !pass.is_empty() && !is_reference(pass) {
-                    let (span, what) = if pass == "x-oauth-basic" || pass == "x-oauth-token" {
-                        (start..start + user.len(), "a token as a URL's user name")
-                    } else {
-                        (pass_start..pass_start + pass.len(), "a password in a URL")
-                    };
-                    found.push(Finding {
-                        rule: Rule::UrlCredentials,
-                        what,
-                        span,
-                        public: 0,
-                    });
+        let (userinfo, host) = match authority.rfind('@') {
+            Some(e) => (&authority[..e], &authority[e + 1..]),
+            None => {
+                // A password holding `/`, `?` or `#` (pasted unencoded):
+                // `user:pa/ss@host`, the user part up to the last `@`
+                // before the next space. Not a port (`host:443/a@b`).
+                let Some((_, after)) = authority.split_once(':') else {
+                    continue;
+                };
+                if after.is_empty() || after.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
                 }
+                let tail_len = run_capped(bytes, start, MAX_CREDENTIAL, word);
+                let tail = &s[start..start + tail_len];
+                let Some(e) = tail.rfind('@') else { continue };
+                (&tail[..e], &tail[e + 1..])
             }
-            None if looks_random(userinfo) => found.push(Finding {
-                rule: Rule::UrlCredentials,
-                what: "a token as a URL's user name",
-                span: start..start + userinfo.len(),
-                public: 0,
-            }),
-            None => {}
+        };
+        // `docker://nginx:1.25@sha256:…` is an image's digest.
+        if host.starts_with("sha256:") || host.starts_with("sha512:") {
+            continue;
+        }
+        let (user, pass) = match userinfo.split_once(':') {
+            Some((u, p)) => (u, Some(p)),
+            None => (userinfo, None),
+        };
+        let host_name = host.split(['/', ':', '?', '#']).next().unwrap_or_default();
+        match pass {
+            Some(pass) if !pass.is_empty() && !is_reference(pass) => {
+                let pass_start = start + user.len() + 1;
+                let (span, what) = if pass == "x-oauth-basic" || pass == "x-oauth-token" {
+                    (start..start + user.len(), "a token as a URL's user name")
+                } else {
+                    (pass_start..pass_start + pass.len(), "a password in a URL")
+                };
+                found.push(Finding {
+                    rule: Rule::UrlCredentials,
+                    what,
+                    span,
+                    public: 0,
+                });
+            }
+            None if looks_random(user) && !host_name.ends_with(".sentry.io") => {
+                found.push(Finding {
+                    rule: Rule::UrlCredentials,
+                    what: "a token as a URL's user name",
+                    span: start..start + user.len(),
+                    public: 0,
+                })
+            }
+            _ => {}
         }
     }
 }
@@ -541,25 +710,25 @@ fn key_byte(b: u8) -> bool {
 }
 
 /// `password=…`, `--token=…`, `secret: <random>` inside a text: a word that
-/// names a credential, `=` or `:`, and a value that is no reference. After
-/// `=` any value of six characters or more is one; after `:` (prose, image
-/// tags, `key: value` text) only a random-looking one.
+/// names a credential, `=` or `: `, and a value that is no reference. After
+/// `=` any value of six characters or more is one; after `: ` (prose,
+/// `key: value` text) only a random-looking one. A `:` with no space after
+/// it is an image's tag or a port (`token-exchanger:sha-3f2a…`).
 fn credentials_in_text(s: &str, found: &mut Vec<Finding>) {
     let bytes = s.as_bytes();
+    // Separators inside a value already read start no new assignment.
+    let mut skip_to = 0;
     for (at, sep) in s.match_indices(['=', ':']) {
-        if s[at..].starts_with("://") || s[at..].starts_with("==") {
+        if at < skip_to || s[at..].starts_with("://") || s[at..].starts_with("==") {
             continue;
         }
-        // The key: a word just before the separator, maybe quoted.
-        let mut end = at;
+        // The key: a word just before the separator, maybe quoted or
+        // followed by spaces (`key = value` in INI, TOML and HCL).
+        let mut end = at - run_capped_back(bytes, at, 16, |b| b == b' ' || b == b'\t');
         if end > 0 && (bytes[end - 1] == b'"' || bytes[end - 1] == b'\'') {
             end -= 1;
         }
-        let key_len = bytes[..end]
-            .iter()
-            .rev()
-            .take_while(|b| key_byte(**b))
-            .count();
+        let key_len = run_capped_back(bytes, end, 256, key_byte);
         if key_len == 0 {
             continue;
         }
@@ -578,18 +747,24 @@ fn credentials_in_text(s: &str, found: &mut Vec<Finding>) {
         if bytes.get(start) == Some(&b'=') {
             start += 1; // `:=`
         }
-        let spaced = run(bytes, start, |b| b == b' ' || b == b'\t');
-        start += spaced;
-        if matches!(bytes.get(start), Some(b'"' | b'\'')) {
-            start += 1;
+        let spaced = run_capped(bytes, start, 16, |b| b == b' ' || b == b'\t');
+        if sep == ":" && spaced == 0 {
+            continue;
         }
-        // To the next space or quote: a password may hold `&` or `,`, and
-        // cutting a little more than the secret costs nothing.
-        let len = run(bytes, start, |b| {
-            !b.is_ascii_whitespace() && !b"\"'`".contains(&b)
-        });
+        start += spaced;
+        // A quoted value runs to its closing quote; else to the next space
+        // (a password may hold `&`, `,` or a quote, and cutting a little
+        // more than the secret costs nothing).
+        let len = match bytes.get(start) {
+            Some(&q @ (b'"' | b'\'')) => {
+                start += 1;
+                run_capped(bytes, start, MAX_CREDENTIAL, |b| b != q && b != b'\n')
+            }
+            _ => run_capped(bytes, start, MAX_CREDENTIAL, |b| !b.is_ascii_whitespace()),
+        };
+        skip_to = start + len;
         let value = &s[start..start + len];
-        let secret = if sep == "=" && spaced == 0 {
+        let secret = if sep == "=" {
             value.len() >= 6 && !placeholder(value)
         } else {
             looks_random(value)
@@ -603,6 +778,16 @@ fn credentials_in_text(s: &str, found: &mut Vec<Finding>) {
             });
         }
     }
+}
+
+/// [`run_capped`] backwards: the length of the run that ends at `end`.
+fn run_capped_back(s: &[u8], end: usize, cap: usize, ok: impl Fn(u8) -> bool) -> usize {
+    s[..end]
+        .iter()
+        .rev()
+        .take(cap)
+        .take_while(|b| ok(**b))
+        .count()
 }
 
 /// Decodes base64 (standard, or URL-safe when `url`), padding optional.
@@ -640,14 +825,16 @@ pub fn excerpt(s: &str, found: &[Finding]) -> String {
     let mut at = 0;
     let mut first = None;
     for f in found {
-        if f.span.start < at {
-            continue;
+        // Findings never overlap; were one to start inside the last, its
+        // rest is cut with it.
+        let from = f.span.start.max(at);
+        push_escaped(&mut out, &s[at..from]);
+        first.get_or_insert_with(|| out.chars().count());
+        if from == f.span.start {
+            push_escaped(&mut out, &s[f.span.start..f.span.start + f.public]);
         }
-        push_escaped(&mut out, &s[at..f.span.start]);
-        first.get_or_insert(out.chars().count());
-        push_escaped(&mut out, &s[f.span.start..f.span.start + f.public]);
         out.push_str("[redacted]");
-        at = f.span.end;
+        at = f.span.end.max(at);
     }
     push_escaped(&mut out, &s[at..]);
     // The window: 40 characters before the first cut, 100 in all.
@@ -673,16 +860,63 @@ fn push_escaped(out: &mut String, s: &str) {
     }
 }
 
-/// `text` with each of `secrets` replaced by `[redacted]`: for messages
-/// that quote an input (a URL, a value) that holds one.
-pub fn redact(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
-    for s in secrets {
-        if !s.is_empty() && out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), "[redacted]");
+/// Cuts secrets out of any text in one pass, whatever their number: for
+/// messages that quote an input (a URL, a value) that holds one. Each
+/// secret is looked for as written, as a message quotes it (`{:?}`, with
+/// `\n` and `\"`), and line by line; the longest match wins, so no part of
+/// a longer secret is left beside a shorter one.
+#[derive(Clone, Debug, Default)]
+pub struct Redactor {
+    automaton: Option<aho_corasick::AhoCorasick>,
+}
+
+impl Redactor {
+    /// Secrets shorter than this are not looked for alone (an `e` would
+    /// cut every `e`): give the whole string that holds them instead.
+    pub const MIN_LEN: usize = 6;
+
+    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Redactor {
+        let mut patterns = std::collections::BTreeSet::new();
+        for s in secrets {
+            let mut add = |p: &str| {
+                if p.len() >= Redactor::MIN_LEN {
+                    patterns.insert(p.to_string());
+                }
+            };
+            add(s);
+            add(&s.escape_debug().to_string());
+            add(&s.escape_default().to_string());
+            for line in s.lines() {
+                add(line.trim());
+            }
+        }
+        if patterns.is_empty() {
+            return Redactor::default();
+        }
+        // No DFA: patterns can be long (a key's body), and a message is
+        // searched once.
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .ok();
+        Redactor { automaton }
+    }
+
+    /// `text` with every secret replaced by `[redacted]`.
+    pub fn redact(&self, text: &str) -> String {
+        match &self.automaton {
+            Some(ac) if ac.is_match(text) => {
+                let mut out = String::with_capacity(text.len());
+                ac.replace_all_with(text, &mut out, |_, _, dst| {
+                    dst.push_str("[redacted]");
+                    true
+                });
+                out
+            }
+            _ => text.to_string(),
         }
     }
-    out
 }
 
 #[cfg(test)]

@@ -226,7 +226,7 @@ fn an_excerpt_never_shows_the_secret() {
     );
     assert!(e.chars().count() <= 102, "{e}");
     assert_eq!(
-        redact("url https://u:hunter22@h", &["hunter22".into()]),
+        Redactor::new(["hunter22"]).redact("url https://u:hunter22@h"),
         "url https://u:[redacted]@h"
     );
 }
@@ -291,4 +291,94 @@ mod properties {
             prop_assert_eq!(e.contains("[redacted]"), !found.is_empty());
         }
     }
+}
+
+/// What a review found, each kept as a case.
+#[test]
+fn found_in_review() {
+    // `$` alone is no reference: only `$NAME`, `$(…)` and `${…}`.
+    assert!(!is_reference("$Xk9#mP2qLw7"));
+    assert!(is_reference("$DB_PASSWORD") && is_reference("$(cat /run/pw)"));
+    assert_eq!(
+        rules("https://user:$ecret123@git.example.com/a.git"),
+        ["url-credentials"]
+    );
+    // A PEM in base64 (a Secret's data); a certificate in base64 is none.
+    let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgwMbRvI0MBZhpF\n-----END RSA PRIVATE KEY-----\n";
+    let cert = key.replace("RSA PRIVATE KEY", "CERTIFICATE");
+    let b64 = |s: &str| {
+        use std::fmt::Write;
+        let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in s.as_bytes().chunks(3) {
+            let n =
+                chunk.iter().fold(0u32, |n, b| n << 8 | u32::from(*b)) << (8 * (3 - chunk.len()));
+            for i in 0..=chunk.len() {
+                out.push(table[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+            let _ = write!(out, "{}", "=".repeat(3 - chunk.len()));
+        }
+        out
+    };
+    assert_eq!(rules(&b64(key)), ["private-key"]);
+    assert!(rules(&b64(&cert)).is_empty());
+    // Not secrets.
+    for s in [
+        "https://0123456789abcdef0123456789abcdef@o123.ingest.sentry.io/4505",
+        "{{- if hasPrefix \"-----BEGIN RSA PRIVATE KEY-----\" .Values.key }}\nkind: Secret\nmetadata:\n  name: tls-0123456789abcdefghij\n{{- end }}",
+        "-----BEGIN RSA PRIVATE KEY-----\n{{ .Values.global.tls.privateKeyContent | indent 4 }}\n-----END RSA PRIVATE KEY-----",
+        "TOKEN_ISSUER=https://auth.example.com/realms/fleet",
+        "API_TOKEN_HEADER=X-Api-Token",
+        "SECRET_STORE=vault-backend",
+        "--secret-field-selector=type!=kubernetes.io/service-account-token",
+        "--enable-secret-rotation=enabled",
+        "token-exchanger:sha-3f2a9c1b7e4d5a6b",
+        "docker://nginx:1.25@sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31",
+        "https://github.com:443/org/app@v1.2.3",
+    ] {
+        assert!(rules(s).is_empty(), "{s}");
+    }
+    assert!(!is_credential_key("passwordKey") && !is_credential_key("secretFieldSelector"));
+    // `key = value`, as INI, TOML and HCL write it.
+    assert_eq!(
+        rules("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"),
+        ["credential-in-text"]
+    );
+    // A cut runs to the end of the secret, not to the first odd character.
+    for (s, want) in [
+        (
+            "password=\"Tr0ub4dor horse staple\" ok",
+            "password=\"[redacted]\" ok",
+        ),
+        (
+            "Bearer abc123def456ghi789%2Fxyz%2Bmore ok",
+            "Bearer [redacted] ok",
+        ),
+        ("password=Secr3t'Rest_of_pw ok", "password=[redacted] ok"),
+        (
+            "https://user:pa/ss#w@rd@host/app ok",
+            "https://user:[redacted]@host/app ok",
+        ),
+    ] {
+        assert_eq!(excerpt(s, &scan(s)), want, "{s}");
+    }
+}
+
+#[test]
+fn a_redactor_cuts_each_secret_however_quoted() {
+    let pem =
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJ\n-----END RSA PRIVATE KEY-----";
+    let r = Redactor::new(["hunter22", "hunter22xyz", pem]);
+    // The longest match wins: no tail of a longer secret is left.
+    assert_eq!(r.redact("a hunter22xyz b"), "a [redacted] b");
+    // As a message quotes it: `{:?}`, with `\n`.
+    let quoted = format!("invalid type: string {pem:?}, expected a boolean");
+    assert!(
+        !r.redact(&quoted).contains("MIIEow"),
+        "{}",
+        r.redact(&quoted)
+    );
+    // Too short to look for alone: nothing else is cut.
+    let r = Redactor::new(["e"]);
+    assert_eq!(r.redact("deploy_repo.url"), "deploy_repo.url");
 }

@@ -5,7 +5,7 @@
 //! prefix must start a word, and the run of the alphabet after it must
 //! have the documented length.
 
-use super::{placeholder, run, word_start, Finding, Rule};
+use super::{placeholder, run_capped, word_start, Finding, Rule};
 
 /// The alphabet after a prefix.
 #[derive(Clone, Copy)]
@@ -159,7 +159,8 @@ pub(super) fn scan(s: &str, found: &mut Vec<Finding>) {
                 continue;
             }
             let body_at = i + k.prefix.len();
-            let len = run(bytes, body_at, |b| k.alphabet.has(b));
+            // One more than the longest is enough to tell it is too long.
+            let len = run_capped(bytes, body_at, k.max + 1, |b| k.alphabet.has(b));
             let body = &s[body_at..body_at + len];
             // The token ends a word too: no letter or digit runs on.
             let ends = bytes

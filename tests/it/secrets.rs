@@ -846,3 +846,95 @@ fn an_allowance_allows_one_rule_at_one_path() {
         run.stderr
     );
 }
+
+/// Commands that read `fleetc.yaml` alone (`log`, `compile --repo`) print
+/// its errors too: a deploy repo URL that is refused for another reason
+/// (a trailing space) is quoted with its password cut out.
+#[test]
+fn settings_errors_never_quote_a_secret() {
+    let mut rng = Rng::new(0x5E77_1265);
+    let password = rng.string(ALNUM, 20);
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "fleetc.yaml",
+        &format!("deploy_repo:\n  url: \"https://deploy:{password}@git.example.com/fleet/deploy.git \"\n"),
+    );
+    crate::support::git(tmp.path(), &["init", "-q", "deploy"]);
+    for args in [
+        &["log", "--repo", "deploy"][..],
+        &["compile", "--repo", "deploy", "--check"][..],
+        &["check"][..],
+    ] {
+        let run = fleetc(tmp.path(), args);
+        assert_eq!(run.status, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("https://deploy:[redacted]@git.example.com"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            leaks(&run, [password.as_str()].into_iter()).is_empty(),
+            "{args:?}"
+        );
+    }
+}
+
+/// A string that holds many secrets of one rule is one error, which says
+/// how many; each is cut out of the excerpt.
+#[test]
+fn many_secrets_in_one_string_are_one_error() {
+    let mut rng = Rng::new(0x0000_3A11);
+    let passwords: Vec<String> = (0..3).map(|_| rng.string(ALNUM, 14)).collect();
+    let tmp = tempfile::tempdir().unwrap();
+    write_fleet(tmp.path());
+    write(
+        tmp.path(),
+        "apps/web.yaml",
+        &format!(
+            "{}  env: \"DB_PASSWORD={} CACHE_PASSWORD={} QUEUE_PASSWORD={}\"\n",
+            app_head("web"),
+            passwords[0],
+            passwords[1],
+            passwords[2]
+        ),
+    );
+    let run = fleetc(tmp.path(), &["check", "-i", "."]);
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    let (found, _) = findings(&run);
+    assert_eq!(found.len(), 1, "{}", run.stderr);
+    assert!(
+        found[0].text.contains("and 2 more like it")
+            && found[0].text.contains(
+                "DB_PASSWORD=[redacted] CACHE_PASSWORD=[redacted] QUEUE_PASSWORD=[redacted]"
+            ),
+        "{}",
+        run.stderr
+    );
+    assert!(leaks(&run, passwords.iter().map(String::as_str)).is_empty());
+}
+
+/// The key rule answers `allow_secrets` too, by the path its error names
+/// from the document (`values.demo.password`), as `allow_literal_secrets`
+/// answers it by the value path (`demo.password`).
+#[test]
+fn the_key_rule_answers_allow_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_fleet(tmp.path());
+    write(
+        tmp.path(),
+        "apps/web.yaml",
+        &format!("{}  demo:\n    password: demo-only-pw\n", app_head("web")),
+    );
+    let run = fleetc(tmp.path(), &["check", "-i", "."]);
+    assert_eq!(run.status, 1, "the key rule let a literal password through");
+    for allow in [
+        "allow_secrets:\n  - {rule: credential-key, file: apps/web.yaml, path: values.demo.password}\n",
+        "allow_literal_secrets: [demo.password]\n",
+    ] {
+        write(tmp.path(), "fleetc.yaml", allow);
+        let run = fleetc(tmp.path(), &["check", "-i", "."]);
+        assert_eq!(run.status, 0, "{allow}: {}", run.stderr);
+    }
+}
