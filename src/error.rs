@@ -133,6 +133,22 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+/// Cuts each of `secrets` out of every message and help: no message may
+/// quote a credential that was found in the input, whichever check wrote
+/// it.
+pub(crate) fn redact<'a>(diags: &mut [Diagnostic], secrets: impl IntoIterator<Item = &'a str>) {
+    if diags.is_empty() {
+        return;
+    }
+    let secrets = crate::secrets::Redactor::new(secrets);
+    for d in diags {
+        d.message = secrets.redact(&d.message);
+        if let Some(h) = &d.help {
+            d.help = Some(secrets.redact(h));
+        }
+    }
+}
+
 impl Diagnostic {
     pub fn new(message: impl Into<String>) -> Diagnostic {
         Diagnostic {
@@ -140,15 +156,6 @@ impl Diagnostic {
             line: None,
             message: message.into(),
             help: None,
-        }
-    }
-
-    /// Cuts each of `secrets` out of the message and help: no message may
-    /// quote a credential that was found in the input.
-    pub(crate) fn redact(&mut self, secrets: &crate::secrets::Redactor) {
-        self.message = secrets.redact(&self.message);
-        if let Some(h) = &self.help {
-            self.help = Some(secrets.redact(h));
         }
     }
 

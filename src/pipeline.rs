@@ -145,18 +145,15 @@ fn compile_read(
     keep: Keep,
     reuse: Option<&Reuse>,
 ) -> Result<Compiled> {
-    let (loaded, sources, more) = inventory::parse(files);
+    let (mut loaded, sources, more) = inventory::parse(files);
     diags.extend(more);
     crate::progress::lap("parse");
     // No message quotes a secret found in the inventory, whichever check
-    // wrote it (`model::check` adds those it finds by their key).
-    let secrets = loaded.secrets.clone();
+    // wrote it (`model::check` cuts those it finds by their key).
+    let secrets = std::mem::take(&mut loaded.secrets);
     let located = |mut diags: Vec<Diagnostic>| {
         sources.locate(&mut diags);
-        let secrets = crate::secrets::Redactor::new(secrets.iter().map(String::as_str));
-        for d in &mut diags {
-            d.redact(&secrets);
-        }
+        crate::error::redact(&mut diags, secrets.iter().map(String::as_str));
         Error::Invalid(diags)
     };
     if !diags.is_empty() {
@@ -264,10 +261,7 @@ pub fn load_settings(root: &Path) -> Result<Settings> {
         Ok(settings)
     } else {
         sources.locate(&mut diags);
-        let secrets = crate::secrets::Redactor::new(loaded.secrets.iter().map(String::as_str));
-        for d in &mut diags {
-            d.redact(&secrets);
-        }
+        crate::error::redact(&mut diags, loaded.secrets.iter().map(String::as_str));
         Err(Error::Invalid(diags))
     }
 }

@@ -436,19 +436,9 @@ pub(crate) fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
     );
 
     if !diags.is_empty() {
-        // No message quotes a secret, whichever check wrote it.
-        if !reported.secrets.is_empty() {
-            let secrets = crate::secrets::Redactor::new(
-                loaded
-                    .secrets
-                    .iter()
-                    .chain(&reported.secrets)
-                    .map(String::as_str),
-            );
-            for d in &mut diags {
-                d.redact(&secrets);
-            }
-        }
+        // No message quotes a literal credential the key rule found (the
+        // caller cuts those found by their content, `Loaded::secrets`).
+        crate::error::redact(&mut diags, reported.secrets.iter().map(String::as_str));
         return Err(diags);
     }
     Ok(Inventory {
@@ -474,8 +464,6 @@ fn check_values(
     policies: &[Policy],
     diags: &mut Vec<Diagnostic>,
 ) -> secrets::Reported {
-    let limit = settings.limits.value_bytes;
-    let allow = &settings.allow_literal_secrets;
     let mut layers: Vec<(&Value, Site)> = Vec::new();
     for c in clusters {
         layers.extend(c.values.iter().map(|v| (v, c.site.key("values"))));
@@ -511,14 +499,7 @@ fn check_values(
     let sites: Vec<Site> = layers.iter().map(|(_, site)| site.clone()).collect();
     let mut reported = secrets::report(found, &settings.allow_secrets, &sites, diags);
     for (v, site) in layers {
-        secrets::check_layer(
-            v,
-            &site,
-            limit,
-            (allow, &settings.allow_secrets),
-            &mut reported,
-            diags,
-        );
+        secrets::check_layer(v, &site, settings, &mut reported, diags);
     }
     secrets::unused(&settings.allow_secrets, &reported, diags);
     reported

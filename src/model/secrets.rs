@@ -19,11 +19,11 @@
 //! secret written there.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
-use globset::{GlobMatcher, GlobSet};
+use globset::GlobMatcher;
 use serde_json::Value;
 
+use super::Settings;
 use crate::error::{dotted, Diagnostic, Seg, Site};
 use crate::inventory::raw::RawAllowSecret;
 use crate::inventory::Found;
@@ -91,7 +91,7 @@ pub(super) fn allowances(
 pub(super) struct Reported {
     /// The places a content rule reported or an allowance allowed, which
     /// the key rule passes over.
-    pub(super) sites: HashSet<(PathBuf, usize, Vec<Seg>)>,
+    pub(super) sites: HashSet<Site>,
     /// The literal credentials the key rule found, which no message may
     /// quote (those found by content are in `Loaded::secrets`).
     pub(super) secrets: Vec<String>,
@@ -165,8 +165,7 @@ pub(super) fn report(
         let file = f.site.file.to_string_lossy().replace('\\', "/");
         if allowed(allow, &mut out.used, f.rule, &f.site) {
             // Allowed: no secret, for the key rule either.
-            out.sites
-                .insert((f.site.file.clone(), f.site.doc, f.site.path.clone()));
+            out.sites.insert(f.site.clone());
             continue;
         }
         let subject = if path.is_empty() {
@@ -193,8 +192,7 @@ pub(super) fn report(
         ));
         d.line = f.line;
         diags.push(d);
-        out.sites
-            .insert((f.site.file.clone(), f.site.doc, f.site.path.clone()));
+        out.sites.insert(f.site.clone());
     }
     out
 }
@@ -205,35 +203,31 @@ pub(super) fn report(
 pub(super) fn check_layer(
     values: &Value,
     site: &Site,
-    value_bytes: usize,
-    allow: (&GlobSet, &[Allowance]),
+    settings: &Settings,
     reported: &mut Reported,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let mut path = Vec::new();
-    let mut layer = Layer {
+    Layer {
         site,
-        value_bytes,
-        allow: allow.0,
-        allow_secrets: allow.1,
+        settings,
         reported,
         diags,
-    };
-    layer.walk(values, &mut path);
+    }
+    .walk(values, &mut Vec::new());
 }
 
 struct Layer<'a> {
     site: &'a Site,
-    value_bytes: usize,
-    allow: &'a GlobSet,
-    allow_secrets: &'a [Allowance],
+    settings: &'a Settings,
     reported: &'a mut Reported,
     diags: &'a mut Vec<Diagnostic>,
 }
 
 impl Layer<'_> {
     fn walk(&mut self, v: &Value, path: &mut Vec<Seg>) {
-        let (site, value_bytes, allow) = (self.site, self.value_bytes, self.allow);
+        let site = self.site;
+        let value_bytes = self.settings.limits.value_bytes;
+        let allow = &self.settings.allow_literal_secrets;
         match v {
             Value::Object(m) => {
                 for (k, child) in m {
@@ -276,20 +270,15 @@ impl Layer<'_> {
                 if key.is_some_and(|k| is_credential_key(k) && !names_a_secret(k, s))
                     && !is_reference(s)
                     && !allow.is_match(&name)
-                    && !self
-                        .reported
-                        .sites
-                        .contains(&(at.file.clone(), at.doc, at.path.clone()))
+                    && !self.reported.sites.contains(&at)
                     && !allowed(
-                        self.allow_secrets,
+                        &self.settings.allow_secrets,
                         &mut self.reported.used,
                         Rule::CredentialKey,
                         &at,
                     )
                 {
-                    if s.len() >= 6 {
-                        self.reported.secrets.push(s.clone());
-                    }
+                    self.reported.secrets.push(s.clone());
                     self.diags.push(
                     Diagnostic::at(
                         at,

@@ -41,8 +41,9 @@ pub enum Rule {
     UrlCredentials,
     /// `password=…` (or `token: <random>`) inside a longer text.
     CredentialInText,
-    /// A value under a key that names a credential: any literal one in
-    /// values, a random-looking one elsewhere (a label named `token`).
+    /// A value under a key that names a credential. In values any literal
+    /// one (the key rule, `model::secrets`); elsewhere a random-looking one
+    /// (a label named `token`, [`scan_keyed`]).
     CredentialKey,
 }
 
