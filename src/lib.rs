@@ -1,24 +1,33 @@
 //! fleetc compiles a GitOps fleet.
 //!
 //! ```text
-//!  inventory/ ─load──▶ Loaded ─check──▶ Inventory ─place──▶ Matrix ─merge + render──▶ Rendered
-//!  (YAML, JSON)  inventory   (raw)   model  (checked)   matrix  (pairs,    values, render   (files)
-//!                                                               provenance)
-//!                      ╰─────────────── pipeline::compile ──────────────────────────────╯
+//!  inventory ─load──▶ Loaded ─check──▶ Inventory ─place──▶ Matrix, Plan ─merge, render──▶ Rendered
+//!  (YAML, JSON)  load/      (raw)    check/  (checked)  place/  (pairs,   merge.rs, render/   (files)
+//!                                                               rings)
+//!            ╰──────────────────────────── pipeline::compile ───────────────────────────────╯
 //!
 //!  Rendered ─▶ Tree ─┬─ diff ──▶ ChangeSet ─▶ text | Markdown | JSON         (fleetc diff)
-//!              output ├─ guard ─▶ refuse mass removals
-//!                     ├─ output ─▶ --out DIR, atomically                     (fleetc compile --out)
-//!                     └─ gitrepo ─▶ a commit on the deploy branch,           (fleetc compile --repo)
+//!              repo/ ├─ guard ─▶ refuse mass removals
+//!                    ├─ output ─▶ --out DIR, atomically                      (fleetc compile --out)
+//!                    └─ git ───▶ a commit on the deploy branch,              (fleetc compile --repo)
 //!                         with deploylog's entry appended                    (fleetc log)
-//!  Compiled ─▶ explain | report (query) | html                               (fleetc explain, query, report)
+//!  Argo CD's exports ─▶ live/ ─▶ status                                      (fleetc status)
+//!  Compiled ─▶ views/: explain | report | html                               (fleetc explain, query, report)
+//!  cli/: arguments, one room per command, progress, memory guard, exit codes
 //! ```
 //!
-//! Every stage before `output` and `gitrepo` is pure: it reads values and
-//! returns values, so it can be tested without a disk and run in parallel.
-//! Only `output` (files) and `gitrepo` (git) touch the world, and only
-//! `commands` prints. Problems are collected as [`Diagnostic`]s with a place
-//! and reported together; [`compile`] turns places into lines, once.
+//! Each folder of `src/` is a layer, and a layer imports only the layers
+//! below it: `base` (problems, limits, YAML), `rules` (the rules of
+//! Kubernetes, Argo CD, Helm and git), the stages `load`, `check`,
+//! `place`, `merge` and `render`, `pipeline` that runs them, the edge
+//! `repo` (files and git), `live`, `views`, and `cli` at the top. The
+//! stages are pure: they read values and return values, and are lent a
+//! [`Watch`] to say how far they are, so they can be tested without a disk
+//! and run in parallel. Only `repo` touches the world and only `cli`
+//! prints. Problems are collected as [`Diagnostic`]s with a place and
+//! reported together; [`compile`] turns places into lines, once. The
+//! layers and their rules are in `ARCHITECTURE.md`; a test holds the
+//! imports to them.
 //!
 //! The public surface is what a program embedding fleetc needs (compile an
 //! inventory, read what it placed and rendered, diff, commit) and the rules
@@ -26,62 +35,51 @@
 //! matching ([`argocd`]), Kubernetes' names and labels ([`k8s`]), label
 //! selectors ([`selector`]) and Helm's values layering ([`values`]).
 
-pub mod argocd;
-mod cache;
-pub mod cli;
-mod commands;
-mod delivery;
-mod deploylog;
-mod diff;
-mod edit;
-mod error;
-mod explain;
-mod gitrepo;
-mod guard;
-mod html;
-mod inventory;
-mod jsonpatch;
-pub mod k8s;
-mod limits;
+mod base;
+mod check;
+mod cli;
 mod live;
-mod matrix;
-mod memory;
-mod model;
-mod names;
-mod output;
+mod load;
+mod merge;
 mod pipeline;
-mod progress;
+mod place;
 mod render;
-mod replicas;
-mod report;
-mod schema;
-pub mod secrets;
-pub mod selector;
-mod status;
-mod suggest;
-pub mod values;
-mod yaml;
+mod repo;
+mod rules;
+mod views;
 
-pub use commands::run;
-pub use delivery::Plan;
-pub use diff::{Action, ChangeSet, Counts, Item};
-pub use error::{Diagnostic, Error, Refusal, Seg, Site, EXIT_CHANGES, EXIT_OK, EXIT_USER};
-pub use gitrepo::{DeployRepo, Snapshot};
-pub use html::page as report_html;
-pub use inventory::Files;
-pub use limits::Limits;
-pub use live::Problem as ExportProblem;
-pub use matrix::{ClusterReason, Hit, Matrix, Pair};
-pub use memory::MemoryGuard;
-pub use model::{
+pub use rules::{argocd, k8s, selector};
+
+/// Helm's values layering ([`merge`](values::merge), as `helm install -f
+/// a -f b` folds files), `${ }` expressions, and the layers fleetc folds
+/// for a placed pair.
+pub mod values {
+    pub use crate::merge::{layers, tool_layers, Conflicts, Layers};
+    pub use crate::place::matrix::policy_order;
+    pub use crate::rules::helm::*;
+}
+
+pub use base::error::{Diagnostic, Error, Refusal, Seg, Site};
+pub use base::limits::Limits;
+pub use base::watch::{Quiet, Watch};
+pub use base::yaml::{parse_yaml, Document};
+pub use check::{
     App, Cluster, Inventory, Mode, Patch, Policy, Replicas, Rollout, Settings, SourceType, Team,
     Tools, ValuesRepo, Weights,
 };
-pub use names::check_relative_path;
-pub use output::{FileChange, Known, Tree};
+pub use cli::memory::MemoryGuard;
+pub use cli::{main, EXIT_CHANGES, EXIT_OK, EXIT_USER};
+pub use live::exports::Problem as ExportProblem;
+pub use load::Files;
 pub use pipeline::{
-    compile, compile_files, compile_files_reusing, compile_reusing, load_settings, reuse_of,
-    Compiled,
+    compile, compile_files, compile_files_reusing, compile_reusing, load_settings, Compiled,
 };
+pub use place::delivery::Plan;
+pub use place::matrix::{ClusterReason, Hit, Matrix, Pair};
+pub use render::tree::{FileChange, Known, Tree};
 pub use render::{ClusterPrior, Kind as ClusterFileKind, Prior, Rendered, RenderedApp, Reuse};
-pub use yaml::{parse_yaml, Document};
+pub use repo::cache::reuse_of;
+pub use repo::diff::{Action, ChangeSet, Counts, Item};
+pub use repo::git::{DeployRepo, Snapshot};
+pub use rules::names::check_relative_path;
+pub use views::html::page as report_html;

@@ -6,15 +6,5 @@
 static ALLOCATOR: fleetc::MemoryGuard = fleetc::MemoryGuard;
 
 fn main() {
-    let code = match fleetc::cli::parse() {
-        Ok(cli) => match fleetc::run(cli) {
-            Ok(code) => code,
-            Err(e) => {
-                e.print();
-                e.exit_code()
-            }
-        },
-        Err(code) => code,
-    };
-    std::process::exit(code);
+    std::process::exit(fleetc::main());
 }

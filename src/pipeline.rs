@@ -3,19 +3,22 @@
 //! [`compile`] runs the stages in order on an inventory folder and returns
 //! every stage's result, or every problem found, each located (file and
 //! line) here, once, at the boundary: the stages report places as data
-//! ([`crate::error::Site`]), and only a failed compile pays for turning them
-//! into lines. Commands call this; so do the tests. Nothing here writes.
+//! ([`crate::base::error::Site`]), and only a failed compile pays for turning them
+//! into lines. Commands call this; so do the tests. Nothing here writes,
+//! and nothing here prints: the caller lends a [`Watch`] to hear how far
+//! the compile is.
 
 use std::path::Path;
 
-use crate::delivery::{self, Plan};
-use crate::error::{Diagnostic, Error, Result};
-use crate::inventory::{self, Files, Sources};
-use crate::matrix::{self, Matrix};
-use crate::model::{self, Inventory, Settings};
-use crate::output::Known;
-use crate::output::Tree;
-use crate::render::{self, ClusterPrior, Keep, Prior, Rendered, Reuse};
+use crate::base::error::{Diagnostic, Error, Result};
+use crate::base::limits::Limits;
+use crate::base::watch::{Quiet, Watch};
+use crate::check::{self, Inventory, Settings};
+use crate::load::{self, Files, Sources};
+use crate::place::delivery::{self, Plan};
+use crate::place::matrix::{self, Matrix};
+use crate::render::tree::Tree;
+use crate::render::{self, Keep, Rendered, Reuse};
 
 /// An inventory compiled in memory: every stage's result.
 #[derive(Debug)]
@@ -52,14 +55,14 @@ impl Compiled {
 /// inventory; any problem anywhere is an `Error::Invalid` listing all of
 /// them, each located.
 pub fn compile(root: &Path) -> Result<Compiled> {
-    compile_keeping(root, Keep::Texts)
+    compile_keeping(root, Keep::Texts, &Quiet)
 }
 
 /// [`compile`], keeping of the Applications only what `keep` says: a
 /// command that writes nothing refuses exactly what a compile refuses,
 /// without holding every text.
-pub(crate) fn compile_keeping(root: &Path, keep: Keep) -> Result<Compiled> {
-    compile_with(root, keep, None)
+pub(crate) fn compile_keeping(root: &Path, keep: Keep, watch: &dyn Watch) -> Result<Compiled> {
+    read(root, watch)?.compile(keep, None, watch)
 }
 
 /// [`compile`], taking the files of pairs whose inputs have not changed
@@ -67,11 +70,7 @@ pub(crate) fn compile_keeping(root: &Path, keep: Keep) -> Result<Compiled> {
 /// compile: the tree is the same, byte for byte, with those files known by
 /// their digests; see [`Compiled::take_tree`]).
 pub fn compile_reusing(root: &Path, reuse: &Reuse) -> Result<Compiled> {
-    compile_with(root, Keep::Texts, Some(reuse))
-}
-
-fn compile_with(root: &Path, keep: Keep, reuse: Option<&Reuse>) -> Result<Compiled> {
-    read(root)?.compile(keep, reuse)
+    read(root, &Quiet)?.compile(Keep::Texts, Some(reuse), &Quiet)
 }
 
 /// An inventory folder, read and not yet compiled.
@@ -81,10 +80,10 @@ pub(crate) struct Read {
 }
 
 /// The first stage alone: the inventory's files, read.
-pub(crate) fn read(root: &Path) -> Result<Read> {
-    crate::memory::set_limit(crate::limits::Limits::default().memory_bytes);
-    let (files, diags) = inventory::read(root)?;
-    crate::progress::lap("read");
+pub(crate) fn read(root: &Path, watch: &dyn Watch) -> Result<Read> {
+    watch.limits(&Limits::default());
+    let (files, diags) = load::read(root)?;
+    watch.lap("read");
     Ok(Read { files, diags })
 }
 
@@ -124,19 +123,29 @@ impl Read {
     }
 
     /// The rest of the stages, as [`compile_reusing`] (or without reuse).
-    pub(crate) fn compile(self, keep: Keep, reuse: Option<&Reuse>) -> Result<Compiled> {
-        compile_read(&self.files, self.diags, keep, reuse)
+    pub(crate) fn compile(
+        self,
+        keep: Keep,
+        reuse: Option<&Reuse>,
+        watch: &dyn Watch,
+    ) -> Result<Compiled> {
+        compile_read(&self.files, self.diags, keep, reuse, watch)
     }
 }
 
 /// [`compile`] of an inventory held in memory: no disk at all.
 pub fn compile_files(files: &Files) -> Result<Compiled> {
-    compile_read(files, Vec::new(), Keep::Texts, None)
+    compile_read(files, Vec::new(), Keep::Texts, None, &Quiet)
+}
+
+/// [`compile_files`], lending `watch` the compile.
+pub(crate) fn compile_files_watched(files: &Files, watch: &dyn Watch) -> Result<Compiled> {
+    compile_read(files, Vec::new(), Keep::Texts, None, watch)
 }
 
 /// [`compile_files`], reusing as [`compile_reusing`] does.
 pub fn compile_files_reusing(files: &Files, reuse: &Reuse) -> Result<Compiled> {
-    compile_read(files, Vec::new(), Keep::Texts, Some(reuse))
+    compile_read(files, Vec::new(), Keep::Texts, Some(reuse), &Quiet)
 }
 
 fn compile_read(
@@ -144,31 +153,32 @@ fn compile_read(
     mut diags: Vec<Diagnostic>,
     keep: Keep,
     reuse: Option<&Reuse>,
+    watch: &dyn Watch,
 ) -> Result<Compiled> {
-    let (mut loaded, sources, more) = inventory::parse(files);
+    let (mut loaded, sources, more) = load::parse(files);
     diags.extend(more);
-    crate::progress::lap("parse");
+    watch.lap("parse");
     // No message quotes a secret found in the inventory, whichever check
-    // wrote it (`model::check` cuts those it finds by their key).
+    // wrote it (`check::check` cuts those it finds by their key).
     let secrets = std::mem::take(&mut loaded.secrets);
     let located = |mut diags: Vec<Diagnostic>| {
         sources.locate(&mut diags);
-        crate::error::redact(&mut diags, secrets.iter().map(String::as_str));
+        load::redact(&mut diags, secrets.iter().map(String::as_str));
         Error::Invalid(diags)
     };
     if !diags.is_empty() {
         return Err(located(diags));
     }
-    let inventory = model::check(loaded).map_err(located)?;
-    crate::memory::set_limit(inventory.settings.limits.memory_bytes);
-    crate::progress::lap("check");
+    let inventory = check::check(loaded).map_err(located)?;
+    watch.limits(&inventory.settings.limits);
+    watch.lap("check");
     let matrix = matrix::place(&inventory);
     // Every problem of placing and rendering is reported in one run.
     let mut diags = matrix::check_dependencies(&inventory, &matrix);
     let (plan, more) = delivery::plan(&inventory, &matrix);
     diags.extend(more);
-    crate::progress::lap("place");
-    let rendered = match render::render(&inventory, &matrix, &plan, keep, reuse) {
+    watch.lap("place");
+    let rendered = match render::render(&inventory, &matrix, &plan, keep, reuse, watch) {
         Ok(r) if diags.is_empty() => r,
         Ok(_) => return Err(located(diags)),
         Err(more) => {
@@ -176,7 +186,7 @@ fn compile_read(
             return Err(located(diags));
         }
     };
-    crate::progress::lap("merge+render");
+    watch.lap("merge+render");
     Ok(Compiled {
         inventory,
         matrix,
@@ -186,82 +196,20 @@ fn compile_read(
     })
 }
 
-/// What `c` rendered, as renders a later compile of the same inventory
-/// (or an edited one) can reuse; `tree` is `c`'s, taken out.
-pub fn reuse_of(c: &Compiled, tree: &Tree) -> Reuse {
-    let (pairs, clusters) = priors(c, &|path| {
-        tree.files.get(path).map(|b| crate::gitrepo::known(b))
-    });
-    let mut reuse = Reuse::default();
-    for (cluster, app, prior) in pairs {
-        reuse.insert(
-            c.inventory.clusters[cluster].name.clone(),
-            c.inventory.apps[app].name.clone(),
-            prior,
-        );
-    }
-    for (ci, prior) in clusters {
-        reuse.insert_cluster(c.inventory.clusters[ci].name.clone(), prior);
-    }
-    reuse
-}
-
-/// Earlier renders, by index: (cluster, app) for Applications, cluster for
-/// its own files.
-type Priors = (Vec<(usize, usize, Prior)>, Vec<(usize, ClusterPrior)>);
-
-/// What `c` rendered, as renders a later compile can reuse: each
-/// Application, and each cluster's own files, with their digests. Reused
-/// files bring theirs; `known` gives those of the files rendered this time
-/// (a render it has none for is left out).
-pub(crate) fn priors(c: &Compiled, known: &(dyn Fn(&str) -> Option<Known> + Sync)) -> Priors {
-    use rayon::prelude::*;
-    let r = &c.rendered;
-    let pairs = r
-        .apps
-        .par_iter()
-        .filter_map(|a| {
-            let prior = Prior {
-                inputs: a.inputs,
-                name: a.name.clone(),
-                path: a.path.clone(),
-                policies: a.policies.clone(),
-                file: a.reused.or_else(|| known(&a.path))?,
-            };
-            Some((a.cluster, a.app, prior))
-        })
-        .collect();
-    let file = |path: &str| r.reused_files.get(path).copied().or_else(|| known(path));
-    let clusters = r
-        .cluster_files(c.inventory.clusters.len())
-        .into_par_iter()
-        .enumerate()
-        .filter_map(|(ci, files)| {
-            let files = files
-                .into_iter()
-                .map(|(kind, path)| Some((kind, path.to_string(), file(path)?)))
-                .collect::<Option<Vec<_>>>()?;
-            let inputs = *r.cluster_inputs.get(ci)?;
-            Some((ci, ClusterPrior { inputs, files }))
-        })
-        .collect();
-    (pairs, clusters)
-}
-
 /// `fleetc.yaml` alone, checked, for commands that need the settings before
 /// (or instead of) the inventory. No inventory folder: the defaults.
 pub fn load_settings(root: &Path) -> Result<Settings> {
     if !root.is_dir() {
         let mut diags = Vec::new();
-        return Ok(model::check_settings(None, &mut diags));
+        return Ok(check::check_settings(None, &mut diags));
     }
-    let (loaded, sources, mut diags) = inventory::load_settings(root)?;
-    let settings = model::check_settings(loaded.settings.as_ref(), &mut diags);
+    let (loaded, sources, mut diags) = load::load_settings(root)?;
+    let settings = check::check_settings(loaded.settings.as_ref(), &mut diags);
     if diags.is_empty() {
         Ok(settings)
     } else {
         sources.locate(&mut diags);
-        crate::error::redact(&mut diags, loaded.secrets.iter().map(String::as_str));
+        load::redact(&mut diags, loaded.secrets.iter().map(String::as_str));
         Err(Error::Invalid(diags))
     }
 }

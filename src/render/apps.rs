@@ -13,13 +13,15 @@ use super::env::{
 };
 use super::source;
 use super::{Contexts, RenderedApp};
-use crate::delivery::{self, Plan};
-use crate::error::{pointer_path, Diagnostic, Site};
-use crate::k8s;
-use crate::matrix::Pair;
-use crate::model::{Inventory, Mode, IN_CLUSTER};
-use crate::values::{self, Conflicts};
-use crate::yaml;
+use crate::base::error::{pointer_path, Diagnostic, Site};
+use crate::base::watch::{self, Watch};
+use crate::base::yaml;
+use crate::check::{Inventory, Mode, IN_CLUSTER};
+use crate::merge::{self, Conflicts};
+use crate::place::delivery::{self, Plan};
+use crate::place::matrix::{self, Pair};
+use crate::rules::helm;
+use crate::rules::k8s;
 
 const APPLICATION_TEMPLATE: &str = "application.yaml.j2";
 
@@ -76,10 +78,11 @@ pub(super) type Memo<'e> = HashMap<(&'e str, usize), Result<String, String>>;
 pub(super) fn compile_expressions<'env>(
     inv: &Inventory,
     env: &'env Environment<'static>,
+    watch: &dyn Watch,
 ) -> Expressions<'env> {
     // Each expression with the first file that writes it.
     let mut sources: BTreeMap<String, &std::path::Path> = BTreeMap::new();
-    fn tools(t: &crate::model::Tools) -> impl Iterator<Item = &Value> {
+    fn tools(t: &crate::check::Tools) -> impl Iterator<Item = &Value> {
         t.iter().map(|(_, v)| v)
     }
     let layers = inv
@@ -108,7 +111,7 @@ pub(super) fn compile_expressions<'env>(
     for (layer, file) in layers {
         let mut copy = layer.clone();
         // Syntax errors surface again, with their place, when the pair renders.
-        let _ = values::expand(&mut copy, &mut |e: &str| {
+        let _ = helm::expand(&mut copy, &mut |e: &str| {
             sources.entry(e.to_string()).or_insert(file);
             Ok(String::new())
         });
@@ -117,7 +120,8 @@ pub(super) fn compile_expressions<'env>(
         .into_iter()
         .map(|(src, file)| {
             // Compiling folds constants, so it can be where a value explodes.
-            let _task = crate::memory::task(
+            let _task = watch::task(
+                watch,
                 file,
                 format_args!(
                     "compiling `${{ {} }}`",
@@ -154,6 +158,7 @@ pub(super) struct Shared<'a> {
     pub conflicts: &'a Conflicts,
     pub expansion_errors: &'a ExpansionErrors,
     pub exprs: &'a Expressions<'a>,
+    pub watch: &'a dyn Watch,
 }
 
 /// Renders one placed pair's Application.
@@ -170,11 +175,13 @@ pub(super) fn render_pair<'a>(
         conflicts,
         expansion_errors,
         exprs,
+        watch,
     } = *shared;
     let app = &inv.apps[pair.app];
     let cluster = &inv.clusters[pair.cluster];
     conflicts.check(inv, pair);
-    let _task = crate::memory::task(
+    let _task = watch::task(
+        watch,
         &app.site.file,
         format_args!("rendering app `{}` on cluster `{}`", app.name, cluster.name),
     );
@@ -185,10 +192,10 @@ pub(super) fn render_pair<'a>(
         team => ctx.teams[app.team].clone(),
     };
     let mut expand =
-        |layers: &values::Layers| merged(inv, pair, layers, &base, exprs, memo, expansion_errors);
-    let tool_layers = values::tool_layers(inv, plan, pair);
+        |layers: &merge::Layers| merged(inv, pair, layers, &base, exprs, memo, expansion_errors);
+    let tool_layers = merge::tool_layers(inv, plan, pair);
     let (Some(merged), Some(settings)) = (
-        expand(&values::layers(inv, plan, pair)),
+        expand(&merge::layers(inv, plan, pair)),
         expand(&tool_layers),
     ) else {
         return Err(Vec::new());
@@ -197,12 +204,12 @@ pub(super) fn render_pair<'a>(
         return Err(Vec::new());
     };
     let name = application_name(inv, env, pair, base.clone())?;
-    let path = if inv.settings.layout.application == crate::model::DEFAULT_APPLICATION_LAYOUT {
+    let path = if inv.settings.layout.application == crate::check::DEFAULT_APPLICATION_LAYOUT {
         builtin::application_path(app, cluster)?
     } else {
         render_path(env, "layout.application", base.clone())?
     };
-    let policies: Vec<String> = values::policy_order(inv, pair)
+    let policies: Vec<String> = matrix::policy_order(inv, pair)
         .into_iter()
         .map(|p| inv.policies[p].name.clone())
         .collect();
@@ -361,7 +368,7 @@ fn check_template_source(
             .unwrap_or_default()
     };
     let (doc, fleetcs) = (parse(text), parse(builtin));
-    let written = crate::argocd::primary_source(&doc)
+    let written = crate::rules::argocd::primary_source(&doc)
         .and_then(|s| s.get("targetRevision"))
         .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string));
     let (app, cluster) = (&inv.apps[pair.app], &inv.clusters[pair.cluster]);
@@ -389,7 +396,13 @@ fn check_template_source(
             Some(_) => "spec.sources",
             None => "spec.source",
         };
-        (at, crate::argocd::sources(d).into_iter().cloned().collect())
+        (
+            at,
+            crate::rules::argocd::sources(d)
+                .into_iter()
+                .cloned()
+                .collect(),
+        )
     };
     let ((theirs_at, theirs), (ours_at, ours)) = (sources(&doc), sources(&fleetcs));
     const FIX: &str = "write the source as the built-in `application.yaml.j2` does, from `application.repo_url`, `application.helm`, `application.kustomize`, `application.directory` and `application.values_repo`";
@@ -406,7 +419,10 @@ fn check_template_source(
         );
     }
     for (i, (t, o)) in theirs.iter().zip(&ours).enumerate() {
-        let (tb, ob) = (crate::argocd::tool_blocks(t), crate::argocd::tool_blocks(o));
+        let (tb, ob) = (
+            crate::rules::argocd::tool_blocks(t),
+            crate::rules::argocd::tool_blocks(o),
+        );
         if tb != ob {
             let what = |b: &[&str]| match b {
                 [] => "no tool block".to_string(),
@@ -473,14 +489,14 @@ fn first_missing<'a>(
 fn merged<'e>(
     inv: &Inventory,
     pair: &Pair,
-    layers: &values::Layers,
+    layers: &merge::Layers,
     base: &JValue,
     exprs: &'e Expressions,
     memo: &mut Memo<'e>,
     expansion_errors: &ExpansionErrors,
 ) -> Option<Value> {
     let app = &inv.apps[pair.app];
-    let mut merged = values::merge(&layers.values);
+    let mut merged = helm::merge(&layers.values);
     let mut eval = |expr: &str| -> Result<String, String> {
         let (src, e, scope) = match exprs.get_key_value(expr) {
             Some((src, Ok((e, scope)))) => (src.as_str(), e, *scope),
@@ -494,7 +510,7 @@ fn merged<'e>(
             .or_insert_with(|| evaluate(e, expr, base, inv))
             .clone()
     };
-    let Err(errors) = values::expand(&mut merged, &mut eval) else {
+    let Err(errors) = helm::expand(&mut merged, &mut eval) else {
         return Some(merged);
     };
     for e in errors {
@@ -504,7 +520,7 @@ fn merged<'e>(
             .unwrap_or_else(|| ("values".to_string(), app.site.clone()));
         let message = format!(
             "in {what}, `{}`: {}",
-            crate::error::dotted(&path),
+            crate::base::error::dotted(&path),
             e.message
         );
         expansion_errors
@@ -543,7 +559,7 @@ fn evaluate(
         return Err(format!(
             "`{expr}` gives {} bytes, over the limit of {value_limit} for a value (raise it with {})",
             text.len(),
-            crate::limits::setting("value_bytes")
+            crate::base::limits::setting("value_bytes")
         ));
     }
     Ok(text)
@@ -558,8 +574,8 @@ fn application_name(
     base: JValue,
 ) -> Result<String, Vec<Diagnostic>> {
     let (app, cluster) = (&inv.apps[pair.app], &inv.clusters[pair.cluster]);
-    let name_site = Site::file(crate::inventory::SETTINGS_FILE).key("application_name");
-    let name = if inv.settings.application_name == crate::model::DEFAULT_APPLICATION_NAME {
+    let name_site = Site::file(crate::load::SETTINGS_FILE).key("application_name");
+    let name = if inv.settings.application_name == crate::check::DEFAULT_APPLICATION_NAME {
         builtin::application_name(app, cluster)
     } else {
         render_template(env, "name", base, &name_site)?
@@ -569,8 +585,8 @@ fn application_name(
     let valid = k8s::dns1123_subdomain(&name).and_then(|()| {
         if name.len() > 63 {
             Err(format!("it is {} characters long; Argo CD also uses it as a label value, which allows at most 63", name.len()))
-        } else if name.starts_with(crate::model::OWN_PREFIX) {
-            Err(format!("names starting with `{}` are fleetc's own (root and platform Applications)", crate::model::OWN_PREFIX))
+        } else if name.starts_with(crate::check::OWN_PREFIX) {
+            Err(format!("names starting with `{}` are fleetc's own (root and platform Applications)", crate::check::OWN_PREFIX))
         } else {
             Ok(())
         }
@@ -619,7 +635,7 @@ pub(super) fn check_collisions(inv: &Inventory, apps: &[RenderedApp], diags: &mu
         if let Some(other) = paths.insert(&r.path, r) {
             diags.push(
                 Diagnostic::at(
-                    Site::file(crate::inventory::SETTINGS_FILE).key("layout"),
+                    Site::file(crate::load::SETTINGS_FILE).key("layout"),
                     format!(
                         "{} and {} both render to the file `{}`",
                         who(other),

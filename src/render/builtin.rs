@@ -11,9 +11,9 @@
 
 use std::fmt::Write as _;
 
-use crate::error::Diagnostic;
-use crate::model::{App, Cluster, Team};
-use crate::yaml;
+use crate::base::error::Diagnostic;
+use crate::base::yaml;
+use crate::check::{App, Cluster, Team};
 
 use super::source::Source;
 
@@ -185,7 +185,7 @@ fn source(s: &mut String, a: &Application, app: &App, first: &str, indent: usize
 pub(super) fn application_path(app: &App, cluster: &Cluster) -> Result<String, Vec<Diagnostic>> {
     let path = format!("clusters/{}/apps/{}.yaml", cluster.name, app.name);
     let path = path.trim();
-    crate::names::check_relative_path(path)
+    crate::rules::names::check_relative_path(path)
         .map_err(|why| vec![super::env::path_error(path, why)])?;
     Ok(path.to_string())
 }

@@ -11,8 +11,8 @@ use serde_json::{json, Value};
 
 use super::env::{jv, render_file, render_manifest, render_path};
 use super::{Contexts, Rendered};
-use crate::error::{Diagnostic, Site};
-use crate::model::{Inventory, Mode, IN_CLUSTER};
+use crate::base::error::{Diagnostic, Site};
+use crate::check::{Inventory, Mode, IN_CLUSTER};
 
 #[derive(Serialize)]
 struct Role {
@@ -244,7 +244,7 @@ fn platform_of(
             None => json!({"name": name, "namespace": ns}),
         })
         .collect();
-    let project = format!("{}{}", crate::model::OWN_PREFIX, cluster.name);
+    let project = format!("{}{}", crate::check::OWN_PREFIX, cluster.name);
     let deploy_repo = context! { url => repo.url.clone(), branch => repo.branch.clone() };
     let base = context! {
         cluster => ctx.clusters[ci].clone(),
@@ -339,7 +339,7 @@ pub(super) fn render_roots(
                 continue;
             }
         };
-        let name = format!("{}{}", crate::model::OWN_PREFIX, inv.clusters[ci].name);
+        let name = format!("{}{}", crate::check::OWN_PREFIX, inv.clusters[ci].name);
         folders.push((format!("root Application `{name}`"), folder.clone(), files));
         if rendering(ci) {
             roots.push((Some(ci), name, folder));
@@ -353,7 +353,7 @@ pub(super) fn render_roots(
         .collect();
     if !hub_projects.is_empty() {
         let folder = common_folder(hub_projects.iter().copied());
-        let name = format!("{}projects", crate::model::OWN_PREFIX);
+        let name = format!("{}projects", crate::check::OWN_PREFIX);
         folders.push((
             format!("root Application `{name}`"),
             folder.clone(),
@@ -369,7 +369,7 @@ pub(super) fn render_roots(
         if !files.is_empty() {
             let name = format!(
                 "{}{}-namespaces",
-                crate::model::OWN_PREFIX,
+                crate::check::OWN_PREFIX,
                 inv.clusters[ci].name
             );
             let folder = common_folder(files.iter().copied());
@@ -403,7 +403,7 @@ fn root_of(
     inv: &Inventory,
     env: &Environment<'static>,
     ctx: &Contexts,
-    repo: &crate::model::DeployRepo,
+    repo: &crate::check::DeployRepo,
     cluster: Option<usize>,
     name: String,
     folder: &str,
@@ -435,7 +435,7 @@ pub(super) fn check_folders(
     folders: &[(String, String, BTreeSet<&str>)],
     diags: &mut Vec<Diagnostic>,
 ) {
-    let site = Site::file(crate::inventory::SETTINGS_FILE).key("layout");
+    let site = Site::file(crate::load::SETTINGS_FILE).key("layout");
     for (who, folder, owned) in folders {
         let inside = |p: &str| {
             folder == "."
@@ -500,7 +500,7 @@ pub(super) fn add_file(
     if out.files.contains_key(&path) {
         diags.push(
             Diagnostic::at(
-                Site::file(crate::inventory::SETTINGS_FILE).key("layout"),
+                Site::file(crate::load::SETTINGS_FILE).key("layout"),
                 format!("two manifests render to the same file `{path}`"),
             )
             .help("each layout path must name what makes its file unique (cluster, app, team)"),

@@ -7,9 +7,9 @@ use minijinja::{Environment, UndefinedBehavior, Value as JValue};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::{Diagnostic, Site};
-use crate::model::Inventory;
-use crate::yaml;
+use crate::base::error::{Diagnostic, Site};
+use crate::base::yaml;
+use crate::check::Inventory;
 
 /// The built-in templates: (file name, text).
 pub(super) const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
@@ -88,7 +88,7 @@ pub(super) fn environment(inv: &Inventory) -> Result<Environment<'static>, Vec<D
             diags.push(template_error(&template_site(inv, name), &e, Some(text)));
         }
     }
-    let settings_site = Site::file(crate::inventory::SETTINGS_FILE);
+    let settings_site = Site::file(crate::load::SETTINGS_FILE);
     let named = [
         ("name", &inv.settings.application_name, "application_name"),
         (
@@ -142,7 +142,7 @@ pub(super) fn unknown_templates(inv: &Inventory) -> Vec<Diagnostic> {
                     ),
                 )
                 .help(
-                    crate::suggest::hint(name, &names)
+                    crate::base::suggest::hint(name, &names)
                         .unwrap_or_else(|| format!("the templates are {}", names.join(", "))),
                 ),
             );
@@ -223,7 +223,7 @@ pub(super) fn template_error(
     if e.kind() == minijinja::ErrorKind::OutOfFuel {
         d.help = Some(format!(
             "one render may take at most `limits.fuel` steps; a template should not loop over much more than the app and cluster at hand (raise it with {})",
-            crate::limits::setting("fuel")
+            crate::base::limits::setting("fuel")
         ));
     }
     if let Some(line) = e.line() {
@@ -293,7 +293,7 @@ pub(super) fn within_limit(
         return Err(vec![Diagnostic::at(site.clone(), message)
         .help(format!(
             "keep big values out of Helm values (a ConfigMap in the app's repo), or raise the limit with {}",
-            crate::limits::setting("manifest_bytes")
+            crate::base::limits::setting("manifest_bytes")
         ))]);
     }
     Ok(text)
@@ -449,17 +449,17 @@ pub(super) fn render_path(
     template: &str,
     ctx: JValue,
 ) -> Result<String, Vec<Diagnostic>> {
-    let site = Site::file(crate::inventory::SETTINGS_FILE).key("layout");
+    let site = Site::file(crate::load::SETTINGS_FILE).key("layout");
     let path = render_template(env, template, ctx, &site)?;
     let path = path.trim().to_string();
-    crate::names::check_relative_path(&path).map_err(|why| vec![path_error(&path, why)])?;
+    crate::rules::names::check_relative_path(&path).map_err(|why| vec![path_error(&path, why)])?;
     Ok(path)
 }
 
 /// A layout rendered a path outside the output root, or not a path.
 pub(super) fn path_error(path: &str, why: &str) -> Diagnostic {
     Diagnostic::at(
-        Site::file(crate::inventory::SETTINGS_FILE).key("layout"),
+        Site::file(crate::load::SETTINGS_FILE).key("layout"),
         format!("output path `{path}` is not allowed: {why}"),
     )
     .help("layout paths are relative, `/`-separated, without `..`")

@@ -5,7 +5,7 @@
 //! template folder), the Application name template and the output layout.
 //! Undefined variables are errors and every render has a fuel budget, so a
 //! template can neither guess nor loop forever. For each placed pair the
-//! values are merged ([`crate::values`]), `${ }` references are expanded, and
+//! values are merged ([`crate::rules::helm`]), `${ }` references are expanded, and
 //! the Application is rendered; then AppProjects and the clusters' root
 //! Applications. The result is a map from relative path to file text.
 
@@ -16,19 +16,21 @@ mod env;
 mod patch;
 mod reuse;
 mod source;
+pub(crate) mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use minijinja::Value as JValue;
+use minijinja::{Environment, Value as JValue};
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::delivery::Plan;
-use crate::error::{Diagnostic, Site};
-use crate::matrix::Matrix;
-use crate::model::{App, Cluster, Inventory, Team};
-use crate::values::Conflicts;
+use crate::base::error::{Diagnostic, Site};
+use crate::base::watch::Watch;
+use crate::check::{App, Cluster, Inventory, Team};
+use crate::merge::Conflicts;
+use crate::place::delivery::Plan;
+use crate::place::matrix::Matrix;
 
 use apps::{check_collisions, compile_expressions, render_pair, ExpansionErrors, Memo, Shared};
 use clusters::{render_platform, render_projects, render_roots};
@@ -49,7 +51,7 @@ pub struct RenderedApp {
     pub inputs: Hash,
     /// Set when it was not rendered: an earlier compile's file, from the
     /// same inputs (its text in [`Rendered::files`] is empty).
-    pub reused: Option<crate::output::Known>,
+    pub reused: Option<crate::render::tree::Known>,
 }
 
 /// Everything a compile writes, before it is written.
@@ -75,7 +77,7 @@ pub struct Rendered {
     pub cluster_inputs: Vec<Hash>,
     /// The clusters' own files that were not rendered: an earlier
     /// compile's, from the same inputs (their texts in `files` are empty).
-    pub reused_files: BTreeMap<String, crate::output::Known>,
+    pub reused_files: BTreeMap<String, crate::render::tree::Known>,
 }
 
 impl Rendered {
@@ -103,8 +105,6 @@ impl Rendered {
     }
 }
 
-/// Renders the whole tree. Every problem is reported, and nothing is
-/// returned when there is one.
 /// What to keep of the Applications' texts once rendered and checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Keep {
@@ -115,47 +115,110 @@ pub(crate) enum Keep {
     Paths,
 }
 
+/// Renders the whole tree: the Applications, then each cluster's own
+/// files, then the checks of the tree as a whole. Every problem is
+/// reported, and nothing is returned when there is one.
 pub(crate) fn render(
     inv: &Inventory,
     matrix: &Matrix,
     plan: &Plan,
     keep: Keep,
     reuse: Option<&Reuse>,
+    watch: &dyn Watch,
 ) -> Result<Rendered, Vec<Diagnostic>> {
-    let limit = inv.settings.limits.applications;
-    if matrix.placed.len() > limit {
-        return Err(vec![Diagnostic::at(
-            Site::file(crate::inventory::SETTINGS_FILE),
-            format!(
-                "the policies place {} Applications, over the limit of {limit} for one compile",
-                matrix.placed.len()
-            ),
-        )
-        .help(format!(
-            "check the selectors (`{{}}` selects everything), or raise the limit with {}",
-            crate::limits::setting("applications")
-        ))]);
-    }
+    check_count(inv, matrix)?;
     let env = environment(inv)?;
     let ctx = Contexts::new(inv);
     let mut diags = unknown_templates(inv);
-    let mut out = Rendered::default();
+    let inputs = reuse::Inputs::new(inv, &ctx);
+    let mut out = render_apps(
+        inv,
+        matrix,
+        plan,
+        keep,
+        reuse,
+        watch,
+        (&env, &ctx, &inputs),
+        &mut diags,
+    );
+    render_cluster_files(
+        inv,
+        reuse,
+        watch,
+        (&env, &ctx, &inputs),
+        &mut out,
+        &mut diags,
+    );
+    check_tree(&out, &mut diags);
+    out.notes.extend(source::unread_settings(inv, matrix));
+    if !inv.settings.application_health_check
+        && out
+            .apps
+            .iter()
+            .any(|r| !inv.apps[r.app].depends_on.is_empty())
+    {
+        out.notes.push(
+            "`depends_on` puts dependents in later sync waves, but Argo CD waits for a wave's Applications to be Synced and Healthy only when argocd-cm has a health check for `argoproj.io/Application` (it has none since Argo CD 1.8): add the one in fleetc's README (\"Dependencies\"), then set `application_health_check: true` in fleetc.yaml".to_string(),
+        );
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(out)
+}
 
+/// What every render of a compile shares: the templates, the template
+/// views, and the digests of the inputs.
+type Made<'a> = (&'a Environment<'static>, &'a Contexts, &'a reuse::Inputs);
+
+/// The Applications over `limits.applications` are refused before any
+/// is rendered.
+fn check_count(inv: &Inventory, matrix: &Matrix) -> Result<(), Vec<Diagnostic>> {
+    let limit = inv.settings.limits.applications;
+    if matrix.placed.len() <= limit {
+        return Ok(());
+    }
+    Err(vec![Diagnostic::at(
+        Site::file(crate::load::SETTINGS_FILE),
+        format!(
+            "the policies place {} Applications, over the limit of {limit} for one compile",
+            matrix.placed.len()
+        ),
+    )
+    .help(format!(
+        "check the selectors (`{{}}` selects everything), or raise the limit with {}",
+        crate::base::limits::setting("applications")
+    ))])
+}
+
+/// Every placed pair's Application, in parallel: an earlier compile's
+/// where its inputs are unchanged, rendered where not.
+#[allow(clippy::too_many_arguments)]
+fn render_apps(
+    inv: &Inventory,
+    matrix: &Matrix,
+    plan: &Plan,
+    keep: Keep,
+    reuse: Option<&Reuse>,
+    watch: &dyn Watch,
+    (env, ctx, inputs): Made<'_>,
+    diags: &mut Vec<Diagnostic>,
+) -> Rendered {
+    let mut out = Rendered::default();
     let conflicts = Conflicts::default();
     let expansion_errors = ExpansionErrors::default();
-    let exprs = compile_expressions(inv, &env);
-    let inputs = reuse::Inputs::new(inv, &ctx);
+    let exprs = compile_expressions(inv, env, watch);
     let shared = Shared {
         inv,
         plan,
-        env: &env,
-        ctx: &ctx,
+        env,
+        ctx,
         conflicts: &conflicts,
         expansion_errors: &expansion_errors,
         exprs: &exprs,
+        watch,
     };
-
-    crate::progress::stage("rendering Applications", matrix.placed.len());
+    watch.stage("rendering Applications", matrix.placed.len());
     let results: Vec<_> = matrix
         .placed
         .par_iter()
@@ -180,7 +243,7 @@ pub(crate) fn render(
                     (app, text)
                 }),
             };
-            crate::progress::tick();
+            watch.tick();
             match keep {
                 Keep::Texts => rendered,
                 Keep::Paths => rendered.map(|(app, _)| (app, String::new())),
@@ -196,7 +259,7 @@ pub(crate) fn render(
             Err(mut d) => diags.append(&mut d),
         }
     }
-    crate::progress::end();
+    watch.end();
     diags.extend(conflicts.into_diagnostics(inv));
     for ((site, message, help), clusters) in expansion_errors.into_inner().unwrap() {
         let clusters: Vec<String> = clusters.into_iter().collect();
@@ -214,9 +277,20 @@ pub(crate) fn render(
         };
         diags.push(Diagnostic::at(site, format!("{message} (for {on})")).help(help));
     }
-    check_collisions(inv, &out.apps, &mut diags);
-    // Each cluster's own files: an earlier compile's where their inputs
-    // are unchanged, rendered where not.
+    check_collisions(inv, &out.apps, diags);
+    out
+}
+
+/// Each cluster's own files (projects, platform, namespaces, root): an
+/// earlier compile's where their inputs are unchanged, rendered where not.
+fn render_cluster_files(
+    inv: &Inventory,
+    reuse: Option<&Reuse>,
+    watch: &dyn Watch,
+    (env, ctx, inputs): Made<'_>,
+    out: &mut Rendered,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut teams_on: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); inv.clusters.len()];
     for r in &out.apps {
         teams_on[r.cluster].insert(inv.apps[r.app].team);
@@ -240,59 +314,49 @@ pub(crate) fn render(
                 Kind::Namespace => out.namespaces.push((ci, path.clone())),
                 Kind::Root => out.roots.push((Some(ci), path.clone())),
             }
-            clusters::add_file(&mut out, path.clone(), String::new(), &mut diags);
+            clusters::add_file(out, path.clone(), String::new(), diags);
             out.reused_files.insert(path.clone(), *known);
         }
     }
     if reuse.is_some() {
         let apps = out.apps.iter().filter(|a| a.reused.is_some()).count();
         let clusters = reused.iter().filter(|r| **r).count();
-        crate::progress::fact(&format!(
+        watch.fact(&format!(
             "reused {apps} of {} Applications and the own files of {clusters} of {} clusters",
             out.apps.len(),
             reused.len()
         ));
     }
     let rendering = |ci: usize| !reused[ci];
-    render_projects(inv, &env, &ctx, &mut out, &mut diags, &rendering);
-    render_platform(inv, &env, &ctx, &mut out, &mut diags, &rendering, &teams_on);
-    render_roots(inv, &env, &ctx, &mut out, &mut diags, &rendering);
+    render_projects(inv, env, ctx, out, diags, &rendering);
+    render_platform(inv, env, ctx, out, diags, &rendering, &teams_on);
+    render_roots(inv, env, ctx, out, diags, &rendering);
     // One order, however they were made.
     out.projects.sort_unstable();
     out.platform.sort_unstable();
     out.namespaces.sort_unstable();
     out.roots.sort_unstable();
-    if let Err((file, other)) = crate::names::check_tree(&out.files) {
-        let site = Site::file(crate::inventory::SETTINGS_FILE).key("layout");
-        diags.push(match other {
-            None => Diagnostic::at(
-                site,
-                format!("a manifest renders to `{file}`, where fleetc keeps its own records (the deployment log and the lists of its files)"),
-            )
-            .help("change the layout so that no manifest lands in `deployments/`, `.fleetc/`, on `deployments.jsonl` or on `.fleetc-manifest`"),
-            Some(other) => Diagnostic::at(
-                site,
-                format!("`{file}` is rendered as a file, but `{other}` needs it to be a folder"),
-            )
-            .help("change the layout so that no file lands where another path needs a folder"),
-        });
-    }
-    out.notes.extend(source::unread_settings(inv, matrix));
-    if !inv.settings.application_health_check
-        && out
-            .apps
-            .iter()
-            .any(|r| !inv.apps[r.app].depends_on.is_empty())
-    {
-        out.notes.push(
-            "`depends_on` puts dependents in later sync waves, but Argo CD waits for a wave's Applications to be Synced and Healthy only when argocd-cm has a health check for `argoproj.io/Application` (it has none since Argo CD 1.8): add the one in fleetc's README (\"Dependencies\"), then set `application_health_check: true` in fleetc.yaml".to_string(),
-        );
-    }
+}
 
-    if !diags.is_empty() {
-        return Err(diags);
-    }
-    Ok(out)
+/// No rendered path may be one of fleetc's own records, or a file where
+/// another path needs a folder.
+fn check_tree(out: &Rendered, diags: &mut Vec<Diagnostic>) {
+    let Err((file, other)) = crate::rules::names::check_tree(&out.files) else {
+        return;
+    };
+    let site = Site::file(crate::load::SETTINGS_FILE).key("layout");
+    diags.push(match other {
+        None => Diagnostic::at(
+            site,
+            format!("a manifest renders to `{file}`, where fleetc keeps its own records (the deployment log and the lists of its files)"),
+        )
+        .help("change the layout so that no manifest lands in `deployments/`, `.fleetc/`, on `deployments.jsonl` or on `.fleetc-manifest`"),
+        Some(other) => Diagnostic::at(
+            site,
+            format!("`{file}` is rendered as a file, but `{other}` needs it to be a folder"),
+        )
+        .help("change the layout so that no file lands where another path needs a folder"),
+    });
 }
 
 /// The template views of clusters, apps and teams, built once each.

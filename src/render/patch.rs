@@ -4,11 +4,11 @@
 
 use serde_json::Value;
 
-use crate::delivery;
-use crate::error::{Diagnostic, Seg};
-use crate::matrix::Pair;
-use crate::model::Inventory;
-use crate::yaml;
+use crate::base::error::{Diagnostic, Seg};
+use crate::base::yaml;
+use crate::check::Inventory;
+use crate::place::delivery;
+use crate::place::matrix::Pair;
 
 /// The fields of an Application's `spec` in Argo CD's CRD (v3.5,
 /// `manifests/crds/application-crd.yaml`): a patch that adds another is
@@ -70,12 +70,12 @@ pub(super) fn apply(
     for (layer, (from, patch)) in patches.iter().enumerate() {
         // One operation at a time, so that a failure names its operation.
         for (i, op) in patch.ops.iter().enumerate() {
-            if let Err(e) = crate::jsonpatch::apply(&mut doc, std::slice::from_ref(op)) {
+            if let Err(e) = crate::rules::jsonpatch::apply(&mut doc, std::slice::from_ref(op)) {
                 let message = e
                     .message
                     .replacen("operation 0", &format!("operation {i}"), 1);
                 let help = match op {
-                    crate::jsonpatch::Op::Test { path, .. } => match doc.pointer(path) {
+                    crate::rules::jsonpatch::Op::Test { path, .. } => match doc.pointer(path) {
                         Some(v) => format!(
                             "the Application has `{}` there: change the test's `value`, or narrow the policy to where it holds",
                             yaml::to_inline(v)
@@ -154,7 +154,7 @@ fn admission(inv: &Inventory, pair: &Pair, before: &Value, after: &Value) -> Vec
             for k in spec.keys().filter(|k| !SPEC_FIELDS.contains(&k.as_str())) {
                 out.push((
                     format!("has `spec.{k}`, which Argo CD's Application does not have (the API server would drop it)"),
-                    crate::suggest::hint(k, SPEC_FIELDS)
+                    crate::base::suggest::hint(k, SPEC_FIELDS)
                         .unwrap_or_else(|| format!("an Application's `spec` has {}", SPEC_FIELDS.join(", "))),
                 ));
             }
@@ -164,9 +164,9 @@ fn admission(inv: &Inventory, pair: &Pair, before: &Value, after: &Value) -> Vec
     // fields, not add, drop or swap blocks (Argo CD reads the block as the
     // type, and two as an error).
     let blocks = |d: &Value| -> Vec<Vec<&str>> {
-        crate::argocd::sources(d)
+        crate::rules::argocd::sources(d)
             .into_iter()
-            .map(crate::argocd::tool_blocks)
+            .map(crate::rules::argocd::tool_blocks)
             .collect()
     };
     if blocks(before) != blocks(after) {
@@ -176,7 +176,7 @@ fn admission(inv: &Inventory, pair: &Pair, before: &Value, after: &Value) -> Vec
         ));
     }
     let kustomize_ns = |d: &Value| {
-        crate::argocd::primary_source(d)
+        crate::rules::argocd::primary_source(d)
             .and_then(|s| s.pointer("/kustomize/namespace"))
             .cloned()
     };
@@ -239,7 +239,7 @@ fn admission(inv: &Inventory, pair: &Pair, before: &Value, after: &Value) -> Vec
     }
     for url in repos {
         let permitted = match &team.source_repos {
-            Some(globs) => crate::argocd::source_permitted(globs, url),
+            Some(globs) => crate::rules::argocd::source_permitted(globs, url),
             None => inv
                 .apps
                 .iter()

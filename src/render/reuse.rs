@@ -25,11 +25,10 @@ use std::fmt::Write as _;
 use sha2::{Digest, Sha256};
 
 use super::Contexts;
-use crate::delivery::Plan;
-use crate::matrix::Pair;
-use crate::model::{App, Inventory};
-use crate::output::Known;
-use crate::values;
+use crate::check::{App, Inventory};
+use crate::place::delivery::Plan;
+use crate::place::matrix::{self, Pair};
+use crate::render::tree::Known;
 
 /// A SHA-256 digest.
 pub(crate) type Hash = [u8; 32];
@@ -249,7 +248,7 @@ impl Inputs {
         h.update(self.apps[pair.app]);
         h.update(self.clusters[pair.cluster]);
         h.update(self.teams[app.team]);
-        for p in values::policy_order(inv, pair) {
+        for p in matrix::policy_order(inv, pair) {
             h.update(self.policies[p]);
         }
         match app.overrides.get(&pair.cluster) {

@@ -13,9 +13,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::apps::ExpansionErrors;
-use crate::matrix::Pair;
-use crate::model::{argocd_repo_url, sources, Inventory, SourceType, ValuesRepo};
-use crate::values::Layers;
+use crate::check::{argocd_repo_url, sources, Inventory, SourceType, ValuesRepo};
+use crate::merge::Layers;
+use crate::place::matrix::Pair;
 
 /// What `$values/...` names: the values repo's `ref`.
 pub(super) const VALUES_REF: &str = "values";
@@ -43,7 +43,7 @@ pub(super) struct Helm {
 }
 
 /// The pair's source from the layers of its settings (`layers`, from
-/// [`crate::values::tool_layers`]) merged and expanded (`settings`): each
+/// [`crate::rules::helm::tool_layers`]) merged and expanded (`settings`): each
 /// setting checked again now that `${ }` has given it its value. `None`
 /// when one is wrong: recorded in `errors` at the layer that wrote it, once
 /// for every cluster it is wrong on.
@@ -183,7 +183,10 @@ fn namespace_problem(inv: &Inventory, pair: &Pair, settings: &Value) -> Option<s
 /// values), and, for each one that policies or clusters write values or
 /// source settings for, that those do not reach it (they reach apps of a
 /// declared type only). A note names at most three apps or layers.
-pub(super) fn unread_settings(inv: &Inventory, matrix: &crate::matrix::Matrix) -> Vec<String> {
+pub(super) fn unread_settings(
+    inv: &Inventory,
+    matrix: &crate::place::matrix::Matrix,
+) -> Vec<String> {
     use std::collections::{BTreeMap, BTreeSet};
     let some = |names: Vec<String>| {
         let n = names.len();
@@ -193,7 +196,7 @@ pub(super) fn unread_settings(inv: &Inventory, matrix: &crate::matrix::Matrix) -
         }
         shown.join(", ")
     };
-    let writes = |values: &Option<Value>, tools: &crate::model::Tools| {
+    let writes = |values: &Option<Value>, tools: &crate::check::Tools| {
         values.is_some() || tools.iter().next().is_some()
     };
     let mut placed: BTreeSet<usize> = BTreeSet::new();

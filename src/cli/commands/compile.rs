@@ -1,0 +1,226 @@
+//! `fleetc compile`: render into a folder, or commit to a deploy branch;
+//! with `--check`, only say whether the tree there is out of date.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{emit, note, notes, summary_line};
+use crate::base::error::{Error, Refusal, Result};
+use crate::base::watch::Watch;
+use crate::cli::args::CompileArgs;
+use crate::cli::progress::Progress;
+use crate::cli::{EXIT_CHANGES, EXIT_OK};
+use crate::load::MANIFEST_FILE;
+use crate::pipeline::{self, compile_keeping, Compiled};
+use crate::render::tree::Known;
+use crate::render::Keep;
+use crate::repo::cache;
+use crate::repo::deploylog::{self, Origin};
+use crate::repo::diff::{self, ChangeSet};
+use crate::repo::git::{self, DeployRepo};
+use crate::repo::guard;
+use crate::repo::output;
+
+pub(super) fn run(root: &Path, args: CompileArgs) -> Result<i32> {
+    match (&args.target.out, &args.target.repo) {
+        (Some(out), _) => to_dir(root, out, args.check, args.allow_removals),
+        (_, Some(repo)) => {
+            if !args.check && !args.commit {
+                return Err(Error::Usage(
+                    "with --repo, say --commit to commit, or --check to compare".to_string(),
+                ));
+            }
+            to_repo(root, repo, &args)
+        }
+        (None, None) => Err(Error::Usage(
+            "say where: --out DIR or --repo PATH".to_string(),
+        )),
+    }
+}
+
+/// `compile --out DIR` (and `--check`).
+fn to_dir(root: &Path, out: &Path, check: bool, allow_removals: bool) -> Result<i32> {
+    let mut c = compile_keeping(root, Keep::Texts, &Progress)?;
+    let tree = c.take_tree();
+    let cs = diff::classify(&output::dir_changes(out, &tree)?);
+    if check {
+        return report_stale(&cs, &out.display().to_string());
+    }
+    refuse_removals(&c, &cs, allow_removals, false)?;
+    let w = output::write_dir(out, &tree, root, &Progress)?;
+    notes(&c);
+    let changes = if w.is_noop() {
+        "up to date".to_string()
+    } else {
+        format!(
+            "{} written, {} unchanged, {} removed",
+            w.written.iter().filter(|p| *p != MANIFEST_FILE).count(),
+            w.unchanged,
+            w.removed.len()
+        )
+    };
+    emit(&format!(
+        "{} → {}: {changes}\n",
+        summary_line(&c, "compiled"),
+        out.display()
+    ))?;
+    Ok(EXIT_OK)
+}
+
+/// `compile --repo PATH --commit` (and `--check`).
+fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
+    // The branch as the compile starts: the commit it must still be at when
+    // the compile is done.
+    let settings = pipeline::load_settings(root)?;
+    let prefix = settings.deploy_prefix();
+    let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
+    let where_ = format!("branch `{}` of {}", deploy.branch, repo.display());
+    Progress.lap("start");
+    let read = pipeline::read(root, &Progress)?;
+    let digest = read.digest();
+    // The very inventory the branch was last compiled from: up to date.
+    let cache = cache::open(&deploy, prefix);
+    let head = deploy.head()?;
+    Progress.lap("cache: read");
+    if let Some(summary) = cache.as_ref().and_then(|c| c.unchanged(head, digest)) {
+        Progress.fact("the inventory is the one the branch was last compiled from");
+        if args.check {
+            return report_stale(&diff::classify(&[]), &where_);
+        }
+        emit(&format!(
+            "{summary}: {where_} is up to date; nothing to commit\n"
+        ))?;
+        return Ok(EXIT_OK);
+    }
+    let snapshot = deploy.snapshot(prefix)?;
+    Progress.lap("branch: read");
+    let reuse = cache::load(cache, &snapshot);
+    Progress.lap("cache: load");
+    let mut c = read.compile(Keep::Texts, Some(&reuse), &Progress)?;
+    let summary = summary_line(&c, "compiled");
+    let tree = c.take_tree();
+    // The digests of what was rendered: for the lists of fleetc's files,
+    // the comparison with the branch and the cache, taken once.
+    let fresh = git::digests(&tree);
+    Progress.lap("hashing");
+    let lists = deploy.manifest_writes(&snapshot, &tree, &fresh)?;
+    Progress.lap("lists of files");
+    let changes = deploy.changes(&snapshot, tree, &lists, &fresh)?;
+    let cs = diff::classify(&changes);
+    Progress.lap("changes");
+    if args.check {
+        return report_stale(&cs, &where_);
+    }
+    if changes.is_empty() && lists.is_empty() {
+        if let Some(commit) = snapshot.commit {
+            save_cache(&deploy, prefix, commit, (digest, &summary), &c, &fresh);
+        }
+        emit(&format!(
+            "{summary}: {where_} is up to date; nothing to commit\n"
+        ))?;
+        super::at_exit((c, snapshot, fresh));
+        return Ok(EXIT_OK);
+    }
+    refuse_removals(&c, &cs, args.allow_removals, true)?;
+
+    // The log entry, then the commit that carries it.
+    let entries = deploy.paths_in(&snapshot, deploylog::LOG_DIR);
+    let stored = deploylog::Stored {
+        legacy: deploy.file(&snapshot, deploylog::LOG_FILE)?,
+        last: match entries.last() {
+            Some(path) => deploy.file(&snapshot, path)?,
+            None => None,
+        },
+        entries,
+    };
+    let (revision, dirty) = git::inventory_revision(root);
+    let committer = git::signature(&deploy.repo, "COMMITTER")?;
+    let origin = Origin {
+        revision,
+        dirty,
+        time: committer.when().seconds(),
+        parent: snapshot.base.map(|c| c.to_string()),
+    };
+    let record = deploylog::record(&stored, &c, &cs, &origin).map_err(|e| {
+        Error::Usage(format!(
+            "the deployment log in {where_} cannot be read ({e}); fleetc only appends to a log it can read"
+        ))
+    })?;
+    let mut writes: BTreeMap<String, Option<&[u8]>> = changes
+        .iter()
+        .map(|ch| (ch.path.clone(), ch.new.as_deref()))
+        .collect();
+    for (path, text) in &lists {
+        writes.insert(path.clone(), text.as_ref().map(|t| t.as_bytes()));
+    }
+    for (path, text) in &record.files {
+        writes.insert(path.clone(), text.as_deref());
+    }
+    let commit = deploy.commit_watched(&snapshot, prefix, &writes, &record.message, &Progress)?;
+    Progress.lap("commit");
+    save_cache(&deploy, prefix, commit, (digest, &summary), &c, &fresh);
+    Progress.lap("cache: save");
+    notes(&c);
+    emit(&format!(
+        "{summary}: committed {} to {where_}: {} (log entry {})\n",
+        git::short(commit),
+        cs.summary(),
+        record.entry
+    ))?;
+    if deploy.is_checked_out() {
+        note(&format!(
+            "`{}` is checked out in {}; its working tree still shows the previous commit (`git -C {} reset --hard` to update it)",
+            deploy.branch,
+            repo.display(),
+            repo.display()
+        ));
+    }
+    super::at_exit((c, snapshot, fresh));
+    Ok(EXIT_OK)
+}
+
+/// Saves the render cache of `commit`; one that cannot be saved only costs
+/// the next compile time, and a note says so.
+fn save_cache(
+    deploy: &DeployRepo,
+    prefix: &str,
+    commit: git::Oid,
+    inventory: (Option<crate::render::Hash>, &str),
+    c: &Compiled,
+    fresh: &std::collections::HashMap<String, Known>,
+) {
+    if let Err(e) = cache::save(deploy, prefix, commit, inventory, c, fresh) {
+        note(&format!(
+            "the render cache could not be saved ({e}); the next compile renders every Application again"
+        ));
+    }
+}
+
+/// The removal guard, unless the user allowed removals.
+fn refuse_removals(c: &Compiled, cs: &ChangeSet, allowed: bool, committing: bool) -> Result<()> {
+    if allowed {
+        return Ok(());
+    }
+    match guard::verdict(cs, c.rendered.apps.len(), &c.inventory.settings.guard) {
+        Some(verdict) => Err(Error::Refused(Refusal::Removals {
+            verdict,
+            committing,
+        })),
+        None => Ok(()),
+    }
+}
+
+/// `--check`: exit 2 naming what differs, or 0.
+fn report_stale(cs: &ChangeSet, where_: &str) -> Result<i32> {
+    if cs.is_empty() {
+        emit(&format!("{where_} is up to date\n"))?;
+        return Ok(EXIT_OK);
+    }
+    let mut text = format!("{where_} is out of date: {}\n", cs.summary());
+    for i in &cs.items {
+        text.push_str(&format!("  {} {}\n", i.action, i.path));
+    }
+    text.push_str("run `fleetc compile` to update it\n");
+    emit(&text)?;
+    Ok(EXIT_CHANGES)
+}

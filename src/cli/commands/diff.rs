@@ -1,0 +1,206 @@
+//! `fleetc diff`: what a compile would change, against a folder, a deploy
+//! branch or the inventory at another revision; written nowhere.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use super::emit;
+use crate::base::error::{Error, Result};
+use crate::base::watch::Watch;
+use crate::cli::args::{DiffArgs, Format};
+use crate::cli::progress::Progress;
+use crate::cli::{EXIT_CHANGES, EXIT_OK};
+use crate::load::Files;
+use crate::pipeline::{self, compile_files_watched, compile_keeping, Compiled};
+use crate::render::tree::{FileChange, Tree};
+use crate::render::{Keep, Reuse};
+use crate::repo::cache;
+use crate::repo::diff;
+use crate::repo::git::{self, DeployRepo};
+use crate::repo::guard;
+use crate::repo::output;
+
+/// Each cluster's group for the Markdown summary: the HTML report's groups
+/// (by the label it would use), by cluster name.
+fn cluster_groups(c: &Compiled, asked: Option<&str>) -> Result<diff::Groups> {
+    let Some(label) = crate::views::html::group_label(c, asked) else {
+        return Ok(diff::Groups::new());
+    };
+    let labels: std::collections::BTreeSet<&str> = c
+        .inventory
+        .clusters
+        .iter()
+        .flat_map(|cl| cl.labels.keys().map(String::as_str))
+        .collect();
+    if !labels.contains(label.as_str()) {
+        let known: Vec<&str> = labels.into_iter().collect();
+        return Err(Error::Usage(format!(
+            "--group-by `{label}`: no cluster has that label{}",
+            crate::base::suggest::hint(&label, &known)
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default()
+        )));
+    }
+    let clusters = &c.inventory.clusters;
+    Ok(crate::views::html::cluster_groups(c, Some(&label))
+        .into_iter()
+        .flat_map(|(group, members)| {
+            members
+                .into_iter()
+                .map(move |ci| (clusters[ci].name.clone(), group.clone()))
+        })
+        .collect())
+}
+
+pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
+    if args.split.is_some() && args.format != Format::Markdown {
+        return Err(Error::Usage(
+            "--split cuts a Markdown comment: add --format markdown".to_string(),
+        ));
+    }
+    if args.group_by.is_some() && args.format != Format::Markdown {
+        return Err(Error::Usage(
+            "--group-by shapes the Markdown comment's table by cluster group: add --format markdown"
+                .to_string(),
+        ));
+    }
+    let mut notes = Vec::new();
+    // The compile (none when the branch is known to be up to date), and
+    // what differs.
+    let (c, changes) = match (&args.out, &args.repo, &args.base) {
+        (Some(out), _, _) => {
+            let mut c = compile_keeping(root, Keep::Texts, &Progress)?;
+            let tree = c.take_tree();
+            let changes = output::dir_changes(out, &tree)?;
+            (Some(c), changes)
+        }
+        (_, Some(repo), _) => {
+            // The branch's render cache spares the pairs that did not
+            // change, or the whole compile (as in `compile --repo`).
+            let settings = pipeline::load_settings(root)?;
+            let prefix = settings.deploy_prefix();
+            let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
+            let read = pipeline::read(root, &Progress)?;
+            let cache = cache::open(&deploy, prefix);
+            let head = deploy.head()?;
+            if cache
+                .as_ref()
+                .and_then(|c| c.unchanged(head, read.digest()))
+                .is_some()
+            {
+                Progress.fact("the inventory is the one the branch was last compiled from");
+                (None, Vec::new())
+            } else {
+                let snapshot = deploy.snapshot(prefix)?;
+                let reuse = cache::load(cache, &snapshot);
+                let mut c = read.compile(Keep::Texts, Some(&reuse), &Progress)?;
+                let tree = c.take_tree();
+                let digests = git::digests(&tree);
+                let lists = deploy.manifest_writes(&snapshot, &tree, &digests)?;
+                let changes = deploy.changes(&snapshot, tree, &lists, &digests)?;
+                (Some(c), changes)
+            }
+        }
+        (_, _, Some(rev)) => {
+            let (c, changes) = base_changes(root, rev, &mut notes)?;
+            (Some(c), changes)
+        }
+        _ => {
+            return Err(Error::Usage(
+                "say what to compare with: --out DIR, --repo PATH or --base REV".to_string(),
+            ))
+        }
+    };
+    let mut cs = diff::classify_with_diffs(&changes);
+    if let Some(c) = &c {
+        crate::repo::deploylog::explain_removals(c, &mut cs);
+    }
+    let verdict = c
+        .as_ref()
+        .and_then(|c| guard::verdict(&cs, c.rendered.apps.len(), &c.inventory.settings.guard));
+    if let Some(g) = &verdict {
+        notes.push(format!(
+            "{g}; `compile` would refuse it without --allow-removals"
+        ));
+    }
+    let text = match args.format {
+        Format::Text => {
+            let color = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let mut t = String::new();
+            for n in &notes {
+                t.push_str(&format!("note: {n}\n"));
+            }
+            t + &diff::text(&cs, color, true)
+        }
+        Format::Markdown => {
+            let groups = match &c {
+                Some(c) => cluster_groups(c, args.group_by.as_deref())?,
+                None => diff::Groups::new(),
+            };
+            match &args.split {
+                Some(dir) => {
+                    let parts = diff::markdown_split(&cs, args.max_bytes, &notes, &groups);
+                    output::write_comments(dir, &parts)?.join("\n") + "\n"
+                }
+                None => diff::markdown(&cs, args.max_bytes, &notes, &groups),
+            }
+        }
+        Format::Json => diff::json(&cs, serde_json::json!({ "guard": verdict, "notes": notes })),
+    };
+    emit(&text)?;
+    super::at_exit((c, changes));
+    Ok(if args.exit_code && !cs.is_empty() {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    })
+}
+
+/// `--base REV`: the inventory at REV, rendered, against the current one.
+/// What cannot be rendered at REV counts as an empty tree, with a note.
+/// The current inventory is compiled second, reusing REV's renders of the
+/// pairs whose inputs did not change: only what changed is rendered twice.
+fn base_changes(
+    root: &Path,
+    rev: &str,
+    notes: &mut Vec<String>,
+) -> Result<(Compiled, Vec<FileChange>)> {
+    let base = match git::inventory_at(root, rev)? {
+        Some(tree) => {
+            let (files, problems) = Files::from_tree(root, &tree.files);
+            let compiled = if problems.is_empty() {
+                compile_files_watched(&files, &Progress)
+            } else {
+                Err(Error::Invalid(problems))
+            };
+            match compiled {
+                Ok(b) => Some(b),
+                Err(Error::Invalid(d)) => {
+                    notes.push(format!(
+                        "the inventory at `{rev}` does not compile ({} problems); everything is shown as added",
+                        d.len()
+                    ));
+                    None
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        None => {
+            notes.push(format!(
+                "the inventory did not exist at `{rev}`; everything is shown as added"
+            ));
+            None
+        }
+    };
+    let (reuse, base_tree) = match base {
+        Some(mut b) => {
+            let tree = b.take_tree();
+            (crate::repo::cache::reuse_of(&b, &tree), tree)
+        }
+        None => (Reuse::default(), Tree::default()),
+    };
+    let mut c = pipeline::read(root, &Progress)?.compile(Keep::Texts, Some(&reuse), &Progress)?;
+    let tree = c.take_tree();
+    Ok((c, crate::render::tree::tree_changes(&base_tree, &tree)))
+}

@@ -1,0 +1,7 @@
+//! The third stage, place: which apps go to which clusters ([`matrix`]),
+//! and how each placed pair is delivered ([`delivery`]: rollout rings,
+//! patches, and replica totals divided by weight with [`replicas`]).
+
+pub(crate) mod delivery;
+pub(crate) mod matrix;
+pub(crate) mod replicas;
