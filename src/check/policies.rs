@@ -4,7 +4,7 @@
 use super::delivery;
 use super::fields::{mapping, selector};
 use super::{Index, Policy};
-use crate::base::error::{Diagnostic, Seg};
+use crate::base::error::{Diagnostic, Seg, Site};
 use crate::base::suggest;
 use crate::load::raw::RawPolicy;
 use crate::load::Located;
@@ -94,46 +94,7 @@ pub(super) fn check(
             None => None,
         };
         let values = mapping(raw.values.as_ref(), &site.key("values"), diags);
-        if raw.exclude && values.is_some() {
-            diags.push(
-                Diagnostic::at(
-                    site.key("values"),
-                    format!(
-                        "policy `{}` excludes pairs, so its `values` would never apply",
-                        raw.name
-                    ),
-                )
-                .help("remove `values`, or `exclude: true`"),
-            );
-        }
-        if raw.exclude {
-            for (field, set) in [
-                ("revision", raw.revision.is_some()),
-                ("rollout", raw.rollout.is_some()),
-                ("patches", raw.patches.is_some()),
-                ("replicas", raw.replicas.is_some()),
-                ("value_files", raw.value_files.is_some()),
-                (
-                    "ignore_missing_value_files",
-                    raw.ignore_missing_value_files.is_some(),
-                ),
-                ("kustomize", raw.kustomize.is_some()),
-                ("directory", raw.directory.is_some()),
-            ] {
-                if set {
-                    diags.push(
-                        Diagnostic::at(
-                            site.key(field),
-                            format!(
-                                "policy `{}` excludes pairs, so its `{field}` would never apply",
-                                raw.name
-                            ),
-                        )
-                        .help(format!("remove `{field}`, or `exclude: true`")),
-                    );
-                }
-            }
-        }
+        never_applied(raw, site, values.is_some(), diags);
         if raw.revision.is_some() && raw.rollout.is_some() {
             diags.push(
                 Diagnostic::at(
@@ -179,4 +140,49 @@ pub(super) fn check(
         });
     }
     policies
+}
+
+/// A policy that excludes pairs gives them nothing: every field it would
+/// give is an error.
+fn never_applied(raw: &RawPolicy, site: &Site, has_values: bool, diags: &mut Vec<Diagnostic>) {
+    if raw.exclude && has_values {
+        diags.push(
+            Diagnostic::at(
+                site.key("values"),
+                format!(
+                    "policy `{}` excludes pairs, so its `values` would never apply",
+                    raw.name
+                ),
+            )
+            .help("remove `values`, or `exclude: true`"),
+        );
+    }
+    if raw.exclude {
+        for (field, set) in [
+            ("revision", raw.revision.is_some()),
+            ("rollout", raw.rollout.is_some()),
+            ("patches", raw.patches.is_some()),
+            ("replicas", raw.replicas.is_some()),
+            ("value_files", raw.value_files.is_some()),
+            (
+                "ignore_missing_value_files",
+                raw.ignore_missing_value_files.is_some(),
+            ),
+            ("kustomize", raw.kustomize.is_some()),
+            ("directory", raw.directory.is_some()),
+        ] {
+            if set {
+                diags.push(
+                    Diagnostic::at(
+                        site.key(field),
+                        format!(
+                            "policy `{}` excludes pairs, so its `{field}` would never apply",
+                            raw.name
+                        ),
+                    )
+                    .help(format!("remove `{field}`, or `exclude: true`")),
+                );
+            }
+        }
+    }
 }

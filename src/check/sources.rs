@@ -382,165 +382,185 @@ pub(crate) fn problems(ty: SourceType, settings: &Value, expanded: bool) -> Vec<
             help: help.to_string(),
         })
     };
-    let esc = |k: &str| k.replace('~', "~0").replace('/', "~1");
-    let entries = |key: &str| {
-        settings
-            .get(key)
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-    };
-    let strings = |key: &str| -> Vec<(String, String)> {
-        match settings.get(key) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, v)| Some((format!("/{key}/{i}"), v.as_str()?.to_string())))
-                .collect(),
-            Some(Value::String(s)) => vec![(format!("/{key}"), s.clone())],
-            _ => Vec::new(),
-        }
-    };
     match ty {
-        SourceType::Helm => {
-            for (at, f) in strings("value_files") {
-                if later(&f) {
-                    continue;
-                }
-                let why = if f.trim().is_empty() {
-                    Some("it is empty")
-                } else if f.contains("://") {
-                    Some("it is a URL; fleetc renders paths in a repository (keep remote files in a `values_repo`)")
-                } else if f.starts_with('$') {
-                    Some("`$name/` references are fleetc's to write: set `values_repo` and list paths in it")
-                } else if f.contains('\\') || f.chars().any(char::is_control) {
-                    Some("it must be a `/`-separated path")
-                } else {
-                    None
-                };
-                if let Some(why) = why {
-                    push(
-                        at,
-                        format!("value file `{f}` is not a path in a repository: {why}"),
-                        "write a path relative to the chart's folder, e.g. `values-${ cluster.name }.yaml`",
-                    );
-                }
-            }
+        SourceType::Helm => helm_problems(settings, &later, &mut push),
+        SourceType::Kustomize => kustomize_problems(settings, &later, &mut push),
+        SourceType::Directory => directory_problems(settings, &mut push),
+    }
+    out
+}
+
+/// Whether a string holds a `${ }` left to expand (checked once it is).
+type Later<'a> = dyn Fn(&str) -> bool + 'a;
+/// Reports a problem: (JSON pointer, message, help).
+type Push<'a> = dyn FnMut(String, String, &str) + 'a;
+
+/// The `key` entries of a mapping setting.
+fn entries<'a>(settings: &'a Value, key: &str) -> impl Iterator<Item = (&'a String, &'a Value)> {
+    settings
+        .get(key)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+}
+
+/// A setting that is a string or a list of strings, each with its pointer.
+fn strings(settings: &Value, key: &str) -> Vec<(String, String)> {
+    match settings.get(key) {
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| Some((format!("/{key}/{i}"), v.as_str()?.to_string())))
+            .collect(),
+        Some(Value::String(s)) => vec![(format!("/{key}"), s.clone())],
+        _ => Vec::new(),
+    }
+}
+
+/// A key as one segment of a JSON pointer.
+fn esc(k: &str) -> String {
+    k.replace('~', "~0").replace('/', "~1")
+}
+
+fn helm_problems(settings: &Value, later: &Later<'_>, push: &mut Push<'_>) {
+    for (at, f) in strings(settings, "value_files") {
+        if later(&f) {
+            continue;
         }
-        SourceType::Kustomize => {
-            for key in ["namePrefix", "nameSuffix"] {
-                for (at, a) in strings(key) {
-                    let ok = a.chars().all(|c| {
-                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
-                    });
-                    if !ok && !later(&a) {
-                        push(
-                            at,
-                            format!("`kustomize.{key}` `{a}` would make names Kubernetes refuses"),
-                            "use lower case letters, digits, `-` and `.`, e.g. `east-`",
-                        );
-                    }
-                }
-            }
-            for (at, image) in strings("images") {
-                let bad =
-                    image.is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control());
-                if bad && !later(&image) {
-                    push(
-                        at,
-                        format!("`{image}` is not an image override"),
-                        "write `name=newName:tag`, `name:tag` or `name@sha256:…`, as `kustomize edit set image` takes them",
-                    );
-                }
-            }
-            for (key, v) in entries("commonLabels") {
-                let at = format!("/commonLabels/{}", esc(key));
-                if let Err(e) = k8s::label_key(key) {
-                    push(at.clone(), format!("invalid label key `{key}`: {e}"), "a label key is an optional DNS prefix and `/`, then a name of at most 63 letters, digits, `-`, `_`, `.`");
-                }
-                let v = v.as_str().unwrap_or_default();
-                if !later(v) {
-                    if let Err(e) = k8s::label_value(v) {
-                        push(at, format!("invalid value `{v}` for label `{key}`: {e}"), "label values are at most 63 characters of letters, digits, `-`, `_` and `.`, beginning and ending with a letter or digit (or empty)");
-                    }
-                }
-            }
-            for (key, _) in entries("commonAnnotations") {
-                if let Err(e) = k8s::label_key(key) {
-                    push(format!("/commonAnnotations/{}", esc(key)), format!("invalid annotation key `{key}`: {e}"), "an annotation key is an optional DNS prefix and `/`, then a name of at most 63 letters, digits, `-`, `_`, `.`");
-                }
-            }
-            for (at, ns) in strings("namespace") {
-                if !later(&ns) {
-                    if let Err(e) = k8s::dns1123_label(&ns) {
-                        push(at, format!("`kustomize.namespace` `{ns}` is not a valid Kubernetes name (DNS-1123 label): {e}"), "name one of the team's namespaces");
-                    }
-                }
-            }
-            for (name, _) in entries("replicas") {
-                if let Err(e) = k8s::dns1123_subdomain(name) {
-                    push(
-                        format!("/replicas/{}", esc(name)),
-                        format!("`{name}` is not the name of a workload: {e}"),
-                        "name a Deployment, StatefulSet or ReplicaSet of the app, as its manifest does",
-                    );
-                }
-            }
-            let patches = settings.get("patches").and_then(Value::as_array);
-            for (i, p) in patches.into_iter().flatten().enumerate() {
-                let at = format!("/patches/{i}");
-                let (patch, path) = (
-                    p.get("patch").and_then(Value::as_str),
-                    p.get("path").and_then(Value::as_str),
+        let why = if f.trim().is_empty() {
+            Some("it is empty")
+        } else if f.contains("://") {
+            Some("it is a URL; fleetc renders paths in a repository (keep remote files in a `values_repo`)")
+        } else if f.starts_with('$') {
+            Some(
+                "`$name/` references are fleetc's to write: set `values_repo` and list paths in it",
+            )
+        } else if f.contains('\\') || f.chars().any(char::is_control) {
+            Some("it must be a `/`-separated path")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            push(
+                at,
+                format!("value file `{f}` is not a path in a repository: {why}"),
+                "write a path relative to the chart's folder, e.g. `values-${ cluster.name }.yaml`",
+            );
+        }
+    }
+}
+
+fn kustomize_problems(settings: &Value, later: &Later<'_>, push: &mut Push<'_>) {
+    for key in ["namePrefix", "nameSuffix"] {
+        for (at, a) in strings(settings, key) {
+            let ok = a
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+            if !ok && !later(&a) {
+                push(
+                    at,
+                    format!("`kustomize.{key}` `{a}` would make names Kubernetes refuses"),
+                    "use lower case letters, digits, `-` and `.`, e.g. `east-`",
                 );
-                match (patch, path) {
-                    (Some(_), Some(_)) | (None, None) => push(
-                        at,
-                        "a Kustomize patch has either `patch` (the patch itself) or `path` (a file in the app's repo)".to_string(),
-                        "e.g. `{target: {kind: Job, name: migrate}, patch: \"- {op: replace, path: /spec/parallelism, value: 3}\"}`",
-                    ),
-                    (Some(text), None) if !later(text) => {
-                        let parsed = crate::base::yaml::parse_yaml(text).ok().and_then(|d| d.into_iter().next());
-                        if !parsed.is_some_and(|d| d.value.is_object() || d.value.is_array()) {
-                            push(
-                                format!("{at}/patch"),
-                                "the patch is not a YAML patch: kustomize would refuse it".to_string(),
-                                "write a strategic-merge patch (a partial manifest) or a JSON 6902 patch (a list of operations)",
-                            );
-                        }
-                    }
-                    (None, Some(path)) if !later(path) => {
-                        if let Some(why) = repo_path(path) {
-                            push(format!("{at}/path"), format!("patch `path` `{path}` is not a path in the app's repo: {why}"), "write it relative to the app's folder, e.g. `patches/replicas.yaml`");
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            for (at, c) in strings("components") {
-                if later(&c) {
-                    continue;
-                }
-                if let Some(why) = repo_path(&c) {
-                    push(
-                        at,
-                        format!("component `{c}` is not a path in the app's repo: {why}"),
-                        "write it relative to the app's folder, e.g. `../../components/tls`",
-                    );
-                }
-            }
-        }
-        SourceType::Directory => {
-            for key in ["include", "exclude"] {
-                for (at, g) in strings(key) {
-                    if g.trim().is_empty() {
-                        push(at, format!("`directory.{key}` is empty"), "write a glob of file names, e.g. `*.yaml` or `{a.yaml,b.yaml}`, or leave it out");
-                    }
-                }
             }
         }
     }
-    out
+    for (at, image) in strings(settings, "images") {
+        let bad = image.is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control());
+        if bad && !later(&image) {
+            push(
+                at,
+                format!("`{image}` is not an image override"),
+                "write `name=newName:tag`, `name:tag` or `name@sha256:…`, as `kustomize edit set image` takes them",
+            );
+        }
+    }
+    for (key, v) in entries(settings, "commonLabels") {
+        let at = format!("/commonLabels/{}", esc(key));
+        if let Err(e) = k8s::label_key(key) {
+            push(at.clone(), format!("invalid label key `{key}`: {e}"), "a label key is an optional DNS prefix and `/`, then a name of at most 63 letters, digits, `-`, `_`, `.`");
+        }
+        let v = v.as_str().unwrap_or_default();
+        if !later(v) {
+            if let Err(e) = k8s::label_value(v) {
+                push(at, format!("invalid value `{v}` for label `{key}`: {e}"), "label values are at most 63 characters of letters, digits, `-`, `_` and `.`, beginning and ending with a letter or digit (or empty)");
+            }
+        }
+    }
+    for (key, _) in entries(settings, "commonAnnotations") {
+        if let Err(e) = k8s::label_key(key) {
+            push(format!("/commonAnnotations/{}", esc(key)), format!("invalid annotation key `{key}`: {e}"), "an annotation key is an optional DNS prefix and `/`, then a name of at most 63 letters, digits, `-`, `_`, `.`");
+        }
+    }
+    for (at, ns) in strings(settings, "namespace") {
+        if !later(&ns) {
+            if let Err(e) = k8s::dns1123_label(&ns) {
+                push(at, format!("`kustomize.namespace` `{ns}` is not a valid Kubernetes name (DNS-1123 label): {e}"), "name one of the team's namespaces");
+            }
+        }
+    }
+    for (name, _) in entries(settings, "replicas") {
+        if let Err(e) = k8s::dns1123_subdomain(name) {
+            push(
+                format!("/replicas/{}", esc(name)),
+                format!("`{name}` is not the name of a workload: {e}"),
+                "name a Deployment, StatefulSet or ReplicaSet of the app, as its manifest does",
+            );
+        }
+    }
+    let patches = settings.get("patches").and_then(Value::as_array);
+    for (i, p) in patches.into_iter().flatten().enumerate() {
+        let at = format!("/patches/{i}");
+        let (patch, path) = (
+            p.get("patch").and_then(Value::as_str),
+            p.get("path").and_then(Value::as_str),
+        );
+        match (patch, path) {
+            (Some(_), Some(_)) | (None, None) => push(
+                at,
+                "a Kustomize patch has either `patch` (the patch itself) or `path` (a file in the app's repo)".to_string(),
+                "e.g. `{target: {kind: Job, name: migrate}, patch: \"- {op: replace, path: /spec/parallelism, value: 3}\"}`",
+            ),
+            (Some(text), None) if !later(text) => {
+                let parsed = crate::base::yaml::parse_yaml(text).ok().and_then(|d| d.into_iter().next());
+                if !parsed.is_some_and(|d| d.value.is_object() || d.value.is_array()) {
+                    push(
+                        format!("{at}/patch"),
+                        "the patch is not a YAML patch: kustomize would refuse it".to_string(),
+                        "write a strategic-merge patch (a partial manifest) or a JSON 6902 patch (a list of operations)",
+                    );
+                }
+            }
+            (None, Some(path)) if !later(path) => {
+                if let Some(why) = repo_path(path) {
+                    push(format!("{at}/path"), format!("patch `path` `{path}` is not a path in the app's repo: {why}"), "write it relative to the app's folder, e.g. `patches/replicas.yaml`");
+                }
+            }
+            _ => {}
+        }
+    }
+    for (at, c) in strings(settings, "components") {
+        if later(&c) {
+            continue;
+        }
+        if let Some(why) = repo_path(&c) {
+            push(
+                at,
+                format!("component `{c}` is not a path in the app's repo: {why}"),
+                "write it relative to the app's folder, e.g. `../../components/tls`",
+            );
+        }
+    }
+}
+
+fn directory_problems(settings: &Value, push: &mut Push<'_>) {
+    for key in ["include", "exclude"] {
+        for (at, g) in strings(settings, key) {
+            if g.trim().is_empty() {
+                push(at, format!("`directory.{key}` is empty"), "write a glob of file names, e.g. `*.yaml` or `{a.yaml,b.yaml}`, or leave it out");
+            }
+        }
+    }
 }
 
 /// Why `p` is not a path in the app's repo, relative to its folder.

@@ -217,74 +217,7 @@ pub(crate) fn judge(
         .map(|d| (d.name.as_str(), d.cluster))
         .collect();
 
-    // Which cluster each live Application is on. Per-cluster mode: an
-    // export is one cluster's Argo CD, which deploys to its own cluster, so
-    // a file holding one cluster's own Applications is that cluster's,
-    // whatever an Application's label says. Otherwise (a filtered export,
-    // a hub): the Application's `fleetc.io/cluster` label; else the one
-    // cluster its file's labelled Applications are on; else its
-    // destination's name (hub mode).
-    let per_cluster = inv.settings.mode == crate::check::Mode::PerCluster;
-    let mut homes: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-    let mut labelled: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
-    for a in &exports.apps {
-        if let Some(cl) = a.label(CLUSTER_LABEL) {
-            labelled.entry(a.file).or_default().insert(cl);
-        }
-        if let Some(&ci) = own.get(a.name.as_str()) {
-            if a.managed()
-                && a.label(CLUSTER_LABEL)
-                    .is_none_or(|l| l == inv.clusters[ci].name)
-            {
-                homes.entry(a.file).or_default().insert(ci);
-            }
-        }
-    }
-    let home = |file: usize| {
-        let h = homes.get(&file)?;
-        (per_cluster && h.len() == 1).then(|| inv.clusters[*h.iter().next().unwrap()].name.clone())
-    };
-    let mut live: BTreeMap<(String, String), Vec<&LiveApp>> = BTreeMap::new();
-    let mut unassigned = Vec::new();
-    let mut problems = Vec::new();
-    for a in &exports.apps {
-        let cluster = home(a.file)
-            .or_else(|| a.label(CLUSTER_LABEL).map(str::to_string))
-            .or_else(|| {
-                let on = labelled.get(&a.file)?;
-                (on.len() == 1).then(|| on.iter().next().unwrap().to_string())
-            })
-            .or_else(|| {
-                let n = a.destination_name.as_deref()?;
-                cluster_index.contains_key(n).then(|| n.to_string())
-            });
-        let Some(cluster) = cluster else {
-            if a.managed() && !clusterless.contains(&a.name) {
-                unassigned.push(format!("{} ({})", a.name, file_name(a.file)));
-            }
-            continue;
-        };
-        let seen = live.entry((cluster.clone(), a.name.clone())).or_default();
-        if let Some(first) = seen.iter().find(|f| f.file != a.file) {
-            problems.push(crate::live::exports::Problem {
-                file: exports.files[a.file].clone(),
-                line: None,
-                message: format!(
-                    "Application `{}` of cluster `{cluster}` is also in {}: two exports of one Argo CD",
-                    a.name,
-                    file_name(first.file)
-                ),
-                help: "give each cluster's Argo CD one export (the newest), so that what it reports is not a guess".into(),
-            });
-            continue;
-        }
-        seen.push(a);
-    }
-    if !problems.is_empty() {
-        return Err(crate::base::error::Error::Exports(
-            problems.into_iter().map(Into::into).collect(),
-        ));
-    }
+    let (live, mut unassigned) = assign(inv, exports, &own, &clusterless, &cluster_index)?;
     let found =
         |cluster: &str, name: &str| live.contains_key(&(cluster.to_string(), name.to_string()));
 
@@ -375,6 +308,91 @@ pub(crate) fn judge(
         applications: rows,
         unassigned,
     })
+}
+
+/// Live Applications by (cluster, name), and those of no known cluster.
+type Assigned<'a> = (BTreeMap<(String, String), Vec<&'a LiveApp>>, Vec<String>);
+
+/// Which cluster each live Application of `exports` is on; `own` holds
+/// each cluster's own Applications (root, platform) by name, and
+/// `clusterless` the Applications of no one cluster (hub mode's).
+fn assign<'a>(
+    inv: &crate::check::Inventory,
+    exports: &'a Exports,
+    own: &HashMap<&str, usize>,
+    clusterless: &HashSet<String>,
+    cluster_index: &HashMap<&str, usize>,
+) -> crate::base::error::Result<Assigned<'a>> {
+    let file_name = |i: usize| exports.files[i].display().to_string();
+    // Which cluster each live Application is on. Per-cluster mode: an
+    // export is one cluster's Argo CD, which deploys to its own cluster, so
+    // a file holding one cluster's own Applications is that cluster's,
+    // whatever an Application's label says. Otherwise (a filtered export,
+    // a hub): the Application's `fleetc.io/cluster` label; else the one
+    // cluster its file's labelled Applications are on; else its
+    // destination's name (hub mode).
+    let per_cluster = inv.settings.mode == crate::check::Mode::PerCluster;
+    let mut homes: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    let mut labelled: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
+    for a in &exports.apps {
+        if let Some(cl) = a.label(CLUSTER_LABEL) {
+            labelled.entry(a.file).or_default().insert(cl);
+        }
+        if let Some(&ci) = own.get(a.name.as_str()) {
+            if a.managed()
+                && a.label(CLUSTER_LABEL)
+                    .is_none_or(|l| l == inv.clusters[ci].name)
+            {
+                homes.entry(a.file).or_default().insert(ci);
+            }
+        }
+    }
+    let home = |file: usize| {
+        let h = homes.get(&file)?;
+        (per_cluster && h.len() == 1).then(|| inv.clusters[*h.iter().next().unwrap()].name.clone())
+    };
+    let mut live: BTreeMap<(String, String), Vec<&LiveApp>> = BTreeMap::new();
+    let mut unassigned = Vec::new();
+    let mut problems = Vec::new();
+    for a in &exports.apps {
+        let cluster = home(a.file)
+            .or_else(|| a.label(CLUSTER_LABEL).map(str::to_string))
+            .or_else(|| {
+                let on = labelled.get(&a.file)?;
+                (on.len() == 1).then(|| on.iter().next().unwrap().to_string())
+            })
+            .or_else(|| {
+                let n = a.destination_name.as_deref()?;
+                cluster_index.contains_key(n).then(|| n.to_string())
+            });
+        let Some(cluster) = cluster else {
+            if a.managed() && !clusterless.contains(&a.name) {
+                unassigned.push(format!("{} ({})", a.name, file_name(a.file)));
+            }
+            continue;
+        };
+        let seen = live.entry((cluster.clone(), a.name.clone())).or_default();
+        if let Some(first) = seen.iter().find(|f| f.file != a.file) {
+            problems.push(crate::live::exports::Problem {
+                file: exports.files[a.file].clone(),
+                line: None,
+                message: format!(
+                    "Application `{}` of cluster `{cluster}` is also in {}: two exports of one Argo CD",
+                    a.name,
+                    file_name(first.file)
+                ),
+                help: "give each cluster's Argo CD one export (the newest), so that what it reports is not a guess".into(),
+            });
+            continue;
+        }
+        seen.push(a);
+    }
+    if !problems.is_empty() {
+        return Err(crate::base::error::Error::Exports(
+            problems.into_iter().map(Into::into).collect(),
+        ));
+    }
+    Ok((live, unassigned))
 }
 
 /// What every verdict is judged from: the compile, the live
@@ -697,44 +715,7 @@ fn verdict(desired: &Value, live: &LiveApp) -> Verdict {
         out.push(format!("spec differs: {}", listed(&diffs)));
     }
     // Where it is, fleetc's labels and annotations, and the finalizer.
-    let mut diffs = Vec::new();
-    let want_ns = desired
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str);
-    if want_ns.is_some_and(|ns| ns != live.namespace) {
-        diffs.push(format!(
-            "metadata.namespace {}, desired {}",
-            live.namespace,
-            want_ns.unwrap_or("")
-        ));
-    }
-    for (what, live_map) in [("labels", &live.labels), ("annotations", &live.annotations)] {
-        let want = desired
-            .pointer(&format!("/metadata/{what}"))
-            .and_then(Value::as_object);
-        for (k, val) in want.into_iter().flatten() {
-            let have = live_map.get(k);
-            if have != Some(val) {
-                diffs.push(format!(
-                    "metadata.{what}.{k} {}, desired {}",
-                    shown(have),
-                    shown(Some(val))
-                ));
-            }
-        }
-    }
-    let want_fin = desired
-        .pointer("/metadata/finalizers")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if want_fin != live.finalizers {
-        diffs.push(format!(
-            "metadata.finalizers {}, desired {}",
-            shown(Some(&Value::Array(live.finalizers.clone()))),
-            shown(Some(&Value::Array(want_fin)))
-        ));
-    }
+    let diffs = metadata_diffs(desired, live);
     if !diffs.is_empty() {
         out.push(format!("{} (an older render?)", listed(&diffs)));
     }
@@ -794,6 +775,50 @@ fn verdict(desired: &Value, live: &LiveApp) -> Verdict {
             .push("no health status (status.health.status)".to_string()),
     }
     v
+}
+
+/// How a live Application's place, fleetc's labels and annotations and its
+/// finalizers differ from the rendered one's.
+fn metadata_diffs(desired: &Value, live: &LiveApp) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let want_ns = desired
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str);
+    if want_ns.is_some_and(|ns| ns != live.namespace) {
+        diffs.push(format!(
+            "metadata.namespace {}, desired {}",
+            live.namespace,
+            want_ns.unwrap_or("")
+        ));
+    }
+    for (what, live_map) in [("labels", &live.labels), ("annotations", &live.annotations)] {
+        let want = desired
+            .pointer(&format!("/metadata/{what}"))
+            .and_then(Value::as_object);
+        for (k, val) in want.into_iter().flatten() {
+            let have = live_map.get(k);
+            if have != Some(val) {
+                diffs.push(format!(
+                    "metadata.{what}.{k} {}, desired {}",
+                    shown(have),
+                    shown(Some(val))
+                ));
+            }
+        }
+    }
+    let want_fin = desired
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if want_fin != live.finalizers {
+        diffs.push(format!(
+            "metadata.finalizers {}, desired {}",
+            shown(Some(&Value::Array(live.finalizers.clone()))),
+            shown(Some(&Value::Array(want_fin)))
+        ));
+    }
+    diffs
 }
 
 fn first_line(s: &str) -> &str {

@@ -319,32 +319,7 @@ pub(crate) fn plan(inv: &Inventory, matrix: &Matrix) -> (Plan, Vec<Diagnostic>) 
             }
         }
     }
-    for ((p, q), (ci, ai)) in conflicts {
-        let (pp, qp) = (&inv.policies[p], &inv.policies[q]);
-        let field = if pp.rollout.is_some() {
-            "rollout"
-        } else {
-            "revision"
-        };
-        let sets = |x: &crate::check::Policy| match (&x.revision, &x.rollout) {
-            (Some(r), _) => format!("`{}` pins {r}", x.name),
-            (None, Some(r)) => format!("`{}` rolls out {}", x.name, r.revision),
-            _ => format!("`{}`", x.name),
-        };
-        diags.push(
-            Diagnostic::at(
-                pp.site.key(field),
-                format!(
-                    "policies `{}` and `{}` (both priority {}) both set the revision of app `{}` on cluster `{}`: {} and {}",
-                    pp.name, qp.name, pp.priority, inv.apps[ai].name, inv.clusters[ci].name, sets(pp), sets(qp)
-                ),
-            )
-            .help(format!(
-                "give one of them a higher `priority` (the other is in {}), or set the revision in one place",
-                qp.site.file.display()
-            )),
-        );
-    }
+    revision_conflicts(inv, conflicts, &mut diags);
     for (owner, (now, app, clusters)) in backwards {
         let (r, who) = match owner {
             Owner::App => {
@@ -420,6 +395,41 @@ pub(crate) fn plan(inv: &Inventory, matrix: &Matrix) -> (Plan, Vec<Diagnostic>) 
         plan.divisions.insert((p, ai), division);
     }
     (plan, diags)
+}
+
+/// Each pair of same-priority policies that set different revisions, with
+/// the first (cluster, app) they meet on.
+fn revision_conflicts(
+    inv: &Inventory,
+    conflicts: BTreeMap<(usize, usize), (usize, usize)>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for ((p, q), (ci, ai)) in conflicts {
+        let (pp, qp) = (&inv.policies[p], &inv.policies[q]);
+        let field = if pp.rollout.is_some() {
+            "rollout"
+        } else {
+            "revision"
+        };
+        let sets = |x: &crate::check::Policy| match (&x.revision, &x.rollout) {
+            (Some(r), _) => format!("`{}` pins {r}", x.name),
+            (None, Some(r)) => format!("`{}` rolls out {}", x.name, r.revision),
+            _ => format!("`{}`", x.name),
+        };
+        diags.push(
+            Diagnostic::at(
+                pp.site.key(field),
+                format!(
+                    "policies `{}` and `{}` (both priority {}) both set the revision of app `{}` on cluster `{}`: {} and {}",
+                    pp.name, qp.name, pp.priority, inv.apps[ai].name, inv.clusters[ci].name, sets(pp), sets(qp)
+                ),
+            )
+            .help(format!(
+                "give one of them a higher `priority` (the other is in {}), or set the revision in one place",
+                qp.site.file.display()
+            )),
+        );
+    }
 }
 
 /// Where a replica share cannot go: into a Helm chart's values at `path`,

@@ -222,16 +222,17 @@ impl Mixed {
     }
 }
 
-/// Divide `total` replicas across `clusters` (name, weight) by weight, each
-/// share within `[min, max]` (a `max` below `min` counts as `min`). Names
-/// are expected to be unique; the input order does not matter. Never panics:
-/// quotas are exact in u128 for any u64 total and weights.
-pub(crate) fn divide(total: u64, min: u64, max: Option<u64>, clusters: &[(&str, u64)]) -> Division {
-    let max = max.map(|m| m.max(min));
-    let mut order = clusters.to_vec();
-    order.sort_unstable();
+/// Every cluster at one bound when the total cannot be divided within
+/// `[min, max]` (or there are no clusters), the fit saying by how much;
+/// `None` when it can.
+fn unreachable_bounds(
+    total: u64,
+    min: u64,
+    max: Option<u64>,
+    order: &[(&str, u64)],
+    total_weight: u128,
+) -> Option<Division> {
     let n = order.len() as u128;
-    let total_weight: u128 = order.iter().map(|&(_, w)| u128::from(w)).sum();
     let all_at = |bound: Bound, share: u64| Division {
         total,
         min,
@@ -255,13 +256,13 @@ pub(crate) fn divide(total: u64, min: u64, max: Option<u64>, clusters: &[(&str, 
         if total > 0 {
             d.fit = Fit::Shortfall(total);
         }
-        return d;
+        return Some(d);
     }
     let floors = n.saturating_mul(u128::from(min));
     if t < floors {
         let mut d = all_at(Bound::Min, min);
         d.fit = Fit::Excess(floors - t);
-        return d;
+        return Some(d);
     }
     if let Some(mx) = max {
         let ceilings = n.saturating_mul(u128::from(mx));
@@ -269,9 +270,25 @@ pub(crate) fn divide(total: u64, min: u64, max: Option<u64>, clusters: &[(&str, 
             let mut d = all_at(Bound::Max, mx);
             // ceilings < total, so it fits in u64.
             d.fit = Fit::Shortfall((t - ceilings) as u64);
-            return d;
+            return Some(d);
         }
     }
+    None
+}
+
+/// Divide `total` replicas across `clusters` (name, weight) by weight, each
+/// share within `[min, max]` (a `max` below `min` counts as `min`). Names
+/// are expected to be unique; the input order does not matter. Never panics:
+/// quotas are exact in u128 for any u64 total and weights.
+pub(crate) fn divide(total: u64, min: u64, max: Option<u64>, clusters: &[(&str, u64)]) -> Division {
+    let max = max.map(|m| m.max(min));
+    let mut order = clusters.to_vec();
+    order.sort_unstable();
+    let total_weight: u128 = order.iter().map(|&(_, w)| u128::from(w)).sum();
+    if let Some(d) = unreachable_bounds(total, min, max, &order, total_weight) {
+        return d;
+    }
+    let t = u128::from(total);
 
     let mut how: Vec<Option<(u64, How)>> = vec![None; order.len()];
     let mut free: Vec<usize> = (0..order.len()).collect();

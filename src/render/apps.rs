@@ -1,8 +1,7 @@
 //! One Application per placed pair: merged values with `${ }` expanded, the
 //! name and the file it gets, and the collisions between them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
 
 use minijinja::{context, Environment, Value as JValue};
 use serde_json::{json, Value};
@@ -11,12 +10,12 @@ use super::builtin;
 use super::env::{
     describe, jv, render_manifest, render_path, render_template, template_site, within_limit, Json,
 };
-use super::source;
+use super::source::{self, ExpansionErrors};
 use super::{Contexts, RenderedApp};
 use crate::base::error::{pointer_path, Diagnostic, Site};
 use crate::base::watch::{self, Watch};
 use crate::base::yaml;
-use crate::check::{Inventory, Mode, IN_CLUSTER};
+use crate::check::{App, Inventory, Mode, IN_CLUSTER};
 use crate::merge::{self, Conflicts};
 use crate::place::delivery::{self, Plan};
 use crate::place::matrix::{self, Pair};
@@ -140,11 +139,6 @@ pub(super) fn compile_expressions<'env>(
         .collect()
 }
 
-/// Problems that pairs share (a `${ }` that fails, a setting that `${ }`
-/// made invalid), by where, what and the fix, with the clusters they
-/// happen for: reported once, not once a cluster.
-pub(super) type ExpansionErrors = Mutex<BTreeMap<(Site, String, String), BTreeSet<String>>>;
-
 /// The fix of a `${ }` that fails.
 const REFERENCES_HELP: &str = "references can use `cluster` (name, shortName, environment, metadata, ...), `app` and `team`; write `$${` for a literal `${`";
 
@@ -213,7 +207,6 @@ pub(super) fn render_pair<'a>(
         .into_iter()
         .map(|p| inv.policies[p].name.clone())
         .collect();
-    let team = &inv.teams[app.team];
     let revision = delivery::revision(inv, pair);
     let rollout = revision.ring.as_ref().map(|r| {
         let rollout = delivery::rollout_of(inv, pair, r.owner);
@@ -236,75 +229,23 @@ pub(super) fn render_pair<'a>(
             text.push('\n');
             text
         });
+    let made = builtin::Application {
+        name: &name,
+        namespace: &inv.settings.argocd_namespace,
+        policies: &policies,
+        revision: &revision.value,
+        rollout: rollout.as_ref(),
+        wave: app.wave,
+        destination: (server, cluster_name),
+        cascade_delete: app.cascade_delete,
+        source: &source,
+        helm_values: helm_values.as_deref(),
+    };
     // The built-in template, written out in Rust; a user's template is held
     // to its source.
-    let builtin_text = || {
-        builtin::application(
-            &builtin::Application {
-                name: &name,
-                namespace: &inv.settings.argocd_namespace,
-                policies: &policies,
-                revision: &revision.value,
-                rollout: rollout.as_ref(),
-                wave: app.wave,
-                destination: (server, cluster_name),
-                cascade_delete: app.cascade_delete,
-                source: &source,
-                helm_values: helm_values.as_deref(),
-            },
-            app,
-            cluster,
-            team,
-        )
-    };
+    let builtin_text = || builtin::application(&made, app, cluster, &inv.teams[app.team]);
     let text = if inv.templates.contains_key(APPLICATION_TEMPLATE) {
-        // A user's template: through minijinja, with every variable.
-        let destination = json!({
-            "server": server,
-            "name": cluster_name,
-            "namespace": app.destination_namespace,
-        });
-        // Helm gets the merged values as a document (`helm.values`), so that a
-        // null reaches it: Argo CD drops nulls from `helm.valuesObject`.
-        let (values, helm_values) = match helm_values.clone() {
-            Some(text) => (
-                JValue::from_object(Json(merged.clone())),
-                JValue::from(text),
-            ),
-            None => (JValue::from(()), JValue::from(())),
-        };
-        let full = context! {
-            app => ctx.apps[pair.app].clone(),
-            cluster => ctx.clusters[pair.cluster].clone(),
-            team => ctx.teams[app.team].clone(),
-            settings => ctx.settings.clone(),
-            values => values,
-            helm_values => helm_values,
-            application => context! {
-                name => name.clone(),
-                revision => revision.value.clone(),
-                rollout => rollout.as_ref().map(|r| context! {
-                    name => r.name.clone(),
-                    ring => r.ring.clone(),
-                    state => r.state,
-                }),
-                namespace => inv.settings.argocd_namespace.clone(),
-                policies => policies.clone(),
-                sync_wave => app.wave,
-                destination => jv(&destination),
-                cascade_delete => app.cascade_delete,
-                source_type => app.source_type.map(|t| t.name()),
-                repo_url => source.repo_url,
-                helm => source.helm.as_ref().map(jv),
-                kustomize => source.kustomize.as_ref().map(jv),
-                directory => source.directory.as_ref().map(jv),
-                values_repo => source.values_repo.map(|r| context! {
-                    url => r.url.clone(),
-                    revision => r.revision.clone(),
-                    ref => source::VALUES_REF,
-                }),
-            },
-        };
+        let full = user_context(ctx, pair, app, &made, &merged);
         let text = render_manifest(
             env,
             APPLICATION_TEMPLATE,
@@ -344,6 +285,66 @@ pub(super) fn render_pair<'a>(
         },
         text,
     ))
+}
+
+/// Everything a user's Application template may read: the app, cluster,
+/// team and settings, the merged values, and the Application fleetc
+/// would write (`application`).
+fn user_context(
+    ctx: &Contexts,
+    pair: &Pair,
+    app: &App,
+    made: &builtin::Application<'_>,
+    merged: &Value,
+) -> JValue {
+    let (server, cluster_name) = made.destination;
+    let source = made.source;
+    let destination = json!({
+        "server": server,
+        "name": cluster_name,
+        "namespace": app.destination_namespace,
+    });
+    // Helm gets the merged values as a document (`helm.values`), so that a
+    // null reaches it: Argo CD drops nulls from `helm.valuesObject`.
+    let (values, helm_values) = match made.helm_values {
+        Some(text) => (
+            JValue::from_object(Json(merged.clone())),
+            JValue::from(text),
+        ),
+        None => (JValue::from(()), JValue::from(())),
+    };
+    context! {
+        app => ctx.apps[pair.app].clone(),
+        cluster => ctx.clusters[pair.cluster].clone(),
+        team => ctx.teams[app.team].clone(),
+        settings => ctx.settings.clone(),
+        values => values,
+        helm_values => helm_values,
+        application => context! {
+            name => made.name,
+            revision => made.revision,
+            rollout => made.rollout.map(|r| context! {
+                name => r.name.clone(),
+                ring => r.ring.clone(),
+                state => r.state,
+            }),
+            namespace => made.namespace,
+            policies => made.policies.to_vec(),
+            sync_wave => made.wave,
+            destination => jv(&destination),
+            cascade_delete => made.cascade_delete,
+            source_type => app.source_type.map(|t| t.name()),
+            repo_url => source.repo_url,
+            helm => source.helm.as_ref().map(jv),
+            kustomize => source.kustomize.as_ref().map(jv),
+            directory => source.directory.as_ref().map(jv),
+            values_repo => source.values_repo.map(|r| context! {
+                url => r.url.clone(),
+                revision => r.revision.clone(),
+                ref => source::VALUES_REF,
+            }),
+        },
+    }
 }
 
 /// A user's Application template must write the pair's revision (pins,

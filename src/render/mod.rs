@@ -32,11 +32,12 @@ use crate::merge::Conflicts;
 use crate::place::delivery::Plan;
 use crate::place::matrix::Matrix;
 
-use apps::{check_collisions, compile_expressions, render_pair, ExpansionErrors, Memo, Shared};
+use apps::{check_collisions, compile_expressions, render_pair, Memo, Shared};
 use clusters::{render_platform, render_projects, render_roots};
 use env::{environment, jv, unknown_templates};
 pub(crate) use reuse::{fleetc_identity, Hash};
 pub use reuse::{ClusterPrior, Kind, Prior, Reuse};
+use source::ExpansionErrors;
 
 /// One rendered Application and what it came from.
 #[derive(Clone, Debug)]

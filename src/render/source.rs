@@ -9,13 +9,21 @@
 //! for a cluster gets no block there, and Argo CD finds the same type in
 //! its folder.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
 use serde::Serialize;
 use serde_json::Value;
 
-use super::apps::ExpansionErrors;
+use crate::base::error::Site;
 use crate::check::{argocd_repo_url, sources, Inventory, SourceType, ValuesRepo};
 use crate::merge::Layers;
 use crate::place::matrix::Pair;
+
+/// Problems that pairs share (a `${ }` that fails, a setting that `${ }`
+/// made invalid), by where, what and the fix, with the clusters they
+/// happen for: reported once, not once a cluster.
+pub(super) type ExpansionErrors = Mutex<BTreeMap<(Site, String, String), BTreeSet<String>>>;
 
 /// What `$values/...` names: the values repo's `ref`.
 pub(super) const VALUES_REF: &str = "values";

@@ -16,6 +16,7 @@ mod golden;
 mod helm;
 mod incremental;
 mod kill;
+mod layers;
 mod pipeline;
 mod review;
 mod schema;
