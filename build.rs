@@ -8,7 +8,7 @@ use std::path::Path;
 
 fn main() {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for root in ["src", "templates", "Cargo.lock", "Cargo.toml"] {
+    for root in ["src", "crates", "templates", "Cargo.lock", "Cargo.toml"] {
         println!("cargo:rerun-if-changed={root}");
         add(Path::new(root), &mut hasher);
     }

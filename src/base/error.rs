@@ -273,7 +273,7 @@ pub(crate) fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Prints like a compiler: `error: file:line: message` and an indented hint.
-/// What came from the inventory is made [`terminal_safe`].
+/// What came from the inventory is made terminal-safe.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "error: ")?;
@@ -300,7 +300,7 @@ impl fmt::Display for Diagnostic {
 }
 
 /// What a command can fail with. Every message a failure prints is written
-/// here, in `Display`, and [`Error::exit_code`] is the one place that maps
+/// here, in `Display`, and `cli::exit_code` is the one place that maps
 /// failures to exit codes.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

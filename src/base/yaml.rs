@@ -36,7 +36,7 @@ pub struct Document {
 }
 
 /// Parses every document of a YAML stream. Empty documents are skipped (their
-/// index is still counted, so [`locate`] agrees).
+/// index is still counted, so `locate` agrees).
 pub fn parse_yaml(text: &str) -> Result<Vec<Document>, ParseError> {
     let mut docs = Vec::new();
     for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {

@@ -20,7 +20,7 @@ use super::{MANIFEST_FILE, SETTINGS_FILE};
 use crate::base::error::{Diagnostic, Error, Seg, Site};
 use crate::base::limits::{self, Limits};
 
-/// An inventory as bytes: what [`read`] found, or what a program (a test, a
+/// An inventory as bytes: what `load::read` found, or what a program (a test, a
 /// fuzzer, `diff --base`) assembles in memory.
 #[derive(Clone, Debug, Default)]
 pub struct Files {
@@ -36,7 +36,7 @@ pub struct Files {
 
 impl Files {
     /// The inventory in a tree of files held in memory (the inventory at a
-    /// git revision, say), sorted as [`read`] sorts a folder: `fleetc.yaml`,
+    /// git revision, say), sorted as `load::read` sorts a folder: `fleetc.yaml`,
     /// the templates, and the files the include and exclude globs take.
     pub fn from_tree(
         root: &Path,

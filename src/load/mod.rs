@@ -154,7 +154,7 @@ pub(crate) struct Loaded {
     /// How many files were read.
     pub files: usize,
     /// Every credential found in a string of a document or a template,
-    /// by its content (see `crate::rules::secrets`); `model::check` reports those
+    /// by its content (see `crate::rules::secrets`); `check::check` reports those
     /// that `fleetc.yaml` does not allow.
     pub found: Vec<Found>,
     /// What no message may quote: every secret found, in a file read

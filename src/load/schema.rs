@@ -3,7 +3,7 @@
 //! yaml-language-server (VS Code, Neovim, JetBrains) validates and completes
 //! a YAML file against a JSON Schema named by a `# yaml-language-server:
 //! $schema=...` comment or by the editor's settings. These schemas mirror
-//! the loader's structs (`inventory::raw`); a test checks that every field
+//! the loader's structs (`load::raw`); a test checks that every field
 //! the loader accepts is in the schema and no other.
 
 use serde_json::{json, Value};

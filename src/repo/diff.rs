@@ -102,7 +102,7 @@ pub struct Item {
     pub rollout: Option<RolloutMark>,
     pub sha256_old: Option<String>,
     pub sha256_new: Option<String>,
-    /// Unified diff (empty unless made by [`classify_with_diffs`]).
+    /// Unified diff (empty unless made by `classify_with_diffs`).
     pub diff: String,
 }
 

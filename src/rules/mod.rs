@@ -1,14 +1,15 @@
-//! The rules of the tools around fleetc, mirrored as pure functions:
-//! Kubernetes' names and labels ([`k8s`]), label selectors ([`selector`]),
-//! Argo CD's matching and admission ([`argocd`]), Helm's values layering
-//! ([`helm`]), JSON patch ([`jsonpatch`]), the names git and file systems
-//! accept ([`names`]), and credentials found by their content
-//! ([`secrets`]). Each is usable alone; none imports another layer.
+//! The rules of the tools around fleetc, mirrored as pure functions. Those
+//! others can reuse are crates of their own (`crates/`): Kubernetes' names
+//! and labels ([`k8s`]), label selectors ([`selector`]), Argo CD's
+//! matching and admission ([`argocd`]), Helm's values layering ([`helm`])
+//! in `fleetc-rules`, and credentials found by their content ([`secrets`])
+//! in `fleetc-secrets`. Here: JSON patch as fleetc applies it
+//! ([`jsonpatch`]) and the names git and file systems accept ([`names`]).
+//! None imports a layer above `base`.
 
-pub mod argocd;
-pub(crate) mod helm;
 pub(crate) mod jsonpatch;
-pub mod k8s;
 pub(crate) mod names;
-pub(crate) mod secrets;
-pub mod selector;
+
+pub(crate) use fleetc_rules::helm;
+pub use fleetc_rules::{argocd, k8s, selector};
+pub(crate) use fleetc_secrets as secrets;

@@ -34,20 +34,40 @@ struct Source {
     code: String,
 }
 
+/// The crate's own `src/`.
 fn src_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
 
+/// `src/` and the `src/` of every crate of the workspace (`crates/*`),
+/// each its own module tree.
+fn all_src_dirs() -> Vec<PathBuf> {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates");
+    let mut dirs = vec![src_dir()];
+    let mut more: Vec<PathBuf> = std::fs::read_dir(&crates)
+        .map(|d| d.filter_map(|e| Some(e.ok()?.path().join("src"))).collect())
+        .unwrap_or_default();
+    more.sort();
+    dirs.extend(more.into_iter().filter(|d| d.is_dir()));
+    dirs
+}
+
 fn sources() -> Vec<Source> {
-    let root = src_dir();
+    sources_in(&src_dir())
+}
+
+/// The sources of the module tree at `root`; each file is named from the
+/// workspace's top (`src/…`, `crates/…/src/…`).
+fn sources_in(root: &Path) -> Vec<Source> {
+    let top = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
-    for entry in walkdir::WalkDir::new(&root).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
         let entry = entry.unwrap();
         let path = entry.path();
         if path.extension().is_none_or(|e| e != "rs") {
             continue;
         }
-        let rel = path.strip_prefix(&root).unwrap();
+        let rel = path.strip_prefix(root).unwrap();
         let mut module: ModPath = rel
             .with_extension("")
             .iter()
@@ -61,7 +81,7 @@ fn sources() -> Vec<Source> {
         }
         let text = std::fs::read_to_string(path).unwrap();
         out.push(Source {
-            file: rel.to_path_buf(),
+            file: path.strip_prefix(top).unwrap().to_path_buf(),
             module,
             code: blank_comments_and_literals(&text),
         });
@@ -364,7 +384,7 @@ fn every_layer_imports_only_the_layers_below_it() {
         };
         if !ok {
             wrong.push(format!(
-                "src/{}:{line}: `{}` (layer {}) names `crate::{}`{}",
+                "{}:{line}: `{}` (layer {}) names `crate::{}`{}",
                 file.display(),
                 from.join("::"),
                 from[0],
@@ -385,11 +405,24 @@ fn every_layer_imports_only_the_layers_below_it() {
 
 #[test]
 fn no_modules_side_by_side_import_each_other_in_a_circle() {
-    let sources = sources();
+    let mut circles = Vec::new();
+    for dir in all_src_dirs() {
+        circles.extend(circles_in(&sources_in(&dir), &dir));
+    }
+    assert!(
+        circles.is_empty(),
+        "modules in a circle:\n{}",
+        circles.join("\n")
+    );
+}
+
+/// The circles among the modules side by side in each folder of one
+/// module tree, one line each.
+fn circles_in(sources: &[Source], dir: &Path) -> Vec<String> {
     // In each folder: child → the children it names.
     let mut graphs: BTreeMap<ModPath, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     let mut witness: BTreeMap<(ModPath, String, String), String> = BTreeMap::new();
-    for (from, to, file, line) in imports(&sources) {
+    for (from, to, file, line) in imports(sources) {
         let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
         // A folder's own module and its children are one room: the
         // children use what it declares, it re-exports theirs.
@@ -400,7 +433,7 @@ fn no_modules_side_by_side_import_each_other_in_a_circle() {
         let (a, b) = (from[common].clone(), to[common].clone());
         witness
             .entry((folder.clone(), a.clone(), b.clone()))
-            .or_insert_with(|| format!("src/{}:{line}", file.display()));
+            .or_insert_with(|| format!("{}:{line}", file.display()));
         graphs
             .entry(folder)
             .or_default()
@@ -422,14 +455,13 @@ fn no_modules_side_by_side_import_each_other_in_a_circle() {
                     )
                 })
                 .collect();
-            circles.push(format!("in src/{}: {}", folder.join("/"), steps.join(", ")));
+            let top = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let mut at = dir.strip_prefix(top).unwrap_or(dir).to_path_buf();
+            at.extend(folder);
+            circles.push(format!("in {}: {}", at.display(), steps.join(", ")));
         }
     }
-    assert!(
-        circles.is_empty(),
-        "modules in a circle:\n{}",
-        circles.join("\n")
-    );
+    circles
 }
 
 /// A circle of `graph`, as its nodes with the first repeated at the end.
@@ -476,30 +508,32 @@ fn find_circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>
 
 #[test]
 fn no_folder_holds_more_than_16_modules_side_by_side() {
-    let sources = sources();
-    let mut children: BTreeMap<ModPath, BTreeSet<String>> = BTreeMap::new();
-    for s in &sources {
-        for n in 0..s.module.len() {
-            children
-                .entry(s.module[..n].to_vec())
-                .or_default()
-                .insert(s.module[n].clone());
+    for dir in all_src_dirs() {
+        let mut children: BTreeMap<ModPath, BTreeSet<String>> = BTreeMap::new();
+        for s in sources_in(&dir) {
+            for n in 0..s.module.len() {
+                children
+                    .entry(s.module[..n].to_vec())
+                    .or_default()
+                    .insert(s.module[n].clone());
+            }
         }
-    }
-    for (folder, kids) in children {
-        assert!(
-            kids.len() <= MAX_SIDE_BY_SIDE,
-            "src/{} holds {} modules side by side (at most {MAX_SIDE_BY_SIDE}): {kids:?}",
-            folder.join("/"),
-            kids.len()
-        );
+        for (folder, kids) in children {
+            assert!(
+                kids.len() <= MAX_SIDE_BY_SIDE,
+                "{}/{} holds {} modules side by side (at most {MAX_SIDE_BY_SIDE}): {kids:?}",
+                dir.display(),
+                folder.join("/"),
+                kids.len()
+            );
+        }
     }
 }
 
 #[test]
 fn no_function_is_longer_than_150_lines() {
     let mut long = Vec::new();
-    for s in sources() {
+    for s in all_src_dirs().iter().flat_map(|d| sources_in(d)) {
         let lines: Vec<&str> = s.code.lines().collect();
         for (n, line) in lines.iter().enumerate() {
             let t = line.trim_start();

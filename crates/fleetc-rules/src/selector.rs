@@ -38,7 +38,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::rules::k8s;
+use crate::k8s;
 
 /// A set of labels, as found on a cluster or app.
 pub type Labels = BTreeMap<String, String>;
@@ -105,6 +105,7 @@ impl Operator {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct SelectorError {
+    /// What is wrong, and the fix where it is obvious.
     pub message: String,
 }
 
@@ -491,8 +492,10 @@ impl fmt::Display for Selector {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LabelSelector {
+    /// Labels that must have exactly these values.
     #[serde(default)]
     pub match_labels: Labels,
+    /// Requirements that must all hold.
     #[serde(default)]
     pub match_expressions: Vec<LabelSelectorRequirement>,
 }
@@ -501,8 +504,11 @@ pub struct LabelSelector {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabelSelectorRequirement {
+    /// The label key the requirement is about.
     pub key: String,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
     pub operator: String,
+    /// The values of `In` and `NotIn` (empty for the others).
     #[serde(default)]
     pub values: Vec<String>,
 }

@@ -22,13 +22,15 @@
 //! image digests, UUIDs, checksums, certificates and Helm template text
 //! are not secrets, and no rule fires on them.
 
+#![deny(missing_docs)]
+
 mod tokens;
 
 use std::ops::Range;
 
 /// A rule that finds a credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Rule {
+pub enum Rule {
     /// A PEM private key block (`-----BEGIN … PRIVATE KEY-----` with a body).
     PrivateKey,
     /// A token with a provider's well-known prefix (`ghp_`, `glpat-`, `AKIA`…).
@@ -42,7 +44,7 @@ pub(crate) enum Rule {
     /// `password=…` (or `token: <random>`) inside a longer text.
     CredentialInText,
     /// A value under a key that names a credential. In values any literal
-    /// one (the key rule, `model::secrets`); elsewhere a random-looking one
+    /// one (the key rule, fleetc's `check::secrets`); elsewhere a random-looking one
     /// (a label named `token`, [`scan_keyed`]).
     CredentialKey,
 }
@@ -50,7 +52,7 @@ pub(crate) enum Rule {
 impl Rule {
     /// Every rule, in the order overlapping findings are kept (the first
     /// one wins).
-    pub(crate) const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 7] = [
         Rule::PrivateKey,
         Rule::Token,
         Rule::Authorization,
@@ -61,7 +63,7 @@ impl Rule {
     ];
 
     /// The name errors print and `allow_secrets` uses.
-    pub(crate) fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Rule::PrivateKey => "private-key",
             Rule::Token => "token",
@@ -73,12 +75,13 @@ impl Rule {
         }
     }
 
-    pub(crate) fn from_name(name: &str) -> Option<Rule> {
+    /// The rule of that name (as [`Rule::name`] gives it).
+    pub fn from_name(name: &str) -> Option<Rule> {
         Rule::ALL.into_iter().find(|r| r.name() == name)
     }
 
     /// How to keep this kind of credential out of the inventory.
-    pub(crate) fn fix(self) -> &'static str {
+    pub fn fix(self) -> &'static str {
         match self {
             Rule::UrlCredentials => {
                 "drop the credentials from the URL: Argo CD takes a repository's credentials from a Secret labelled `argocd.argoproj.io/secret-type: repository` (or `repo-creds` for every repo under a URL prefix), and a value can refer to a password with `<path:vault/data/app#password>` or `ref+vault://…`"
@@ -95,7 +98,8 @@ impl Rule {
 
 /// A credential found in a string.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Finding {
+pub struct Finding {
+    /// The rule that found it.
     pub rule: Rule,
     /// What it is, for a message: "a GitHub personal access token".
     pub what: &'static str,
@@ -108,7 +112,7 @@ pub(crate) struct Finding {
 
 /// The credentials in `s`, found by their content, overlapping ones
 /// reduced to the first rule of [`Rule::ALL`]. Sorted by position.
-pub(crate) fn scan(s: &str) -> Vec<Finding> {
+pub fn scan(s: &str) -> Vec<Finding> {
     let mut found = Vec::new();
     if s.len() < 8 {
         return found;
@@ -124,7 +128,7 @@ pub(crate) fn scan(s: &str) -> Vec<Finding> {
 
 /// [`scan`] for a value under `key`, with [`Rule::CredentialKey`] for a
 /// random-looking one under a key that names a credential.
-pub(crate) fn scan_keyed(key: Option<&str>, s: &str) -> Vec<Finding> {
+pub fn scan_keyed(key: Option<&str>, s: &str) -> Vec<Finding> {
     let mut found = scan(s);
     if found.is_empty() && looks_random(s.trim()) && key.is_some_and(is_credential_key) {
         found.push(Finding {
@@ -227,7 +231,7 @@ const REFERENCE_ENDINGS: &[&str] = &[
 /// Whether `key` names a credential (`password`, `DB_PASSWORD`, `apiKey`,
 /// `client-secret`), rather than where one is (`existingSecret`,
 /// `passwordSecretName`, `tokenTTL`).
-pub(crate) fn is_credential_key(key: &str) -> bool {
+pub fn is_credential_key(key: &str) -> bool {
     // Helm's `checksum/secret` annotations hold a hash; Vault agent's
     // annotations hold paths and templates.
     if key.starts_with("checksum/") || key.starts_with("vault.hashicorp.com/") {
@@ -247,7 +251,7 @@ pub(crate) fn is_credential_key(key: &str) -> bool {
 /// annotation whose name ends in `secret` (ingress-nginx's `auth-secret`,
 /// `auth-tls-secret`, `proxy-ssl-secret`) holding `name` or
 /// `namespace/name`.
-pub(crate) fn names_a_secret(key: &str, value: &str) -> bool {
+pub fn names_a_secret(key: &str, value: &str) -> bool {
     let Some((_, name)) = key.rsplit_once('/') else {
         return false;
     };
@@ -256,14 +260,14 @@ pub(crate) fn names_a_secret(key: &str, value: &str) -> bool {
         && value.split('/').count() <= 2
         && value
             .split('/')
-            .all(|part| crate::rules::k8s::dns1123_subdomain(part).is_ok())
+            .all(|part| fleetc_rules::k8s::dns1123_subdomain(part).is_ok())
 }
 
 /// Whether `s` refers to a credential rather than being one: an
 /// argocd-vault-plugin placeholder, a `${ }` expression, a shell variable
 /// or command (`$NAME`, `$(…)`), Grafana's `$__file{…}` and `$__env{…}`, a
 /// Helm template, a vals or Vault reference.
-pub(crate) fn is_reference(s: &str) -> bool {
+pub fn is_reference(s: &str) -> bool {
     let t = s.trim();
     t.is_empty()
         || t.starts_with("<path:")
@@ -291,7 +295,7 @@ fn shell_variable(t: &str) -> bool {
 /// and digits, no spaces, and an entropy of 3 bits a character or more.
 /// Words, versions and names do not; keys, tokens and hashes do (which is
 /// why this is asked only next to a credential's name).
-pub(crate) fn looks_random(s: &str) -> bool {
+pub fn looks_random(s: &str) -> bool {
     s.len() >= 16
         && !s.contains(char::is_whitespace)
         && s.bytes().any(|b| b.is_ascii_alphabetic())
@@ -694,7 +698,7 @@ fn url_credentials(s: &str, found: &mut Vec<Finding>) {
 
 /// Whether `span` of `s` is inside a URL's user part (`scheme://…@host`),
 /// whichever rule found it: the fix is then the URL's.
-pub(crate) fn in_url_userinfo(s: &str, span: &Range<usize>) -> bool {
+pub fn in_url_userinfo(s: &str, span: &Range<usize>) -> bool {
     let Some(scheme_end) = s[..span.start].rfind("://") else {
         return false;
     };
@@ -821,7 +825,7 @@ fn base64_decode(s: &str, url: bool) -> Option<Vec<u8>> {
 /// `s` with every finding cut out (its public part kept, the rest shown as
 /// `[redacted]`), on one line and at most about 100 characters around the
 /// first finding: what a message may show.
-pub(crate) fn excerpt(s: &str, found: &[Finding]) -> String {
+pub fn excerpt(s: &str, found: &[Finding]) -> String {
     let mut out = String::new();
     let mut at = 0;
     let mut first = None;
@@ -867,16 +871,18 @@ fn push_escaped(out: &mut String, s: &str) {
 /// `\n` and `\"`), and line by line; the longest match wins, so no part of
 /// a longer secret is left beside a shorter one.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Redactor {
+pub struct Redactor {
     automaton: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Redactor {
     /// Secrets shorter than this are not looked for alone (an `e` would
     /// cut every `e`): give the whole string that holds them instead.
-    pub(crate) const MIN_LEN: usize = 6;
+    pub const MIN_LEN: usize = 6;
 
-    pub(crate) fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Redactor {
+    /// A redactor of `secrets`; one shorter than [`Redactor::MIN_LEN`] is
+    /// not looked for.
+    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Redactor {
         let mut patterns = std::collections::BTreeSet::new();
         for s in secrets {
             let mut add = |p: &str| {
@@ -905,7 +911,7 @@ impl Redactor {
     }
 
     /// `text` with every secret replaced by `[redacted]`.
-    pub(crate) fn redact(&self, text: &str) -> String {
+    pub fn redact(&self, text: &str) -> String {
         match &self.automaton {
             Some(ac) if ac.is_match(text) => {
                 let mut out = String::with_capacity(text.len());

@@ -140,7 +140,7 @@ fn dns1123_subdomain_errors(value: &str, unit: LenUnit) -> Vec<String> {
 }
 
 /// Every problem `content.IsLabelKey` reports, in upstream order.
-pub(crate) fn label_key_errors(value: &str) -> Vec<String> {
+pub fn label_key_errors(value: &str) -> Vec<String> {
     let mut errs = Vec::new();
     let mut parts = value.splitn(3, '/');
     let first = parts.next().unwrap_or_default();
@@ -194,7 +194,7 @@ pub(crate) fn label_key_errors(value: &str) -> Vec<String> {
 }
 
 /// Every problem `content.IsLabelValue` reports, in upstream order.
-pub(crate) fn label_value_errors(value: &str) -> Vec<String> {
+pub fn label_value_errors(value: &str) -> Vec<String> {
     let mut errs = Vec::new();
     if value.len() > LABEL_MAX_LEN {
         errs.push(max_len_error(LABEL_MAX_LEN, LenUnit::Bytes));

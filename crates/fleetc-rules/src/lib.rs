@@ -1,0 +1,21 @@
+//! The rules of the tools around fleetc, mirrored as pure functions that
+//! answer as those tools do, each usable on its own:
+//!
+//! - [`k8s`]: Kubernetes' names (DNS-1123 labels and subdomains), label
+//!   keys and values, as the API server validates them;
+//! - [`selector`]: label selectors, parsed and matched as Kubernetes
+//!   does (`env in (prod, staging), !canary`), and as `matchLabels` and
+//!   `matchExpressions`;
+//! - [`argocd`]: Argo CD's glob matching and an AppProject's admission of
+//!   an Application's sources and destinations;
+//! - [`helm`]: Helm's values layering (`helm install -f a -f b`), traced
+//!   leaf by leaf, and fleetc's `${ }` expressions within values.
+//!
+//! None of them reads a file, touches the network or keeps state.
+
+#![deny(missing_docs)]
+
+pub mod argocd;
+pub mod helm;
+pub mod k8s;
+pub mod selector;
