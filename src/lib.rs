@@ -35,6 +35,8 @@
 //! matching ([`argocd`]), Kubernetes' names and labels ([`k8s`]), label
 //! selectors ([`selector`]) and Helm's values layering ([`values`]).
 
+#![deny(missing_docs)]
+
 mod base;
 mod check;
 mod cli;
@@ -69,7 +71,6 @@ pub use check::{
 };
 pub use cli::memory::MemoryGuard;
 pub use cli::{main, EXIT_CHANGES, EXIT_OK, EXIT_USER};
-pub use live::exports::Problem as ExportProblem;
 pub use load::Files;
 pub use pipeline::{
     compile, compile_files, compile_files_reusing, compile_reusing, load_settings, Compiled,

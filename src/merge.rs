@@ -15,6 +15,7 @@ use crate::rules::helm;
 
 /// The layers of one pair's values, lowest precedence first.
 pub struct Layers<'a> {
+    /// Each layer's values.
     pub values: Vec<&'a Value>,
     /// For each layer: what it is (`app values`, `policy x`, ...) and where.
     pub origins: Vec<(String, Site)>,
@@ -206,6 +207,8 @@ pub struct Conflicts {
 }
 
 impl Conflicts {
+    /// Records the leaves that same-priority policies placing `pair` set
+    /// differently (values, and settings of the app's source type).
     pub fn check(&self, inv: &Inventory, pair: &Pair) {
         // Values reach Helm charts only, and settings apps of their type.
         let Some(ty) = inv.apps[pair.app].source_type else {

@@ -23,10 +23,13 @@ use crate::render::{self, Keep, Rendered, Reuse};
 /// An inventory compiled in memory: every stage's result.
 #[derive(Debug)]
 pub struct Compiled {
+    /// The checked inventory.
     pub inventory: Inventory,
+    /// The placed pairs.
     pub matrix: Matrix,
     /// Replica divisions, made from the matrix.
     pub plan: Plan,
+    /// The rendered files, and what each Application came from.
     pub rendered: Rendered,
     /// The inventory's files as read, to name the line of a place.
     pub sources: Sources,

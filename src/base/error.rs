@@ -14,11 +14,14 @@ use std::path::PathBuf;
 /// One step of a path into a YAML/JSON document.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Seg {
+    /// A mapping's key.
     Key(String),
+    /// A list's item, 0-based.
     Index(usize),
 }
 
 impl Seg {
+    /// A [`Seg::Key`] step.
     pub fn key(s: impl Into<String>) -> Seg {
         Seg::Key(s.into())
     }
@@ -29,12 +32,17 @@ impl Seg {
 /// and the key path inside that document.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Site {
+    /// The file: relative to the inventory root for the inventory's own
+    /// files (an export of Argo CD is named as the command line named it).
     pub file: PathBuf,
+    /// The document in the file, 0-based.
     pub doc: usize,
+    /// The key path inside the document.
     pub path: Vec<Seg>,
 }
 
 impl Site {
+    /// The top of the first document of `file`.
     pub fn file(file: impl Into<PathBuf>) -> Site {
         Site {
             file: file.into(),
@@ -50,6 +58,7 @@ impl Site {
         s
     }
 
+    /// The same document, one key deeper.
     pub fn key(&self, key: &str) -> Site {
         self.at(Seg::Key(key.to_string()))
     }
@@ -119,14 +128,18 @@ pub(crate) fn dotted(path: &[Seg]) -> String {
 /// A problem found in the input, with where it is and how to fix it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
+    /// Where in the inventory the problem is; `None` when it has no place.
     pub site: Option<Site>,
     /// A line (1-based) known directly, e.g. from the YAML parser.
     pub line: Option<usize>,
+    /// What is wrong.
     pub message: String,
+    /// How to fix it, when known.
     pub help: Option<String>,
 }
 
 impl Diagnostic {
+    /// A problem with no place.
     pub fn new(message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             site: None,
@@ -136,6 +149,7 @@ impl Diagnostic {
         }
     }
 
+    /// A problem at `site`.
     pub fn at(site: Site, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             site: Some(site),
@@ -145,16 +159,19 @@ impl Diagnostic {
         }
     }
 
+    /// Adds how to fix it.
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
     }
 
+    /// Sets how to fix it; `None`: no help.
     pub fn help_opt(mut self, help: Option<String>) -> Diagnostic {
         self.help = help;
         self
     }
 
+    /// Sets the line (1-based), when it is known directly.
     pub fn line(mut self, line: usize) -> Diagnostic {
         self.line = Some(line);
         self
@@ -310,7 +327,9 @@ pub enum Error {
     /// A file could not be read or written.
     #[error("{}: {}", .path.display(), crate::base::error::os_words(.source))]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the OS said.
         #[source]
         source: std::io::Error,
     },
@@ -319,7 +338,12 @@ pub enum Error {
     Usage(String),
     /// A git operation failed.
     #[error("{what}: {}", .source.message())]
-    Git { what: String, source: git2::Error },
+    Git {
+        /// What fleetc was doing.
+        what: String,
+        /// git's error.
+        source: git2::Error,
+    },
     /// fleetc stopped short of a change it judged unsafe; nothing changed.
     #[error("{0}")]
     Refused(Refusal),
@@ -337,13 +361,26 @@ pub enum Error {
 #[derive(Debug)]
 pub enum Refusal {
     /// The removal guard's verdict; `committing`: to a branch, not a folder.
-    Removals { verdict: String, committing: bool },
+    Removals {
+        /// The guard's verdict: how many Applications would go, and which.
+        verdict: String,
+        /// Whether it was committing to a branch (not writing a folder).
+        committing: bool,
+    },
     /// Someone moved the branch while fleetc compiled.
-    BranchMoved { branch: String, was: String },
+    BranchMoved {
+        /// The deploy branch.
+        branch: String,
+        /// The commit the compile started from (short id), or `no commit`.
+        was: String,
+    },
     /// The branch's ref is locked (by git, or a killed fleetc).
     BranchLocked {
+        /// The deploy branch.
         branch: String,
+        /// The commit the compile started from (short id), or `no commit`.
         was: String,
+        /// The lock file that exists (`<ref>.lock` in the repository).
         lock: String,
     },
 }
@@ -369,6 +406,7 @@ impl fmt::Display for Refusal {
 }
 
 impl Error {
+    /// An [`Error::Io`] on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),
@@ -376,6 +414,7 @@ impl Error {
         }
     }
 
+    /// An [`Error::Git`]: `what` fleetc was doing when git failed.
     pub fn git(what: impl fmt::Display, source: git2::Error) -> Error {
         Error::Git {
             what: what.to_string(),

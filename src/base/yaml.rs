@@ -31,7 +31,9 @@ pub struct ParseError {
 /// One parsed document of a file, with its index among the file's documents.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Document {
+    /// Its index among the file's documents, 0-based (empty ones counted).
     pub index: usize,
+    /// The document's value.
     pub value: Value,
 }
 

@@ -44,6 +44,7 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The word `fleetc.yaml` writes in `mode:`: `per-cluster` or `hub`.
     pub fn name(self) -> &'static str {
         match self {
             Mode::PerCluster => "per-cluster",
@@ -92,14 +93,24 @@ pub struct Guard {
     pub min_count: usize,
 }
 
+/// `fleetc.yaml`, checked: every setting, with its default where not set.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// The namespace of Argo CD, where Applications and AppProjects live
+    /// (`argocd` unless set).
     pub argocd_namespace: String,
+    /// Where Argo CD runs: in every cluster, or one hub.
     pub mode: Mode,
+    /// The repo Argo CD reads the rendered tree from; without it, no root
+    /// or platform Applications are rendered.
     pub deploy_repo: Option<DeployRepo>,
+    /// The template (minijinja) of an Application's name.
     pub application_name: String,
+    /// Output path templates.
     pub layout: Layout,
+    /// The removal guard: how many Applications one compile may remove.
     pub guard: Guard,
+    /// Limits on the work an inventory may ask for.
     pub limits: crate::base::limits::Limits,
     /// Which files each team owns (tenancy in the inventory).
     pub owners: owners::Owners,
@@ -129,21 +140,31 @@ pub(crate) const DEFAULT_APPLICATION_NAME: &str =
 pub(crate) const DEFAULT_APPLICATION_LAYOUT: &str =
     "clusters/{{ cluster.name }}/apps/{{ app.name }}.yaml";
 
+/// A cluster: its labels, values, and settings for the apps placed on it.
 #[derive(Clone, Debug)]
 pub struct Cluster {
+    /// The cluster's name, as its document writes it (a DNS label).
     pub name: String,
+    /// `shortName`: a shorter name for its Applications' names (the default
+    /// `application_name` uses it in place of `name`).
     pub short_name: Option<String>,
+    /// A description, as written.
     pub description: Option<String>,
+    /// Its environment, which selectors also see as the label `environment`.
     pub environment: Option<String>,
     /// The labels as written.
     pub metadata: Labels,
     /// What selectors see: `metadata`, plus `name` and `environment` where
     /// `metadata` does not set them.
     pub labels: Labels,
+    /// Its API server's address, as written: informational (templates can
+    /// read it).
     pub server: Option<String>,
+    /// Helm values for every app placed on it.
     pub values: Option<Value>,
     /// Settings for the apps of each source type placed on it.
     pub tools: Tools,
+    /// Where its document is.
     pub site: Site,
 }
 
@@ -152,12 +173,16 @@ pub struct Cluster {
 /// as written), `kustomize:` and `directory:` with Argo CD's field names.
 #[derive(Clone, Debug, Default)]
 pub struct Tools {
+    /// Helm's settings: `value_files`, `ignore_missing_value_files`.
     pub helm: Option<Value>,
+    /// `kustomize:` settings, with Argo CD's field names.
     pub kustomize: Option<Value>,
+    /// `directory:` settings, with Argo CD's field names.
     pub directory: Option<Value>,
 }
 
 impl Tools {
+    /// The settings of type `ty`, if set.
     pub fn get(&self, ty: SourceType) -> Option<&Value> {
         match ty {
             SourceType::Helm => self.helm.as_ref(),
@@ -182,13 +207,23 @@ pub struct Sync {
     pub sync_options: Vec<String>,
 }
 
+/// An app: what to deploy, from which repo, for which team, and with
+/// which values and settings.
 #[derive(Clone, Debug)]
 pub struct App {
+    /// The app's name, as its document writes it.
     pub name: String,
+    /// A description, as written.
     pub description: Option<String>,
+    /// The repo its source comes from, as written: a git repo, or the Helm
+    /// repository of its `chart`.
     pub repo_url: String,
+    /// The revision it deploys unless pinned or rolled out (a chart's
+    /// version with `chart`); `HEAD` unless set.
     pub repo_branch: String,
+    /// The folder in the repo that holds its manifests (none with `chart`).
     pub repo_path: Option<String>,
+    /// The Helm chart's name in the repository at `repo_url`.
     pub chart: Option<String>,
     /// What Argo CD builds the source with; `None`: it detects it from
     /// the folder (the Applications carry no tool block).
@@ -202,13 +237,18 @@ pub struct App {
     pub tool_overrides: BTreeMap<usize, Tools>,
     /// Value files in another repo: a multi-source Application.
     pub values_repo: Option<ValuesRepo>,
+    /// The labels as written.
     pub metadata: Labels,
     /// What selectors see: `metadata`, plus `name` where it is not set.
     pub labels: Labels,
     /// Index of the app's team in [`Inventory::teams`].
     pub team: usize,
+    /// The Kubernetes namespace its Applications deploy into; the team's
+    /// namespace unless set.
     pub destination_namespace: String,
+    /// The Helm release name; the app's name unless set.
     pub release_name: String,
+    /// The app's own Helm values (lowest precedence).
     pub values: Option<Value>,
     /// Per-cluster values, by cluster index.
     pub overrides: BTreeMap<usize, Value>,
@@ -217,6 +257,7 @@ pub struct App {
     /// Sync wave: 0 for an app with no dependencies, else one more than the
     /// highest wave among them.
     pub wave: u32,
+    /// Its Applications' sync policy, with fleetc's defaults where not set.
     pub sync: Sync,
     /// Deleting its Applications deletes their live resources: they carry
     /// Argo CD's resources finalizer.
@@ -227,6 +268,7 @@ pub struct App {
     pub rollout: Option<Rollout>,
     /// RFC 6902 patches of its Application, by cluster index.
     pub patches: BTreeMap<usize, Patch>,
+    /// Where its document is.
     pub site: Site,
 }
 
@@ -244,6 +286,7 @@ pub struct Rollout {
     pub promoted: usize,
     /// Whether `revision` may be older than what the rings run.
     pub downgrade: bool,
+    /// Where its `rollout:` block is.
     pub site: Site,
 }
 
@@ -272,6 +315,7 @@ impl Rollout {
 #[derive(Clone, Debug)]
 pub struct Patch {
     pub(crate) ops: Vec<crate::rules::jsonpatch::Op>,
+    /// Where the operations are written.
     pub site: Site,
 }
 
@@ -279,12 +323,17 @@ pub struct Patch {
 /// (`replicas:`).
 #[derive(Clone, Debug)]
 pub struct Replicas {
+    /// The replicas to divide.
     pub total: u64,
     /// Where the share goes in the values (`replicaCount`, `a.b`).
     pub path: Vec<String>,
+    /// Each cluster's weight in the division.
     pub weights: Weights,
+    /// The fewest replicas a cluster gets.
     pub min: u64,
+    /// The most replicas a cluster gets, if bounded.
     pub max: Option<u64>,
+    /// Where its `replicas:` block is.
     pub site: Site,
 }
 
@@ -295,13 +344,18 @@ pub enum Weights {
     Clusters(BTreeMap<usize, u64>, u64),
     /// By the value of a cluster label; others weigh `default`.
     Label {
+        /// The cluster label whose value picks the weight.
         label: String,
+        /// Weights by the label's value.
         weights: BTreeMap<String, u64>,
+        /// The weight of a cluster whose value is not listed, or that has no
+        /// such label.
         default: u64,
     },
 }
 
 impl Weights {
+    /// The weight of `cluster` (`ci`: its index).
     pub fn of(&self, ci: usize, cluster: &Cluster) -> u64 {
         match self {
             Weights::Clusters(by, default) => by.get(&ci).copied().unwrap_or(*default),
@@ -319,39 +373,60 @@ impl Weights {
     }
 }
 
+/// A team (a Namespace document): its AppProject, its groups and the
+/// Kubernetes namespaces its apps may deploy into.
 #[derive(Clone, Debug)]
 pub struct Team {
+    /// The team's name, as its document writes it; also its first namespace.
     pub name: String,
+    /// A description, as written.
     pub description: Option<String>,
+    /// Groups that manage its Applications (and may `edit` its namespaces).
     pub contributors: Vec<String>,
+    /// Groups that may read its Applications (and `view` its namespaces).
     pub readers: Vec<String>,
     /// Repos its apps may use; `None`: the repos its apps use.
     pub source_repos: Option<Vec<String>>,
     /// Kubernetes namespaces its apps may deploy into (its own name first).
     pub namespaces: Vec<String>,
+    /// Where its document is.
     pub site: Site,
 }
 
+/// A target policy: which apps go on which clusters, and what the pairs
+/// it places get.
 #[derive(Clone, Debug)]
 pub struct Policy {
+    /// The policy's name, as its document writes it.
     pub name: String,
+    /// A description, as written.
     pub description: Option<String>,
+    /// Selects the apps it places.
     pub app_selector: Selector,
+    /// Selects the clusters it places them on; `None`: only those in `clusters`.
     pub cluster_selector: Option<Selector>,
     /// Clusters listed by name, by index.
     pub clusters: Vec<usize>,
     /// Scope: only apps of this team.
     pub team: Option<usize>,
+    /// Orders the policies that place a pair: a higher priority's values and
+    /// settings win.
     pub priority: i64,
+    /// The Helm values it gives the pairs it places.
     pub values: Option<Value>,
+    /// Takes the pairs it selects out of the matrix instead of placing them.
     pub exclude: bool,
     /// Pins the revision of the pairs it places.
     pub revision: Option<String>,
+    /// Rolls a new revision out to the pairs it places, ring by ring.
     pub rollout: Option<Rollout>,
+    /// RFC 6902 operations on the Applications of the pairs it places.
     pub patches: Option<Patch>,
+    /// A replica total divided over the clusters it places each app on.
     pub replicas: Option<Replicas>,
     /// Settings for the apps of each source type it places.
     pub tools: Tools,
+    /// Where its document is.
     pub site: Site,
 }
 
@@ -359,11 +434,17 @@ pub struct Policy {
 /// stable for a given inventory.
 #[derive(Clone, Debug)]
 pub struct Inventory {
+    /// The inventory folder it was read from.
     pub root: PathBuf,
+    /// `fleetc.yaml`, checked.
     pub settings: Settings,
+    /// The clusters, by name.
     pub clusters: Vec<Cluster>,
+    /// The apps, by name.
     pub apps: Vec<App>,
+    /// The teams (Namespace documents), by name.
     pub teams: Vec<Team>,
+    /// The target policies, by name.
     pub policies: Vec<Policy>,
     /// The user's templates that replace built-in ones: name → text and file.
     pub templates: BTreeMap<String, Located<String>>,
@@ -379,18 +460,21 @@ impl App {
             .chain(self.values_repo.as_ref().map(|r| r.url.as_str()))
     }
 
+    /// Whether it is a Helm chart.
     pub fn is_helm(&self) -> bool {
         self.source_type == Some(SourceType::Helm)
     }
 }
 
 impl Inventory {
+    /// The index of the cluster named `name`.
     pub fn cluster(&self, name: &str) -> Option<usize> {
         self.clusters
             .binary_search_by(|c| c.name.as_str().cmp(name))
             .ok()
     }
 
+    /// The index of the app named `name`.
     pub fn app(&self, name: &str) -> Option<usize> {
         self.apps
             .binary_search_by(|a| a.name.as_str().cmp(name))

@@ -28,12 +28,16 @@ use crate::rules::k8s;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceType {
+    /// A Helm chart.
     Helm,
+    /// A Kustomize app.
     Kustomize,
+    /// A folder of plain manifests.
     Directory,
 }
 
 impl SourceType {
+    /// Every type, in this order.
     pub const ALL: [SourceType; 3] = [
         SourceType::Helm,
         SourceType::Kustomize,
@@ -76,7 +80,9 @@ impl SourceType {
 /// source with `ref: values`, and its value files are `$values/...`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValuesRepo {
+    /// The git repo that holds the value files.
     pub url: String,
+    /// The revision the value files are read at; `HEAD` unless set.
     pub revision: String,
 }
 

@@ -103,9 +103,13 @@ pub(crate) struct Exports {
 /// and how to export it right.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
+    /// The export file.
     pub file: PathBuf,
+    /// The line (1-based), when known.
     pub line: Option<usize>,
+    /// What is wrong.
     pub message: String,
+    /// How to fix it.
     pub help: String,
 }
 

@@ -26,15 +26,21 @@ pub enum ClusterReason {
 /// One policy's part in a pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Hit {
+    /// The policy, by index in [`Inventory::policies`].
     pub policy: usize,
+    /// How it selected the cluster.
     pub reason: ClusterReason,
 }
 
 /// A (cluster, app) pair and the policies that placed it, by policy index.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pair {
+    /// The cluster, by index.
     pub cluster: usize,
+    /// The app, by index.
     pub app: usize,
+    /// The policies that placed it, by policy index (of an excluded pair:
+    /// the exclusions).
     pub hits: Vec<Hit>,
 }
 
@@ -53,7 +59,9 @@ impl Pair {
 /// placed but an exclusion took out (their `hits` are the exclusions).
 #[derive(Clone, Debug, Default)]
 pub struct Matrix {
+    /// The placed pairs.
     pub placed: Vec<Pair>,
+    /// The pairs that policies placed but an exclusion took out.
     pub excluded: Vec<Pair>,
     /// For each policy, the clusters it selects, with how.
     pub policy_clusters: Vec<Vec<(usize, ClusterReason)>>,

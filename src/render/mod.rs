@@ -42,9 +42,13 @@ use source::ExpansionErrors;
 /// One rendered Application and what it came from.
 #[derive(Clone, Debug)]
 pub struct RenderedApp {
+    /// The cluster, by index.
     pub cluster: usize,
+    /// The app, by index.
     pub app: usize,
+    /// The Application's name (from `application_name`).
     pub name: String,
+    /// Its file's path in the tree (from `layout.application`).
     pub path: String,
     /// Names of the policies that placed it.
     pub policies: Vec<String>,
@@ -132,24 +136,16 @@ pub(crate) fn render(
     let ctx = Contexts::new(inv);
     let mut diags = unknown_templates(inv);
     let inputs = reuse::Inputs::new(inv, &ctx);
-    let mut out = render_apps(
-        inv,
-        matrix,
-        plan,
-        keep,
-        reuse,
-        watch,
-        (&env, &ctx, &inputs),
-        &mut diags,
-    );
-    render_cluster_files(
+    let run = Run {
         inv,
         reuse,
         watch,
-        (&env, &ctx, &inputs),
-        &mut out,
-        &mut diags,
-    );
+        env: &env,
+        ctx: &ctx,
+        inputs: &inputs,
+    };
+    let mut out = render_apps(&run, matrix, plan, keep, &mut diags);
+    render_cluster_files(&run, &mut out, &mut diags);
     check_tree(&out, &mut diags);
     out.notes.extend(source::unread_settings(inv, matrix));
     if !inv.settings.application_health_check
@@ -168,9 +164,17 @@ pub(crate) fn render(
     Ok(out)
 }
 
-/// What every render of a compile shares: the templates, the template
-/// views, and the digests of the inputs.
-type Made<'a> = (&'a Environment<'static>, &'a Contexts, &'a reuse::Inputs);
+/// What every render of a compile shares: the inventory, the earlier
+/// renders it may reuse, who watches, the templates, the template views,
+/// and the digests of the inputs.
+struct Run<'a> {
+    inv: &'a Inventory,
+    reuse: Option<&'a Reuse>,
+    watch: &'a dyn Watch,
+    env: &'a Environment<'static>,
+    ctx: &'a Contexts,
+    inputs: &'a reuse::Inputs,
+}
 
 /// The Applications over `limits.applications` are refused before any
 /// is rendered.
@@ -194,17 +198,21 @@ fn check_count(inv: &Inventory, matrix: &Matrix) -> Result<(), Vec<Diagnostic>> 
 
 /// Every placed pair's Application, in parallel: an earlier compile's
 /// where its inputs are unchanged, rendered where not.
-#[allow(clippy::too_many_arguments)]
 fn render_apps(
-    inv: &Inventory,
+    run: &Run<'_>,
     matrix: &Matrix,
     plan: &Plan,
     keep: Keep,
-    reuse: Option<&Reuse>,
-    watch: &dyn Watch,
-    (env, ctx, inputs): Made<'_>,
     diags: &mut Vec<Diagnostic>,
 ) -> Rendered {
+    let &Run {
+        inv,
+        reuse,
+        watch,
+        env,
+        ctx,
+        inputs,
+    } = run;
     let mut out = Rendered::default();
     let conflicts = Conflicts::default();
     let expansion_errors = ExpansionErrors::default();
@@ -284,14 +292,15 @@ fn render_apps(
 
 /// Each cluster's own files (projects, platform, namespaces, root): an
 /// earlier compile's where their inputs are unchanged, rendered where not.
-fn render_cluster_files(
-    inv: &Inventory,
-    reuse: Option<&Reuse>,
-    watch: &dyn Watch,
-    (env, ctx, inputs): Made<'_>,
-    out: &mut Rendered,
-    diags: &mut Vec<Diagnostic>,
-) {
+fn render_cluster_files(run: &Run<'_>, out: &mut Rendered, diags: &mut Vec<Diagnostic>) {
+    let &Run {
+        inv,
+        reuse,
+        watch,
+        env,
+        ctx,
+        inputs,
+    } = run;
     let mut teams_on: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); inv.clusters.len()];
     for r in &out.apps {
         teams_on[r.cluster].insert(inv.apps[r.app].team);

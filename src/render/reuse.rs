@@ -38,9 +38,13 @@ pub(crate) type Hash = [u8; 32];
 pub struct Prior {
     /// The digest of the pair's inputs then.
     pub inputs: Hash,
+    /// The Application's name then.
     pub name: String,
+    /// Its file's path then.
     pub path: String,
+    /// Names of the policies that placed it then.
     pub policies: Vec<String>,
+    /// Its file, known by its digests.
     pub file: Known,
 }
 
@@ -86,6 +90,7 @@ impl Kind {
 pub struct ClusterPrior {
     /// The digest of their inputs then.
     pub inputs: Hash,
+    /// Each file: what it is, its path, and its digests.
     pub files: Vec<(Kind, String, Known)>,
 }
 
@@ -99,10 +104,12 @@ pub struct Reuse {
 }
 
 impl Reuse {
+    /// Adds the earlier render of `app` on `cluster`.
     pub fn insert(&mut self, cluster: String, app: String, prior: Prior) {
         self.pairs.entry(cluster).or_default().insert(app, prior);
     }
 
+    /// Adds the earlier render of `cluster`'s own files.
     pub fn insert_cluster(&mut self, cluster: String, prior: ClusterPrior) {
         self.clusters.insert(cluster, prior);
     }
@@ -113,6 +120,7 @@ impl Reuse {
         (pairs, self.clusters.len())
     }
 
+    /// Whether it holds no render.
     pub fn is_empty(&self) -> bool {
         self.len() == (0, 0)
     }

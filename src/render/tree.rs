@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 /// The output: relative `/`-separated path → bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tree {
+    /// Each file's bytes, by path.
     pub files: BTreeMap<String, Vec<u8>>,
     /// Files of the output whose bytes were not rendered again: an earlier
     /// compile's, from the same inputs, known by their digests to be what
@@ -28,6 +29,7 @@ pub struct Known {
 }
 
 impl Tree {
+    /// The tree of rendered texts, none known by digests.
     pub fn from_texts(files: BTreeMap<String, String>) -> Tree {
         Tree {
             files: files
@@ -125,8 +127,11 @@ fn group_of(path: &str) -> &str {
 /// A file that differs between two trees (`None`: absent on that side).
 #[derive(Clone, Debug)]
 pub struct FileChange {
+    /// The file's path in the tree.
     pub path: String,
+    /// Its bytes in the old tree.
     pub old: Option<Vec<u8>>,
+    /// Its bytes in the new tree.
     pub new: Option<Vec<u8>>,
 }
 

@@ -15,16 +15,21 @@ use crate::render::tree::FileChange;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
+    /// The manifest is new.
     Added,
+    /// The manifest differs (or an Application kept its name and moved to
+    /// another file).
     Changed,
     /// An Application whose name changes: Argo CD deletes the old one and
     /// creates the new one, and with the resources finalizer the live
     /// resources go and come back with them.
     Recreated,
+    /// The manifest is gone.
     Removed,
 }
 
 impl Action {
+    /// Every action, in this order.
     pub const ALL: [Action; 4] = [
         Action::Added,
         Action::Changed,
@@ -62,10 +67,14 @@ impl std::fmt::Display for Action {
 /// One changed manifest, classified.
 #[derive(Clone, Debug, Serialize)]
 pub struct Item {
+    /// The file's path in the tree (of an Application that moved, its new
+    /// file).
     pub path: String,
+    /// What the compile does to it.
     pub action: Action,
     /// The manifest's `kind` (`Application`, `AppProject`, ...), or `file`.
     pub kind: String,
+    /// Its `metadata.name` (after the change; before it, when `removed`).
     pub name: Option<String>,
     /// For `recreated`: the name it had.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,7 +86,9 @@ pub struct Item {
     /// finalizer, so that deleting it deletes its live resources.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cascade: Option<bool>,
+    /// The cluster it belongs to, from its `fleetc.io/cluster` label.
     pub cluster: Option<String>,
+    /// The app it belongs to, from its `fleetc.io/app` label.
     pub app: Option<String>,
     /// The policies that place it (from its annotations; for `removed`,
     /// that placed it).
@@ -94,13 +105,16 @@ pub struct Item {
     /// after (none when `removed`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revision_old: Option<String>,
+    /// The Application's `targetRevision` after (none when `removed`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub revision_new: Option<String>,
     /// The rollout that decides its revision (from its annotations), with
     /// its state before.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rollout: Option<RolloutMark>,
+    /// SHA-256 (hex) of the file before (none when `added`).
     pub sha256_old: Option<String>,
+    /// SHA-256 (hex) of the file after (none when `removed`).
     pub sha256_new: Option<String>,
     /// Unified diff (empty unless made by `classify_with_diffs`).
     pub diff: String,
@@ -244,19 +258,25 @@ type StepKey = (String, Option<String>, String, String, String);
 /// Everything a compile would change.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ChangeSet {
+    /// The changed manifests, by cluster, app, then path.
     pub items: Vec<Item>,
 }
 
 /// Counts of Applications.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
+    /// Applications added.
     pub added: usize,
+    /// Applications changed.
     pub changed: usize,
+    /// Applications recreated under a new name.
     pub recreated: usize,
+    /// Applications removed.
     pub removed: usize,
 }
 
 impl Counts {
+    /// How many Applications change, in all.
     pub fn total(&self) -> usize {
         self.added + self.changed + self.recreated + self.removed
     }
@@ -302,10 +322,13 @@ impl Item {
 }
 
 impl ChangeSet {
+    /// Whether the compile changes nothing.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
+    /// The items that are an app's Application (labelled `fleetc.io/app`),
+    /// not a root or platform Application or another kind.
     pub fn applications(&self) -> impl Iterator<Item = &Item> {
         self.items
             .iter()

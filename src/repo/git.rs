@@ -24,8 +24,11 @@ use crate::render::tree::{self, FileChange, Known, Tree};
 
 /// A deploy repository and the branch fleetc commits to.
 pub struct DeployRepo {
+    /// The open repository.
     pub repo: Repository,
+    /// Where it was opened, as given.
     pub path: PathBuf,
+    /// The branch fleetc commits to.
     pub branch: String,
 }
 
@@ -39,6 +42,7 @@ impl std::fmt::Debug for DeployRepo {
 /// and the blob id of every file under the output prefix.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
+    /// The branch's commit; `None` for a branch that does not exist yet.
     pub commit: Option<Oid>,
     /// The commit a new branch starts from (the repo's HEAD), if any.
     pub base: Option<Oid>,
@@ -85,6 +89,7 @@ impl DeployRepo {
         }
     }
 
+    /// The branch's full ref name: `refs/heads/<branch>`.
     pub fn refname(&self) -> String {
         format!("refs/heads/{}", self.branch)
     }

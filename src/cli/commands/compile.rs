@@ -6,9 +6,8 @@ use std::path::Path;
 
 use super::{emit, note, notes, summary_line};
 use crate::base::error::{Error, Refusal, Result};
-use crate::base::watch::Watch;
 use crate::cli::args::CompileArgs;
-use crate::cli::progress::Progress;
+use crate::cli::progress::{self, Progress};
 use crate::cli::{EXIT_CHANGES, EXIT_OK};
 use crate::load::MANIFEST_FILE;
 use crate::pipeline::{self, compile_keeping, Compiled};
@@ -75,15 +74,15 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let prefix = settings.deploy_prefix();
     let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
     let where_ = format!("branch `{}` of {}", deploy.branch, repo.display());
-    Progress.lap("start");
+    progress::lap("start");
     let read = pipeline::read(root, &Progress)?;
     let digest = read.digest();
     // The very inventory the branch was last compiled from: up to date.
     let cache = cache::open(&deploy, prefix);
     let head = deploy.head()?;
-    Progress.lap("cache: read");
+    progress::lap("cache: read");
     if let Some(summary) = cache.as_ref().and_then(|c| c.unchanged(head, digest)) {
-        Progress.fact("the inventory is the one the branch was last compiled from");
+        progress::fact("the inventory is the one the branch was last compiled from");
         if args.check {
             return report_stale(&diff::classify(&[]), &where_);
         }
@@ -93,21 +92,21 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         return Ok(EXIT_OK);
     }
     let snapshot = deploy.snapshot(prefix)?;
-    Progress.lap("branch: read");
+    progress::lap("branch: read");
     let reuse = cache::load(cache, &snapshot);
-    Progress.lap("cache: load");
+    progress::lap("cache: load");
     let mut c = read.compile(Keep::Texts, Some(&reuse), &Progress)?;
     let summary = summary_line(&c, "compiled");
     let tree = c.take_tree();
     // The digests of what was rendered: for the lists of fleetc's files,
     // the comparison with the branch and the cache, taken once.
     let fresh = git::digests(&tree);
-    Progress.lap("hashing");
+    progress::lap("hashing");
     let lists = deploy.manifest_writes(&snapshot, &tree, &fresh)?;
-    Progress.lap("lists of files");
+    progress::lap("lists of files");
     let changes = deploy.changes(&snapshot, tree, &lists, &fresh)?;
     let cs = diff::classify(&changes);
-    Progress.lap("changes");
+    progress::lap("changes");
     if args.check {
         return report_stale(&cs, &where_);
     }
@@ -157,9 +156,9 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         writes.insert(path.clone(), text.as_deref());
     }
     let commit = deploy.commit_watched(&snapshot, prefix, &writes, &record.message, &Progress)?;
-    Progress.lap("commit");
+    progress::lap("commit");
     save_cache(&deploy, prefix, commit, (digest, &summary), &c, &fresh);
-    Progress.lap("cache: save");
+    progress::lap("cache: save");
     notes(&c);
     emit(&format!(
         "{summary}: committed {} to {where_}: {} (log entry {})\n",

@@ -6,9 +6,8 @@ use std::path::Path;
 
 use super::emit;
 use crate::base::error::{Error, Result};
-use crate::base::watch::Watch;
 use crate::cli::args::{DiffArgs, Format};
-use crate::cli::progress::Progress;
+use crate::cli::progress::{self, Progress};
 use crate::cli::{EXIT_CHANGES, EXIT_OK};
 use crate::load::Files;
 use crate::pipeline::{self, compile_files_watched, compile_keeping, Compiled};
@@ -88,7 +87,7 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
                 .and_then(|c| c.unchanged(head, read.digest()))
                 .is_some()
             {
-                Progress.fact("the inventory is the one the branch was last compiled from");
+                progress::fact("the inventory is the one the branch was last compiled from");
                 (None, Vec::new())
             } else {
                 let snapshot = deploy.snapshot(prefix)?;
