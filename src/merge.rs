@@ -219,34 +219,28 @@ impl Conflicts {
             SourceType::Kustomize => &[Part::Tools(SourceType::Kustomize)],
             SourceType::Directory => &[Part::Tools(SourceType::Directory)],
         };
-        let order = matrix::policy_order(inv, pair);
-        for (i, &p) in order.iter().enumerate() {
-            for &q in &order[i + 1..] {
-                let (pp, qp) = (&inv.policies[p], &inv.policies[q]);
-                if pp.priority != qp.priority {
-                    break;
-                }
-                for &part in parts {
-                    let (Some(pv), Some(qv)) = (part.of(pp), part.of(qp)) else {
-                        continue;
-                    };
-                    let paths = {
-                        let mut seen = self.seen.lock().unwrap();
-                        seen.entry((p, q, part))
-                            .or_insert_with(|| helm::conflicts(pv, qv))
-                            .clone()
-                    };
-                    if !paths.is_empty() {
-                        // Report the first pair in matrix order, whatever thread saw it first.
-                        let mut found = self.found.lock().unwrap();
-                        let entry =
-                            found
-                                .entry((p, q, part))
-                                .or_insert((paths, pair.cluster, pair.app));
-                        if (pair.cluster, pair.app) < (entry.1, entry.2) {
-                            entry.1 = pair.cluster;
-                            entry.2 = pair.app;
-                        }
+        for (p, q) in matrix::same_priority(inv, pair) {
+            let (pp, qp) = (&inv.policies[p], &inv.policies[q]);
+            for &part in parts {
+                let (Some(pv), Some(qv)) = (part.of(pp), part.of(qp)) else {
+                    continue;
+                };
+                let paths = {
+                    let mut seen = self.seen.lock().unwrap();
+                    seen.entry((p, q, part))
+                        .or_insert_with(|| helm::conflicts(pv, qv))
+                        .clone()
+                };
+                if !paths.is_empty() {
+                    // Report the first pair in matrix order, whatever thread saw it first.
+                    let mut found = self.found.lock().unwrap();
+                    let entry =
+                        found
+                            .entry((p, q, part))
+                            .or_insert((paths, pair.cluster, pair.app));
+                    if (pair.cluster, pair.app) < (entry.1, entry.2) {
+                        entry.1 = pair.cluster;
+                        entry.2 = pair.app;
                     }
                 }
             }

@@ -281,24 +281,18 @@ pub(crate) fn plan(inv: &Inventory, matrix: &Matrix) -> (Plan, Vec<Diagnostic>) 
             }
         }
         // Two policies of one priority that set different revisions.
-        let order = matrix::policy_order(inv, pair);
-        for (i, &p) in order.iter().enumerate() {
-            for &q in &order[i + 1..] {
-                let (pp, qp) = (&inv.policies[p], &inv.policies[q]);
-                if pp.priority != qp.priority {
-                    break;
-                }
-                let set = |x: &crate::check::Policy| {
-                    x.revision.clone().or_else(|| {
-                        x.rollout
-                            .as_ref()
-                            .map(|r| format!("rollout {:?}", r.revision))
-                    })
-                };
-                if let (Some(a), Some(b)) = (set(pp), set(qp)) {
-                    if a != b || pp.rollout.is_some() || qp.rollout.is_some() {
-                        conflicts.entry((p, q)).or_insert((pair.cluster, pair.app));
-                    }
+        for (p, q) in matrix::same_priority(inv, pair) {
+            let (pp, qp) = (&inv.policies[p], &inv.policies[q]);
+            let set = |x: &crate::check::Policy| {
+                x.revision.clone().or_else(|| {
+                    x.rollout
+                        .as_ref()
+                        .map(|r| format!("rollout {:?}", r.revision))
+                })
+            };
+            if let (Some(a), Some(b)) = (set(pp), set(qp)) {
+                if a != b || pp.rollout.is_some() || qp.rollout.is_some() {
+                    conflicts.entry((p, q)).or_insert((pair.cluster, pair.app));
                 }
             }
         }

@@ -206,6 +206,22 @@ pub(crate) fn check_dependencies(inv: &Inventory, matrix: &Matrix) -> Vec<Diagno
     diags
 }
 
+/// The placing policies of `pair` that share a priority, two by two, each
+/// pair once and in [`policy_order`].
+pub(crate) fn same_priority(inv: &Inventory, pair: &Pair) -> Vec<(usize, usize)> {
+    let order = policy_order(inv, pair);
+    let mut out = Vec::new();
+    for (i, &p) in order.iter().enumerate() {
+        for &q in &order[i + 1..] {
+            if inv.policies[p].priority != inv.policies[q].priority {
+                break;
+            }
+            out.push((p, q));
+        }
+    }
+    out
+}
+
 /// The placing policies of a pair by ascending priority, then name.
 pub fn policy_order(inv: &Inventory, pair: &Pair) -> Vec<usize> {
     let mut order: Vec<usize> = pair.hits.iter().map(|h| h.policy).collect();

@@ -293,14 +293,7 @@ fn render_apps(
 /// Each cluster's own files (projects, platform, namespaces, root): an
 /// earlier compile's where their inputs are unchanged, rendered where not.
 fn render_cluster_files(run: &Run<'_>, out: &mut Rendered, diags: &mut Vec<Diagnostic>) {
-    let &Run {
-        inv,
-        reuse,
-        watch,
-        env,
-        ctx,
-        inputs,
-    } = run;
+    let (inv, env, ctx, reuse) = (run.inv, run.env, run.ctx, run.reuse);
     let mut teams_on: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); inv.clusters.len()];
     for r in &out.apps {
         teams_on[r.cluster].insert(inv.apps[r.app].team);
@@ -308,7 +301,7 @@ fn render_cluster_files(run: &Run<'_>, out: &mut Rendered, diags: &mut Vec<Diagn
     out.cluster_inputs = teams_on
         .par_iter()
         .enumerate()
-        .map(|(ci, teams)| inputs.cluster(ci, teams))
+        .map(|(ci, teams)| run.inputs.cluster(ci, teams))
         .collect();
     let mut reused = vec![false; inv.clusters.len()];
     for (ci, c) in inv.clusters.iter().enumerate() {
@@ -331,7 +324,7 @@ fn render_cluster_files(run: &Run<'_>, out: &mut Rendered, diags: &mut Vec<Diagn
     if reuse.is_some() {
         let apps = out.apps.iter().filter(|a| a.reused.is_some()).count();
         let clusters = reused.iter().filter(|r| **r).count();
-        watch.fact(&format!(
+        run.watch.fact(&format!(
             "reused {apps} of {} Applications and the own files of {clusters} of {} clusters",
             out.apps.len(),
             reused.len()
