@@ -61,7 +61,7 @@ pub mod values {
     pub use crate::rules::helm::*;
 }
 
-pub use base::error::{Diagnostic, Error, Refusal, Seg, Site};
+pub use base::error::{Diagnostic, Error, Seg, Site};
 pub use base::limits::Limits;
 pub use base::watch::{Quiet, Watch};
 pub use base::yaml::{parse_yaml, Document};
@@ -82,5 +82,6 @@ pub use render::{ClusterPrior, Kind as ClusterFileKind, Prior, Rendered, Rendere
 pub use repo::cache::reuse_of;
 pub use repo::diff::{Action, ChangeSet, Counts, Item};
 pub use repo::git::{DeployRepo, Snapshot};
+pub use repo::refusal::Refusal;
 pub use rules::names::check_relative_path;
 pub use views::html::page as report_html;

@@ -337,16 +337,21 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// A git operation failed.
-    #[error("{what}: {}", .source.message())]
+    #[error("{what}: {message}")]
     Git {
         /// What fleetc was doing.
         what: String,
-        /// git's error.
-        source: git2::Error,
+        /// What git said.
+        message: String,
+        /// git's own error (a `git2::Error`).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// fleetc stopped short of a change it judged unsafe; nothing changed.
+    /// The layer that refused says why (the repository edge's refusals are
+    /// a `Refusal`, which the box can be downcast to).
     #[error("{0}")]
-    Refused(Refusal),
+    Refused(Box<dyn std::error::Error + Send + Sync>),
     /// Argo CD exports (`fleetc status --from`) that cannot be read as
     /// such; every one is listed.
     #[error("{} problem(s) in the Argo CD exports", .0.len())]
@@ -357,67 +362,11 @@ pub enum Error {
     ClosedPipe,
 }
 
-/// Why fleetc refused to write or commit.
-#[derive(Debug)]
-pub enum Refusal {
-    /// The removal guard's verdict; `committing`: to a branch, not a folder.
-    Removals {
-        /// The guard's verdict: how many Applications would go, and which.
-        verdict: String,
-        /// Whether it was committing to a branch (not writing a folder).
-        committing: bool,
-    },
-    /// Someone moved the branch while fleetc compiled.
-    BranchMoved {
-        /// The deploy branch.
-        branch: String,
-        /// The commit the compile started from (short id), or `no commit`.
-        was: String,
-    },
-    /// The branch's ref is locked (by git, or a killed fleetc).
-    BranchLocked {
-        /// The deploy branch.
-        branch: String,
-        /// The commit the compile started from (short id), or `no commit`.
-        was: String,
-        /// The lock file that exists (`<ref>.lock` in the repository).
-        lock: String,
-    },
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Refusal::Removals { verdict, committing } => write!(
-                f,
-                "{verdict}; nothing was {}. If this is intended, run again with --allow-removals",
-                if *committing { "committed" } else { "written" }
-            ),
-            Refusal::BranchMoved { branch, was } => write!(
-                f,
-                "branch `{branch}` moved while fleetc was compiling (it was at {was}); nothing was changed: run the compile again"
-            ),
-            Refusal::BranchLocked { branch, was, lock } => write!(
-                f,
-                "branch `{branch}` is locked: `{lock}` exists, so another git or fleetc is writing it (or one was killed while it did); nothing was changed (the branch is still at {was}). If none is running, remove `{lock}` and run the compile again"
-            ),
-        }
-    }
-}
-
 impl Error {
     /// An [`Error::Io`] on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),
-            source,
-        }
-    }
-
-    /// An [`Error::Git`]: `what` fleetc was doing when git failed.
-    pub fn git(what: impl fmt::Display, source: git2::Error) -> Error {
-        Error::Git {
-            what: what.to_string(),
             source,
         }
     }

@@ -17,10 +17,11 @@ use std::path::{Path, PathBuf};
 pub(crate) use git2::Oid;
 use git2::{ObjectType, Repository, Signature, Time, TreeWalkMode, TreeWalkResult};
 
-use crate::base::error::{Error, Refusal, Result};
+use crate::base::error::{Error, Result};
 use crate::base::watch::{Quiet, Watch};
 use crate::load::MANIFEST_FILE;
 use crate::render::tree::{self, FileChange, Known, Tree};
+use crate::repo::refusal::Refusal;
 
 /// A deploy repository and the branch fleetc commits to.
 pub struct DeployRepo {
@@ -62,8 +63,13 @@ impl Snapshot {
     }
 }
 
-fn git_err(what: impl std::fmt::Display, e: git2::Error) -> Error {
-    Error::git(what, e)
+/// An [`Error::Git`]: `what` fleetc was doing when git failed.
+pub(crate) fn git_err(what: impl std::fmt::Display, e: git2::Error) -> Error {
+    Error::Git {
+        what: what.to_string(),
+        message: e.message().to_string(),
+        source: Box::new(e),
+    }
 }
 
 impl DeployRepo {
@@ -285,25 +291,24 @@ impl DeployRepo {
             .unwrap_or_else(|| "no commit".into());
         match moved {
             Ok(_) => Ok(commit),
-            Err(e) if e.code() == git2::ErrorCode::Locked => {
-                Err(Error::Refused(Refusal::BranchLocked {
-                    branch,
-                    was,
-                    lock: self
-                        .repo
-                        .path()
-                        .join(format!("{}.lock", self.refname()))
-                        .display()
-                        .to_string(),
-                }))
+            Err(e) if e.code() == git2::ErrorCode::Locked => Err(Refusal::BranchLocked {
+                branch,
+                was,
+                lock: self
+                    .repo
+                    .path()
+                    .join(format!("{}.lock", self.refname()))
+                    .display()
+                    .to_string(),
             }
+            .into()),
             Err(e)
                 if matches!(
                     e.code(),
                     git2::ErrorCode::Modified | git2::ErrorCode::Exists
                 ) =>
             {
-                Err(Error::Refused(Refusal::BranchMoved { branch, was }))
+                Err(Refusal::BranchMoved { branch, was }.into())
             }
             Err(e) => Err(git_err(format!("moving branch `{}`", self.branch), e)),
         }

@@ -2,7 +2,7 @@
 //! commits to. The rendered tree compared with what is there ([`diff`]),
 //! the guard against mass removals, output folders ([`output`]), git
 //! ([`git`]), the render cache kept beside the branch ([`cache`]) and the
-//! deployment log ([`deploylog`]). Side effects on disk and in git live
+//! deployment log ([`deploylog`]); and why it refuses ([`refusal`]). Side effects on disk and in git live
 //! here and nowhere below.
 
 pub(crate) mod cache;
@@ -11,3 +11,4 @@ pub(crate) mod diff;
 pub(crate) mod git;
 pub(crate) mod guard;
 pub(crate) mod output;
+pub(crate) mod refusal;

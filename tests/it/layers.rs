@@ -7,8 +7,9 @@
 //! path outside comments and string literals, wherever it is (a `use`, an
 //! expression, a type, a test module). So a new `use` that points back up,
 //! or closes a circle, fails here and not in a review. The same walk holds
-//! the tree to its other rules: at most 16 modules side by side in a
-//! folder, and no function over 150 lines.
+//! the tree to its other rules: the pure stages name no disk, git,
+//! terminal or clock, at most 16 modules stand side by side in a folder,
+//! and no function is over 150 lines.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -403,6 +404,58 @@ fn every_layer_imports_only_the_layers_below_it() {
     );
 }
 
+/// The pure stages (ARCHITECTURE.md): between reading the inventory and
+/// writing the tree, nothing touches a disk, git, a terminal, the process,
+/// its environment or the clock; a stage that wants to say how far it is
+/// is lent a `Watch`.
+const PURE: &[&str] = &["check", "place", "merge", "render", "pipeline"];
+
+/// What a pure stage may not name, with what it means.
+const WORLD: &[(&str, &str)] = &[
+    ("fs::", "the file system"),
+    ("File::", "the file system"),
+    ("git2", "git"),
+    ("stdout", "a terminal"),
+    ("stderr", "a terminal"),
+    ("print!", "a terminal"),
+    ("println!", "a terminal"),
+    ("eprint", "a terminal"),
+    ("std::process", "the process"),
+    ("env::var", "the environment"),
+    ("SystemTime", "the clock"),
+    ("Instant", "the clock"),
+    ("unsafe", "unsafe code"),
+];
+
+/// Where `sources` of the pure stages name the world: `file:line: what`.
+fn worldly(sources: &[Source]) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in sources {
+        if !s.module.first().is_some_and(|m| PURE.contains(&m.as_str())) {
+            continue;
+        }
+        for (n, line) in s.code.lines().enumerate() {
+            for (word, what) in WORLD {
+                if line.contains(word) {
+                    out.push(format!("{}:{}: `{word}` ({what})", s.file.display(), n + 1));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_pure_stages_touch_no_disk_git_terminal_or_clock() {
+    let found = worldly(&sources());
+    assert!(
+        found.is_empty(),
+        "a pure stage ({}) reaches into the world; take what it needs as a value, or move the work to repo/ or cli/:\n{}",
+        PURE.join(", "),
+        found.join("\n")
+    );
+}
+
 #[test]
 fn no_modules_side_by_side_import_each_other_in_a_circle() {
     let mut circles = Vec::new();
@@ -631,6 +684,15 @@ fn the_reader_sees_imports_up_and_circles() {
     assert_eq!(
         find_circle(&graph),
         Some(vec!["c".to_string(), "tree".to_string(), "c".to_string()])
+    );
+    let stage = src(
+        "render/c.rs",
+        &["render", "c"],
+        "// eprintln! in a comment\nfn h() { let _ = \"fs::write\"; std::fs::write(\"x\", \"\"); }\n",
+    );
+    assert_eq!(
+        worldly(&[stage]),
+        vec!["render/c.rs:2: `fs::` (the file system)".to_string()]
     );
     assert_eq!(layer(&["render".to_string()]), Some(6));
     assert!(layer(&["base".to_string()]) < layer(&["render".to_string()]));

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{emit, note, notes, summary_line};
-use crate::base::error::{Error, Refusal, Result};
+use crate::base::error::{Error, Result};
 use crate::cli::args::CompileArgs;
 use crate::cli::progress::{self, Progress};
 use crate::cli::{EXIT_CHANGES, EXIT_OK};
@@ -19,6 +19,7 @@ use crate::repo::diff::{self, ChangeSet};
 use crate::repo::git::{self, DeployRepo};
 use crate::repo::guard;
 use crate::repo::output;
+use crate::repo::refusal::Refusal;
 
 pub(super) fn run(root: &Path, args: CompileArgs) -> Result<i32> {
     match (&args.target.out, &args.target.repo) {
@@ -201,10 +202,11 @@ fn refuse_removals(c: &Compiled, cs: &ChangeSet, allowed: bool, committing: bool
         return Ok(());
     }
     match guard::verdict(cs, c.rendered.apps.len(), &c.inventory.settings.guard) {
-        Some(verdict) => Err(Error::Refused(Refusal::Removals {
+        Some(verdict) => Err(Refusal::Removals {
             verdict,
             committing,
-        })),
+        }
+        .into()),
         None => Ok(()),
     }
 }
