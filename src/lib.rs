@@ -22,9 +22,9 @@
 //! `place`, `merge` and `render`, `pipeline` that runs them, the edge
 //! `repo` (files and git), `live`, `views`, and `cli` at the top. The
 //! stages are pure: they read values and return values, and are lent a
-//! [`Watch`] to say how far they are, so they can be tested without a disk
-//! and run in parallel. Only `repo` touches the world and only `cli`
-//! prints. Problems are collected as [`Diagnostic`]s with a place and
+//! `Watch` to say how far they are, so they can be tested without a disk
+//! and run in parallel. Of the compile, only `load` reads files (the
+//! inventory's); only `repo` writes (files and git), and only `cli` prints. Problems are collected as [`Diagnostic`]s with a place and
 //! reported together; [`compile`] turns places into lines, once. The
 //! layers and their rules are in `ARCHITECTURE.md`; a test holds the
 //! imports to them.
@@ -63,7 +63,6 @@ pub mod values {
 
 pub use base::error::{Diagnostic, Error, Seg, Site};
 pub use base::limits::Limits;
-pub use base::watch::{Quiet, Watch};
 pub use base::yaml::{parse_yaml, Document};
 pub use check::{
     App, Cluster, Inventory, Mode, Patch, Policy, Replicas, Rollout, Settings, SourceType, Team,

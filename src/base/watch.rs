@@ -11,7 +11,7 @@ use crate::base::limits::Limits;
 
 /// What a running compile, write or commit says of itself. Called from
 /// any thread; each call must be cheap (`tick` runs once per Application).
-pub trait Watch: Sync {
+pub(crate) trait Watch: Sync {
     /// A stage of `total` items begins (0: a count not known).
     fn stage(&self, _what: &'static str, _total: usize) {}
     /// One item of the stage is done.
@@ -34,7 +34,7 @@ pub trait Watch: Sync {
 
 /// A watch that hears nothing.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Quiet;
+pub(crate) struct Quiet;
 
 impl Watch for Quiet {}
 
