@@ -8,6 +8,9 @@
 //!   `matchExpressions`;
 //! - [`argocd`]: Argo CD's glob matching and an AppProject's admission of
 //!   an Application's sources and destinations;
+//! - [`syncwindow`]: Argo CD's sync windows (`syncWindows`): validated,
+//!   matched to Applications and evaluated as Argo CD does, time zones and
+//!   DST included, with the next moment a sync may run;
 //! - [`helm`]: Helm's values layering (`helm install -f a -f b`), traced
 //!   leaf by leaf, and fleetc's `${ }` expressions within values.
 //!
@@ -19,3 +22,4 @@ pub mod argocd;
 pub mod helm;
 pub mod k8s;
 pub mod selector;
+pub mod syncwindow;
