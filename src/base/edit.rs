@@ -51,8 +51,83 @@ pub(crate) fn set_string(
     let map = find_mapping(root, &file.aliased, doc, path)?;
     let edits = plan(text, json, map, path, key, value)?;
     let new = apply(text, edits);
-    verify(&file, &new, doc, path, key, value)?;
+    verify(&file, &new, doc, path, key, string_node(value))?;
     Ok(new)
+}
+
+/// Makes sure the mapping at `path` of document `doc` has `key` holding a
+/// mapping: when it has no `key`, adds `key: {}` as [`set_string`] adds a
+/// key (so that [`set_string`] can then set entries in it); when `key`
+/// holds a mapping already, the text is returned as it is. Anything else
+/// under `key` is refused.
+pub(crate) fn ensure_mapping(
+    text: &str,
+    json: bool,
+    doc: usize,
+    path: &[&str],
+    key: &str,
+) -> Result<String, String> {
+    let file = read(text)?;
+    let root = file
+        .docs
+        .get(doc)
+        .ok_or_else(|| format!("there is no document {doc}"))?;
+    let map = find_mapping(root, &file.aliased, doc, path)?;
+    let Kind::Map {
+        flow,
+        close,
+        entries,
+    } = &map.kind
+    else {
+        unreachable!("find_mapping returns mappings")
+    };
+    let full = path
+        .iter()
+        .chain([&key])
+        .copied()
+        .collect::<Vec<_>>()
+        .join(".");
+    match entries.iter().find(|(k, _)| scalar_is(k, key)) {
+        Some((_, v)) if matches!(v.kind, Kind::Map { .. }) && v.anchor == 0 => {
+            return Ok(text.to_string())
+        }
+        Some(_) => return Err(format!("`{full}` is not a mapping; edit it by hand")),
+        None => {}
+    }
+    let k = write_scalar(key, json, None);
+    let edits = if *flow {
+        insert_flow(text, *close, entries, &k, "{}")
+    } else {
+        insert_block(text, entries, &k, "{}")
+    };
+    let new = apply(text, edits);
+    let empty = Node {
+        start: 0,
+        end: 0,
+        anchor: 0,
+        tag: None,
+        kind: Kind::Map {
+            flow: true,
+            close: 0,
+            entries: Vec::new(),
+        },
+    };
+    verify(&file, &new, doc, path, key, empty)?;
+    Ok(new)
+}
+
+/// A string scalar, as [`verify`] expects a set value.
+fn string_node(s: &str) -> Node {
+    Node {
+        start: 0,
+        end: 0,
+        anchor: 0,
+        tag: None,
+        kind: Kind::Scalar {
+            value: s.to_string(),
+            style: ScalarStyle::DoubleQuoted,
+        },
+    }
 }
 
 /// One node of the file with where it is, in bytes.
@@ -607,6 +682,16 @@ fn write_scalar(s: &str, json: bool, was: Option<ScalarStyle>) -> String {
 /// YAML schema (1.1 too: `yes`, `on`, `y` are booleans there). Deliberately
 /// narrow: letters, digits, `-`, `_`, `.`, starting with a letter or `_`.
 fn is_plain_string(s: &str) -> bool {
+    // `4.39.0`: digits in three or more dot-separated parts read as a
+    // string under every schema (a number has one dot at most).
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() >= 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return true;
+    }
     const WORDS: [&str; 12] = [
         "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf", "infinity",
     ];
@@ -645,7 +730,7 @@ fn verify(
     doc: usize,
     path: &[&str],
     key: &str,
-    value: &str,
+    value: Node,
 ) -> Result<(), String> {
     let refuse = || {
         let full = path
@@ -673,19 +758,9 @@ fn verify(
     let Kind::Map { entries, .. } = &mut map.kind else {
         return Err(refuse());
     };
-    let string = |s: &str| Node {
-        start: 0,
-        end: 0,
-        anchor: 0,
-        tag: None,
-        kind: Kind::Scalar {
-            value: s.to_string(),
-            style: ScalarStyle::DoubleQuoted,
-        },
-    };
     match entries.iter_mut().find(|(k, _)| scalar_is(k, key)) {
-        Some((_, v)) => *v = string(value),
-        None => entries.push((string(key), string(value))),
+        Some((_, v)) => *v = value,
+        None => entries.push((string_node(key), value)),
     }
     let same_docs =
         expected.len() == new.docs.len() && expected.iter().zip(&new.docs).all(|(a, b)| same(a, b));

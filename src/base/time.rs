@@ -115,6 +115,43 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// A span of time: `90s`, `30m`, `2h`, `1d`, `1h30m`, or plain seconds
+/// (`--max-age`, `rollout.gate.soak`).
+pub(crate) fn parse_duration(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse().ok();
+    }
+    let mut total: i64 = 0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let n: i64 = rest[..digits].parse().ok()?;
+        let unit = match rest[digits..].chars().next()? {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        rest = &rest[digits + 1..];
+    }
+    (!s.is_empty()).then_some(total)
+}
+
+/// `2d 3h`, `14m`, `40s`: an age for people.
+pub(crate) fn age(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..=119 => format!("{s}s"),
+        _ if s < 7_200 && s % 3600 != 0 => format!("{}m", s / 60),
+        _ if s < 172_800 => format!("{}h", s / 3600),
+        _ if s % 86_400 < 3600 => format!("{}d", s / 86_400),
+        _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::fields::{dns_label, labels, mapping};
-use super::Cluster;
+use super::{Cluster, Lifecycle};
 use crate::base::error::{Diagnostic, Site};
 use crate::load::raw::RawCluster;
 use crate::load::Located;
@@ -49,7 +49,26 @@ pub(super) fn check(clusters: &[Located<RawCluster>], diags: &mut Vec<Diagnostic
                 .or_insert_with(|| env.clone());
         }
         let values = mapping(raw.values.as_ref(), &site.key("values"), diags);
+        let lifecycle = match raw.lifecycle.as_deref() {
+            None | Some("active") => Lifecycle::Active,
+            Some("onboarding") => Lifecycle::Onboarding,
+            Some("draining") => Lifecycle::Draining,
+            Some(other) => {
+                diags.push(
+                    Diagnostic::at(
+                        site.key("lifecycle"),
+                        format!("lifecycle `{other}` is not one of onboarding, active, draining"),
+                    )
+                    .help_opt(crate::base::suggest::hint(other, &["onboarding", "active", "draining"]).or_else(|| {
+                        Some("`onboarding`: only policies with `onboarding: true` place apps on it; `draining`: its apps are removed, its root and namespaces stay".to_string())
+                    })),
+                );
+                Lifecycle::Active
+            }
+        };
         out_clusters.push(Cluster {
+            lifecycle,
+            maintenance: super::maintenance::windows(&raw.maintenance, site, diags),
             name: raw.name.clone(),
             short_name: raw.short_name.clone(),
             description: raw.description.clone(),

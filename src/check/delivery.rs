@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Index, Patch, Replicas, Rollout, Weights};
+use super::{Gate, Index, Patch, Replicas, Rollout, Weights};
 use crate::base::error::{Diagnostic, Seg, Site};
 use crate::base::suggest;
 use crate::load::raw::{RawReplicas, RawRollout};
@@ -217,12 +217,43 @@ pub(super) fn rollout(
             }
         },
     };
+    let gate = raw.gate.as_ref().and_then(|g| {
+        match crate::base::time::parse_duration(&g.soak) {
+            Some(soak) => Some(Gate {
+                soak_seconds: soak,
+                max_unhealthy: g.max_unhealthy,
+            }),
+            None => {
+                diags.push(
+                    Diagnostic::at(
+                        site.key("gate").key("soak"),
+                        format!("`rollout.gate.soak` `{}` is not a duration", g.soak),
+                    )
+                    .help("write how long the promoted rings must run healthy: `90s`, `30m`, `2h`, `1d` or `1h30m`"),
+                );
+                None
+            }
+        }
+    });
+    for ring in raw.forced.keys() {
+        if !order.contains(ring) {
+            diags.push(
+                Diagnostic::at(
+                    site.key("forced").key(ring),
+                    format!("`rollout.forced` names ring `{ring}`, which is not in `order`"),
+                )
+                .help("`fleetc promote --force` writes a ring of `order` here with its reason; remove this entry"),
+            );
+        }
+    }
     (diags.len() == before).then(|| Rollout {
         by: raw.by.clone(),
         order,
         revision: raw.revision.clone(),
         promoted,
         downgrade: raw.downgrade,
+        gate,
+        forced: raw.forced.clone(),
         site: site.clone(),
     })
 }

@@ -10,6 +10,7 @@ mod apps;
 mod clusters;
 mod delivery;
 mod fields;
+mod maintenance;
 mod owners;
 mod policies;
 mod secrets;
@@ -160,11 +161,55 @@ pub struct Cluster {
     /// Its API server's address, as written: informational (templates can
     /// read it).
     pub server: Option<String>,
+    /// Joining, in service, or leaving the fleet (`lifecycle:`).
+    pub lifecycle: Lifecycle,
+    /// Its maintenance windows: sync windows of its AppProjects.
+    pub maintenance: Vec<Window>,
     /// Helm values for every app placed on it.
     pub values: Option<Value>,
     /// Settings for the apps of each source type placed on it.
     pub tools: Tools,
     /// Where its document is.
+    pub site: Site,
+}
+
+/// Where a cluster is in its life in the fleet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// Joining: it gets its root, platform project and namespaces, and
+    /// only the apps of policies that say `onboarding: true`.
+    Onboarding,
+    /// In service (the default).
+    #[default]
+    Active,
+    /// Leaving: its app Applications are removed (so Argo CD prunes them),
+    /// its root and namespaces stay until its file is removed.
+    Draining,
+}
+
+impl Lifecycle {
+    /// As the inventory writes it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Lifecycle::Onboarding => "onboarding",
+            Lifecycle::Active => "active",
+            Lifecycle::Draining => "draining",
+        }
+    }
+}
+
+/// A maintenance window of a cluster or team, checked by Argo CD's rules:
+/// rendered into the AppProjects' `syncWindows`.
+#[derive(Clone, Debug)]
+pub struct Window {
+    /// The window, checked and ready to evaluate (written with no
+    /// `applications`, `namespaces` or `clusters`, it has `applications:
+    /// ['*']`).
+    pub rule: crate::rules::syncwindow::Compiled,
+    /// Written with no `applications`, `namespaces` or `clusters`: it
+    /// covers everything it is rendered for.
+    pub unscoped: bool,
+    /// Where it is written.
     pub site: Site,
 }
 
@@ -286,6 +331,10 @@ pub struct Rollout {
     pub promoted: usize,
     /// Whether `revision` may be older than what the rings run.
     pub downgrade: bool,
+    /// What a promotion waits for (`gate:`), if anything.
+    pub gate: Option<Gate>,
+    /// Promotions made past the gate (`promote --force`): ring → reason.
+    pub forced: BTreeMap<String, String>,
     /// Where its `rollout:` block is.
     pub site: Site,
 }
@@ -309,6 +358,18 @@ impl Rollout {
     pub fn reached_at(&self, ring: Option<usize>, promoted: usize) -> bool {
         ring.unwrap_or(self.order.len().saturating_sub(1)) <= promoted
     }
+}
+
+/// `rollout.gate`: before the next ring gets the revision, every pair of
+/// the rings that have it must be DEPLOYED at it and healthy, and have
+/// been since a sync that finished `soak_seconds` ago.
+#[derive(Clone, Debug)]
+pub struct Gate {
+    /// How long the promoted rings must have run the revision, healthy.
+    pub soak_seconds: i64,
+    /// How many of their pairs may be unhealthy (Missing, Suspended,
+    /// Unknown, not installed, no export) and the gate still met.
+    pub max_unhealthy: u64,
 }
 
 /// RFC 6902 operations on a rendered Application (`patches:`).
@@ -389,6 +450,8 @@ pub struct Team {
     pub source_repos: Option<Vec<String>>,
     /// Kubernetes namespaces its apps may deploy into (its own name first).
     pub namespaces: Vec<String>,
+    /// Its maintenance windows: sync windows of its AppProjects.
+    pub maintenance: Vec<Window>,
     /// Where its document is.
     pub site: Site,
 }
@@ -416,6 +479,8 @@ pub struct Policy {
     pub values: Option<Value>,
     /// Takes the pairs it selects out of the matrix instead of placing them.
     pub exclude: bool,
+    /// Places its apps on clusters that are onboarding too.
+    pub onboarding: bool,
     /// Pins the revision of the pairs it places.
     pub revision: Option<String>,
     /// Rolls a new revision out to the pairs it places, ring by ring.

@@ -131,6 +131,7 @@ pub(super) fn check(
             priority: raw.priority,
             values,
             exclude: raw.exclude,
+            onboarding: raw.onboarding,
             revision,
             rollout,
             patches,

@@ -83,6 +83,7 @@ pub(super) fn check(
             readers: raw.groups.reader.clone(),
             source_repos: raw.source_repos.clone(),
             namespaces,
+            maintenance: super::maintenance::windows(&raw.maintenance, site, diags),
             site: site.clone(),
         });
     }

@@ -109,7 +109,21 @@ pub(crate) enum Command {
     /// Without `--to`, the next ring that holds clusters (empty rings are
     /// skipped, and named). `--to` an earlier ring rolls back. Review the
     /// edit with `fleetc diff`, commit it, and the next compile deploys it.
+    ///
+    /// A rollout with a `gate` is promoted only given Argo CD's exports
+    /// (`--from`): every pair of the rings promoted so far must be DEPLOYED
+    /// at the rollout's revision, healthy, for the gate's `soak`; otherwise
+    /// it exits 1 naming the pairs that hold it back. `--force --reason`
+    /// promotes past the gate and records the reason.
     Promote(PromoteArgs),
+    /// Return a ring rollout's rings to the revision they ran before it:
+    /// sets `rollout.revision` to that revision and `rollout.promoted` to
+    /// the first ring, in place, keeping comments and layout.
+    Rollback(RollbackArgs),
+    /// Ring rollouts, live: each rollout's rings, their pairs' states and
+    /// one verdict (promote, wait, halt, done).
+    #[command(subcommand)]
+    Rollout(RolloutCommand),
     /// Desired vs live: each placed pair against what Argo CD reports.
     ///
     /// Reads exports of Argo CD's Applications, offline: `argocd app list
@@ -170,6 +184,54 @@ pub(crate) enum StateArg {
     Orphaned,
 }
 
+/// `fleetc rollout …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum RolloutCommand {
+    /// Where each rollout stands against its gate, from Argo CD's exports.
+    ///
+    /// One verdict per rollout: `promote` (the gate is met: run `fleetc
+    /// promote`), `wait` (a pair syncs or soaks, or a sync window keeps the
+    /// next ring closed; with the time left), `halt` (a pair is Degraded,
+    /// its sync failed, or more than `max_unhealthy` are unhealthy: roll
+    /// back), `done` (the last ring has it). Exit 0 for promote and done,
+    /// 2 for wait, 3 for halt, 1 for an error.
+    Status(RolloutStatusArgs),
+}
+
+// `fleetc rollout status`
+#[derive(Debug, Args)]
+pub(crate) struct RolloutStatusArgs {
+    /// Only this policy's rollout (with `--app`: this app's).
+    pub name: Option<String>,
+    /// NAME is an app with its own `rollout`, not a policy.
+    #[arg(long, requires = "name")]
+    pub app: bool,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+    pub format: TextFormat,
+}
+
+/// Text for people, JSON for programs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TextFormat {
+    Text,
+    Json,
+}
+
+// `fleetc rollback`
+#[derive(Debug, Args)]
+pub(crate) struct RollbackArgs {
+    /// The policy whose `rollout` to roll back (with `--app`: the app).
+    pub name: String,
+    /// NAME is an app with its own `rollout`, not a policy.
+    #[arg(long)]
+    pub app: bool,
+    /// Print what would move; edit nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
 // `fleetc promote`
 #[derive(Debug, Args)]
 pub(crate) struct PromoteArgs {
@@ -184,6 +246,16 @@ pub(crate) struct PromoteArgs {
     /// Print what would move; edit nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Argo CD's exports, to check the rollout's gate against.
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Promote past the gate (or without exports); needs --reason.
+    #[arg(long, requires = "reason")]
+    pub force: bool,
+    /// Why the gate is passed over: written into the rollout's `forced`
+    /// and into the log entry of the commit that deploys it.
+    #[arg(long, value_name = "TEXT", requires = "force")]
+    pub reason: Option<String>,
 }
 
 // `fleetc compile`

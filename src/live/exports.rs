@@ -62,6 +62,9 @@ pub(crate) struct LiveApp {
     pub reconciled_at: Option<i64>,
     /// `status.operationState`: (phase, message).
     pub operation: Option<(String, String)>,
+    /// `status.operationState.finishedAt`, Unix seconds: when the last
+    /// sync ended (what a rollout's soak is measured from).
+    pub finished_at: Option<i64>,
     /// `status.conditions` whose type names an error: (type, message).
     pub errors: Vec<(String, String)>,
     /// The Applications among `status.resources` (what a root Application
@@ -442,9 +445,11 @@ mod raw {
     }
 
     #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
     struct Operation {
         phase: Option<String>,
         message: Option<String>,
+        finished_at: Option<String>,
     }
 
     #[derive(Deserialize)]
@@ -467,7 +472,8 @@ mod raw {
         Kind(String),
         NoName,
         NotAnApplication,
-        Time(String, String),
+        /// (Application, the text, where: `reconciledAt` or `operationState.finishedAt`).
+        Time(String, String, &'static str),
     }
 
     impl Refused {
@@ -490,9 +496,12 @@ mod raw {
                     format!("item {n} has no spec.source, spec.sources or spec.destination: it is not an Argo CD Application"),
                     format!("export Applications only (not AppProjects): {}", super::EXPORT_COMMANDS),
                 ),
-                Refused::Time(name, t) => (
-                    vec![Seg::key("status"), Seg::key("reconciledAt")],
-                    format!("Application `{name}`: status.reconciledAt `{t}` is not an RFC 3339 time"),
+                Refused::Time(name, t, field) => (
+                    std::iter::once("status")
+                        .chain(field.split('.'))
+                        .map(Seg::key)
+                        .collect(),
+                    format!("Application `{name}`: status.{field} `{t}` is not an RFC 3339 time"),
                     format!("Argo CD writes times like `2026-11-30T11:58:00Z`; {}", super::howto()),
                 ),
             }
@@ -525,7 +534,18 @@ mod raw {
             let reconciled_at = match st.reconciled_at.take() {
                 Some(t) => match crate::base::time::parse_time(&t) {
                     Some(secs) => Some(secs),
-                    None => return Err(Refused::Time(name, t)),
+                    None => return Err(Refused::Time(name, t, "reconciledAt")),
+                },
+                None => None,
+            };
+            let finished_at = match st
+                .operation_state
+                .as_mut()
+                .and_then(|o| o.finished_at.take())
+            {
+                Some(t) => match crate::base::time::parse_time(&t) {
+                    Some(secs) => Some(secs),
+                    None => return Err(Refused::Time(name, t, "operationState.finishedAt")),
                 },
                 None => None,
             };
@@ -574,6 +594,7 @@ mod raw {
                 health,
                 health_message,
                 reconciled_at,
+                finished_at,
                 operation: st
                     .operation_state
                     .and_then(|o| Some((o.phase?, o.message.unwrap_or_default()))),

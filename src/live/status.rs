@@ -30,6 +30,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
+pub(crate) use crate::base::time::{age, parse_duration};
 use crate::live::exports::{Exports, LiveApp, APP_LABEL, CLUSTER_LABEL};
 use crate::pipeline::Compiled;
 
@@ -100,6 +101,14 @@ pub(crate) struct Row {
     pub export: Option<String>,
     /// When Argo CD last compared it (`status.reconciledAt`).
     pub reconciled_at: Option<String>,
+    /// The phase of its last operation (`status.operationState.phase`:
+    /// Running, Succeeded, Failed, Error, Terminating).
+    pub operation: Option<String>,
+    /// When its last sync ended (`status.operationState.finishedAt`).
+    pub sync_finished_at: Option<String>,
+    /// The same, in Unix seconds.
+    #[serde(skip)]
+    pub finished_at: Option<i64>,
 }
 
 /// What the exports say about one cluster.
@@ -147,36 +156,6 @@ impl Status {
             .filter(|r| r.cluster == cluster && r.app == app)
             .cloned()
             .collect()
-    }
-}
-
-/// `--max-age`: `90s`, `30m`, `2h`, `1d`, or plain seconds.
-pub(crate) fn parse_duration(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (n, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => (&s[..i], &s[i..]),
-        None => (s, "s"),
-    };
-    let n: i64 = n.parse().ok()?;
-    let unit = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return None,
-    };
-    n.checked_mul(unit)
-}
-
-/// `2d 3h`, `14m`, `40s`: an age for people.
-pub(crate) fn age(secs: i64) -> String {
-    let s = secs.max(0);
-    match s {
-        0..=119 => format!("{s}s"),
-        _ if s < 7_200 && s % 3600 != 0 => format!("{}m", s / 60),
-        _ if s < 172_800 => format!("{}h", s / 3600),
-        _ if s % 86_400 < 3600 => format!("{}d", s / 86_400),
-        _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
     }
 }
 
@@ -426,6 +405,9 @@ impl Judge<'_> {
             reasons: Vec::new(),
             export: a.map(|a| (self.file_name)(a.file)),
             reconciled_at: a.and_then(|a| a.reconciled_at.map(crate::base::time::format_time)),
+            operation: a.and_then(|a| a.operation.as_ref().map(|(phase, _)| phase.clone())),
+            sync_finished_at: a.and_then(|a| a.finished_at.map(crate::base::time::format_time)),
+            finished_at: a.and_then(|a| a.finished_at),
         }
     }
 
@@ -1052,6 +1034,9 @@ mod tests {
         assert_eq!(parse_duration("45"), Some(45));
         assert_eq!(parse_duration("1w"), None);
         assert_eq!(parse_duration("h"), None);
+        assert_eq!(parse_duration("1h30m"), Some(5400));
+        assert_eq!(parse_duration("30x"), None);
+        assert_eq!(parse_duration(""), None);
         assert_eq!(age(40), "40s");
         assert_eq!(age(14 * 60), "14m");
         assert_eq!(age(5 * 3600), "5h");

@@ -69,6 +69,12 @@ pub(crate) struct RawCluster {
     pub metadata: RawLabels,
     #[serde(default)]
     pub server: Option<String>,
+    /// onboarding | active | draining.
+    #[serde(default)]
+    pub lifecycle: Option<String>,
+    /// Sync windows of the cluster's AppProjects.
+    #[serde(default)]
+    pub maintenance: Vec<RawWindow>,
     #[serde(default)]
     pub values: Option<Value>,
     // Settings for the apps of each source type placed on this cluster.
@@ -319,6 +325,28 @@ pub(crate) struct RawNamespace {
     /// Further Kubernetes namespaces the team's apps may deploy into.
     #[serde(default)]
     pub namespaces: Vec<String>,
+    /// Sync windows of the team's AppProjects.
+    #[serde(default)]
+    pub maintenance: Vec<RawWindow>,
+}
+
+/// A maintenance window, as Argo CD's AppProject `syncWindows` write one.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWindow {
+    pub kind: String,
+    pub schedule: String,
+    pub duration: String,
+    #[serde(default, rename = "timeZone")]
+    pub time_zone: Option<String>,
+    #[serde(default, rename = "manualSync")]
+    pub manual_sync: bool,
+    #[serde(default)]
+    pub applications: Vec<String>,
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    #[serde(default)]
+    pub clusters: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -348,6 +376,9 @@ pub(crate) struct RawPolicy {
     pub clusters: Vec<String>,
     #[serde(default)]
     pub namespace: Option<String>,
+    /// Places its apps on onboarding clusters too.
+    #[serde(default)]
+    pub onboarding: bool,
     #[serde(default)]
     pub priority: i64,
     #[serde(default)]
@@ -387,6 +418,22 @@ pub(crate) struct RawRollout {
     pub promoted: Option<LabelValue>,
     #[serde(default)]
     pub downgrade: bool,
+    /// What a promotion waits for: live health, for a while.
+    #[serde(default)]
+    pub gate: Option<RawGate>,
+    /// Promotions made past the gate (`promote --force`): ring → reason.
+    #[serde(default)]
+    pub forced: BTreeMap<String, String>,
+}
+
+/// `rollout.gate`: the rings promoted so far must be healthy at the
+/// rollout's revision for `soak` before the next one gets it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawGate {
+    pub soak: String,
+    #[serde(default)]
+    pub max_unhealthy: u64,
 }
 
 /// `replicas:`: a total divided over the clusters a policy places an app on.

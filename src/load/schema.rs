@@ -47,10 +47,44 @@ fn defs() -> Value {
                 "order": {"type": "array", "minItems": 1, "items": {"$ref": "#/definitions/labelValue"}, "description": "The rings, first to last."},
                 "revision": {"$ref": "#/definitions/revision"},
                 "promoted": {"$ref": "#/definitions/labelValue", "description": "The last ring that has the revision (default: the first). `fleetc promote` sets it."},
-                "downgrade": {"type": "boolean", "description": "The revision is older than what the rings run, on purpose."}
+                "downgrade": {"type": "boolean", "description": "The revision is older than what the rings run, on purpose."},
+                "gate": {
+                    "type": "object",
+                    "description": "What `fleetc promote --from LIVE` waits for: every pair of the rings promoted so far DEPLOYED at `revision`, healthy, since a sync that finished `soak` ago.",
+                    "properties": {
+                        "soak": {"type": "string", "pattern": "^([0-9]+[smhd])+$|^[0-9]+$", "description": "How long the promoted rings must run the revision healthy: 90s, 30m, 2h, 1d, 1h30m."},
+                        "max_unhealthy": {"type": "integer", "minimum": 0, "description": "How many of their pairs may be unhealthy (Missing, Suspended, Unknown, not installed, no export) and the gate still met (default 0). A Degraded pair or a failed sync always halts."}
+                    },
+                    "required": ["soak"],
+                    "additionalProperties": false
+                },
+                "forced": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "Promotions made past the gate, ring → reason: written by `fleetc promote --force --reason`, and carried into the deployment log."
+                }
             },
             "required": ["by", "order", "revision"],
             "additionalProperties": false
+        },
+        "maintenance": {
+            "type": "array",
+            "description": "Maintenance windows, rendered into the AppProjects' syncWindows as Argo CD writes them. A window that lists no applications, namespaces or clusters covers every Application it is rendered for.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "kind": {"enum": ["allow", "deny"], "description": "allow: syncs run only while an allow window is open; deny: no sync runs while it is open (deny wins)."},
+                    "schedule": {"type": "string", "description": "When it opens: a cron expression (minute hour day-of-month month day-of-week), e.g. \"0 22 * * *\"."},
+                    "duration": {"type": "string", "description": "How long it stays open: a Go duration, e.g. 1h, 90m, 1h30m."},
+                    "timeZone": {"type": "string", "description": "The IANA time zone of the schedule (default UTC), e.g. Australia/Sydney."},
+                    "manualSync": {"type": "boolean", "description": "Manual syncs may run while it blocks automated ones."},
+                    "applications": {"$ref": "#/definitions/strings"},
+                    "namespaces": {"$ref": "#/definitions/strings"},
+                    "clusters": {"$ref": "#/definitions/strings"}
+                },
+                "required": ["kind", "schedule", "duration"],
+                "additionalProperties": false
+            }
         },
         "patches": {
             "type": "array",
@@ -204,6 +238,8 @@ fn cluster() -> Value {
             "environment": {"$ref": "#/definitions/labelValue"},
             "metadata": {"$ref": "#/definitions/labels"},
             "server": {"type": "string", "description": "The cluster's API server URL."},
+            "lifecycle": {"enum": ["onboarding", "active", "draining"], "description": "onboarding: only policies with `onboarding: true` place apps on it; active (default); draining: its app Applications are removed (Argo CD prunes them), its root and namespaces stay until its file is removed."},
+            "maintenance": {"$ref": "#/definitions/maintenance"},
             "values": {"$ref": "#/definitions/values"}
         },
         "required": ["name"],
@@ -296,7 +332,8 @@ fn namespace() -> Value {
                 "additionalProperties": false
             },
             "source_repos": {"$ref": "#/definitions/strings"},
-            "namespaces": {"type": "array", "items": {"$ref": "#/definitions/name"}}
+            "namespaces": {"type": "array", "items": {"$ref": "#/definitions/name"}},
+            "maintenance": {"$ref": "#/definitions/maintenance"}
         },
         "required": ["name"],
         "additionalProperties": false
@@ -315,6 +352,7 @@ fn policy() -> Value {
             "cluster_selector": {"$ref": "#/definitions/selector"},
             "clusters": {"type": "array", "items": {"$ref": "#/definitions/name"}},
             "namespace": {"$ref": "#/definitions/name", "description": "Scope: only apps of this team."},
+            "onboarding": {"type": "boolean", "description": "Place its apps on clusters that are `lifecycle: onboarding` too (the platform's agents)."},
             "priority": {"type": "integer"},
             "values": {"$ref": "#/definitions/values"},
             "exclude": {"type": "boolean", "description": "Take the pairs it selects out of the matrix."},

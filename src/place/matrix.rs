@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 
 use crate::base::error::{Diagnostic, Seg};
-use crate::check::Inventory;
+use crate::check::{Inventory, Lifecycle};
 
 /// How a policy selected a cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -63,6 +63,10 @@ pub struct Matrix {
     pub placed: Vec<Pair>,
     /// The pairs that policies placed but an exclusion took out.
     pub excluded: Vec<Pair>,
+    /// The pairs policies place on a cluster whose `lifecycle` holds
+    /// them: onboarding (by policies without `onboarding: true`) or
+    /// draining. Their `hits` are the placing policies.
+    pub held: Vec<Pair>,
     /// For each policy, the clusters it selects, with how.
     pub policy_clusters: Vec<Vec<(usize, ClusterReason)>>,
     /// For each policy, the apps it selects.
@@ -76,6 +80,14 @@ impl Matrix {
             .binary_search_by(|p| (p.cluster, p.app).cmp(&(cluster, app)))
             .ok()
             .map(|i| &self.excluded[i])
+    }
+
+    /// The held pair for (cluster, app), if its cluster's lifecycle holds it.
+    pub fn held_at(&self, cluster: usize, app: usize) -> Option<&Pair> {
+        self.held
+            .binary_search_by(|p| (p.cluster, p.app).cmp(&(cluster, app)))
+            .ok()
+            .map(|i| &self.held[i])
     }
 
     /// The placed pair for (cluster, app), if placed.
@@ -130,6 +142,7 @@ pub(crate) fn place(inv: &Inventory) -> Matrix {
 
     let mut placed = Vec::new();
     let mut excluded = Vec::new();
+    let mut held = Vec::new();
     let mut places: Vec<Vec<Hit>> = vec![Vec::new(); inv.apps.len()];
     let mut excludes: Vec<Vec<Hit>> = vec![Vec::new(); inv.apps.len()];
     let mut touched: Vec<usize> = Vec::new();
@@ -155,11 +168,23 @@ pub(crate) fn place(inv: &Inventory) -> Matrix {
                 continue;
             }
             if x.is_empty() {
-                placed.push(Pair {
+                let pair = Pair {
                     cluster: ci,
                     app: ai,
                     hits: p,
-                });
+                };
+                let holds = match inv.clusters[ci].lifecycle {
+                    Lifecycle::Active => false,
+                    Lifecycle::Draining => true,
+                    Lifecycle::Onboarding => {
+                        !pair.hits.iter().any(|h| inv.policies[h.policy].onboarding)
+                    }
+                };
+                if holds {
+                    held.push(pair);
+                } else {
+                    placed.push(pair);
+                }
             } else {
                 excluded.push(Pair {
                     cluster: ci,
@@ -173,6 +198,7 @@ pub(crate) fn place(inv: &Inventory) -> Matrix {
     Matrix {
         placed,
         excluded,
+        held,
         policy_clusters,
         policy_apps,
     }

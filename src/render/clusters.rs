@@ -73,11 +73,12 @@ pub(super) fn render_projects(
             groups: groups.clone(),
         })
         .collect();
-        let project_for = |destinations: Value| -> JValue {
+        let project_for = |destinations: Value, on: &[usize]| -> JValue {
             jv(json!({
                 "source_repos": source_repos,
                 "destinations": destinations,
                 "roles": roles,
+                "sync_windows": crate::place::windows::of_project(inv, ti, on),
             }))
         };
         match inv.settings.mode {
@@ -92,7 +93,7 @@ pub(super) fn render_projects(
                         team => ctx.teams[ti].clone(),
                         cluster => ctx.clusters[ci].clone(),
                         settings => ctx.settings.clone(),
-                        project => project_for(Value::Array(dests)),
+                        project => project_for(Value::Array(dests), &[ci]),
                     };
                     files.push((Some(ci), "layout.project", c));
                 }
@@ -106,10 +107,11 @@ pub(super) fn render_projects(
                             .map(move |ns| json!({"name": inv.clusters[ci].name, "namespace": ns}))
                     })
                     .collect();
+                let on: Vec<usize> = clusters.iter().copied().collect();
                 let c = context! {
                     team => ctx.teams[ti].clone(),
                     settings => ctx.settings.clone(),
-                    project => project_for(Value::Array(dests)),
+                    project => project_for(Value::Array(dests), &on),
                 };
                 files.push((None, "layout.hub_project", c));
             }

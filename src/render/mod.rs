@@ -145,7 +145,7 @@ pub(crate) fn render(
         inputs: &inputs,
     };
     let mut out = render_apps(&run, matrix, plan, keep, &mut diags);
-    render_cluster_files(&run, &mut out, &mut diags);
+    render_cluster_files(&run, matrix, &mut out, &mut diags);
     check_tree(&out, &mut diags);
     out.notes.extend(source::unread_settings(inv, matrix));
     if !inv.settings.application_health_check
@@ -292,11 +292,21 @@ fn render_apps(
 
 /// Each cluster's own files (projects, platform, namespaces, root): an
 /// earlier compile's where their inputs are unchanged, rendered where not.
-fn render_cluster_files(run: &Run<'_>, out: &mut Rendered, diags: &mut Vec<Diagnostic>) {
+fn render_cluster_files(
+    run: &Run<'_>,
+    matrix: &Matrix,
+    out: &mut Rendered,
+    diags: &mut Vec<Diagnostic>,
+) {
     let (inv, env, ctx, reuse) = (run.inv, run.env, run.ctx, run.reuse);
     let mut teams_on: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); inv.clusters.len()];
     for r in &out.apps {
         teams_on[r.cluster].insert(inv.apps[r.app].team);
+    }
+    // A cluster that is joining gets the namespaces of the apps it will
+    // run; one that is draining keeps those of the apps it ran.
+    for p in &matrix.held {
+        teams_on[p.cluster].insert(inv.apps[p.app].team);
     }
     out.cluster_inputs = teams_on
         .par_iter()

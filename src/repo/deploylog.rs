@@ -294,6 +294,10 @@ pub(crate) struct Stored {
     pub entries: Vec<String>,
     /// The last entry file's text (the only one a commit reads).
     pub last: Option<Vec<u8>>,
+    /// Every entry file (path, text), read only when the compile rolls a
+    /// rollout back: the entry that last deployed the revision it returns
+    /// to is named.
+    pub history: Vec<(String, String)>,
 }
 
 /// What one changing compile adds: the log files to write (the new entry's;
@@ -392,7 +396,13 @@ pub(crate) fn record(
         note,
     };
     let events = events(c, cs, entry_no);
-    let promotions = cs.promotions();
+    let mut promotions = cs.promotions();
+    if promotions.iter().any(|p| p.step == "rolled back") {
+        let earlier = parse(&stored.history)?;
+        for p in promotions.iter_mut().filter(|p| p.step == "rolled back") {
+            p.rollback_to = last_deployed(&earlier, &p.applications, &p.to);
+        }
+    }
     files.push((
         entry_path(entry_no),
         Some(entry_text(&entry, &promotions, &events)),
@@ -400,7 +410,27 @@ pub(crate) fn record(
     Ok(Record {
         entry: entry_no,
         files,
-        message: commit_message(cs, &origin.revision, origin.dirty, entry_no),
+        message: commit_message(cs, &promotions, &origin.revision, origin.dirty, entry_no),
+    })
+}
+
+/// The last entry of `lines` that deployed `revision` to an app of
+/// `applications` (`cluster/app`), on any cluster: the rings a rollback
+/// returns ran it since then, or the rings that waited were given it then.
+fn last_deployed(lines: &[Line], applications: &[String], revision: &str) -> Option<u64> {
+    let apps: std::collections::BTreeSet<&str> = applications
+        .iter()
+        .filter_map(|a| a.split_once('/').map(|(_, app)| app))
+        .collect();
+    lines.iter().rev().find_map(|l| match l {
+        Line::Event(ev)
+            if ev.action != Action::Removed
+                && ev.revision_new.as_deref() == Some(revision)
+                && apps.contains(ev.app.as_str()) =>
+        {
+            Some(ev.entry)
+        }
+        _ => None,
     })
 }
 
@@ -409,8 +439,18 @@ pub(crate) fn record(
 pub(crate) fn removal_reason(c: &Compiled, cluster: &str, app: &str) -> String {
     let inv = &c.inventory;
     match (inv.cluster(cluster), inv.app(app)) {
-        (None, _) => "cluster removed from the inventory".to_string(),
+        (None, _) => "cluster removed from the inventory: its root Application goes too, so Argo CD deletes nothing and the app keeps running there, unmanaged".to_string(),
         (_, None) => "app removed from the inventory".to_string(),
+        (Some(ci), Some(ai)) if c.matrix.held_at(ci, ai).is_some() => {
+            match inv.clusters[ci].lifecycle {
+                crate::check::Lifecycle::Draining => format!(
+                    "drained: cluster `{cluster}` is draining; its root Application prunes the app"
+                ),
+                _ => format!(
+                    "held: cluster `{cluster}` is onboarding, and no policy placing the app says `onboarding: true`"
+                ),
+            }
+        }
         (Some(ci), Some(ai)) => match c.matrix.excluded_at(ci, ai) {
             Some(p) => format!("excluded by {}", p.policy_names(inv).join(", ")),
             None => "no policy places it any more".to_string(),
@@ -418,10 +458,33 @@ pub(crate) fn removal_reason(c: &Compiled, cluster: &str, app: &str) -> String {
     }
 }
 
-/// Sets why each removed Application left, for `diff` and the commit.
-pub(crate) fn explain_removals(c: &Compiled, cs: &mut ChangeSet) {
+/// Sets why each removed Application left, and why a rollout step passed
+/// its gate (the rollouts' `forced`), for `diff` and the commit.
+pub(crate) fn explain(c: &Compiled, cs: &mut ChangeSet) {
+    let inv = &c.inventory;
+    let named = inv
+        .policies
+        .iter()
+        .filter_map(|p| Some((format!("policy/{}", p.name), p.rollout.as_ref()?)))
+        .chain(
+            inv.apps
+                .iter()
+                .filter_map(|a| Some((format!("app/{}", a.name), a.rollout.as_ref()?))),
+        );
+    for (name, rollout) in named {
+        for (ring, reason) in &rollout.forced {
+            cs.forced
+                .insert((name.clone(), ring.clone()), reason.clone());
+        }
+    }
     for i in cs.items.iter_mut().filter(|i| i.action == Action::Removed) {
         if let (Some(cluster), Some(app)) = (&i.cluster, &i.app) {
+            i.drained = inv.cluster(cluster).is_some_and(|ci| {
+                inv.clusters[ci].lifecycle == crate::check::Lifecycle::Draining
+                    && inv
+                        .app(app)
+                        .is_some_and(|ai| c.matrix.held_at(ci, ai).is_some())
+            });
             i.why = Some(removal_reason(c, cluster, app));
         }
     }
@@ -465,12 +528,17 @@ fn events(c: &Compiled, cs: &ChangeSet, entry: u64) -> Vec<Event> {
 }
 
 /// The commit message: a one-line summary, the changes, and trailers.
-fn commit_message(cs: &ChangeSet, revision: &str, dirty: bool, entry: u64) -> String {
+fn commit_message(
+    cs: &ChangeSet,
+    promotions: &[Promotion],
+    revision: &str,
+    dirty: bool,
+    entry: u64,
+) -> String {
     let mut m = format!("fleetc: {}\n\n", cs.summary());
-    let promotions = cs.promotions();
     if !promotions.is_empty() {
         m.push_str("rollouts:\n");
-        for p in &promotions {
+        for p in promotions {
             let _ = writeln!(m, "  {}", p.line().replace('`', ""));
         }
     }

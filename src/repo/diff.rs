@@ -97,6 +97,10 @@ pub struct Item {
     /// inventory).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
+    /// For `removed`: its cluster is draining, so the removal is asked for
+    /// (the removal guard does not count it).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub drained: bool,
     /// For `changed`: which parts (placement: the policies that place it;
     /// values, revision, rollout: its ring and state, source, destination,
     /// sync, metadata, other).
@@ -164,6 +168,13 @@ pub struct Promotion {
     pub to: String,
     /// `cluster/app`, sorted.
     pub applications: Vec<String>,
+    /// Why the step passed the rollout's gate (`promote --force --reason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forced: Option<String>,
+    /// For a step back: the log entry that last deployed the revision it
+    /// returns to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_to: Option<u64>,
 }
 
 impl Promotion {
@@ -183,14 +194,21 @@ impl Promotion {
                 n - 4
             )
         };
-        format!(
+        let mut line = format!(
             "{}: {ring} {}, {} → {} on {n} Application{} ({list})",
             self.rollout,
             self.step,
             self.from,
             self.to,
             if n == 1 { "" } else { "s" }
-        )
+        );
+        if let Some(e) = self.rollback_to {
+            line.push_str(&format!(", rollback to entry {e}"));
+        }
+        if let Some(r) = &self.forced {
+            line.push_str(&format!(", past its gate: {r}"));
+        }
+        line
     }
 }
 
@@ -260,6 +278,10 @@ type StepKey = (String, Option<String>, String, String, String);
 pub struct ChangeSet {
     /// The changed manifests, by cluster, app, then path.
     pub items: Vec<Item>,
+    /// Why a rollout step passed its gate: (rollout, ring) → reason, from
+    /// the rollouts' `forced` (see [`crate::repo::deploylog::explain`]).
+    #[serde(skip)]
+    pub forced: BTreeMap<(String, String), String>,
 }
 
 /// Counts of Applications.
@@ -387,6 +409,14 @@ impl ChangeSet {
                 continue;
             };
             let step = match (mark.was.as_deref(), mark.state.as_str()) {
+                // The rollout's revision changed under a ring it had
+                // reached: back to an older version is a rollback.
+                (Some("promoted"), "promoted")
+                    if crate::place::delivery::compare_versions(to, from)
+                        == Some(std::cmp::Ordering::Less) =>
+                {
+                    "rolled back"
+                }
                 (Some("promoted"), "promoted") => "revised",
                 (_, "promoted") => "promoted",
                 _ => "rolled back",
@@ -410,6 +440,12 @@ impl ChangeSet {
             .into_iter()
             .map(|((rollout, ring, step, from, to), mut applications)| {
                 applications.sort();
+                let forced = (step == "promoted")
+                    .then(|| {
+                        let key = (rollout.clone(), ring.clone()?);
+                        self.forced.get(&key).cloned()
+                    })
+                    .flatten();
                 Promotion {
                     rollout,
                     ring,
@@ -417,6 +453,8 @@ impl ChangeSet {
                     from,
                     to,
                     applications,
+                    forced,
+                    rollback_to: None,
                 }
             })
             .collect()
@@ -572,6 +610,7 @@ fn classify_files(changes: &[FileChange], with_diffs: bool) -> ChangeSet {
                 app: label("fleetc.io/app"),
                 policies,
                 why: None,
+                drained: false,
                 what,
                 revision_old,
                 revision_new,
@@ -585,7 +624,10 @@ fn classify_files(changes: &[FileChange], with_diffs: bool) -> ChangeSet {
         .collect();
     pair_moves(&mut items);
     items.sort_by(|a, b| (&a.cluster, &a.app, &a.path).cmp(&(&b.cluster, &b.app, &b.path)));
-    ChangeSet { items }
+    ChangeSet {
+        items,
+        forced: BTreeMap::new(),
+    }
 }
 
 /// Whether a manifest carries Argo CD's resources finalizer.

@@ -11,5 +11,6 @@ pub(crate) mod jsonpatch;
 pub(crate) mod names;
 
 pub(crate) use fleetc_rules::helm;
+pub(crate) use fleetc_rules::syncwindow;
 pub use fleetc_rules::{argocd, k8s, selector};
 pub(crate) use fleetc_secrets as secrets;

@@ -108,6 +108,13 @@ pub(crate) struct PairReport {
     /// The patches applied to the Application, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub patches: Vec<PatchReport>,
+    /// Why the cluster's `lifecycle` holds a pair policies place (onboarding
+    /// or draining).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
+    /// The maintenance windows that cover its Application.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<String>,
     /// What Argo CD reports (given exports): the pair's row, and any orphan
     /// of this app on this cluster.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -317,6 +324,28 @@ pub(crate) fn pair(c: &Compiled, ci: usize, ai: usize) -> PairReport {
         revision: placed.map(|p| revision(c, p)),
         replicas: placed.map(|p| shares(c, p)).unwrap_or_default(),
         patches: placed.map(|p| patches(c, p)).unwrap_or_default(),
+        held: c.matrix.held_at(ci, ai).map(|p| {
+            let by = p.policy_names(inv).join(", ");
+            match inv.clusters[ci].lifecycle {
+                crate::check::Lifecycle::Draining => format!(
+                    "held: cluster `{}` is draining (placed by {by}): its app Applications are removed, so Argo CD prunes them",
+                    inv.clusters[ci].name
+                ),
+                _ => format!(
+                    "held: cluster `{}` is onboarding, and none of the policies placing it ({by}) says `onboarding: true`",
+                    inv.clusters[ci].name
+                ),
+            }
+        }),
+        windows: crate::place::windows::covering(
+            inv,
+            ci,
+            ai,
+            rendered.map_or("", |r| r.name.as_str()),
+        )
+        .into_iter()
+        .map(|(by, w)| crate::place::windows::describe(inv, by, w))
+        .collect(),
         live: None,
     }
 }
@@ -638,6 +667,8 @@ pub(crate) fn pair_text(r: &PairReport) -> String {
     let mut out = String::new();
     let verdict = if r.placed {
         "placed".to_string()
+    } else if let Some(h) = &r.held {
+        format!("not placed: {h}")
     } else if !r.excluded_by.is_empty() {
         format!("not placed: excluded by {}", r.excluded_by.join(", "))
     } else {
@@ -707,6 +738,12 @@ pub(crate) fn pair_text(r: &PairReport) -> String {
             for op in &p.operations {
                 out.push_str(&format!("      {op}\n"));
             }
+        }
+    }
+    if !r.windows.is_empty() {
+        out.push_str("\nmaintenance windows (AppProject syncWindows):\n");
+        for w in &r.windows {
+            out.push_str(&format!("  {w}\n"));
         }
     }
     if let Some(rows) = &r.live {

@@ -99,6 +99,9 @@ fn hover_texts(
                             if let Some(ring) = &cell.ring {
                                 t.push_str(&format!(" (ring {ring})"));
                             }
+                            for w in &cell.windows {
+                                t.push_str(&format!("\nsync window: {w}"));
+                            }
                             t
                         }
                         Placement::Excluded => format!("excluded by {}", cell.policies.join(", ")),

@@ -40,6 +40,9 @@ pub(crate) struct Cell {
     /// With a deploy repo: the log entry and time of its last change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_changed: Option<LastChange>,
+    /// For a placed cell: the maintenance windows that cover it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<String>,
 }
 
 /// The log entry that last changed an Application, and its time.
@@ -115,15 +118,26 @@ pub(crate) fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
             } else {
                 (Placement::NotPlaced, Vec::new())
             };
+            let application = names.get(&(ci, ai)).map(|s| s.to_string());
+            let windows = match (&status, &application) {
+                (Placement::Placed, Some(name)) => {
+                    crate::place::windows::covering(inv, ci, ai, name)
+                        .into_iter()
+                        .map(|(by, w)| crate::place::windows::describe(inv, by, w))
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
             out.push(Cell {
                 cluster: cluster.name.clone(),
                 app: app.name.clone(),
                 status,
                 policies,
-                application: names.get(&(ci, ai)).map(|s| s.to_string()),
+                application,
                 revision,
                 ring,
                 last_changed: None,
+                windows,
             });
         }
     }

@@ -19,6 +19,7 @@ mod kill;
 mod layers;
 mod pipeline;
 mod review;
+mod rollouts;
 mod schema;
 mod secrets;
 mod snapshots;

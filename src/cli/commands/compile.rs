@@ -42,7 +42,8 @@ pub(super) fn run(root: &Path, args: CompileArgs) -> Result<i32> {
 fn to_dir(root: &Path, out: &Path, check: bool, allow_removals: bool) -> Result<i32> {
     let mut c = compile_keeping(root, Keep::Texts, &Progress)?;
     let tree = c.take_tree();
-    let cs = diff::classify(&output::dir_changes(out, &tree)?);
+    let mut cs = diff::classify(&output::dir_changes(out, &tree)?);
+    deploylog::explain(&c, &mut cs);
     if check {
         return report_stale(&cs, &out.display().to_string());
     }
@@ -106,7 +107,8 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let lists = deploy.manifest_writes(&snapshot, &tree, &fresh)?;
     progress::lap("lists of files");
     let changes = deploy.changes(&snapshot, tree, &lists, &fresh)?;
-    let cs = diff::classify(&changes);
+    let mut cs = diff::classify(&changes);
+    deploylog::explain(&c, &mut cs);
     progress::lap("changes");
     if args.check {
         return report_stale(&cs, &where_);
@@ -125,7 +127,16 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
 
     // The log entry, then the commit that carries it.
     let entries = deploy.paths_in(&snapshot, deploylog::LOG_DIR);
+    let mut history = Vec::new();
+    if cs.promotions().iter().any(|p| p.step == "rolled back") {
+        for path in &entries {
+            if let Some(text) = deploy.file(&snapshot, path)? {
+                history.push((path.clone(), String::from_utf8_lossy(&text).into_owned()));
+            }
+        }
+    }
     let stored = deploylog::Stored {
+        history,
         legacy: deploy.file(&snapshot, deploylog::LOG_FILE)?,
         last: match entries.last() {
             Some(path) => deploy.file(&snapshot, path)?,
@@ -201,7 +212,8 @@ fn refuse_removals(c: &Compiled, cs: &ChangeSet, allowed: bool, committing: bool
     if allowed {
         return Ok(());
     }
-    match guard::verdict(cs, c.rendered.apps.len(), &c.inventory.settings.guard) {
+    let verdict = guard::refusal(cs, c);
+    match verdict {
         Some(verdict) => Err(Refusal::Removals {
             verdict,
             committing,

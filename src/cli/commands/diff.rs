@@ -112,11 +112,9 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
     };
     let mut cs = diff::classify_with_diffs(&changes);
     if let Some(c) = &c {
-        crate::repo::deploylog::explain_removals(c, &mut cs);
+        crate::repo::deploylog::explain(c, &mut cs);
     }
-    let verdict = c
-        .as_ref()
-        .and_then(|c| guard::verdict(&cs, c.rendered.apps.len(), &c.inventory.settings.guard));
+    let verdict = c.as_ref().and_then(|c| guard::refusal(&cs, c));
     if let Some(g) = &verdict {
         notes.push(format!(
             "{g}; `compile` would refuse it without --allow-removals"

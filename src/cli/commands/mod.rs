@@ -11,6 +11,9 @@ mod log;
 mod promote;
 mod query;
 mod report;
+mod rollback;
+mod rollout;
+mod rollout_block;
 mod schema;
 mod status;
 
@@ -38,6 +41,8 @@ pub(crate) fn run(cli: Cli) -> Result<i32> {
         Command::Log(args) => log::run(&root, args),
         Command::Promote(args) => promote::run(&root, args),
         Command::Status(args) => status::run(&root, args),
+        Command::Rollback(args) => rollback::run(&root, args),
+        Command::Rollout(cmd) => rollout::run(&root, cmd),
     }
 }
 
@@ -139,14 +144,19 @@ fn live_status(
             live.max_age
         ))
     })?;
-    let now = match &live.now {
+    let now = now(live)?;
+    let exports = crate::live::exports::read(&live.from)?;
+    crate::live::status::judge(c, &exports, now, max_age).map(Some)
+}
+
+/// The time ages are measured from: `--now`, or the clock.
+fn now(live: &crate::cli::args::LiveArgs) -> Result<i64> {
+    match &live.now {
         Some(t) => crate::base::time::parse_time(t).ok_or_else(|| {
             Error::Usage(format!(
                 "--now `{t}` is not a time: write `2026-11-30T12:00:00Z`"
             ))
-        })?,
-        None => crate::base::time::unix_now(),
-    };
-    let exports = crate::live::exports::read(&live.from)?;
-    crate::live::status::judge(c, &exports, now, max_age).map(Some)
+        }),
+        None => Ok(crate::base::time::unix_now()),
+    }
 }

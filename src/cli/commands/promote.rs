@@ -4,20 +4,27 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::{emit, unknown};
+use super::emit;
+use super::rollout_block::{find, set_in_rollout};
 use crate::base::error::{Error, Result};
-use crate::check::{Inventory, Rollout};
+use crate::check::Rollout;
 use crate::cli::args::PromoteArgs;
 use crate::cli::progress::Progress;
 use crate::cli::EXIT_OK;
+use crate::live::rollout::Verdict;
 use crate::pipeline::{compile_keeping, Compiled};
 use crate::place::delivery::{self, Owner};
 use crate::render::Keep;
 
 pub(super) fn run(root: &Path, args: PromoteArgs) -> Result<i32> {
-    let c = compile_keeping(root, Keep::Paths, &Progress)?;
+    let keep = if args.live.from.is_empty() {
+        Keep::Paths
+    } else {
+        Keep::Texts
+    };
+    let c = compile_keeping(root, keep, &Progress)?;
     let inv = &c.inventory;
-    let (owner, rollout, what) = find(inv, &args)?;
+    let (owner, rollout, what) = find(inv, &args.name, args.app)?;
     let rings = delivery::rings(inv, &c.matrix, owner);
     let last = rollout.order.len() - 1;
     let target = match &args.to {
@@ -63,6 +70,11 @@ pub(super) fn run(root: &Path, args: PromoteArgs) -> Result<i32> {
         emit(&out)?;
         return Ok(EXIT_OK);
     }
+    let forced = if target > rollout.promoted {
+        gate(&c, &args, owner, rollout, &what, &mut out)?
+    } else {
+        None
+    };
     let moved = moves(&c, owner, rollout, target);
     let verb = if target > rollout.promoted {
         "promoted"
@@ -94,6 +106,9 @@ pub(super) fn run(root: &Path, args: PromoteArgs) -> Result<i32> {
         ));
     }
     if !args.dry_run {
+        if let Some(reason) = &forced {
+            edit_forced(root, rollout, &rollout.order[target], reason)?;
+        }
         let file = edit(root, rollout, &rollout.order[target])?;
         out.push_str(&format!(
             "edited {file}: rollout.promoted: {}\nnext: review with `fleetc diff`, commit the inventory; the next compile deploys it\n",
@@ -104,47 +119,69 @@ pub(super) fn run(root: &Path, args: PromoteArgs) -> Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// The rollout NAME declares, with its owner and a name for messages.
-fn find<'a>(inv: &'a Inventory, args: &PromoteArgs) -> Result<(Owner, &'a Rollout, String)> {
-    if args.app {
-        let ai = inv
-            .app(&args.name)
-            .ok_or_else(|| unknown("app", &args.name, inv.apps.iter().map(|a| a.name.as_str())))?;
-        let r = inv.apps[ai].rollout.as_ref().ok_or_else(|| {
-            Error::Usage(format!("app `{}` has no `rollout` to promote", args.name))
-        })?;
-        return Ok((Owner::App, r, format!("the rollout of app `{}`", args.name)));
-    }
-    let Some(pi) = inv.policies.iter().position(|p| p.name == args.name) else {
-        let with: Vec<&str> = inv
-            .policies
-            .iter()
-            .filter(|p| p.rollout.is_some())
-            .map(|p| p.name.as_str())
-            .collect();
-        let mut e = unknown("policy", &args.name, with.iter().copied());
-        if inv
-            .app(&args.name)
-            .is_some_and(|a| inv.apps[a].rollout.is_some())
-        {
-            e = Error::Usage(format!(
-                "no policy `{}`; app `{}` has a rollout: `fleetc promote --app {}`",
-                args.name, args.name, args.name
-            ));
-        }
-        return Err(e);
+/// Checks the rollout's gate before a step forward: `Ok(None)` to go on,
+/// `Ok(Some(reason))` to go on past it (`--force`), or the refusal naming
+/// the pairs that hold it back.
+fn gate(
+    c: &Compiled,
+    args: &PromoteArgs,
+    owner: Owner,
+    rollout: &Rollout,
+    what: &str,
+    out: &mut String,
+) -> Result<Option<String>> {
+    let forced = || Ok(args.reason.clone().filter(|_| args.force));
+    let Some(st) = super::live_status(c, &args.live)? else {
+        return match &rollout.gate {
+            Some(g) if !args.force => Err(Error::Usage(format!(
+                "{what} has a gate (soak {}, max_unhealthy {}): give Argo CD's exports with `--from LIVE` so that fleetc can check the rings promoted so far, or pass the gate with `--force --reason TEXT`",
+                crate::live::status::age(g.soak_seconds),
+                g.max_unhealthy
+            ))),
+            _ => forced(),
+        };
     };
-    let r = inv.policies[pi].rollout.as_ref().ok_or_else(|| {
-        Error::Usage(format!(
-            "policy `{}` has no `rollout` to promote",
-            args.name
-        ))
-    })?;
-    Ok((
-        Owner::Policy(pi),
-        r,
-        format!("the rollout of policy `{}`", args.name),
-    ))
+    let now = super::now(&args.live)?;
+    let windows = super::rollout_block::windows(c, now);
+    let live = crate::live::rollout::judge(c, &st, owner, &args.name, rollout, now, &windows);
+    match live.verdict {
+        Verdict::Promote | Verdict::Done => forced(),
+        Verdict::Wait if live.holders().is_empty() => {
+            // Only a window keeps the next ring closed: the edit may land;
+            // Argo CD syncs it when the window opens.
+            out.push_str(&format!("note: {}\n", live.reason));
+            forced()
+        }
+        _ if args.force => {
+            out.push_str(&format!(
+                "passing the gate (--force): {}\n",
+                live.verdict_line()
+            ));
+            forced()
+        }
+        v => {
+            let mut m = format!(
+                "{what} may not be promoted: {}\n  held back by:",
+                live.verdict_line()
+            );
+            for p in live.holders() {
+                m.push_str(&format!(
+                    "\n    {}/{}: {} {} ({})",
+                    p.cluster,
+                    p.app,
+                    p.status.word(),
+                    p.health.as_deref().unwrap_or("-"),
+                    p.why
+                ));
+            }
+            m.push_str(if v == Verdict::Halt {
+                "\n  see `fleetc rollout status`; to pass the gate anyway: --force --reason TEXT"
+            } else {
+                "\n  run it again later (`fleetc rollout status` says how long), or pass the gate with --force --reason TEXT"
+            });
+            Err(Error::Usage(m))
+        }
+    }
 }
 
 /// The Applications whose revision would change with the rollout at
@@ -185,15 +222,10 @@ fn moves(
 /// place: the edit is refused unless the file reads back as it was with
 /// that one key set (see `edit`).
 fn edit(root: &Path, rollout: &Rollout, ring: &str) -> Result<String> {
-    let site = &rollout.site;
-    let shown = site.file.display().to_string();
-    let json = site
-        .file
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    crate::repo::output::edit_inventory_file(root, &site.file, |text| {
-        crate::base::edit::set_string(text, json, site.doc, &["rollout"], "promoted", ring)
-            .map_err(|e| Error::Usage(format!("{shown}: cannot set `rollout.promoted`: {e}")))
-    })?;
-    Ok(shown)
+    set_in_rollout(root, rollout, &[], "promoted", ring)
+}
+
+/// Records why a promotion passed the gate: `rollout.forced.RING: REASON`.
+fn edit_forced(root: &Path, rollout: &Rollout, ring: &str, reason: &str) -> Result<String> {
+    set_in_rollout(root, rollout, &["forced"], ring, reason)
 }

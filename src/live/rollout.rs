@@ -1,0 +1,455 @@
+//! Where a ring rollout stands, live: its rings, what Argo CD reports for
+//! each of their pairs ([`crate::live::status`]), and one verdict.
+//!
+//! The pairs of the rings the rollout has reached are the gate's
+//! (`rollout.gate`). Each is, from what the exports say:
+//! - failed: its health is Degraded, or its last operation Failed or
+//!   Errored: the rollout halts, whatever `max_unhealthy` says;
+//! - unhealthy: NOT INSTALLED, UNKNOWN (no export, a filtered or old one),
+//!   or health Missing, Suspended or Unknown: more than `max_unhealthy`
+//!   of them halt the rollout, fewer are tolerated;
+//! - syncing: there, but not DEPLOYED at the rollout's revision yet (the
+//!   revision or spec differs, OutOfSync, Progressing, a sync running);
+//! - soaking: DEPLOYED, healthy, but its last sync finished less than
+//!   `soak` ago (or Argo CD records no finished sync);
+//! - ready: DEPLOYED, healthy, soaked.
+//!
+//! The verdict: `halt` when a pair failed or too many are unhealthy;
+//! `wait` while one syncs or soaks (with the time left), or while a deny
+//! window (or no open allow window) keeps the next ring from syncing;
+//! `done` when the last ring has it; else `promote`.
+
+use serde::Serialize;
+
+use crate::check::Rollout;
+use crate::live::status::{age, State, Status};
+use crate::pipeline::Compiled;
+use crate::place::delivery::{self, Owner};
+use crate::place::windows::Closed;
+
+/// The four verdicts; JSON writes each in lower case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Verdict {
+    Done,
+    Promote,
+    Wait,
+    Halt,
+}
+
+impl Verdict {
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Verdict::Done => "done",
+            Verdict::Promote => "promote",
+            Verdict::Wait => "wait",
+            Verdict::Halt => "halt",
+        }
+    }
+}
+
+/// How one pair stands against the gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Standing {
+    Ready,
+    Soaking,
+    Syncing,
+    Unhealthy,
+    Failed,
+    /// In a ring the rollout has not reached: it runs the old revision.
+    Waiting,
+}
+
+/// One pair of a ring, live.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct PairLive {
+    pub cluster: String,
+    pub app: String,
+    pub application: String,
+    pub status: State,
+    pub health: Option<String>,
+    pub sync: Option<String>,
+    /// The live targetRevision.
+    pub revision: Option<String>,
+    /// What fleetc renders for it.
+    pub desired_revision: String,
+    pub standing: Standing,
+    /// Why it is not ready (empty when it is).
+    pub why: String,
+    /// When its last sync finished.
+    pub sync_finished_at: Option<String>,
+}
+
+/// One ring: its name (none: the clusters with no ring, which go with the
+/// last), whether the rollout reached it, and its pairs.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct RingLive {
+    pub ring: Option<String>,
+    pub reached: bool,
+    pub pairs: Vec<PairLive>,
+}
+
+/// A rollout's rings, its gate and verdict.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct RolloutLive {
+    /// `policy/NAME` or `app/NAME`.
+    pub rollout: String,
+    /// The name `promote` and `rollback` take (with `--app` for an app's).
+    pub name: String,
+    pub app_rollout: bool,
+    pub revision: String,
+    pub promoted: String,
+    /// The ring `promote` would take it to.
+    pub next: Option<String>,
+    pub soak_seconds: i64,
+    pub max_unhealthy: u64,
+    pub gated: bool,
+    pub rings: Vec<RingLive>,
+    pub verdict: Verdict,
+    /// One line: why this verdict.
+    pub reason: String,
+    /// For `wait`: seconds until the gate could be met (soak left, or
+    /// until the window opens), when known.
+    pub wait_seconds: Option<i64>,
+    /// What to run next, when there is something.
+    pub next_command: Option<String>,
+}
+
+impl RolloutLive {
+    /// The pairs of reached rings that are not ready, with their standing.
+    pub(crate) fn holders(&self) -> Vec<&PairLive> {
+        self.rings
+            .iter()
+            .filter(|r| r.reached)
+            .flat_map(|r| &r.pairs)
+            .filter(|p| p.standing != Standing::Ready)
+            .collect()
+    }
+
+    /// `wait: …`, `halt: …`: the verdict and its reason in one line.
+    pub(crate) fn verdict_line(&self) -> String {
+        format!("{}: {}", self.verdict.word(), self.reason)
+    }
+}
+
+/// Every rollout of the inventory: the policies' by name, then the apps'.
+pub(crate) fn all(inv: &crate::check::Inventory) -> Vec<(Owner, &str, &Rollout)> {
+    let mut out: Vec<(Owner, &str, &Rollout)> = inv
+        .policies
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((Owner::Policy(i), p.name.as_str(), p.rollout.as_ref()?)))
+        .collect();
+    out.sort_by_key(|(_, n, _)| *n);
+    out.extend(
+        inv.apps
+            .iter()
+            .filter_map(|a| Some((Owner::App, a.name.as_str(), a.rollout.as_ref()?))),
+    );
+    out
+}
+
+/// The rollout `owner` declares, judged at `now` against `st` (the
+/// status of every pair). `closed` says which of the next ring's pairs a
+/// sync window keeps from syncing at `now`.
+pub(crate) fn judge(
+    c: &Compiled,
+    st: &Status,
+    owner: Owner,
+    name: &str,
+    rollout: &Rollout,
+    now: i64,
+    closed: &dyn Fn(usize, usize) -> Option<Closed>,
+) -> RolloutLive {
+    let inv = &c.inventory;
+    let (app_rollout, label) = match owner {
+        Owner::App => (true, format!("app/{name}")),
+        Owner::Policy(_) => (false, format!("policy/{name}")),
+    };
+    let (soak, max_unhealthy) = rollout
+        .gate
+        .as_ref()
+        .map_or((0, 0), |g| (g.soak_seconds, g.max_unhealthy));
+    let last = rollout.order.len() - 1;
+    // Ring index (None: no ring) → its pairs, in ring order then cluster.
+    let mut rings: Vec<(Option<usize>, RingLive)> = (0..rollout.order.len())
+        .map(Some)
+        .chain([None])
+        .map(|r| {
+            (
+                r,
+                RingLive {
+                    ring: r.map(|i| rollout.order[i].clone()),
+                    reached: rollout.reached(r),
+                    pairs: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    // The rollout's pairs, with their revision and ring.
+    let ours: Vec<(
+        &crate::place::matrix::Pair,
+        delivery::Revision,
+        delivery::Ring,
+    )> = c
+        .matrix
+        .placed
+        .iter()
+        .filter(|p| owner != Owner::App || inv.apps[p.app].name == name)
+        .filter_map(|p| {
+            let rev = delivery::revision(inv, p);
+            let ring = rev.ring.clone().filter(|r| r.owner == owner)?;
+            Some((p, rev, ring))
+        })
+        .collect();
+    let mut next_pairs = Vec::new();
+    let next = (rollout.promoted + 1..=last)
+        .find(|&i| ours.iter().any(|(_, _, r)| r.ring.unwrap_or(last) == i));
+    for (pair, rev, ring) in ours {
+        let cluster = &inv.clusters[pair.cluster].name;
+        let app = &inv.apps[pair.app].name;
+        let row = st
+            .rows(cluster, app)
+            .into_iter()
+            .find(|r| r.status != State::Orphaned);
+        let mut p = PairLive {
+            cluster: cluster.clone(),
+            app: app.clone(),
+            application: row
+                .as_ref()
+                .map(|r| r.application.clone())
+                .unwrap_or_default(),
+            status: row.as_ref().map_or(State::Unknown, |r| r.status),
+            health: row.as_ref().and_then(|r| r.health.clone()),
+            sync: row.as_ref().and_then(|r| r.sync.clone()),
+            revision: row.as_ref().and_then(|r| r.revision.clone()),
+            desired_revision: rev.value.clone(),
+            standing: Standing::Waiting,
+            why: String::new(),
+            sync_finished_at: row.as_ref().and_then(|r| r.sync_finished_at.clone()),
+        };
+        if ring.reached {
+            let (standing, why) = stand(row.as_ref(), soak, now);
+            p.standing = standing;
+            p.why = why;
+        } else if next.is_some() && ring.ring.unwrap_or(last) == next.unwrap_or(usize::MAX) {
+            next_pairs.push((pair.cluster, pair.app));
+        }
+        let slot = rings
+            .iter_mut()
+            .find(|(r, _)| *r == ring.ring)
+            .map(|(_, r)| r);
+        if let Some(slot) = slot {
+            slot.pairs.push(p);
+        }
+    }
+    let rings: Vec<RingLive> = rings
+        .into_iter()
+        .map(|(_, r)| r)
+        .filter(|r| r.ring.is_some() || !r.pairs.is_empty())
+        .collect();
+    let mut out = RolloutLive {
+        rollout: label,
+        name: name.to_string(),
+        app_rollout,
+        revision: rollout.revision.clone(),
+        promoted: rollout.order[rollout.promoted].clone(),
+        next: next.map(|i| rollout.order[i].clone()),
+        soak_seconds: soak,
+        max_unhealthy,
+        gated: rollout.gate.is_some(),
+        rings,
+        verdict: Verdict::Promote,
+        reason: String::new(),
+        wait_seconds: None,
+        next_command: None,
+    };
+    verdict(&mut out, rollout, st, now, &next_pairs, closed);
+    out
+}
+
+/// Sets the verdict of `out`, whose rings are judged: from its holders,
+/// and for a met gate, the windows of the next ring's pairs
+/// (`next_pairs`).
+fn verdict(
+    out: &mut RolloutLive,
+    rollout: &Rollout,
+    st: &Status,
+    now: i64,
+    next_pairs: &[(usize, usize)],
+    closed: &dyn Fn(usize, usize) -> Option<Closed>,
+) {
+    let (name, soak, max_unhealthy) = (out.name.clone(), out.soak_seconds, out.max_unhealthy);
+    let last = rollout.order.len() - 1;
+    let next = out
+        .next
+        .as_ref()
+        .and_then(|n| rollout.order.iter().position(|r| r == n));
+    let flag = if out.app_rollout { " --app" } else { "" };
+    let holders: Vec<PairLive> = out.holders().into_iter().cloned().collect();
+    let count = |s: Standing| holders.iter().filter(|p| p.standing == s).count();
+    let first = |s: Standing| {
+        holders
+            .iter()
+            .filter(|p| p.standing == s)
+            .map(|p| format!("{}/{} ({})", p.cluster, p.app, p.why))
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (failed, unhealthy) = (count(Standing::Failed), count(Standing::Unhealthy));
+    let (syncing, soaking) = (count(Standing::Syncing), count(Standing::Soaking));
+    let rollback = format!("fleetc rollback{flag} {name}");
+    if failed > 0 || unhealthy as u64 > max_unhealthy {
+        out.verdict = Verdict::Halt;
+        out.reason = if failed > 0 {
+            format!(
+                "{} failed: {}",
+                plural(failed, "pair"),
+                first(Standing::Failed)
+            )
+        } else {
+            format!(
+                "{} unhealthy, more than max_unhealthy {max_unhealthy}: {}",
+                plural(unhealthy, "pair"),
+                first(Standing::Unhealthy)
+            )
+        };
+        out.reason.push_str(&format!(
+            "; to return the rings to the old revision: `{rollback}`"
+        ));
+        out.next_command = Some(rollback);
+    } else if syncing > 0 || soaking > 0 {
+        out.verdict = Verdict::Wait;
+        let left = holders
+            .iter()
+            .filter(|p| p.standing == Standing::Soaking)
+            .filter_map(|p| soak_left(p, st, soak, now))
+            .max();
+        out.wait_seconds = (syncing == 0).then_some(left).flatten();
+        let mut parts = Vec::new();
+        if syncing > 0 {
+            parts.push(format!(
+                "{} not yet at {}: {}",
+                plural(syncing, "pair"),
+                rollout.revision,
+                first(Standing::Syncing)
+            ));
+        }
+        if soaking > 0 {
+            parts.push(format!(
+                "{} soaking{}",
+                plural(soaking, "pair"),
+                match left {
+                    Some(s) => format!(", {} left of {}", age(s), age(soak)),
+                    None => format!(": {}", first(Standing::Soaking)),
+                }
+            ));
+        }
+        out.reason = parts.join("; ");
+    } else if rollout.promoted == last || next.is_none() {
+        out.verdict = Verdict::Done;
+        out.reason = format!(
+            "every ring with clusters has {}; to finish, make {} the app's revision (`repo_branch`) and remove the rollout",
+            rollout.revision, rollout.revision
+        );
+    } else {
+        let ring = &rollout.order[next.unwrap_or(last)];
+        let blocked: Vec<Closed> = next_pairs
+            .iter()
+            .filter_map(|&(ci, ai)| closed(ci, ai))
+            .collect();
+        if let Some(b) = blocked.iter().max_by_key(|b| b.opens.unwrap_or(i64::MAX)) {
+            out.verdict = Verdict::Wait;
+            out.wait_seconds = b.opens.map(|t| t - now);
+            out.reason = format!(
+                "the gate is met, but {} of ring `{ring}` may not sync now ({}: {}); {}",
+                plural(blocked.len(), "pair"),
+                b.pair,
+                b.windows,
+                match b.opens {
+                    Some(t) => format!(
+                        "the windows open at {} (in {})",
+                        crate::base::time::format_time(t),
+                        age(t - now)
+                    ),
+                    None => "no window opens within a year".to_string(),
+                }
+            );
+        } else {
+            out.reason = format!(
+                "the gate is met ({}); next: ring `{ring}`",
+                if out.gated {
+                    format!(
+                        "every pair of the promoted rings DEPLOYED at {}, healthy, soaked {}",
+                        rollout.revision,
+                        age(soak)
+                    )
+                } else {
+                    format!(
+                        "no gate; every pair of the promoted rings DEPLOYED at {}",
+                        rollout.revision
+                    )
+                }
+            );
+            out.next_command = Some(format!("fleetc promote{flag} {name} --from LIVE"));
+        }
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// How a reached pair stands, from its status row.
+fn stand(row: Option<&crate::live::status::Row>, soak: i64, now: i64) -> (Standing, String) {
+    let Some(r) = row else {
+        return (Standing::Unhealthy, "no status".into());
+    };
+    let health = r.health.as_deref().unwrap_or("");
+    let op = r.operation.as_deref().unwrap_or("");
+    if health == "Degraded" {
+        return (Standing::Failed, "Degraded".into());
+    }
+    if matches!(op, "Failed" | "Error") {
+        return (
+            Standing::Failed,
+            format!("its last sync {}", op.to_lowercase()),
+        );
+    }
+    match r.status {
+        State::NotInstalled | State::Unknown | State::Orphaned => {
+            let why = r.reasons.first().cloned().unwrap_or_default();
+            return (Standing::Unhealthy, format!("{}: {why}", r.status.word()));
+        }
+        _ => {}
+    }
+    if matches!(health, "Missing" | "Suspended" | "Unknown") {
+        return (Standing::Unhealthy, health.to_string());
+    }
+    if r.status != State::Deployed {
+        let why = r.reasons.first().cloned().unwrap_or_default();
+        return (Standing::Syncing, format!("STALE: {why}"));
+    }
+    match r.finished_at {
+        None => (
+            Standing::Soaking,
+            "Argo CD records no finished sync (status.operationState.finishedAt)".into(),
+        ),
+        Some(t) if now - t < soak => (
+            Standing::Soaking,
+            format!("synced {} ago, soak {}", age(now - t), age(soak)),
+        ),
+        Some(_) => (Standing::Ready, String::new()),
+    }
+}
+
+/// Seconds of soak left for a soaking pair, when its sync time is known.
+fn soak_left(p: &PairLive, st: &Status, soak: i64, now: i64) -> Option<i64> {
+    st.rows(&p.cluster, &p.app)
+        .into_iter()
+        .find(|r| r.status != State::Orphaned)
+        .and_then(|r| r.finished_at)
+        .map(|t| soak - (now - t))
+}
