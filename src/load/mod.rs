@@ -539,9 +539,16 @@ fn document_kind(value: &Value, site: &Site) -> Result<Kind, Diagnostic> {
                 .help("write `name: ...` and the other fields at the top level"),
         );
     };
+    // Argo CD's exports (a kubectl `List`, Applications with `metadata`
+    // and `spec`) saved inside the inventory are read as its documents.
+    const EXPORT: &str = "this looks like an export of Argo CD (or a Kubernetes manifest), not an inventory document: keep exports outside the inventory folder (`--from ../live`), since fleetc reads every YAML and JSON file under it";
+    let manifest = map.contains_key("metadata") && map.contains_key("spec");
     match map.get("kind") {
         Some(Value::String(k)) => match Kind::ALL.iter().find(|x| x.name() == k) {
             Some(kind) => Ok(*kind),
+            None if k == "List" || manifest => {
+                Err(Diagnostic::at(site.key("kind"), format!("unknown kind `{k}`")).help(EXPORT))
+            }
             None => {
                 let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
                 Err(
@@ -563,8 +570,12 @@ fn document_kind(value: &Value, site: &Site) -> Result<Kind, Diagnostic> {
                 .find(|k| site.file.components().count() > 1 && Some(k.folder()) == top.as_deref())
                 .copied()
                 .ok_or_else(|| {
-                    Diagnostic::at(site.clone(), "cannot tell what kind of document this is")
-                        .help("add `kind: Cluster`, `App`, `Namespace` or `TargetPolicy`, or move the file under `clusters/`, `apps/`, `namespaces/` or `policies/`")
+                    let d = Diagnostic::at(site.clone(), "cannot tell what kind of document this is");
+                    if manifest {
+                        d.help(EXPORT)
+                    } else {
+                        d.help("add `kind: Cluster`, `App`, `Namespace` or `TargetPolicy`, or move the file under `clusters/`, `apps/`, `namespaces/` or `policies/`")
+                    }
                 })
         }
     }

@@ -95,7 +95,7 @@ fn text(r: &RolloutLive) -> String {
     for ring in &r.rings {
         let name = match &ring.ring {
             Some(n) => format!("ring {n}"),
-            None => "no ring (goes with the last)".to_string(),
+            None => "no ring, with the last".to_string(),
         };
         let tag = if ring.reached {
             "has it"
