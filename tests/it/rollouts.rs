@@ -571,3 +571,68 @@ fn a_deny_window_on_the_next_ring_makes_the_rollout_wait_for_it() {
         run.stdout
     );
 }
+
+/// In hub mode one AppProject per team spans its clusters, so a cluster's
+/// window written with no scope is rendered for that cluster only
+/// (`clusters: [NAME]`); Argo CD matches a window's `clusters` against
+/// the destination's server or name (types.go, `matchingWindows`).
+#[test]
+fn a_clusters_window_in_hub_mode_covers_that_cluster_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = tmp.path().join("hub");
+    copy_tree(&repo().join("fixtures/hub"), &inv);
+    let file = inv.join("clusters/fleet.yaml");
+    let text = std::fs::read_to_string(&file).unwrap().replacen(
+        "metadata: {region: eu}\n",
+        "metadata: {region: eu}\nmaintenance:\n  - {kind: deny, schedule: \"0 0 * * SAT\", duration: 48h}\n",
+        1,
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = tmp.path().join("out");
+    let run = fleetc(&inv, &["compile", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let project = std::fs::read_to_string(out.join("projects/web.yaml")).unwrap();
+    assert!(
+        project.ends_with(
+            "  syncWindows:\n    - clusters:\n        - prod-eu-1\n      duration: 48h\n      kind: deny\n      schedule: '0 0 * * SAT'\n"
+        ),
+        "{project}"
+    );
+    // Only prod-eu-1's pair is covered (query's JSON lists each cell's).
+    let run = fleetc(
+        &inv,
+        &[
+            "query",
+            "clusters",
+            "--app",
+            "storefront",
+            "--format",
+            "json",
+        ],
+    );
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    let covered: Vec<(&str, usize)> = v["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let n = c["windows"].as_array().map_or(0, Vec::len);
+            (c["cluster"].as_str().unwrap(), n)
+        })
+        .collect();
+    assert_eq!(
+        covered,
+        [("prod-eu-1", 1), ("prod-us-1", 0), ("staging-eu-1", 0)]
+    );
+    // The report's hover text names it.
+    let html = tmp.path().join("fleet.html");
+    let run = fleetc(&inv, &["report", "--html", html.to_str().unwrap()]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(
+        page.matches("sync window: deny `0 0 * * SAT` for 48h, of cluster `prod-eu-1`")
+            .count(),
+        1,
+        "one distinct hover text names it"
+    );
+}
