@@ -73,61 +73,79 @@ pub(crate) fn ensure_mapping(
         .get(doc)
         .ok_or_else(|| format!("there is no document {doc}"))?;
     let map = find_mapping(root, &file.aliased, doc, path)?;
-    let Kind::Map {
-        flow,
-        close,
-        entries,
-    } = &map.kind
-    else {
-        unreachable!("find_mapping returns mappings")
-    };
-    let full = path
-        .iter()
-        .chain([&key])
-        .copied()
-        .collect::<Vec<_>>()
-        .join(".");
-    match entries.iter().find(|(k, _)| scalar_is(k, key)) {
+    match entries_of(map).iter().find(|(k, _)| scalar_is(k, key)) {
         Some((_, v)) if matches!(v.kind, Kind::Map { .. }) && v.anchor == 0 => {
             return Ok(text.to_string())
         }
-        Some(_) => return Err(format!("`{full}` is not a mapping; edit it by hand")),
+        Some(_) => {
+            return Err(format!(
+                "`{}` is not a mapping; edit it by hand",
+                dotted(path, key)
+            ))
+        }
         None => {}
     }
-    let k = write_scalar(key, json, None);
-    let edits = if *flow {
-        insert_flow(text, *close, entries, &k, "{}")
-    } else {
-        insert_block(text, entries, &k, "{}")
+    let new = apply(
+        text,
+        insert(text, map, &write_scalar(key, json, None), "{}"),
+    );
+    let empty = Kind::Map {
+        flow: true,
+        close: 0,
+        entries: Vec::new(),
     };
-    let new = apply(text, edits);
-    let empty = Node {
-        start: 0,
-        end: 0,
-        anchor: 0,
-        tag: None,
-        kind: Kind::Map {
-            flow: true,
-            close: 0,
-            entries: Vec::new(),
-        },
-    };
-    verify(&file, &new, doc, path, key, empty)?;
+    verify(&file, &new, doc, path, key, synthetic(empty))?;
     Ok(new)
 }
 
-/// A string scalar, as [`verify`] expects a set value.
-fn string_node(s: &str) -> Node {
+/// `a.b.key`: where a key is, for messages.
+fn dotted(path: &[&str], key: &str) -> String {
+    path.iter()
+        .chain([&key])
+        .copied()
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The entries of a mapping node (of [`find_mapping`]'s).
+fn entries_of(map: &Node) -> &[(Node, Node)] {
+    match &map.kind {
+        Kind::Map { entries, .. } => entries,
+        _ => unreachable!("find_mapping returns mappings"),
+    }
+}
+
+/// A new entry `k: v` (both written already) at the end of `map`.
+fn insert(text: &str, map: &Node, k: &str, v: &str) -> Edits {
+    match &map.kind {
+        Kind::Map {
+            flow: true,
+            close,
+            entries,
+        } => insert_flow(text, *close, entries, k, v),
+        Kind::Map { entries, .. } => insert_block(text, entries, k, v),
+        _ => unreachable!("find_mapping returns mappings"),
+    }
+}
+
+/// A node made by an edit, not read from the file (what [`verify`]
+/// expects at the key).
+fn synthetic(kind: Kind) -> Node {
     Node {
         start: 0,
         end: 0,
         anchor: 0,
         tag: None,
-        kind: Kind::Scalar {
-            value: s.to_string(),
-            style: ScalarStyle::DoubleQuoted,
-        },
+        kind,
     }
+}
+
+/// A string scalar, as [`verify`] expects a set value.
+fn string_node(s: &str) -> Node {
+    synthetic(Kind::Scalar {
+        value: s.to_string(),
+        style: ScalarStyle::DoubleQuoted,
+    })
 }
 
 /// One node of the file with where it is, in bytes.
@@ -497,22 +515,8 @@ fn plan(
     key: &str,
     value: &str,
 ) -> Result<Edits, String> {
-    let Kind::Map {
-        flow,
-        close,
-        entries,
-    } = &map.kind
-    else {
-        unreachable!("find_mapping returns mappings")
-    };
-    let full = || {
-        path.iter()
-            .chain([&key])
-            .copied()
-            .collect::<Vec<_>>()
-            .join(".")
-    };
-    let mut found = entries.iter().filter(|(k, _)| scalar_is(k, key));
+    let full = || dotted(path, key);
+    let mut found = entries_of(map).iter().filter(|(k, _)| scalar_is(k, key));
     if let Some((k, v)) = found.next() {
         if found.next().is_some() {
             return Err(format!("`{}` is set twice", full()));
@@ -522,11 +526,7 @@ fn plan(
     }
     let k = write_scalar(key, json, None);
     let v = write_scalar(value, json, None);
-    Ok(if *flow {
-        insert_flow(text, *close, entries, &k, &v)
-    } else {
-        insert_block(text, entries, &k, &v)
-    })
+    Ok(insert(text, map, &k, &v))
 }
 
 /// Replaces the value `v` of the key `k`; the error says what `v` is.
@@ -733,14 +733,9 @@ fn verify(
     value: Node,
 ) -> Result<(), String> {
     let refuse = || {
-        let full = path
-            .iter()
-            .chain([&key])
-            .copied()
-            .collect::<Vec<_>>()
-            .join(".");
         format!(
-            "setting `{full}` in place would change more of the file than that; edit it by hand"
+            "setting `{}` in place would change more of the file than that; edit it by hand",
+            dotted(path, key)
         )
     };
     let new = read(new).map_err(|_| refuse())?;
@@ -798,7 +793,7 @@ fn same(a: &Node, b: &Node) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::set_string;
+    use super::{ensure_mapping, set_string};
     use serde::Deserialize;
 
     fn yaml_docs(text: &str) -> Vec<serde_yaml::Value> {
@@ -889,6 +884,62 @@ selector: {region: eu}
         let mut lines: Vec<_> = text.lines().collect();
         lines.insert(10, "  promoted: prod");
         assert_eq!(out.lines().collect::<Vec<_>>(), lines);
+    }
+
+    /// `promote --force` records its reason in a mapping it makes when
+    /// missing: `forced: {}`, then the entry in it.
+    #[test]
+    fn a_missing_mapping_is_made_then_filled() {
+        let forced = |text: &str, json: bool| {
+            let made = ensure_mapping(text, json, 0, &["rollout"], "forced").unwrap();
+            set_string(
+                &made,
+                json,
+                0,
+                &["rollout", "forced"],
+                "early",
+                "CVE: no soak",
+            )
+            .unwrap()
+        };
+        let yaml = "rollout:\n  by: ring   # the label\n  promoted: early\nname: x\n";
+        assert_eq!(
+            forced(yaml, false),
+            "rollout:\n  by: ring   # the label\n  promoted: early\n  forced: {early: \"CVE: no soak\"}\nname: x\n"
+        );
+        // A second ring goes into the same mapping; a mapping there stays.
+        let twice = set_string(
+            &forced(yaml, false),
+            false,
+            0,
+            &["rollout", "forced"],
+            "broad",
+            "r2",
+        )
+        .unwrap();
+        assert!(
+            twice.contains("  forced: {early: \"CVE: no soak\", broad: r2}\n"),
+            "{twice}"
+        );
+        assert_eq!(
+            ensure_mapping(&twice, false, 0, &["rollout"], "forced").unwrap(),
+            twice
+        );
+        let json = "{\"rollout\": {\"by\": \"ring\"}}\n";
+        assert_eq!(
+            forced(json, true),
+            "{\"rollout\": {\"by\": \"ring\", \"forced\": {\"early\": \"CVE: no soak\"}}}\n"
+        );
+        // Something else under the key is refused, not overwritten.
+        let err = ensure_mapping(
+            "rollout:\n  forced: yes\n",
+            false,
+            0,
+            &["rollout"],
+            "forced",
+        )
+        .unwrap_err();
+        assert!(err.contains("`rollout.forced` is not a mapping"), "{err}");
     }
 
     #[test]

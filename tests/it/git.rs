@@ -7,7 +7,10 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use crate::kill::Schedule;
-use crate::support::{copy_tree, deploy_log, fleetc, fleetc_env, git, repo, seed_deploy_repo, Run};
+use crate::support::{
+    copy_tree, deploy_log, example_inventory_repo, fleetc, fleetc_env, git, repo, seed_deploy_repo,
+    Run,
+};
 
 /// A deploy repo (bare, with a README and a file of someone else's on
 /// `main`) and an inventory repo holding the example fleet.
@@ -23,11 +26,7 @@ impl Setup {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
         let deploy = seed_deploy_repo(&root);
-        let inv = root.join("inventory");
-        copy_tree(&repo().join("fixtures/example"), &inv);
-        git(&inv, &["init", "-q", "-b", "main"]);
-        git(&inv, &["add", "-A"]);
-        git(&inv, &["commit", "-qm", "inventory v1"]);
+        let inv = example_inventory_repo(&root);
         Setup {
             _tmp: tmp,
             root,

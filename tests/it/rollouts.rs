@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::support::{copy_tree, deploy_log, fleetc, git, repo, seed_deploy_repo, Run};
+use crate::support::{
+    copy_tree, deploy_log, example_inventory_repo, fleetc, git, repo, seed_deploy_repo, Run,
+};
 
 /// The time the exports are judged at, and times before it.
 const NOW: &str = "2026-12-01T12:00:00Z";
@@ -60,11 +62,7 @@ impl Fleet {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
         let deploy = seed_deploy_repo(&root);
-        let inv = root.join("inventory");
-        copy_tree(&repo().join("fixtures/example"), &inv);
-        git(&inv, &["init", "-q", "-b", "main"]);
-        git(&inv, &["add", "-A"]);
-        git(&inv, &["commit", "-qm", "inventory v1"]);
+        let inv = example_inventory_repo(&root);
         Fleet {
             _tmp: tmp,
             root,

@@ -259,3 +259,14 @@ pub(crate) fn skipped(what: &str) {
         "SKIPPED: no {what} (run .ci/run to install it into target/tools, or set FLEETC_HELM / FLEETC_KUBECTL)"
     );
 }
+
+/// The example fleet as an inventory repository (`root/inventory`, one
+/// commit on `main`), as a team keeps it.
+pub(crate) fn example_inventory_repo(root: &Path) -> PathBuf {
+    let inv = root.join("inventory");
+    copy_tree(&repo().join("fixtures/example"), &inv);
+    git(&inv, &["init", "-q", "-b", "main"]);
+    git(&inv, &["add", "-A"]);
+    git(&inv, &["commit", "-qm", "inventory v1"]);
+    inv
+}
