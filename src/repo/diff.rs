@@ -279,7 +279,7 @@ pub struct ChangeSet {
     /// The changed manifests, by cluster, app, then path.
     pub items: Vec<Item>,
     /// Why a rollout step passed its gate: (rollout, ring) → reason, from
-    /// the rollouts' `forced` (see [`crate::repo::deploylog::explain`]).
+    /// the rollouts' `forced` (set by the commands, which have the inventory).
     #[serde(skip)]
     pub forced: BTreeMap<(String, String), String>,
 }
