@@ -348,6 +348,19 @@ fn verdict(
             ));
         }
         out.reason = parts.join("; ");
+    } else if out
+        .rings
+        .iter()
+        .flat_map(|r| &r.pairs)
+        .all(|p| p.desired_revision == rollout.revision)
+        && rollout.promoted < last
+    {
+        // Every ring, reached or not, gets the same revision: rolled back.
+        out.verdict = Verdict::Done;
+        out.reason = format!(
+            "nothing to roll out: every ring gets {} (rolled back?); to roll a new revision out, set `rollout.revision`",
+            rollout.revision
+        );
     } else if rollout.promoted == last || next.is_none() {
         out.verdict = Verdict::Done;
         out.reason = format!(

@@ -511,6 +511,16 @@ impl Judge<'_> {
                 "the inventory renders no Application of this name for the cluster".to_string()
             }
             Some(_) if inv.app(&app).is_none() => format!("app `{app}` is not in the inventory"),
+            Some(ci)
+                if inv
+                    .app(&app)
+                    .is_some_and(|ai| self.c.matrix.held_at(ci, ai).is_some()) =>
+            {
+                format!(
+                    "cluster `{cluster}` is {}, which holds `{app}` off it",
+                    inv.clusters[ci].lifecycle.word()
+                )
+            }
             Some(_) => format!("no policy places `{app}` here"),
         };
         if let Some(l) = a.label(CLUSTER_LABEL).filter(|l| l != cluster) {

@@ -282,6 +282,17 @@ fn a_gated_rollout_halts_on_a_degraded_canary_rolls_back_then_soaks_and_promotes
     assert_eq!(step[0]["rollback_to"], 1);
     assert_eq!(git(&f.deploy, &["rev-list", "--count", "main"]).trim(), "3");
 
+    // Once the canary runs 4.39.0 again, the rollout has nothing to do.
+    let rolled_back = f.exports("rolled-back", |_, _| HEALTHY_LONG_AGO);
+    let run = f.run(&args(&["rollout", "status", ROLLOUT], &from(&rolled_back)));
+    assert_eq!(run.status, 0, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("done: nothing to roll out: every ring gets 4.39.0"),
+        "{}",
+        run.stdout
+    );
+
     // 3. Roll forward again (a person edits the revision back), and the
     // canary syncs it: ten minutes into a 30-minute soak, wait.
     f.write(policy, &original);
@@ -403,10 +414,30 @@ fn a_cluster_is_drained_before_its_file_goes() {
     );
 
     // Drain it: its Applications leave, its root and namespaces stay.
+    std::fs::write(f.inv.join(file), &text).unwrap();
+    let before = f.exports("before-drain", |_, _| HEALTHY_LONG_AGO);
     f.write(
         file,
         &text.replacen('{', "{\"lifecycle\": \"draining\", ", 1),
     );
+    // Until Argo CD prunes them, `status` says why they are orphans.
+    let run = f.run(&args(
+        &[
+            "status",
+            "--cluster",
+            "east-nsw-newcastle-01",
+            "--only",
+            "orphaned",
+        ],
+        &from(&before),
+    ));
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("cluster `east-nsw-newcastle-01` is draining, which holds `storefront` off it; the root Application prunes it at its next sync"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("ORPHANED 5"), "{}", run.stdout);
     let run = f.run(&["explain", "storefront", "east-nsw-newcastle-01"]);
     assert!(
         run.stdout
