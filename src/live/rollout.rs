@@ -22,7 +22,9 @@
 use serde::Serialize;
 
 use crate::check::Rollout;
-use crate::live::status::{age, State, Status};
+use std::collections::HashMap;
+
+use crate::live::status::{age, Row, State, Status};
 use crate::pipeline::Compiled;
 use crate::place::delivery::{self, Owner};
 use crate::place::windows::Closed;
@@ -79,6 +81,9 @@ pub(crate) struct PairLive {
     pub why: String,
     /// When its last sync finished.
     pub sync_finished_at: Option<String>,
+    /// The same, in Unix seconds.
+    #[serde(skip)]
+    pub finished_at: Option<i64>,
 }
 
 /// One ring: its name (none: the clusters with no ring, which go with the
@@ -206,31 +211,33 @@ pub(crate) fn judge(
     let mut next_pairs = Vec::new();
     let next = (rollout.promoted + 1..=last)
         .find(|&i| ours.iter().any(|(_, _, r)| r.ring.unwrap_or(last) == i));
+    // Each pair's row, looked up once (a fleet has 100k of them).
+    let rows: HashMap<(&str, &str), &Row> = st
+        .applications
+        .iter()
+        .filter(|r| r.status != State::Orphaned)
+        .map(|r| ((r.cluster.as_str(), r.app.as_str()), r))
+        .collect();
     for (pair, rev, ring) in ours {
         let cluster = &inv.clusters[pair.cluster].name;
         let app = &inv.apps[pair.app].name;
-        let row = st
-            .rows(cluster, app)
-            .into_iter()
-            .find(|r| r.status != State::Orphaned);
+        let row = rows.get(&(cluster.as_str(), app.as_str())).copied();
         let mut p = PairLive {
             cluster: cluster.clone(),
             app: app.clone(),
-            application: row
-                .as_ref()
-                .map(|r| r.application.clone())
-                .unwrap_or_default(),
-            status: row.as_ref().map_or(State::Unknown, |r| r.status),
-            health: row.as_ref().and_then(|r| r.health.clone()),
-            sync: row.as_ref().and_then(|r| r.sync.clone()),
-            revision: row.as_ref().and_then(|r| r.revision.clone()),
+            application: row.map(|r| r.application.clone()).unwrap_or_default(),
+            status: row.map_or(State::Unknown, |r| r.status),
+            health: row.and_then(|r| r.health.clone()),
+            sync: row.and_then(|r| r.sync.clone()),
+            revision: row.and_then(|r| r.revision.clone()),
             desired_revision: rev.value.clone(),
             standing: Standing::Waiting,
             why: String::new(),
-            sync_finished_at: row.as_ref().and_then(|r| r.sync_finished_at.clone()),
+            sync_finished_at: row.and_then(|r| r.sync_finished_at.clone()),
+            finished_at: row.and_then(|r| r.finished_at),
         };
         if ring.reached {
-            let (standing, why) = stand(row.as_ref(), soak, now);
+            let (standing, why) = stand(row, soak, now);
             p.standing = standing;
             p.why = why;
         } else if next.is_some() && ring.ring.unwrap_or(last) == next.unwrap_or(usize::MAX) {
@@ -265,7 +272,7 @@ pub(crate) fn judge(
         wait_seconds: None,
         next_command: None,
     };
-    verdict(&mut out, rollout, st, now, &next_pairs, closed);
+    verdict(&mut out, rollout, now, &next_pairs, closed);
     out
 }
 
@@ -275,7 +282,6 @@ pub(crate) fn judge(
 fn verdict(
     out: &mut RolloutLive,
     rollout: &Rollout,
-    st: &Status,
     now: i64,
     next_pairs: &[(usize, usize)],
     closed: &dyn Fn(usize, usize) -> Option<Closed>,
@@ -325,7 +331,7 @@ fn verdict(
         let left = holders
             .iter()
             .filter(|p| p.standing == Standing::Soaking)
-            .filter_map(|p| soak_left(p, st, soak, now))
+            .filter_map(|p| soak_left(p, soak, now))
             .max();
         out.wait_seconds = (syncing == 0).then_some(left).flatten();
         let mut parts = Vec::new();
@@ -459,10 +465,6 @@ fn stand(row: Option<&crate::live::status::Row>, soak: i64, now: i64) -> (Standi
 }
 
 /// Seconds of soak left for a soaking pair, when its sync time is known.
-fn soak_left(p: &PairLive, st: &Status, soak: i64, now: i64) -> Option<i64> {
-    st.rows(&p.cluster, &p.app)
-        .into_iter()
-        .find(|r| r.status != State::Orphaned)
-        .and_then(|r| r.finished_at)
-        .map(|t| soak - (now - t))
+fn soak_left(p: &PairLive, soak: i64, now: i64) -> Option<i64> {
+    p.finished_at.map(|t| soak - (now - t))
 }
