@@ -65,8 +65,8 @@ pub use base::error::{Diagnostic, Error, Seg, Site};
 pub use base::limits::Limits;
 pub use base::yaml::{parse_yaml, Document};
 pub use check::{
-    App, Cluster, Inventory, Mode, Patch, Policy, Replicas, Rollout, Settings, SourceType, Team,
-    Tools, ValuesRepo, Weights,
+    App, Cluster, Gate, Inventory, Lifecycle, Mode, Patch, Policy, Replicas, Rollout, Settings,
+    SourceType, Team, Tools, ValuesRepo, Weights, Window,
 };
 pub use cli::memory::MemoryGuard;
 pub use cli::{main, EXIT_CHANGES, EXIT_OK, EXIT_USER};

@@ -55,17 +55,18 @@ pub(crate) fn set_string(
     Ok(new)
 }
 
-/// Makes sure the mapping at `path` of document `doc` has `key` holding a
-/// mapping: when it has no `key`, adds `key: {}` as [`set_string`] adds a
-/// key (so that [`set_string`] can then set entries in it); when `key`
-/// holds a mapping already, the text is returned as it is. Anything else
-/// under `key` is refused.
-pub(crate) fn ensure_mapping(
+/// Sets `key` in the mapping at `path` of document `doc` to a mapping of
+/// strings (`entries`, in order), written in flow style (`{a: x, b: y}`;
+/// `{}` when empty): a missing key is added as [`set_string`] adds one,
+/// a mapping there is replaced in place. Anything else under `key` is
+/// refused, and so is an edit that would change more than that value.
+pub(crate) fn set_mapping(
     text: &str,
     json: bool,
     doc: usize,
     path: &[&str],
     key: &str,
+    entries: &[(String, String)],
 ) -> Result<String, String> {
     let file = read(text)?;
     let root = file
@@ -73,9 +74,21 @@ pub(crate) fn ensure_mapping(
         .get(doc)
         .ok_or_else(|| format!("there is no document {doc}"))?;
     let map = find_mapping(root, &file.aliased, doc, path)?;
-    match entries_of(map).iter().find(|(k, _)| scalar_is(k, key)) {
+    let flow = format!(
+        "{{{}}}",
+        entries
+            .iter()
+            .map(|(k, v)| format!(
+                "{}: {}",
+                write_scalar(k, json, None),
+                write_scalar(v, json, None)
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let edits = match entries_of(map).iter().find(|(k, _)| scalar_is(k, key)) {
         Some((_, v)) if matches!(v.kind, Kind::Map { .. }) && v.anchor == 0 => {
-            return Ok(text.to_string())
+            vec![(v.start, v.end, flow)]
         }
         Some(_) => {
             return Err(format!(
@@ -83,18 +96,18 @@ pub(crate) fn ensure_mapping(
                 dotted(path, key)
             ))
         }
-        None => {}
-    }
-    let new = apply(
-        text,
-        insert(text, map, &write_scalar(key, json, None), "{}"),
-    );
-    let empty = Kind::Map {
+        None => insert(text, map, &write_scalar(key, json, None), &flow),
+    };
+    let new = apply(text, edits);
+    let expected = Kind::Map {
         flow: true,
         close: 0,
-        entries: Vec::new(),
+        entries: entries
+            .iter()
+            .map(|(k, v)| (string_node(k), string_node(v)))
+            .collect(),
     };
-    verify(&file, &new, doc, path, key, synthetic(empty))?;
+    verify(&file, &new, doc, path, key, synthetic(expected))?;
     Ok(new)
 }
 
@@ -793,7 +806,7 @@ fn same(a: &Node, b: &Node) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{ensure_mapping, set_string};
+    use super::{set_mapping, set_string};
     use serde::Deserialize;
 
     fn yaml_docs(text: &str) -> Vec<serde_yaml::Value> {
@@ -886,59 +899,45 @@ selector: {region: eu}
         assert_eq!(out.lines().collect::<Vec<_>>(), lines);
     }
 
-    /// `promote --force` records its reason in a mapping it makes when
-    /// missing: `forced: {}`, then the entry in it.
+    /// `promote --force` records its reason in a mapping (`forced`),
+    /// made when missing and rewritten as a whole when it changes.
     #[test]
-    fn a_missing_mapping_is_made_then_filled() {
-        let forced = |text: &str, json: bool| {
-            let made = ensure_mapping(text, json, 0, &["rollout"], "forced").unwrap();
-            set_string(
-                &made,
-                json,
-                0,
-                &["rollout", "forced"],
-                "early",
-                "CVE: no soak",
-            )
-            .unwrap()
+    fn a_mapping_of_strings_is_added_or_replaced_in_flow_style() {
+        let set = |text: &str, json: bool, entries: &[(&str, &str)]| {
+            let entries: Vec<(String, String)> = entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            set_mapping(text, json, 0, &["rollout"], "forced", &entries)
         };
         let yaml = "rollout:\n  by: ring   # the label\n  promoted: early\nname: x\n";
+        let once = set(yaml, false, &[("early", "CVE: no soak")]).unwrap();
         assert_eq!(
-            forced(yaml, false),
+            once,
             "rollout:\n  by: ring   # the label\n  promoted: early\n  forced: {early: \"CVE: no soak\"}\nname: x\n"
         );
-        // A second ring goes into the same mapping; a mapping there stays.
-        let twice = set_string(
-            &forced(yaml, false),
-            false,
-            0,
-            &["rollout", "forced"],
-            "broad",
-            "r2",
-        )
-        .unwrap();
+        let twice = set(&once, false, &[("early", "CVE: no soak"), ("broad", "r2")]).unwrap();
         assert!(
             twice.contains("  forced: {early: \"CVE: no soak\", broad: r2}\n"),
             "{twice}"
         );
+        assert!(set(&twice, false, &[])
+            .unwrap()
+            .contains("  forced: {}\nname: x\n"));
+        // A block mapping written by hand is replaced, its key line kept.
+        let block = "rollout:\n  forced:\n    early: old\n  by: ring\n";
+        let out = set(block, false, &[("broad", "new")]).unwrap();
         assert_eq!(
-            ensure_mapping(&twice, false, 0, &["rollout"], "forced").unwrap(),
-            twice
+            crate::base::yaml::parse_yaml(&out).unwrap()[0].value["rollout"]["forced"],
+            serde_json::json!({"broad": "new"})
         );
         let json = "{\"rollout\": {\"by\": \"ring\"}}\n";
         assert_eq!(
-            forced(json, true),
+            set(json, true, &[("early", "CVE: no soak")]).unwrap(),
             "{\"rollout\": {\"by\": \"ring\", \"forced\": {\"early\": \"CVE: no soak\"}}}\n"
         );
         // Something else under the key is refused, not overwritten.
-        let err = ensure_mapping(
-            "rollout:\n  forced: yes\n",
-            false,
-            0,
-            &["rollout"],
-            "forced",
-        )
-        .unwrap_err();
+        let err = set("rollout:\n  forced: yes\n", false, &[]).unwrap_err();
         assert!(err.contains("`rollout.forced` is not a mapping"), "{err}");
     }
 

@@ -52,16 +52,17 @@ pub(super) fn windows(raw: &[RawWindow], site: &Site, diags: &mut Vec<Diagnostic
             // Argo CD evaluates an unknown time zone as UTC, with a line in
             // its log: a typo would shift the window by hours, unseen.
             Ok(rule) if rule.warning().is_some() => {
-                let p = rule.warning().cloned().unwrap_or_else(|| unreachable!());
+                let p = rule.warning().map(|p| (p.field, p.help.clone()));
+                let (field, help) = p.unwrap_or_default();
                 let tz = w.time_zone.as_deref().unwrap_or_default();
                 let names = syncwindow::time_zone_names();
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 diags.push(
                     Diagnostic::at(
-                        at.key(p.field),
+                        at.key(field),
                         format!("maintenance window {n}: unknown time zone `{tz}` (Argo CD would read the schedule in UTC)"),
                     )
-                    .help(crate::base::suggest::hint(tz, &names).unwrap_or(p.help)),
+                    .help(crate::base::suggest::hint(tz, &names).unwrap_or(help)),
                 );
             }
             // robfig's `Next` finds no start within five years and Argo CD
@@ -92,4 +93,39 @@ pub(super) fn windows(raw: &[RawWindow], site: &Site, diags: &mut Vec<Diagnostic
         }
     }
     out
+}
+
+/// In hub mode a team's one AppProject spans its clusters, and Argo CD
+/// matches a window by its `applications`, `namespaces` *or* `clusters`
+/// (types.go, `matchingWindows`): a cluster's window that names
+/// applications or namespaces would apply on every cluster of the project,
+/// and no `clusters:` added to it could narrow that. It may name none
+/// (it is rendered with `clusters: [NAME]`) or only clusters.
+pub(super) fn hub_scopes(
+    clusters: &[super::Cluster],
+    settings: &super::Settings,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if settings.mode != super::Mode::Hub {
+        return;
+    }
+    for c in clusters {
+        for (i, w) in c.maintenance.iter().enumerate() {
+            let r = w.rule.window();
+            if w.unscoped || (r.applications.is_empty() && r.namespaces.is_empty()) {
+                continue;
+            }
+            diags.push(
+                Diagnostic::at(
+                    w.site.clone(),
+                    format!(
+                        "maintenance window {} of cluster `{}` names applications or namespaces, which in hub mode would hold on every cluster of the teams' AppProjects",
+                        i + 1,
+                        c.name
+                    ),
+                )
+                .help("leave `applications` and `namespaces` out (the window then covers this cluster's Applications), or declare the window on the team (`maintenance:` in its namespaces/ file)"),
+            );
+        }
+    }
 }

@@ -564,6 +564,7 @@ pub(crate) fn check(loaded: Loaded) -> Result<Inventory, Vec<Diagnostic>> {
 
     let teams = teams::check(&teams_raw, &settings, &mut diags);
     let clusters = clusters::check(&clusters_raw, &mut diags);
+    maintenance::hub_scopes(&clusters, &settings, &mut diags);
     let apps = apps::check(&apps_raw, &index, &teams, &settings, &mut diags);
     let policies = policies::check(&policies_raw, &index, &mut diags);
     let reported = check_values(

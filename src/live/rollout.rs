@@ -19,14 +19,13 @@
 //! window (or no open allow window) keeps the next ring from syncing;
 //! `done` when the last ring has it; else `promote`.
 
-use serde::Serialize;
-
-use crate::check::Rollout;
 use std::collections::HashMap;
 
+use serde::Serialize;
+
+use crate::check::{Inventory, Rollout};
 use crate::live::status::{age, Row, State, Status};
-use crate::pipeline::Compiled;
-use crate::place::delivery::{self, Owner};
+use crate::place::delivery::{Decided, Owner, RolloutId};
 use crate::place::windows::Closed;
 
 /// The four verdicts; JSON writes each in lower case.
@@ -51,7 +50,7 @@ impl Verdict {
 }
 
 /// How one pair stands against the gate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Standing {
     Ready,
@@ -61,6 +60,19 @@ pub(crate) enum Standing {
     Failed,
     /// In a ring the rollout has not reached: it runs the old revision.
     Waiting,
+}
+
+impl Standing {
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Standing::Ready => "ready",
+            Standing::Soaking => "soaking",
+            Standing::Syncing => "syncing",
+            Standing::Unhealthy => "unhealthy",
+            Standing::Failed => "failed",
+            Standing::Waiting => "waiting",
+        }
+    }
 }
 
 /// One pair of a ring, live.
@@ -87,11 +99,13 @@ pub(crate) struct PairLive {
 }
 
 /// One ring: its name (none: the clusters with no ring, which go with the
-/// last), whether the rollout reached it, and its pairs.
+/// last), whether the rollout reached it, whether `promote` takes it
+/// next, and its pairs.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct RingLive {
     pub ring: Option<String>,
     pub reached: bool,
+    pub next: bool,
     pub pairs: Vec<PairLive>,
 }
 
@@ -138,91 +152,113 @@ impl RolloutLive {
     }
 }
 
-/// Every rollout of the inventory: the policies' by name, then the apps'.
-pub(crate) fn all(inv: &crate::check::Inventory) -> Vec<(Owner, &str, &Rollout)> {
-    let mut out: Vec<(Owner, &str, &Rollout)> = inv
+/// Every rollout of the inventory, with its name: the policies' by name,
+/// then the apps'.
+pub(crate) fn all(inv: &Inventory) -> Vec<(RolloutId, &str, &Rollout)> {
+    let mut out: Vec<(RolloutId, &str, &Rollout)> = inv
         .policies
         .iter()
         .enumerate()
-        .filter_map(|(i, p)| Some((Owner::Policy(i), p.name.as_str(), p.rollout.as_ref()?)))
+        .filter_map(|(i, p)| {
+            let id = RolloutId {
+                owner: Owner::Policy(i),
+                app: None,
+            };
+            Some((id, p.name.as_str(), p.rollout.as_ref()?))
+        })
         .collect();
     out.sort_by_key(|(_, n, _)| *n);
-    out.extend(
-        inv.apps
-            .iter()
-            .filter_map(|a| Some((Owner::App, a.name.as_str(), a.rollout.as_ref()?))),
-    );
+    out.extend(inv.apps.iter().enumerate().filter_map(|(i, a)| {
+        let id = RolloutId {
+            owner: Owner::App,
+            app: Some(i),
+        };
+        Some((id, a.name.as_str(), a.rollout.as_ref()?))
+    }));
     out
 }
 
-/// The rollout `owner` declares, judged at `now` against `st` (the
-/// status of every pair). `closed` says which of the next ring's pairs a
-/// sync window keeps from syncing at `now`.
+/// Each placed pair's status row, by (cluster, app), looked up once: a
+/// fleet has 100k of them.
+pub(crate) struct Rows<'a>(HashMap<(&'a str, &'a str), &'a Row>);
+
+impl<'a> Rows<'a> {
+    pub(crate) fn new(st: &'a Status) -> Rows<'a> {
+        Rows(
+            st.applications
+                .iter()
+                .filter(|r| r.status != State::Orphaned)
+                .map(|r| ((r.cluster.as_str(), r.app.as_str()), r))
+                .collect(),
+        )
+    }
+
+    fn get(&self, cluster: &str, app: &str) -> Option<&'a Row> {
+        self.0.get(&(cluster, app)).copied()
+    }
+}
+
+/// A rollout to judge: which, its name, its block and the pairs it decides.
+pub(crate) struct Subject<'a> {
+    pub id: RolloutId,
+    pub name: &'a str,
+    pub rollout: &'a Rollout,
+    pub decided: &'a [Decided<'a>],
+}
+
+/// The rollout `of`, judged at `now` against its pairs' status `rows`.
+/// `closed` says which of the next ring's pairs (cluster, app) a sync
+/// window keeps from syncing at `now`.
 pub(crate) fn judge(
-    c: &Compiled,
-    st: &Status,
-    owner: Owner,
-    name: &str,
-    rollout: &Rollout,
+    inv: &Inventory,
+    rows: &Rows,
+    of: &Subject,
     now: i64,
     closed: &dyn Fn(usize, usize) -> Option<Closed>,
 ) -> RolloutLive {
-    let inv = &c.inventory;
-    let (app_rollout, label) = match owner {
-        Owner::App => (true, format!("app/{name}")),
-        Owner::Policy(_) => (false, format!("policy/{name}")),
-    };
+    let Subject {
+        id,
+        name,
+        rollout,
+        decided,
+    } = *of;
     let (soak, max_unhealthy) = rollout
         .gate
         .as_ref()
         .map_or((0, 0), |g| (g.soak_seconds, g.max_unhealthy));
     let last = rollout.order.len() - 1;
-    // Ring index (None: no ring) → its pairs, in ring order then cluster.
+    // The ring index a pair goes with: the clusters with no ring go with
+    // the last.
+    let with = |ring: Option<usize>| ring.unwrap_or(last);
+    let next =
+        (rollout.promoted + 1..=last).find(|&i| decided.iter().any(|(_, _, r)| with(r.ring) == i));
     let mut rings: Vec<(Option<usize>, RingLive)> = (0..rollout.order.len())
         .map(Some)
         .chain([None])
         .map(|r| {
-            (
-                r,
-                RingLive {
-                    ring: r.map(|i| rollout.order[i].clone()),
-                    reached: rollout.reached(r),
-                    pairs: Vec::new(),
-                },
-            )
-        })
-        .collect();
-    // The rollout's pairs, with their revision and ring.
-    let ours: Vec<(
-        &crate::place::matrix::Pair,
-        delivery::Revision,
-        delivery::Ring,
-    )> = c
-        .matrix
-        .placed
-        .iter()
-        .filter(|p| owner != Owner::App || inv.apps[p.app].name == name)
-        .filter_map(|p| {
-            let rev = delivery::revision(inv, p);
-            let ring = rev.ring.clone().filter(|r| r.owner == owner)?;
-            Some((p, rev, ring))
+            let ring = RingLive {
+                ring: r.map(|i| rollout.order[i].clone()),
+                reached: rollout.reached(r),
+                next: next == Some(with(r)),
+                pairs: Vec::new(),
+            };
+            (r, ring)
         })
         .collect();
     let mut next_pairs = Vec::new();
-    let next = (rollout.promoted + 1..=last)
-        .find(|&i| ours.iter().any(|(_, _, r)| r.ring.unwrap_or(last) == i));
-    // Each pair's row, looked up once (a fleet has 100k of them).
-    let rows: HashMap<(&str, &str), &Row> = st
-        .applications
-        .iter()
-        .filter(|r| r.status != State::Orphaned)
-        .map(|r| ((r.cluster.as_str(), r.app.as_str()), r))
-        .collect();
-    for (pair, rev, ring) in ours {
+    for (pair, rev, ring) in decided {
         let cluster = &inv.clusters[pair.cluster].name;
         let app = &inv.apps[pair.app].name;
-        let row = rows.get(&(cluster.as_str(), app.as_str())).copied();
-        let mut p = PairLive {
+        let row = rows.get(cluster, app);
+        let (standing, why) = if ring.reached {
+            stand(row, soak, now)
+        } else {
+            (Standing::Waiting, String::new())
+        };
+        if next == Some(with(ring.ring)) {
+            next_pairs.push((pair.cluster, pair.app));
+        }
+        let p = PairLive {
             cluster: cluster.clone(),
             app: app.clone(),
             application: row.map(|r| r.application.clone()).unwrap_or_default(),
@@ -231,94 +267,99 @@ pub(crate) fn judge(
             sync: row.and_then(|r| r.sync.clone()),
             revision: row.and_then(|r| r.revision.clone()),
             desired_revision: rev.value.clone(),
-            standing: Standing::Waiting,
-            why: String::new(),
+            standing,
+            why,
             sync_finished_at: row.and_then(|r| r.sync_finished_at.clone()),
             finished_at: row.and_then(|r| r.finished_at),
         };
-        if ring.reached {
-            let (standing, why) = stand(row, soak, now);
-            p.standing = standing;
-            p.why = why;
-        } else if next.is_some() && ring.ring.unwrap_or(last) == next.unwrap_or(usize::MAX) {
-            next_pairs.push((pair.cluster, pair.app));
-        }
-        let slot = rings
-            .iter_mut()
-            .find(|(r, _)| *r == ring.ring)
-            .map(|(_, r)| r);
-        if let Some(slot) = slot {
+        if let Some((_, slot)) = rings.iter_mut().find(|(r, _)| *r == ring.ring) {
             slot.pairs.push(p);
         }
     }
-    let rings: Vec<RingLive> = rings
-        .into_iter()
-        .map(|(_, r)| r)
-        .filter(|r| r.ring.is_some() || !r.pairs.is_empty())
-        .collect();
     let mut out = RolloutLive {
-        rollout: label,
+        rollout: match id.owner {
+            Owner::App => format!("app/{name}"),
+            Owner::Policy(_) => format!("policy/{name}"),
+        },
         name: name.to_string(),
-        app_rollout,
+        app_rollout: id.owner == Owner::App,
         revision: rollout.revision.clone(),
         promoted: rollout.order[rollout.promoted].clone(),
         next: next.map(|i| rollout.order[i].clone()),
         soak_seconds: soak,
         max_unhealthy,
         gated: rollout.gate.is_some(),
-        rings,
+        rings: rings
+            .into_iter()
+            .map(|(_, r)| r)
+            .filter(|r| r.ring.is_some() || !r.pairs.is_empty())
+            .collect(),
         verdict: Verdict::Promote,
         reason: String::new(),
         wait_seconds: None,
         next_command: None,
     };
-    verdict(&mut out, rollout, now, &next_pairs, closed);
+    verdict(&mut out, rollout, next, now, &next_pairs, closed);
     out
 }
 
-/// Sets the verdict of `out`, whose rings are judged: from its holders,
-/// and for a met gate, the windows of the next ring's pairs
-/// (`next_pairs`).
+/// Sets the verdict of `out`, whose pairs are judged: from the pairs of
+/// the reached rings, and for a met gate, the windows of the next ring's
+/// pairs (`next_pairs`; `next`: that ring's index).
 fn verdict(
     out: &mut RolloutLive,
     rollout: &Rollout,
+    next: Option<usize>,
     now: i64,
     next_pairs: &[(usize, usize)],
     closed: &dyn Fn(usize, usize) -> Option<Closed>,
 ) {
-    let (name, soak, max_unhealthy) = (out.name.clone(), out.soak_seconds, out.max_unhealthy);
-    let last = rollout.order.len() - 1;
-    let next = out
-        .next
-        .as_ref()
-        .and_then(|n| rollout.order.iter().position(|r| r == n));
+    let (soak, max_unhealthy) = (out.soak_seconds, out.max_unhealthy);
     let flag = if out.app_rollout { " --app" } else { "" };
-    let holders: Vec<PairLive> = out.holders().into_iter().cloned().collect();
-    let count = |s: Standing| holders.iter().filter(|p| p.standing == s).count();
+    let name = out.name.clone();
+    let (mut count, mut named) = (HashMap::new(), HashMap::new());
+    let mut left: Option<Option<i64>> = None;
+    let mut pairs = 0;
+    for p in out.rings.iter().flat_map(|r| &r.pairs) {
+        pairs += 1;
+        if p.standing == Standing::Waiting || p.standing == Standing::Ready {
+            continue;
+        }
+        *count.entry(p.standing).or_insert(0usize) += 1;
+        let list: &mut Vec<String> = named.entry(p.standing).or_default();
+        if list.len() < 3 {
+            list.push(format!("{}/{} ({})", p.cluster, p.app, p.why));
+        }
+        if p.standing == Standing::Soaking {
+            // Unknown as soon as one soaking pair's sync time is.
+            let this = p.finished_at.map(|t| soak - (now - t));
+            left = Some(match left {
+                None => this,
+                Some(l) => l.zip(this).map(|(a, b)| a.max(b)),
+            });
+        }
+    }
+    let n = |s: Standing| count.get(&s).copied().unwrap_or(0);
     let first = |s: Standing| {
-        holders
-            .iter()
-            .filter(|p| p.standing == s)
-            .map(|p| format!("{}/{} ({})", p.cluster, p.app, p.why))
-            .take(3)
-            .collect::<Vec<_>>()
-            .join(", ")
+        named
+            .get(&s)
+            .map(|l: &Vec<String>| l.join(", "))
+            .unwrap_or_default()
     };
-    let (failed, unhealthy) = (count(Standing::Failed), count(Standing::Unhealthy));
-    let (syncing, soaking) = (count(Standing::Syncing), count(Standing::Soaking));
+    let last = rollout.order.len() - 1;
     let rollback = format!("fleetc rollback{flag} {name}");
-    if failed > 0 || unhealthy as u64 > max_unhealthy {
+    if n(Standing::Failed) > 0 || n(Standing::Unhealthy) as u64 > max_unhealthy {
         out.verdict = Verdict::Halt;
-        out.reason = if failed > 0 {
+        out.reason = if n(Standing::Failed) > 0 {
             format!(
                 "{} failed: {}",
-                plural(failed, "pair"),
+                plural(n(Standing::Failed), "pair"),
                 first(Standing::Failed)
             )
         } else {
             format!(
                 "{} unhealthy, more than max_unhealthy {max_unhealthy}: {}",
-                plural(unhealthy, "pair"),
+                plural(n(Standing::Unhealthy), "pair"),
                 first(Standing::Unhealthy)
             )
         };
@@ -326,27 +367,23 @@ fn verdict(
             "; to return the rings to the old revision: `{rollback}`"
         ));
         out.next_command = Some(rollback);
-    } else if syncing > 0 || soaking > 0 {
+    } else if n(Standing::Syncing) > 0 || n(Standing::Soaking) > 0 {
         out.verdict = Verdict::Wait;
-        let left = holders
-            .iter()
-            .filter(|p| p.standing == Standing::Soaking)
-            .filter_map(|p| soak_left(p, soak, now))
-            .max();
-        out.wait_seconds = (syncing == 0).then_some(left).flatten();
+        let left = left.flatten();
+        out.wait_seconds = (n(Standing::Syncing) == 0).then_some(left).flatten();
         let mut parts = Vec::new();
-        if syncing > 0 {
+        if n(Standing::Syncing) > 0 {
             parts.push(format!(
                 "{} not yet at {}: {}",
-                plural(syncing, "pair"),
+                plural(n(Standing::Syncing), "pair"),
                 rollout.revision,
                 first(Standing::Syncing)
             ));
         }
-        if soaking > 0 {
+        if n(Standing::Soaking) > 0 {
             parts.push(format!(
                 "{} soaking{}",
-                plural(soaking, "pair"),
+                plural(n(Standing::Soaking), "pair"),
                 match left {
                     Some(s) => format!(", {} left of {}", age(s), age(soak)),
                     None => format!(": {}", first(Standing::Soaking)),
@@ -354,12 +391,15 @@ fn verdict(
             ));
         }
         out.reason = parts.join("; ");
-    } else if out
-        .rings
-        .iter()
-        .flat_map(|r| &r.pairs)
-        .all(|p| p.desired_revision == rollout.revision)
-        && rollout.promoted < last
+    } else if pairs == 0 {
+        out.verdict = Verdict::Done;
+        out.reason = "it decides no Application's revision (a higher layer pins them all, or its policy places nothing)".to_string();
+    } else if next.is_some()
+        && out
+            .rings
+            .iter()
+            .flat_map(|r| &r.pairs)
+            .all(|p| p.desired_revision == rollout.revision)
     {
         // Every ring, reached or not, gets the same revision: rolled back.
         out.verdict = Verdict::Done;
@@ -367,14 +407,8 @@ fn verdict(
             "nothing to roll out: every ring gets {} (rolled back?); to roll a new revision out, set `rollout.revision`",
             rollout.revision
         );
-    } else if rollout.promoted == last || next.is_none() {
-        out.verdict = Verdict::Done;
-        out.reason = format!(
-            "every ring with clusters has {}; to finish, make {} the app's revision (`repo_branch`) and remove the rollout",
-            rollout.revision, rollout.revision
-        );
-    } else {
-        let ring = &rollout.order[next.unwrap_or(last)];
+    } else if let (Some(i), false) = (next, rollout.promoted == last) {
+        let ring = &rollout.order[i];
         let blocked: Vec<Closed> = next_pairs
             .iter()
             .filter_map(|&(ci, ai)| closed(ci, ai))
@@ -414,6 +448,12 @@ fn verdict(
             );
             out.next_command = Some(format!("fleetc promote{flag} {name} --from LIVE"));
         }
+    } else {
+        out.verdict = Verdict::Done;
+        out.reason = format!(
+            "every ring with clusters has {}; to finish, make {} the app's revision (`repo_branch`) and remove the rollout",
+            rollout.revision, rollout.revision
+        );
     }
 }
 
@@ -422,7 +462,7 @@ fn plural(n: usize, what: &str) -> String {
 }
 
 /// How a reached pair stands, from its status row.
-fn stand(row: Option<&crate::live::status::Row>, soak: i64, now: i64) -> (Standing, String) {
+fn stand(row: Option<&Row>, soak: i64, now: i64) -> (Standing, String) {
     let Some(r) = row else {
         return (Standing::Unhealthy, "no status".into());
     };
@@ -452,6 +492,7 @@ fn stand(row: Option<&crate::live::status::Row>, soak: i64, now: i64) -> (Standi
         return (Standing::Syncing, format!("STALE: {why}"));
     }
     match r.finished_at {
+        _ if soak == 0 => (Standing::Ready, String::new()),
         None => (
             Standing::Soaking,
             "Argo CD records no finished sync (status.operationState.finishedAt)".into(),
@@ -462,9 +503,4 @@ fn stand(row: Option<&crate::live::status::Row>, soak: i64, now: i64) -> (Standi
         ),
         Some(_) => (Standing::Ready, String::new()),
     }
-}
-
-/// Seconds of soak left for a soaking pair, when its sync time is known.
-fn soak_left(p: &PairLive, soak: i64, now: i64) -> Option<i64> {
-    p.finished_at.map(|t| soak - (now - t))
 }

@@ -516,10 +516,7 @@ impl Judge<'_> {
                     .app(&app)
                     .is_some_and(|ai| self.c.matrix.held_at(ci, ai).is_some()) =>
             {
-                format!(
-                    "cluster `{cluster}` is {}, which holds `{app}` off it",
-                    inv.clusters[ci].lifecycle.word()
-                )
+                crate::place::matrix::held_reason(inv, ci)
             }
             Some(_) => format!("no policy places `{app}` here"),
         };

@@ -487,18 +487,57 @@ pub(crate) fn patches<'a>(inv: &'a Inventory, pair: &Pair) -> Vec<(String, &'a P
     out
 }
 
+/// One rollout among the pairs: a policy's, or an app's own (`app`: that
+/// app, as [`Owner::App`] means whichever app the pair is of).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct RolloutId {
+    pub(crate) owner: Owner,
+    pub(crate) app: Option<usize>,
+}
+
+/// A placed pair a rollout decides, with its revision and ring.
+pub(crate) type Decided<'a> = (&'a Pair, Revision, Ring);
+
+/// Every rollout's pairs, in one pass over the placed pairs.
+pub(crate) fn by_rollout<'a>(
+    inv: &Inventory,
+    matrix: &'a Matrix,
+) -> BTreeMap<RolloutId, Vec<Decided<'a>>> {
+    let mut out: BTreeMap<RolloutId, Vec<Decided<'a>>> = BTreeMap::new();
+    for pair in &matrix.placed {
+        let rev = revision(inv, pair);
+        let Some(ring) = rev.ring.clone() else {
+            continue;
+        };
+        let id = RolloutId {
+            owner: ring.owner,
+            app: (ring.owner == Owner::App).then_some(pair.app),
+        };
+        out.entry(id).or_default().push((pair, rev, ring));
+    }
+    out
+}
+
+/// The pairs one rollout decides.
+pub(crate) fn decided<'a>(inv: &Inventory, matrix: &'a Matrix, id: RolloutId) -> Vec<Decided<'a>> {
+    matrix
+        .placed
+        .iter()
+        .filter(|p| id.app.is_none_or(|a| a == p.app))
+        .filter_map(|p| {
+            let rev = revision(inv, p);
+            let ring = rev.ring.clone().filter(|r| r.owner == id.owner)?;
+            Some((p, rev, ring))
+        })
+        .collect()
+}
+
 /// The clusters each ring of a rollout holds among the pairs it decides
 /// (for `promote`): ring index (or `None`: no ring) → clusters.
-pub(crate) fn rings(
-    inv: &Inventory,
-    matrix: &Matrix,
-    owner: Owner,
-) -> BTreeMap<Option<usize>, BTreeSet<usize>> {
+pub(crate) fn rings(decided: &[Decided]) -> BTreeMap<Option<usize>, BTreeSet<usize>> {
     let mut out: BTreeMap<Option<usize>, BTreeSet<usize>> = BTreeMap::new();
-    for pair in &matrix.placed {
-        if let Some(ring) = revision(inv, pair).ring.filter(|r| r.owner == owner) {
-            out.entry(ring.ring).or_default().insert(pair.cluster);
-        }
+    for (pair, _, ring) in decided {
+        out.entry(ring.ring).or_default().insert(pair.cluster);
     }
     out
 }

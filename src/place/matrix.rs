@@ -204,6 +204,18 @@ pub(crate) fn place(inv: &Inventory) -> Matrix {
     }
 }
 
+/// Why a held pair on cluster `ci` is held, in the words `explain`,
+/// `diff`, the log and `status` use: `drained: …` or `held: …`.
+pub(crate) fn held_reason(inv: &Inventory, ci: usize) -> String {
+    let name = &inv.clusters[ci].name;
+    match inv.clusters[ci].lifecycle {
+        Lifecycle::Draining => format!("drained: cluster `{name}` is draining"),
+        _ => format!(
+            "held: cluster `{name}` is onboarding, and no policy placing the app says `onboarding: true`"
+        ),
+    }
+}
+
 /// Each placed app's dependencies must be placed on the same cluster.
 pub(crate) fn check_dependencies(inv: &Inventory, matrix: &Matrix) -> Vec<Diagnostic> {
     let mut diags = Vec::new();

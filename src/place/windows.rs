@@ -105,10 +105,10 @@ pub(crate) fn covering<'a>(
         Mode::PerCluster => (IN_CLUSTER, ""),
         Mode::Hub => ("", cluster.name.as_str()),
     };
+    // An unscoped window has `applications: ['*']`, so it matches.
     let covers = |w: &Window| {
-        w.unscoped
-            || w.rule
-                .matches(application, &app.destination_namespace, server, name)
+        w.rule
+            .matches(application, &app.destination_namespace, server, name)
     };
     cluster
         .maintenance

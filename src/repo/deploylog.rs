@@ -442,14 +442,7 @@ pub(crate) fn removal_reason(c: &Compiled, cluster: &str, app: &str) -> String {
         (None, _) => "cluster removed from the inventory: its root Application goes too, so Argo CD deletes nothing and the app keeps running there, unmanaged".to_string(),
         (_, None) => "app removed from the inventory".to_string(),
         (Some(ci), Some(ai)) if c.matrix.held_at(ci, ai).is_some() => {
-            match inv.clusters[ci].lifecycle {
-                crate::check::Lifecycle::Draining => format!(
-                    "drained: cluster `{cluster}` is draining; its root Application prunes the app"
-                ),
-                _ => format!(
-                    "held: cluster `{cluster}` is onboarding, and no policy placing the app says `onboarding: true`"
-                ),
-            }
+            crate::place::matrix::held_reason(inv, ci)
         }
         (Some(ci), Some(ai)) => match c.matrix.excluded_at(ci, ai) {
             Some(p) => format!("excluded by {}", p.policy_names(inv).join(", ")),
@@ -475,6 +468,34 @@ pub(crate) fn explain(c: &Compiled, cs: &mut ChangeSet) {
         for (ring, reason) in &rollout.forced {
             cs.forced
                 .insert((name.clone(), ring.clone()), reason.clone());
+        }
+    }
+    // A rollout's revision changing under the rings it has reached is a
+    // rollback when it became what its waiting rings run (`fleetc
+    // rollback`); looked for only when such a change is there.
+    let revised = cs.applications().any(|i| {
+        i.rollout
+            .as_ref()
+            .is_some_and(|m| m.was.as_deref() == Some("promoted") && m.state == "promoted")
+    });
+    if revised {
+        use crate::place::delivery::{beneath, by_rollout, rollout_of, Owner};
+        for (id, pairs) in by_rollout(inv, &c.matrix) {
+            let Some((pair, _, _)) = pairs.first() else {
+                continue;
+            };
+            let Some(rollout) = rollout_of(inv, pair, id.owner) else {
+                continue;
+            };
+            if pairs
+                .iter()
+                .all(|(p, _, _)| beneath(inv, p, id.owner) == rollout.revision)
+            {
+                cs.rolled_back.insert(match id.owner {
+                    Owner::App => format!("app/{}", inv.apps[pair.app].name),
+                    Owner::Policy(p) => format!("policy/{}", inv.policies[p].name),
+                });
+            }
         }
     }
     for i in cs.items.iter_mut().filter(|i| i.action == Action::Removed) {

@@ -2,7 +2,7 @@
 //! root Applications) a compile adds, changes or removes, per cluster, what
 //! changed in each, and unified diffs; written as text, Markdown or JSON.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
@@ -282,6 +282,10 @@ pub struct ChangeSet {
     /// the rollouts' `forced` (set by the commands, which have the inventory).
     #[serde(skip)]
     pub forced: BTreeMap<(String, String), String>,
+    /// The rollouts (`policy/NAME`, `app/NAME`) whose revision is now what
+    /// their waiting rings run: rolled back (set by the commands too).
+    #[serde(skip)]
+    pub rolled_back: BTreeSet<String>,
 }
 
 /// Counts of Applications.
@@ -410,11 +414,8 @@ impl ChangeSet {
             };
             let step = match (mark.was.as_deref(), mark.state.as_str()) {
                 // The rollout's revision changed under a ring it had
-                // reached: back to an older version is a rollback.
-                (Some("promoted"), "promoted")
-                    if crate::place::delivery::compare_versions(to, from)
-                        == Some(std::cmp::Ordering::Less) =>
-                {
+                // reached, to what the waiting rings run: a rollback.
+                (Some("promoted"), "promoted") if self.rolled_back.contains(&mark.name) => {
                     "rolled back"
                 }
                 (Some("promoted"), "promoted") => "revised",
@@ -627,6 +628,7 @@ fn classify_files(changes: &[FileChange], with_diffs: bool) -> ChangeSet {
     ChangeSet {
         items,
         forced: BTreeMap::new(),
+        rolled_back: BTreeSet::new(),
     }
 }
 

@@ -325,17 +325,11 @@ pub(crate) fn pair(c: &Compiled, ci: usize, ai: usize) -> PairReport {
         replicas: placed.map(|p| shares(c, p)).unwrap_or_default(),
         patches: placed.map(|p| patches(c, p)).unwrap_or_default(),
         held: c.matrix.held_at(ci, ai).map(|p| {
-            let by = p.policy_names(inv).join(", ");
-            match inv.clusters[ci].lifecycle {
-                crate::check::Lifecycle::Draining => format!(
-                    "held: cluster `{}` is draining (placed by {by}): its app Applications are removed, so Argo CD prunes them",
-                    inv.clusters[ci].name
-                ),
-                _ => format!(
-                    "held: cluster `{}` is onboarding, and none of the policies placing it ({by}) says `onboarding: true`",
-                    inv.clusters[ci].name
-                ),
-            }
+            format!(
+                "{} (placed by {})",
+                crate::place::matrix::held_reason(inv, ci),
+                p.policy_names(inv).join(", ")
+            )
         }),
         windows: crate::place::windows::covering(
             inv,

@@ -381,6 +381,30 @@ fn forcing_past_a_gate_needs_a_reason_and_the_log_keeps_it() {
         step["forced"],
         "CVE-2026-4242: the canary's soak is cut short"
     );
+    // The reason was for that step: back a ring, it goes.
+    let run = f.run(&["promote", ROLLOUT, "--to", "canary"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(f.read("policies/agents.yaml").contains("  forced: {}\n"));
+}
+
+/// `--force` on a rollout with no gate passes nothing, so nothing is
+/// recorded as forced.
+#[test]
+fn force_without_a_gate_records_nothing() {
+    let f = Fleet::new();
+    let policy = "policies/agents.yaml";
+    f.write(
+        policy,
+        &f.read(policy)
+            .replace("  gate: {soak: 30m, max_unhealthy: 0}\n", ""),
+    );
+    let run = f.run(&["promote", ROLLOUT, "--force", "--reason", "habit"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let text = f.read(policy);
+    assert!(
+        text.contains("  promoted: early\n") && !text.contains("forced"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -433,7 +457,7 @@ fn a_cluster_is_drained_before_its_file_goes() {
     ));
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("cluster `east-nsw-newcastle-01` is draining, which holds `storefront` off it; the root Application prunes it at its next sync"),
+        run.stdout.contains("drained: cluster `east-nsw-newcastle-01` is draining; the root Application prunes it at its next sync"),
         "{}",
         run.stdout
     );
@@ -441,7 +465,7 @@ fn a_cluster_is_drained_before_its_file_goes() {
     let run = f.run(&["explain", "storefront", "east-nsw-newcastle-01"]);
     assert!(
         run.stdout
-            .contains("not placed: held: cluster `east-nsw-newcastle-01` is draining"),
+            .contains("not placed: drained: cluster `east-nsw-newcastle-01` is draining (placed by app1_to_east)"),
         "{}",
         run.stdout
     );
@@ -518,7 +542,7 @@ fn an_onboarding_cluster_gets_only_the_onboarding_policies_apps() {
     assert!(out.join("bootstrap/lab-sydney-01.yaml").is_file());
     let run = f.run(&["explain", "pos-api", "lab-sydney-01"]);
     assert!(
-        run.stdout.contains("not placed: held: cluster `lab-sydney-01` is onboarding, and none of the policies placing it (payments-"),
+        run.stdout.contains("not placed: held: cluster `lab-sydney-01` is onboarding, and no policy placing the app says `onboarding: true` (placed by payments-"),
         "{}",
         run.stdout
     );

@@ -468,10 +468,12 @@ pub fn next_open(windows: &[&Compiled], unix: i64, manual: bool, horizon_secs: i
         if decide(windows, &active, manual) {
             return Some(t);
         }
+        // The open deny windows that block this sync (a manual sync goes
+        // past those with manualSync).
         let deny_open = windows
             .iter()
             .zip(&active)
-            .any(|(w, a)| *a && w.is(Kind::Deny));
+            .any(|(w, a)| *a && w.is(Kind::Deny) && !(manual && w.window.manual_sync));
         let next = if deny_open {
             // Blocked while any of these is open: each is open from t to
             // its own end, so the block lasts until the latest end.

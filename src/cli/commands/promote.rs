@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::emit;
-use super::rollout_block::{find, set_in_rollout};
+use super::rollout_block::{edit_rollout, find, forced_after, RolloutEdit};
 use crate::base::error::{Error, Result};
 use crate::check::Rollout;
 use crate::cli::args::PromoteArgs;
@@ -13,7 +13,7 @@ use crate::cli::progress::Progress;
 use crate::cli::EXIT_OK;
 use crate::live::rollout::Verdict;
 use crate::pipeline::{compile_keeping, Compiled};
-use crate::place::delivery::{self, Owner};
+use crate::place::delivery::{self, Decided, RolloutId};
 use crate::render::Keep;
 
 pub(super) fn run(root: &Path, args: PromoteArgs) -> Result<i32> {
@@ -24,8 +24,9 @@ pub(super) fn run(root: &Path, args: PromoteArgs) -> Result<i32> {
     };
     let c = compile_keeping(root, keep, &Progress)?;
     let inv = &c.inventory;
-    let (owner, rollout, what) = find(inv, &args.name, args.app)?;
-    let rings = delivery::rings(inv, &c.matrix, owner);
+    let (id, rollout, what) = find(inv, &args.name, args.app)?;
+    let decided = delivery::decided(inv, &c.matrix, id);
+    let rings = delivery::rings(&decided);
     let last = rollout.order.len() - 1;
     let target = match &args.to {
         Some(ring) => rollout
@@ -71,11 +72,11 @@ pub(super) fn run(root: &Path, args: PromoteArgs) -> Result<i32> {
         return Ok(EXIT_OK);
     }
     let forced = if target > rollout.promoted {
-        gate(&c, &args, owner, rollout, &what, &mut out)?
+        gate(&c, &args, id, &decided, rollout, &what, &mut out)?
     } else {
         None
     };
-    let moved = moves(&c, owner, rollout, target);
+    let moved = moves(&c, id, &decided, rollout, target);
     let verb = if target > rollout.promoted {
         "promoted"
     } else {
@@ -106,10 +107,14 @@ pub(super) fn run(root: &Path, args: PromoteArgs) -> Result<i32> {
         ));
     }
     if !args.dry_run {
-        if let Some(reason) = &forced {
-            edit_forced(root, rollout, &rollout.order[target], reason)?;
-        }
-        let file = edit(root, rollout, &rollout.order[target])?;
+        let file = edit_rollout(
+            root,
+            rollout,
+            &RolloutEdit {
+                set: vec![("promoted", &rollout.order[target])],
+                forced: forced_after(rollout, target, forced.as_deref()),
+            },
+        )?;
         out.push_str(&format!(
             "edited {file}: rollout.promoted: {}\nnext: review with `fleetc diff`, commit the inventory; the next compile deploys it\n",
             rollout.order[target]
@@ -125,11 +130,13 @@ pub(super) fn run(root: &Path, args: PromoteArgs) -> Result<i32> {
 fn gate(
     c: &Compiled,
     args: &PromoteArgs,
-    owner: Owner,
+    id: RolloutId,
+    decided: &[Decided],
     rollout: &Rollout,
     what: &str,
     out: &mut String,
 ) -> Result<Option<String>> {
+    // The reason is recorded only where --force passes what would refuse.
     let forced = || Ok(args.reason.clone().filter(|_| args.force));
     let Some(st) = super::live_status(c, &args.live)? else {
         return match &rollout.gate {
@@ -138,19 +145,27 @@ fn gate(
                 crate::live::status::age(g.soak_seconds),
                 g.max_unhealthy
             ))),
-            _ => forced(),
+            Some(_) => forced(),
+            None => Ok(None),
         };
     };
     let now = super::now(&args.live)?;
     let windows = super::rollout_block::windows(c, now);
-    let live = crate::live::rollout::judge(c, &st, owner, &args.name, rollout, now, &windows);
+    let rows = crate::live::rollout::Rows::new(&st);
+    let of = crate::live::rollout::Subject {
+        id,
+        name: &args.name,
+        rollout,
+        decided,
+    };
+    let live = crate::live::rollout::judge(&c.inventory, &rows, &of, now, &windows);
     match live.verdict {
-        Verdict::Promote | Verdict::Done => forced(),
+        Verdict::Promote | Verdict::Done => Ok(None),
         Verdict::Wait if live.holders().is_empty() => {
             // Only a window keeps the next ring closed: the edit may land;
             // Argo CD syncs it when the window opens.
             out.push_str(&format!("note: {}\n", live.reason));
-            forced()
+            Ok(None)
         }
         _ if args.force => {
             out.push_str(&format!(
@@ -188,21 +203,18 @@ fn gate(
 /// `target`: (from, to) → (cluster, app).
 fn moves(
     c: &Compiled,
-    owner: Owner,
+    id: RolloutId,
+    decided: &[Decided],
     rollout: &Rollout,
     target: usize,
 ) -> BTreeMap<(String, String), Vec<(String, String)>> {
     let inv = &c.inventory;
     let mut out: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
-    for pair in &c.matrix.placed {
-        let now = delivery::revision(inv, pair);
-        let Some(ring) = now.ring.as_ref().filter(|r| r.owner == owner) else {
-            continue;
-        };
+    for (pair, _, ring) in decided {
         if ring.reached == rollout.reached_at(ring.ring, target) {
             continue;
         }
-        let waiting = delivery::beneath(inv, pair, owner);
+        let waiting = delivery::beneath(inv, pair, id.owner);
         let (from, to) = if ring.reached {
             (rollout.revision.clone(), waiting)
         } else {
@@ -216,16 +228,4 @@ fn moves(
         }
     }
     out
-}
-
-/// Sets `rollout.promoted` in the file that declares the rollout, in
-/// place: the edit is refused unless the file reads back as it was with
-/// that one key set (see `edit`).
-fn edit(root: &Path, rollout: &Rollout, ring: &str) -> Result<String> {
-    set_in_rollout(root, rollout, &[], "promoted", ring)
-}
-
-/// Records why a promotion passed the gate: `rollout.forced.RING: REASON`.
-fn edit_forced(root: &Path, rollout: &Rollout, ring: &str, reason: &str) -> Result<String> {
-    set_in_rollout(root, rollout, &["forced"], ring, reason)
 }

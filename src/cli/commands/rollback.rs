@@ -5,42 +5,35 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::emit;
-use super::rollout_block::{find, set_in_rollout};
+use super::rollout_block::{edit_rollout, find, RolloutEdit};
 use crate::base::error::{Error, Result};
 use crate::cli::args::RollbackArgs;
 use crate::cli::progress::Progress;
 use crate::cli::EXIT_OK;
 use crate::pipeline::compile_keeping;
-use crate::place::delivery::{self, Owner};
+use crate::place::delivery;
 use crate::render::Keep;
 
 pub(super) fn run(root: &Path, args: RollbackArgs) -> Result<i32> {
     let c = compile_keeping(root, Keep::Paths, &Progress)?;
     let inv = &c.inventory;
-    let (owner, rollout, what) = find(inv, &args.name, args.app)?;
+    let (id, rollout, what) = find(inv, &args.name, args.app)?;
     // What the layers beneath the rollout give each of its pairs: what
     // the rings ran before it, and what the rings it has not reached run.
     let mut before: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut back: Vec<String> = Vec::new();
-    for pair in &c.matrix.placed {
-        if owner == Owner::App && inv.apps[pair.app].name != args.name {
-            continue;
+    // The clusters whose Applications return to the old revision.
+    let mut back: BTreeSet<usize> = BTreeSet::new();
+    let mut moved = 0;
+    for (pair, _, ring) in delivery::decided(inv, &c.matrix, id) {
+        let old = delivery::beneath(inv, pair, id.owner);
+        if ring.reached && old != rollout.revision {
+            back.insert(pair.cluster);
+            moved += 1;
         }
-        let Some(ring) = delivery::revision(inv, pair)
-            .ring
-            .filter(|r| r.owner == owner)
-        else {
-            continue;
-        };
-        let old = delivery::beneath(inv, pair, owner);
-        let name = format!(
+        before.entry(old).or_default().insert(format!(
             "{}/{}",
             inv.clusters[pair.cluster].name, inv.apps[pair.app].name
-        );
-        if ring.reached && old != rollout.revision {
-            back.push(name.clone());
-        }
-        before.entry(old).or_default().insert(name);
+        ));
     }
     let old = match before.len() {
         0 => {
@@ -60,37 +53,47 @@ pub(super) fn run(root: &Path, args: RollbackArgs) -> Result<i32> {
                 })
                 .collect();
             return Err(Error::Usage(format!(
-                "{what} cannot be rolled back to one revision: before it, its pairs ran {}; set `rollout.revision` by hand, or `fleetc promote {} --to {}` to take the later rings out",
+                "{what} cannot be rolled back to one revision: before it, its pairs ran {}; set `rollout.revision` by hand, or `fleetc promote {}{} --to {}` to take the later rings out",
                 list.join("; "),
                 args.name,
+                if args.app { " --app" } else { "" },
                 rollout.order[0]
             )));
         }
     };
-    if back.is_empty() {
+    if moved == 0 {
         emit(&format!(
-            "{what} has returned no ring to anything: its rings run {old} already; nothing to do\n"
+            "{what}: nothing to roll back: its rings run {old} already\n"
         ))?;
         return Ok(EXIT_OK);
     }
-    let clusters: BTreeSet<&str> = back.iter().filter_map(|p| p.split('/').next()).collect();
+    let clusters: Vec<&str> = back
+        .iter()
+        .map(|&ci| inv.clusters[ci].name.as_str())
+        .collect();
     let mut out = format!(
-        "{what}: rolled back{}\n  {} → {old}: {} Application{} on {} cluster{} ({})\n",
+        "{what}: rolled back{}\n  {} → {old}: {moved} Application{} on {} cluster{} ({})\n",
         if args.dry_run {
             " (dry run: nothing edited)"
         } else {
             ""
         },
         rollout.revision,
-        back.len(),
-        if back.len() == 1 { "" } else { "s" },
+        if moved == 1 { "" } else { "s" },
         clusters.len(),
         if clusters.len() == 1 { "" } else { "s" },
-        clusters.into_iter().collect::<Vec<_>>().join(", ")
+        clusters.join(", ")
     );
     if !args.dry_run {
-        let file = set_in_rollout(root, rollout, &[], "revision", &old)?;
-        set_in_rollout(root, rollout, &[], "promoted", &rollout.order[0])?;
+        // Back to the first ring: the reasons of forced steps go too.
+        let file = edit_rollout(
+            root,
+            rollout,
+            &RolloutEdit {
+                set: vec![("revision", &old), ("promoted", &rollout.order[0])],
+                forced: (!rollout.forced.is_empty()).then(Vec::new),
+            },
+        )?;
         out.push_str(&format!(
             "edited {file}: rollout.revision: {old}, rollout.promoted: {}\nnext: review with `fleetc diff`, commit the inventory; the next compile deploys it. To roll forward again, set `rollout.revision` back to {}.\n",
             rollout.order[0], rollout.revision

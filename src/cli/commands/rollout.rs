@@ -8,7 +8,7 @@ use crate::base::error::{Error, Result};
 use crate::cli::args::{RolloutCommand, RolloutStatusArgs, TextFormat};
 use crate::cli::progress::Progress;
 use crate::cli::EXIT_OK;
-use crate::live::rollout::{RolloutLive, Standing, Verdict};
+use crate::live::rollout::{RolloutLive, Standing, Subject, Verdict};
 use crate::live::status::age;
 use crate::pipeline::compile_keeping;
 use crate::render::Keep;
@@ -37,8 +37,8 @@ fn status(root: &Path, args: RolloutStatusArgs) -> Result<i32> {
     let now = super::now(&args.live)?;
     let chosen = match &args.name {
         Some(name) => {
-            let (owner, rollout, _) = super::rollout_block::find(inv, name, args.app)?;
-            vec![(owner, name.as_str(), rollout)]
+            let (id, rollout, _) = super::rollout_block::find(inv, name, args.app)?;
+            vec![(id, name.as_str(), rollout)]
         }
         None => crate::live::rollout::all(inv),
     };
@@ -48,9 +48,21 @@ fn status(root: &Path, args: RolloutStatusArgs) -> Result<i32> {
         ));
     }
     let closed = super::rollout_block::windows(&c, now);
+    // One pass over the placed pairs and the status rows for them all.
+    let pairs = crate::place::delivery::by_rollout(inv, &c.matrix);
+    let rows = crate::live::rollout::Rows::new(&st);
     let judged: Vec<RolloutLive> = chosen
         .into_iter()
-        .map(|(owner, name, r)| crate::live::rollout::judge(&c, &st, owner, name, r, now, &closed))
+        .map(|(id, name, r)| {
+            let decided = pairs.get(&id).map_or(&[][..], Vec::as_slice);
+            let of = Subject {
+                id,
+                name,
+                rollout: r,
+                decided,
+            };
+            crate::live::rollout::judge(inv, &rows, &of, now, &closed)
+        })
         .collect();
     let text = match args.format {
         TextFormat::Json => to_json(&serde_json::json!({
@@ -99,7 +111,7 @@ fn text(r: &RolloutLive) -> String {
         };
         let tag = if ring.reached {
             "has it"
-        } else if ring.ring == r.next {
+        } else if ring.next {
             "next"
         } else {
             "waits"
@@ -112,18 +124,8 @@ fn text(r: &RolloutLive) -> String {
         for p in &ring.pairs {
             let standing = match p.standing {
                 Standing::Waiting => String::new(),
-                s => format!(
-                    "{}{}",
-                    serde_json::to_value(s)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    if p.why.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", safe(&p.why))
-                    }
-                ),
+                s if p.why.is_empty() => s.word().to_string(),
+                s => format!("{}: {}", s.word(), safe(&p.why)),
             };
             let line = format!(
                 "    {:<24} {:<16} {:<13} {:<11} {:<9} {:<10} {}",
