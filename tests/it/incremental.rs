@@ -1730,8 +1730,16 @@ fn an_incremental_compile_is_byte_identical_to_a_cold_one() {
         // make a case dearer: the run takes as long as it did.
         None => 44,
     };
+    // CI runs one fixed draw of 44 (a random one left the share of valid
+    // inventories below its floor about one run in two hundred); a longer
+    // hunt draws anew.
+    let rng_seed = match std::env::var_os("PROPTEST_CASES") {
+        Some(_) => proptest::test_runner::RngSeed::Random,
+        None => proptest::test_runner::RngSeed::Fixed(0x5eed_f1ee_7c20),
+    };
     let mut runner = TestRunner::new(Config {
         cases,
+        rng_seed,
         failure_persistence: None,
         ..Config::default()
     });
