@@ -187,17 +187,6 @@ pub enum Lifecycle {
     Draining,
 }
 
-impl Lifecycle {
-    /// As the inventory writes it.
-    pub fn word(self) -> &'static str {
-        match self {
-            Lifecycle::Onboarding => "onboarding",
-            Lifecycle::Active => "active",
-            Lifecycle::Draining => "draining",
-        }
-    }
-}
-
 /// A maintenance window of a cluster or team, checked by Argo CD's rules:
 /// rendered into the AppProjects' `syncWindows`.
 #[derive(Clone, Debug)]

@@ -31,10 +31,11 @@ pub(crate) fn refusal(cs: &ChangeSet, c: &crate::pipeline::Compiled) -> Option<S
 pub(crate) fn departures(cs: &ChangeSet, c: &crate::pipeline::Compiled) -> Option<String> {
     use std::collections::BTreeMap;
     let inv = &c.inventory;
-    let mut gone: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    // Cluster → how many of its Applications go.
+    let mut gone: BTreeMap<&str, usize> = BTreeMap::new();
     for i in cs.applications().filter(|i| i.action == Action::Removed) {
-        if let (Some(cl), Some(app)) = (i.cluster.as_deref(), i.app.as_deref()) {
-            gone.entry(cl).or_default().push(app);
+        if let Some(cl) = i.cluster.as_deref() {
+            *gone.entry(cl).or_default() += 1;
         }
     }
     // The clusters some policy (not an exclusion) still selects.
@@ -49,14 +50,14 @@ pub(crate) fn departures(cs: &ChangeSet, c: &crate::pipeline::Compiled) -> Optio
     // (cluster, how many Applications it loses) of each kind.
     let mut removed: Vec<(&str, usize)> = Vec::new();
     let mut unselected: Vec<(&str, usize)> = Vec::new();
-    for (cluster, apps) in gone {
+    for (cluster, n) in gone {
         match inv.cluster(cluster) {
-            None => removed.push((cluster, apps.len())),
+            None => removed.push((cluster, n)),
             Some(ci)
                 if !selected[ci]
                     && inv.clusters[ci].lifecycle == crate::check::Lifecycle::Active =>
             {
-                unselected.push((cluster, apps.len()))
+                unselected.push((cluster, n))
             }
             Some(_) => {}
         }

@@ -101,6 +101,9 @@ pub(crate) fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
         .iter()
         .map(|r| ((r.cluster, r.app), r.name.as_str()))
         .collect();
+    // Each window described once, however many cells it covers (by its
+    // address in the inventory).
+    let mut described: std::collections::HashMap<usize, String> = Default::default();
     let mut out = Vec::new();
     for (ci, cluster) in inv.clusters.iter().enumerate() {
         if filter.is_some_and(|s| !s.matches(&cluster.labels)) {
@@ -123,7 +126,12 @@ pub(crate) fn cells(c: &Compiled, filter: Option<&Selector>) -> Vec<Cell> {
                 (Placement::Placed, Some(name)) => {
                     crate::place::windows::covering(inv, ci, ai, name)
                         .into_iter()
-                        .map(|(by, w)| crate::place::windows::describe(inv, by, w))
+                        .map(|(by, w)| {
+                            described
+                                .entry(std::ptr::from_ref(w) as usize)
+                                .or_insert_with(|| crate::place::windows::describe(inv, by, w))
+                                .clone()
+                        })
                         .collect()
                 }
                 _ => Vec::new(),
