@@ -356,10 +356,6 @@ pub enum Error {
     /// such; every one is listed.
     #[error("{} problem(s) in the Argo CD exports", .0.len())]
     Exports(Vec<Diagnostic>),
-    /// Whoever read stdout stopped reading (`fleetc log | head`): not a
-    /// failure, so nothing is printed and the exit code is 0.
-    #[error("stdout was closed")]
-    ClosedPipe,
 }
 
 impl Error {

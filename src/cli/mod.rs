@@ -32,10 +32,9 @@ pub fn main() -> i32 {
     }
 }
 
-/// The exit code of a failure: 1, but 0 for a closed stdout.
+/// The exit code of a failure: 1.
 pub(crate) fn exit_code(e: &Error) -> i32 {
     match e {
-        Error::ClosedPipe => EXIT_OK,
         Error::Invalid(_)
         | Error::Io { .. }
         | Error::Usage(_)
@@ -53,7 +52,6 @@ pub(crate) fn print(e: &Error) {
     let stderr = std::io::stderr();
     let mut w = stderr.lock();
     match e {
-        Error::ClosedPipe => {}
         Error::Invalid(diags) => {
             let mut diags: Vec<Diagnostic> = diags.clone();
             sort_diagnostics(&mut diags);

@@ -269,9 +269,13 @@ fn usage_errors_exit_1_with_clap_s_message_and_help_exits_0() {
 }
 
 /// `fleetc … | head`: when the reader of stdout has gone, every command ends
-/// quietly with status 0 (ripgrep's rule), never with a panic.
+/// quietly, never with a panic, and with its own answer: 0 where it has
+/// nothing to say, but "changes found" stays 2 and a halted rollout 3
+/// (`set -o pipefail; fleetc diff --exit-code | head -1` must not pass a
+/// CI gate that the same command without `head` fails; git's own
+/// `diff --exit-code` keeps its answer through a closed pipe too).
 #[test]
-fn a_closed_stdout_ends_every_command_quietly() {
+fn a_closed_stdout_ends_every_command_quietly_with_its_own_answer() {
     let tmp = tempfile::tempdir().unwrap();
     let inv = example_copy(tmp.path());
     let deploy = tmp.path().join("deploy");
@@ -283,6 +287,20 @@ fn a_closed_stdout_ends_every_command_quietly() {
     let o = out.to_str().unwrap();
     let html = tmp.path().join("report.html");
     let h = html.to_str().unwrap();
+    let empty = tmp.path().join("empty");
+    let e = empty.to_str().unwrap();
+    // Exports that hold none of the fleet's Applications: the gated
+    // rollout's canary is unhealthy, so the rollout halts.
+    let live = tmp.path().join("live");
+    std::fs::create_dir(&live).unwrap();
+    std::fs::write(live.join("argocd.json"), r#"{"items":[]}"#).unwrap();
+    let l = live.to_str().unwrap();
+    let answers: &[(&[&str], i32)] = &[
+        (&["diff", "--out", e, "--exit-code"], 2),
+        (&["diff", "--out", e, "--exit-code", "--format", "json"], 2),
+        (&["compile", "--check", "--out", e], 2),
+        (&["rollout", "status", "--from", l], 3),
+    ];
     let commands: &[&[&str]] = &[
         &["check"],
         &["compile", "--out", o],
@@ -309,19 +327,20 @@ fn a_closed_stdout_ends_every_command_quietly() {
         &["--help"],
         &["--version"],
     ];
-    for args in commands {
+    let quiet = commands.iter().map(|args| (*args, 0));
+    for (args, code) in quiet.chain(answers.iter().copied()) {
         // A pipe whose reading end is closed before fleetc writes a byte.
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
         let run = Command::new(crate::support::bin())
-            .args(*args)
+            .args(args)
             .current_dir(&inv)
             .stdout(writer)
             .stderr(Stdio::piped())
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&run.stderr);
-        assert_eq!(run.status.code(), Some(0), "{args:?}: {stderr}");
+        assert_eq!(run.status.code(), Some(code), "{args:?}: {stderr}");
         assert!(
             !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
             "{args:?}: {stderr}"

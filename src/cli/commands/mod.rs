@@ -47,15 +47,15 @@ pub(crate) fn run(cli: Cli) -> Result<i32> {
 }
 
 /// Writes command output to stdout. A reader that stopped reading
-/// (`fleetc log | head`) is not an error: the command ends quietly.
+/// (`fleetc diff --exit-code | head -1`) is not an error, and it does not
+/// change the answer: the command still ends with its own exit status (2
+/// for "changes found"), as `git diff --exit-code | head` does.
 fn emit(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::BrokenPipe => Error::ClosedPipe,
-            _ => Error::io("<stdout>", e),
-        })
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::io("<stdout>", e)),
+        _ => Ok(()),
+    }
 }
 
 /// A note for the user on stderr (never fails the command).
