@@ -294,6 +294,20 @@ fn an_empty_ring_is_passed_over() {
         run.stdout
     );
     assert!(!inv.read("policies/p.yaml").contains("promoted"));
+    // `--to` past a ring that has clusters: that ring moves with it, and
+    // is not said to be empty (it was, before: "ring `early` has no
+    // clusters: skipped" while its clusters moved).
+    let run = fleetc(inv.path(), &["promote", "web-2", "--to", "broad", "--dry-run"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("ring `pilot` has no clusters: skipped\n")
+            && run
+                .stdout
+                .contains("ring `early` is promoted on the way to `broad`\n")
+            && !run.stdout.contains("`early` has no clusters"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// A rollout to an older version than the rings run is refused unless it

@@ -57,11 +57,19 @@ pub(super) fn run(root: &Path, args: PromoteArgs) -> Result<i32> {
             .unwrap_or(last),
     };
     let mut out = String::new();
+    // The rings `--to` passes over on the way forward: an empty one is
+    // skipped, one with clusters moves with the target (and is named, as
+    // its clusters are in the list of moves below).
     for i in rollout.promoted + 1..target {
-        out.push_str(&format!(
-            "ring `{}` has no clusters: skipped\n",
-            rollout.order[i]
-        ));
+        let ring = &rollout.order[i];
+        out.push_str(&if rings.contains_key(&Some(i)) {
+            format!(
+                "ring `{ring}` is promoted on the way to `{}`\n",
+                rollout.order[target]
+            )
+        } else {
+            format!("ring `{ring}` has no clusters: skipped\n")
+        });
     }
     if target == rollout.promoted {
         out.push_str(&format!(
