@@ -15,7 +15,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use globset::GlobSet;
+use globset::{Glob, GlobMatcher, GlobSet};
+
+use crate::base::error::Seg;
 
 use super::{App, Cluster, Policy, Team};
 use crate::base::error::{Diagnostic, Site};
@@ -25,6 +27,8 @@ use crate::load::glob_set;
 #[derive(Clone, Debug)]
 pub struct Owners {
     teams: Vec<(String, GlobSet)>,
+    /// Each team's globs one by one, to find one that matches no file.
+    each: Vec<(String, Vec<Option<GlobMatcher>>)>,
 }
 
 impl Owners {
@@ -35,12 +39,15 @@ impl Owners {
         diags: &mut Vec<Diagnostic>,
     ) -> Owners {
         let mut teams = Vec::new();
+        let mut each = Vec::new();
         for (team, patterns) in raw {
             let help = "a path glob relative to the inventory, e.g. `apps/payments/**`";
             let set = glob_set(patterns, &site.key(team), false, help, diags);
             teams.push((team.clone(), set));
+            let one = |p: &String| Glob::new(p).map(|g| g.compile_matcher());
+            each.push((team.clone(), patterns.iter().map(|p| one(p).ok()).collect()));
         }
-        Owners { teams }
+        Owners { teams, each }
     }
 
     /// The team that owns `file` (`None`: the platform), or the two teams
@@ -95,6 +102,7 @@ pub(super) fn check(
             );
         }
     }
+    unmatched(owners, owners_site, teams, clusters, apps, policies, diags);
     // A file of a team `owners` misnames is left alone: that is one error.
     let mut owner_of = |site: &Site| -> Option<String> {
         match owners.owner(&site.file) {
@@ -152,6 +160,45 @@ pub(super) fn check(
         }
     }
     diags.extend(refusals);
+}
+
+/// A glob of `owners` that takes no document's file: most often a typo or a
+/// path written from the repository's root rather than the inventory's,
+/// and the team's files would silently stay the platform's.
+fn unmatched(
+    owners: &Owners,
+    owners_site: &Site,
+    teams: &[Team],
+    clusters: &[Cluster],
+    apps: &[App],
+    policies: &[Policy],
+    diags: &mut Vec<Diagnostic>,
+) {
+    let files: std::collections::BTreeSet<String> = (teams.iter().map(|t| &t.site))
+        .chain(clusters.iter().map(|c| &c.site))
+        .chain(apps.iter().map(|a| &a.site))
+        .chain(policies.iter().map(|p| &p.site))
+        .map(|site| site.file.to_string_lossy().replace('\\', "/"))
+        .collect();
+    for (team, globs) in &owners.each {
+        for (i, glob) in globs.iter().enumerate() {
+            let Some(glob) = glob else { continue };
+            if !files.iter().any(|f| glob.is_match(f)) {
+                let example = files
+                    .iter()
+                    .next()
+                    .map(String::as_str)
+                    .unwrap_or("apps/web.yaml");
+                diags.push(
+                    Diagnostic::at(
+                        owners_site.key(team).at(Seg::Index(i)),
+                        format!("the `owners` glob `{}` of team `{team}` matches no file of the inventory", glob.glob()),
+                    )
+                    .help(format!("globs are paths relative to the inventory root, e.g. `{example}`; fix the glob or remove it")),
+                );
+            }
+        }
+    }
 }
 
 fn refuse(site: &Site, owner: &str, what: String) -> Diagnostic {

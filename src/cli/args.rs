@@ -49,6 +49,15 @@ pub(crate) fn parse() -> Result<Cli, i32> {
     })
 }
 
+/// `--max-bytes`: a number of bytes, at least 2,048.
+fn comment_bytes(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 2048 => Ok(n),
+        Ok(_) => Err("a comment needs at least 2048 bytes, room for the summary and one change (GitHub's limit is 65536)".into()),
+        Err(_) => Err("a number of bytes, e.g. 60000".into()),
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Load and validate the inventory; print every problem with file:line.
@@ -56,7 +65,11 @@ pub(crate) enum Command {
     /// Checks names, labels, references, selectors, values, dependency
     /// cycles, and renders the whole fleet in memory to catch name and file
     /// collisions. Writes nothing. Exit 0 when the inventory is valid, 1 when not.
-    Check,
+    ///
+    /// `--format json` prints the same on stdout as one JSON object, for CI
+    /// annotations: `ok`, `summary`, `notes`, and `problems`, each with
+    /// `file`, `line`, `message` and `hint` (null where there is none).
+    Check(CheckArgs),
     /// Render the fleet into a folder, or commit it to a git branch.
     ///
     /// Renders everything in memory first; any problem aborts before anything
@@ -159,15 +172,17 @@ pub(crate) struct LiveArgs {
 pub(crate) struct StatusArgs {
     #[command(flatten)]
     pub live: LiveArgs,
-    /// Only this app's Applications.
+    /// Only this app's Applications (its name, or an Application's).
     #[arg(long, value_name = "A")]
     pub app: Option<String>,
-    /// Only this cluster's Applications.
+    /// Only this cluster's Applications (its name, its `shortName`, or an
+    /// Application's name).
     #[arg(long, value_name = "C")]
     pub cluster: Option<String>,
     /// Only rows in these states (repeat it, or separate with commas).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub only: Vec<StateArg>,
+    /// How to print: an aligned table, JSON, or CSV.
     #[arg(long, value_enum, default_value_t = TableFormat::Table)]
     pub format: TableFormat,
     /// Exit 2 when any row shown is not DEPLOYED (for CI).
@@ -208,6 +223,7 @@ pub(crate) struct RolloutStatusArgs {
     pub app: bool,
     #[command(flatten)]
     pub live: LiveArgs,
+    /// How to print: text, or JSON for scripts.
     #[arg(long, value_enum, default_value_t = TextFormat::Text)]
     pub format: TextFormat,
 }
@@ -293,13 +309,15 @@ pub(crate) struct DiffArgs {
     /// With --repo: the branch.
     #[arg(long, value_name = "B", requires = "repo")]
     pub branch: Option<String>,
+    /// How to print: text, Markdown (a pull-request comment), or JSON.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Exit 2 when there are changes.
     #[arg(long)]
     pub exit_code: bool,
-    /// Markdown: the most bytes to print (a PR comment holds 65,536).
-    #[arg(long, value_name = "BYTES", default_value_t = 60_000)]
+    /// Markdown: the most bytes to print (a PR comment holds 65,536; at
+    /// least 2,048, room for the summary and one change).
+    #[arg(long, value_name = "BYTES", default_value_t = 60_000, value_parser = comment_bytes)]
     pub max_bytes: usize,
     /// Markdown: write the whole comment, cut into numbered comments of at
     /// most --max-bytes each, as DIR/comment-1.md, comment-2.md, ...; print
@@ -315,15 +333,25 @@ pub(crate) struct DiffArgs {
 // `fleetc explain`
 #[derive(Debug, Args)]
 pub(crate) struct ExplainArgs {
-    /// The app.
+    /// The app, or the name of one of its Applications (`pos-api-lab01`:
+    /// then no CLUSTER is needed).
     pub app: String,
-    /// The cluster.
+    /// The cluster: its name, its `shortName`, or an Application's name.
     pub cluster: Option<String>,
+    /// How to print: text, or JSON for scripts.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub format: LogFormat,
     /// With CLUSTER: also what Argo CD reports for it, from these exports.
     #[command(flatten)]
     pub live: LiveArgs,
+}
+
+// `fleetc check`
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// How to print: text (problems on stderr), or one JSON object on stdout.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub format: LogFormat,
 }
 
 // `fleetc query`
@@ -335,6 +363,7 @@ pub(crate) struct QueryArgs {
     /// YAML map like `{gpu: "true"}` or `{matchExpressions: [...]}`).
     #[arg(long, value_name = "S", global = true)]
     pub selector: Option<String>,
+    /// How to print: an aligned table, JSON, or CSV.
     #[arg(long, value_enum, default_value_t = TableFormat::Table, global = true)]
     pub format: TableFormat,
     /// A deploy repository: adds each Application's last change from its
@@ -389,6 +418,7 @@ pub(crate) struct LogArgs {
     /// Oldest first (default: newest first).
     #[arg(long)]
     pub oldest_first: bool,
+    /// How to print: text, or a JSON array of the entries.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub format: LogFormat,
 }
@@ -396,6 +426,7 @@ pub(crate) struct LogArgs {
 // `fleetc completions`
 #[derive(Debug, Args)]
 pub(crate) struct CompletionsArgs {
+    /// The shell to write the script for.
     pub shell: clap_complete::Shell,
 }
 
@@ -412,17 +443,20 @@ pub(crate) enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, PartialEq, Eq, Subcommand)]
 pub(crate) enum Query {
     /// The cluster × app matrix: placed (●), excluded (x) or not (·).
     Matrix,
     /// The apps a cluster runs.
     Apps {
+        /// The cluster: its name, its `shortName`, or one of its
+        /// Applications' names.
         #[arg(long, value_name = "C")]
         cluster: String,
     },
     /// The clusters an app runs on.
     Clusters {
+        /// The app: its name, or one of its Applications' names.
         #[arg(long, value_name = "A")]
         app: String,
     },
@@ -433,4 +467,33 @@ pub(crate) enum TableFormat {
     Table,
     Json,
     Csv,
+}
+
+#[cfg(test)]
+mod help_tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command, and every argument of every command, says what it
+    /// is in `--help` (`query apps --help` once left `--cluster` bare).
+    #[test]
+    fn every_command_and_argument_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, bare: &mut Vec<String>) {
+            if cmd.get_about().is_none() && !path.is_empty() {
+                bare.push(format!("{path}: the command"));
+            }
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && id != "version" && arg.get_help().is_none() {
+                    bare.push(format!("{path}: {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), bare);
+            }
+        }
+        let mut bare = Vec::new();
+        walk(&Cli::command(), "", &mut bare);
+        assert!(bare.is_empty(), "without help: {bare:#?}");
+    }
 }

@@ -19,6 +19,7 @@
 //! window (or no open allow window) keeps the next ring from syncing;
 //! `done` when the last ring has it; else `promote`.
 
+use crate::base::words;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -353,13 +354,13 @@ fn verdict(
         out.reason = if n(Standing::Failed) > 0 {
             format!(
                 "{} failed: {}",
-                plural(n(Standing::Failed), "pair"),
+                words::count(n(Standing::Failed) as u128, "pair"),
                 first(Standing::Failed)
             )
         } else {
             format!(
                 "{} unhealthy, more than max_unhealthy {max_unhealthy}: {}",
-                plural(n(Standing::Unhealthy), "pair"),
+                words::count(n(Standing::Unhealthy) as u128, "pair"),
                 first(Standing::Unhealthy)
             )
         };
@@ -375,7 +376,7 @@ fn verdict(
         if n(Standing::Syncing) > 0 {
             parts.push(format!(
                 "{} not yet at {}: {}",
-                plural(n(Standing::Syncing), "pair"),
+                words::count(n(Standing::Syncing) as u128, "pair"),
                 rollout.revision,
                 first(Standing::Syncing)
             ));
@@ -383,7 +384,7 @@ fn verdict(
         if n(Standing::Soaking) > 0 {
             parts.push(format!(
                 "{} soaking{}",
-                plural(n(Standing::Soaking), "pair"),
+                words::count(n(Standing::Soaking) as u128, "pair"),
                 match left {
                     Some(s) => format!(", {} left of {}", age(s), age(soak)),
                     None => format!(": {}", first(Standing::Soaking)),
@@ -418,7 +419,7 @@ fn verdict(
             out.wait_seconds = b.opens.map(|t| t - now);
             out.reason = format!(
                 "the gate is met, but {} of ring `{ring}` may not sync now ({}: {}); {}",
-                plural(blocked.len(), "pair"),
+                words::count(blocked.len() as u128, "pair"),
                 b.pair,
                 b.windows,
                 match b.opens {
@@ -455,10 +456,6 @@ fn verdict(
             rollout.revision, rollout.revision
         );
     }
-}
-
-fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// How a reached pair stands, from its status row.

@@ -34,6 +34,7 @@
 //! fewer replicas than `n·min` gives every cluster `min`, more than `n·max`
 //! gives every cluster `max`, and [`Fit`] says by how much the sum misses.
 
+use crate::base::words::count;
 use std::cmp::Reverse;
 use std::fmt;
 
@@ -425,8 +426,8 @@ impl Division {
         let n = self.shares.len();
         let mut s = format!(
             "{} over {} by weight, {METHOD}",
-            plural(u128::from(self.total), "replica"),
-            plural(n as u128, "cluster"),
+            count(u128::from(self.total), "replica"),
+            count(n as u128, "cluster"),
         );
         match (self.min, self.max) {
             (0, None) => {}
@@ -468,7 +469,7 @@ impl Division {
                 "{}, the minimum: {} cannot give each of the {n} clusters its minimum {}, \
                  so every cluster gets {} ({} in all)",
                 s.share,
-                plural(u128::from(self.total), "replica"),
+                count(u128::from(self.total), "replica"),
                 self.min,
                 self.min,
                 self.sum,
@@ -477,7 +478,7 @@ impl Division {
                 "{}, the maximum: {} are more than the {n} clusters can take at {} each, \
                  so every cluster gets {} ({} in all)",
                 s.share,
-                plural(u128::from(self.total), "replica"),
+                count(u128::from(self.total), "replica"),
                 s.share,
                 s.share,
                 self.sum,
@@ -512,7 +513,7 @@ impl Division {
                 if rest.num == 0 {
                     return out;
                 }
-                let left = plural(u128::from(*leftover), "replica");
+                let left = count(u128::from(*leftover), "replica");
                 let rest = format!("{rest}").replacen("0.", ".", 1);
                 if *got_remainder {
                     out.push_str(&format!(
@@ -568,14 +569,6 @@ fn quota_clause(weight: u64, round: &Round) -> String {
         ));
     }
     s
-}
-
-fn plural(n: u128, one: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {one}s")
-    }
 }
 
 #[cfg(test)]

@@ -148,6 +148,7 @@ pub(crate) fn render(
     render_cluster_files(&run, matrix, &mut out, &mut diags);
     check_tree(&out, &mut diags);
     out.notes.extend(source::unread_settings(inv, matrix));
+    out.notes.extend(empty(inv, &out));
     if !inv.settings.application_health_check
         && out
             .apps
@@ -162,6 +163,33 @@ pub(crate) fn render(
         return Err(diags);
     }
     Ok(out)
+}
+
+/// A note when nothing would be deployed, naming what is missing: an
+/// inventory with no files is most often the wrong folder.
+fn empty(inv: &Inventory, out: &Rendered) -> Option<String> {
+    if !out.apps.is_empty() {
+        return None;
+    }
+    if inv.files == 0 {
+        return Some("the inventory is empty: no cluster, app, team or policy file was found; is `-i DIR` the inventory's root? (fleetc reads clusters/, apps/, namespaces/ and policies/ there)".to_string());
+    }
+    let missing: Vec<&str> = [
+        (inv.clusters.is_empty(), "no clusters"),
+        (inv.apps.is_empty(), "no apps"),
+        (inv.policies.is_empty(), "no policies"),
+    ]
+    .into_iter()
+    .filter_map(|(none, what)| none.then_some(what))
+    .collect();
+    Some(if missing.is_empty() {
+        "no policy selects any cluster for its apps: nothing would be deployed".to_string()
+    } else {
+        format!(
+            "the inventory has {}: nothing would be deployed",
+            missing.join(", ")
+        )
+    })
 }
 
 /// What every render of a compile shares: the inventory, the earlier

@@ -946,7 +946,7 @@ pub(crate) fn markdown_split(
 ) -> Vec<String> {
     let (head, sections) = markdown_parts(cs, notes, groups);
     // Room for the numbering line each comment gets.
-    let room = cap.saturating_sub(64).max(1024);
+    let room = cap.saturating_sub(64);
     let mut parts: Vec<String> = vec![head];
     for mut section in sections {
         if section.len() > room {

@@ -229,15 +229,9 @@ pub(crate) fn write_dir(
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
 
-    // One writer at a time; the lock dies with the process.
-    let lock_path = parent.join(format!(".{base}.fleetc.lock"));
-    let lock = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| Error::io(&lock_path, e))?;
-    lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+    // One writer at a time; the lock dies with the process, and its file
+    // goes when the write is done.
+    let lock = Lock::take(parent.join(format!(".{base}.fleetc.lock")))?;
 
     let staging_prefix = format!(".{base}.fleetc-");
     remove_leftovers(&parent, &staging_prefix)?;
@@ -262,6 +256,49 @@ pub(crate) fn write_dir(
     }
     drop(lock);
     Ok(summary)
+}
+
+/// The lock file beside the output folder, held for the write and removed
+/// after it, so that no `.DIR.fleetc.lock` is left in the user's folder.
+/// Removing a lock file is safe only if a writer that waited on it can tell
+/// it locked a file that is gone: so a writer that gets the lock checks
+/// that the path still names the file it locked, and tries again if not.
+struct Lock {
+    path: PathBuf,
+    _file: fs::File,
+}
+
+impl Lock {
+    fn take(path: PathBuf) -> Result<Lock> {
+        use std::os::unix::fs::MetadataExt;
+        loop {
+            let file = fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(|e| Error::io(&path, e))?;
+            file.lock().map_err(|e| Error::io(&path, e))?;
+            let held = file.metadata().map_err(|e| Error::io(&path, e))?;
+            match fs::metadata(&path) {
+                Ok(now) if now.ino() == held.ino() && now.dev() == held.dev() => {
+                    return Ok(Lock { path, _file: file })
+                }
+                // Removed (or replaced) by the writer before: lock anew.
+                Ok(_) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+        }
+    }
+}
+
+impl Drop for Lock {
+    /// Removes the file while it is still locked, then unlocks it (the
+    /// file is closed after this).
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
 }
 
 /// A failure while building the new tree beside `dir`, told as a failure

@@ -297,10 +297,14 @@ fn an_empty_ring_is_passed_over() {
     // `--to` past a ring that has clusters: that ring moves with it, and
     // is not said to be empty (it was, before: "ring `early` has no
     // clusters: skipped" while its clusters moved).
-    let run = fleetc(inv.path(), &["promote", "web-2", "--to", "broad", "--dry-run"]);
+    let run = fleetc(
+        inv.path(),
+        &["promote", "web-2", "--to", "broad", "--dry-run"],
+    );
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert!(
-        run.stdout.contains("ring `pilot` has no clusters: skipped\n")
+        run.stdout
+            .contains("ring `pilot` has no clusters: skipped\n")
             && run
                 .stdout
                 .contains("ring `early` is promoted on the way to `broad`\n")

@@ -10,6 +10,7 @@ mod conformance_labels;
 mod corpus;
 mod delivery;
 mod faults;
+mod first_hour;
 mod fuzz_regressions;
 mod git;
 mod golden;

@@ -275,8 +275,28 @@ fn the_table_lists_each_state_with_counts_and_exit_code_says_not_all_deployed() 
     );
     assert_eq!(run.status, 0, "{}", run.stderr);
     let lines: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(lines[0], "cluster,app,status,health,sync,revision,why");
+    assert_eq!(
+        lines[0],
+        "cluster,app,application,status,health,sync,revision,why"
+    );
     assert_eq!(lines.len(), 1 + 5, "{}", run.stdout);
+    // `app` means the app in every format, an orphan's too (its
+    // Application's name is a column of its own), as JSON's `app` does.
+    let run = fleetc(
+        &example(),
+        &["status", "--from", from, "--now", NOW, "--format", "csv"],
+    );
+    let orphan: Vec<&str> = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("ORPHANED"))
+        .expect("perth-01's export holds an orphan")
+        .split(',')
+        .collect();
+    assert_eq!(
+        orphan[..4],
+        ["west-wa-perth-01", "app1", "app1-per01", "ORPHANED"]
+    );
     // A typo in a name is an error with a did-you-mean, not an empty table.
     let run = fleetc(&example(), &["status", "--from", from, "--app", "pos-apj"]);
     assert_eq!(run.status, 1);

@@ -45,7 +45,8 @@ fn to_dir(root: &Path, out: &Path, check: bool, allow_removals: bool) -> Result<
     let mut cs = diff::classify(&output::dir_changes(out, &tree)?);
     deploylog::explain(&c, &mut cs);
     if check {
-        return report_stale(&cs, &out.display().to_string());
+        let fix = format!("{}--out {}", fleetc_at(root), out.display());
+        return report_stale(&cs, &out.display().to_string(), &fix);
     }
     refuse_removals(&c, &cs, allow_removals, false)?;
     let w = output::write_dir(out, &tree, root, &Progress)?;
@@ -76,6 +77,15 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let prefix = settings.deploy_prefix();
     let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
     let where_ = format!("branch `{}` of {}", deploy.branch, repo.display());
+    let fix = format!(
+        "{}--repo {}{} --commit",
+        fleetc_at(root),
+        repo.display(),
+        args.branch
+            .as_deref()
+            .map(|b| format!(" --branch {b}"))
+            .unwrap_or_default()
+    );
     progress::lap("start");
     let read = pipeline::read(root, &Progress)?;
     let digest = read.digest();
@@ -86,7 +96,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     if let Some(summary) = cache.as_ref().and_then(|c| c.unchanged(head, digest)) {
         progress::fact("the inventory is the one the branch was last compiled from");
         if args.check {
-            return report_stale(&diff::classify(&[]), &where_);
+            return report_stale(&diff::classify(&[]), &where_, &fix);
         }
         emit(&format!(
             "{summary}: {where_} is up to date; nothing to commit\n"
@@ -111,7 +121,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     deploylog::explain(&c, &mut cs);
     progress::lap("changes");
     if args.check {
-        return report_stale(&cs, &where_);
+        return report_stale(&cs, &where_, &fix);
     }
     if changes.is_empty() && lists.is_empty() {
         if let Some(commit) = snapshot.commit {
@@ -223,8 +233,18 @@ fn refuse_removals(c: &Compiled, cs: &ChangeSet, allowed: bool, committing: bool
     }
 }
 
-/// `--check`: exit 2 naming what differs, or 0.
-fn report_stale(cs: &ChangeSet, where_: &str) -> Result<i32> {
+/// `fleetc compile ` with the inventory option the user gave.
+fn fleetc_at(root: &Path) -> String {
+    if root == Path::new(".") {
+        "fleetc compile ".to_string()
+    } else {
+        format!("fleetc -i {} compile ", root.display())
+    }
+}
+
+/// `--check`: exit 2 naming what differs and the command that updates it
+/// (`fix`), or 0.
+fn report_stale(cs: &ChangeSet, where_: &str, fix: &str) -> Result<i32> {
     if cs.is_empty() {
         emit(&format!("{where_} is up to date\n"))?;
         return Ok(EXIT_OK);
@@ -233,7 +253,7 @@ fn report_stale(cs: &ChangeSet, where_: &str) -> Result<i32> {
     for i in &cs.items {
         text.push_str(&format!("  {} {}\n", i.action, i.path));
     }
-    text.push_str("run `fleetc compile` to update it\n");
+    text.push_str(&format!("run `{fix}` to update it\n"));
     emit(&text)?;
     Ok(EXIT_CHANGES)
 }

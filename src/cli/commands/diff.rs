@@ -25,21 +25,7 @@ fn cluster_groups(c: &Compiled, asked: Option<&str>) -> Result<diff::Groups> {
     let Some(label) = crate::views::html::group_label(c, asked) else {
         return Ok(diff::Groups::new());
     };
-    let labels: std::collections::BTreeSet<&str> = c
-        .inventory
-        .clusters
-        .iter()
-        .flat_map(|cl| cl.labels.keys().map(String::as_str))
-        .collect();
-    if !labels.contains(label.as_str()) {
-        let known: Vec<&str> = labels.into_iter().collect();
-        return Err(Error::Usage(format!(
-            "--group-by `{label}`: no cluster has that label{}",
-            crate::base::suggest::hint(&label, &known)
-                .map(|h| format!("; {h}"))
-                .unwrap_or_default()
-        )));
-    }
+    super::known_label(c, &label, "--group-by")?;
     let clusters = &c.inventory.clusters;
     Ok(crate::views::html::cluster_groups(c, Some(&label))
         .into_iter()

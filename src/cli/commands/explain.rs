@@ -14,13 +14,26 @@ use crate::views::explain;
 pub(super) fn run(root: &Path, args: ExplainArgs) -> Result<i32> {
     let c = compile_keeping(root, Keep::Texts, &Progress)?;
     let inv = &c.inventory;
-    let ai = app_index(inv, &args.app)?;
-    let text = match &args.cluster {
-        Some(cluster) => {
-            let ci = cluster_index(inv, cluster)?;
+    // One name that is not an app but an Application's (what Argo CD
+    // shows): that pair.
+    let (ai, ci) = match (&args.cluster, inv.app(&args.app)) {
+        (None, None) => match super::application(&c, &args.app) {
+            Some((ci, ai)) => (ai, Some(ci)),
+            None => (app_index(&c, &args.app)?, None),
+        },
+        (cluster, _) => (
+            app_index(&c, &args.app)?,
+            cluster
+                .as_deref()
+                .map(|n| cluster_index(&c, n))
+                .transpose()?,
+        ),
+    };
+    let text = match ci {
+        Some(ci) => {
             let mut r = explain::pair(&c, ci, ai);
             if let Some(st) = super::live_status(&c, &args.live)? {
-                r.live = Some(st.rows(cluster, &args.app));
+                r.live = Some(st.rows(&inv.clusters[ci].name, &inv.apps[ai].name));
             }
             match args.format {
                 LogFormat::Text => explain::pair_text(&r),

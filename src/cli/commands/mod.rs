@@ -21,7 +21,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::base::error::{Error, Result};
-use crate::check::Inventory;
 use crate::cli::args::{Cli, Command};
 use crate::pipeline::Compiled;
 
@@ -30,7 +29,7 @@ pub(crate) fn run(cli: Cli) -> Result<i32> {
     let root = cli.inventory.unwrap_or_else(|| PathBuf::from("."));
     crate::cli::progress::start(cli.quiet);
     match cli.command {
-        Command::Check => check::run(&root),
+        Command::Check(args) => check::run(&root, args),
         Command::Compile(args) => compile::run(&root, args),
         Command::Diff(args) => diff::run(&root, args),
         Command::Explain(args) => explain::run(&root, args),
@@ -70,21 +69,37 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
     s
 }
 
-/// The index of the cluster named on the command line.
-fn cluster_index(inv: &Inventory, name: &str) -> Result<usize> {
-    inv.cluster(name).ok_or_else(|| {
-        unknown(
-            "cluster",
-            name,
-            inv.clusters.iter().map(|c| c.name.as_str()),
-        )
-    })
+/// The index of the cluster named on the command line: by its name, its
+/// `shortName`, or the name of one of its Applications (what Argo CD
+/// shows, `pos-api-lab01`).
+fn cluster_index(c: &Compiled, name: &str) -> Result<usize> {
+    let inv = &c.inventory;
+    inv.cluster(name)
+        .or_else(|| (inv.clusters.iter()).position(|cl| cl.short_name.as_deref() == Some(name)))
+        .or_else(|| application(c, name).map(|(ci, _)| ci))
+        .ok_or_else(|| {
+            let names = inv.clusters.iter().map(|c| c.name.as_str());
+            let short = inv.clusters.iter().filter_map(|c| c.short_name.as_deref());
+            unknown("cluster", name, names.chain(short))
+        })
 }
 
-/// The index of the app named on the command line.
-fn app_index(inv: &Inventory, name: &str) -> Result<usize> {
+/// The index of the app named on the command line: by its name or the
+/// name of one of its Applications.
+fn app_index(c: &Compiled, name: &str) -> Result<usize> {
+    let inv = &c.inventory;
     inv.app(name)
+        .or_else(|| application(c, name).map(|(_, ai)| ai))
         .ok_or_else(|| unknown("app", name, inv.apps.iter().map(|a| a.name.as_str())))
+}
+
+/// The (cluster, app) of the Application named `name`, when one
+/// Application has that name (a fleet whose `application_name` repeats a
+/// name across clusters has no answer by name alone).
+fn application(c: &Compiled, name: &str) -> Option<(usize, usize)> {
+    let mut found = c.rendered.apps.iter().filter(|r| r.name == name);
+    let first = found.next()?;
+    found.next().is_none().then_some((first.cluster, first.app))
 }
 
 /// An unknown name, with a did-you-mean.
@@ -112,20 +127,44 @@ fn notes(c: &Compiled) {
     }
 }
 
+/// Refuses a label key that no cluster has (`flag` names where it was
+/// given), with the nearest keys clusters do have: a typo would otherwise
+/// answer "nothing" (a selector) or put every cluster in one group
+/// (`--group-by`).
+fn known_label(c: &Compiled, key: &str, flag: &str) -> Result<()> {
+    let keys: std::collections::BTreeSet<&str> = c
+        .inventory
+        .clusters
+        .iter()
+        .flat_map(|cl| cl.labels.keys().map(String::as_str))
+        .collect();
+    if keys.contains(key) || c.inventory.clusters.is_empty() {
+        return Ok(());
+    }
+    let known: Vec<&str> = keys.into_iter().collect();
+    Err(Error::Usage(format!(
+        "{flag}: no cluster has the label `{key}`{}",
+        crate::base::suggest::hint(key, &known)
+            .map(|h| format!("; {h}"))
+            .unwrap_or_else(|| format!("; the clusters' labels are {}", known.join(", ")))
+    )))
+}
+
 /// `ok: 17 files, 6 clusters, … 25 Applications on 6 clusters`.
 fn summary_line(c: &Compiled, verb: &str) -> String {
     let inv = &c.inventory;
     let clusters: std::collections::BTreeSet<usize> =
         c.matrix.placed.iter().map(|p| p.cluster).collect();
+    let count = crate::base::words::count;
     format!(
-        "{verb}: {} files, {} clusters, {} apps, {} teams, {} policies; {} Applications on {} clusters",
-        inv.files,
-        inv.clusters.len(),
-        inv.apps.len(),
-        inv.teams.len(),
-        inv.policies.len(),
-        c.rendered.apps.len(),
-        clusters.len(),
+        "{verb}: {}, {}, {}, {}, {}; {} on {}",
+        count(inv.files as u128, "file"),
+        count(inv.clusters.len() as u128, "cluster"),
+        count(inv.apps.len() as u128, "app"),
+        count(inv.teams.len() as u128, "team"),
+        count(inv.policies.len() as u128, "policy"),
+        count(c.rendered.apps.len() as u128, "Application"),
+        count(clusters.len() as u128, "cluster"),
     )
 }
 

@@ -15,9 +15,24 @@ use crate::views::report::{self, Cell, Placement, Table};
 pub(super) fn run(root: &Path, args: QueryArgs) -> Result<i32> {
     let c = compile_keeping(root, Keep::Paths, &Progress)?;
     let inv = &c.inventory;
+    if args.what == Query::Matrix && args.repo.is_some() {
+        return Err(Error::Usage(
+            "--repo adds each Application's last change to `query apps` and `query clusters`; the matrix has no place for it: drop --repo".to_string(),
+        ));
+    }
+    if args.branch.is_some() && args.repo.is_none() {
+        return Err(Error::Usage(
+            "--branch names a branch of the deploy repository: give it with --repo".to_string(),
+        ));
+    }
     let filter = match &args.selector {
         Some(s) => {
-            Some(check::parse_selector(s).map_err(|e| Error::Usage(format!("--selector: {e}")))?)
+            let selector =
+                check::parse_selector(s).map_err(|e| Error::Usage(format!("--selector: {e}")))?;
+            for r in selector.requirements() {
+                super::known_label(&c, r.key(), "--selector")?;
+            }
+            Some(selector)
         }
         None => None,
     };
@@ -35,14 +50,14 @@ pub(super) fn run(root: &Path, args: QueryArgs) -> Result<i32> {
             (all, t, "clusters")
         }
         Query::Apps { cluster } => {
-            cluster_index(inv, &cluster)?;
-            let cells: Vec<_> = all.into_iter().filter(|x| x.cluster == cluster).collect();
+            let cluster = &inv.clusters[cluster_index(&c, &cluster)?].name;
+            let cells: Vec<_> = all.into_iter().filter(|x| &x.cluster == cluster).collect();
             let t = report::placed_table(&cells, "app", with_log);
             (cells, t, "apps")
         }
         Query::Clusters { app } => {
-            app_index(inv, &app)?;
-            let cells: Vec<_> = all.into_iter().filter(|x| x.app == app).collect();
+            let app = &inv.apps[app_index(&c, &app)?].name;
+            let cells: Vec<_> = all.into_iter().filter(|x| &x.app == app).collect();
             let t = report::placed_table(&cells, "cluster", with_log);
             (cells, t, "clusters")
         }

@@ -18,15 +18,18 @@ pub(super) fn run(root: &Path, args: ReportArgs) -> Result<i32> {
         Keep::Texts
     };
     let c = compile_keeping(root, keep, &Progress)?;
+    if let Some(label) = &args.group_by {
+        super::known_label(&c, label, "--group-by")?;
+    }
     let status = super::live_status(&c, &args.live)?;
     let page = crate::views::html::page_live(&c, args.group_by.as_deref(), status.as_ref());
     crate::repo::output::write_file_atomic(&args.html, page.as_bytes())?;
     emit(&format!(
-        "wrote {} ({} bytes): {} clusters × {} apps\n",
+        "wrote {} ({} bytes): {} × {}\n",
         args.html.display(),
         page.len(),
-        c.inventory.clusters.len(),
-        c.inventory.apps.len()
+        crate::base::words::count(c.inventory.clusters.len() as u128, "cluster"),
+        crate::base::words::count(c.inventory.apps.len() as u128, "app")
     ))?;
     Ok(EXIT_OK)
 }

@@ -21,15 +21,17 @@ pub(super) fn run(root: &Path, args: StatusArgs) -> Result<i32> {
     let c = compile_keeping(root, Keep::Texts, &Progress)?;
     let inv = &c.inventory;
     let mut st = live_status(&c, &args.live)?.expect("exports were given");
-    // A name on the command line must be one the inventory or an orphan has.
+    // A name on the command line must be one the inventory or an orphan
+    // has; a short name or an Application's name stands for its own.
+    let mut args = args;
     if let Some(a) = &args.app {
         if !st.applications.iter().any(|r| &r.app == a) {
-            app_index(inv, a)?;
+            args.app = Some(inv.apps[app_index(&c, a)?].name.clone());
         }
     }
     if let Some(cl) = &args.cluster {
         if !st.applications.iter().any(|r| &r.cluster == cl) {
-            cluster_index(inv, cl)?;
+            args.cluster = Some(inv.clusters[cluster_index(&c, cl)?].name.clone());
         }
     }
     let only: Vec<State> = args.only.iter().map(|s| state(*s)).collect();
@@ -80,7 +82,14 @@ fn table(rows: &[Row]) -> Table {
     let dash = |s: &Option<String>| safe(s.as_deref().unwrap_or("-"));
     Table {
         columns: [
-            "cluster", "app", "status", "health", "sync", "revision", "why",
+            "cluster",
+            "app",
+            "application",
+            "status",
+            "health",
+            "sync",
+            "revision",
+            "why",
         ]
         .map(String::from)
         .to_vec(),
@@ -89,13 +98,12 @@ fn table(rows: &[Row]) -> Table {
             .map(|r| {
                 vec![
                     safe(&r.cluster),
-                    // An orphan by its Application's name: its app may be
-                    // placed on the cluster too, under another name.
-                    safe(if r.app.is_empty() || r.status == State::Orphaned {
-                        &r.application
-                    } else {
-                        &r.app
-                    }),
+                    // The app in this column in every format (JSON's
+                    // `app`), and the Application's own name beside it: an
+                    // orphan's app may be placed on the cluster too, under
+                    // another name.
+                    safe(if r.app.is_empty() { "-" } else { &r.app }),
+                    safe(&r.application),
                     r.status.word().to_string(),
                     dash(&r.health),
                     dash(&r.sync),
