@@ -125,6 +125,8 @@ pub struct Settings {
     pub cascade_delete: bool,
     /// argocd-cm has the health check for Applications (README).
     pub application_health_check: bool,
+    /// The Argo CD release the output is for (supported ones only).
+    pub argocd_version: crate::rules::argocd::Version,
 }
 
 impl Settings {

@@ -8,6 +8,7 @@ use crate::base::error::{Diagnostic, Seg, Site};
 use crate::base::suggest;
 use crate::load::raw::{RawDeployRepo, RawLayout, RawSettings};
 use crate::load::Located;
+use crate::rules::argocd::Version;
 
 /// Checks `fleetc.yaml` (absent: every default). The template folder was
 /// looked for when the files were read.
@@ -106,7 +107,45 @@ pub(crate) fn check_settings(
         reserved_namespaces,
         cascade_delete: raw.cascade_delete.unwrap_or(true),
         application_health_check: raw.application_health_check.unwrap_or(false),
+        argocd_version: argocd_version(raw, &site, diags),
     }
+}
+
+/// `argocd_version`: a supported release, written as a string (YAML reads
+/// a bare `3.10` as the number 3.1).
+fn argocd_version(raw: &RawSettings, site: &Site, diags: &mut Vec<Diagnostic>) -> Version {
+    let site = site.key("argocd_version");
+    let supported = format!("{} to {}", Version::OLDEST, Version::NEWEST);
+    let text = match &raw.argocd_version {
+        None => return Version::NEWEST,
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => {
+            diags.push(
+                Diagnostic::at(site, format!("`argocd_version` is `{other}`, not a string"))
+                    .help(format!("quote it, `argocd_version: \"{other}\"`: YAML reads a bare 3.10 as the number 3.1")),
+            );
+            return Version::NEWEST;
+        }
+    };
+    let Some(version) = Version::parse(&text) else {
+        diags.push(
+            Diagnostic::at(site, format!("`argocd_version` `{text}` is not an Argo CD version"))
+                .help(format!("write the release you run as `major.minor`, e.g. `\"{}\"`; fleetc supports Argo CD {supported}", Version::NEWEST)),
+        );
+        return Version::NEWEST;
+    };
+    if version < Version::OLDEST {
+        let why = if version.has_cluster_resource_names() {
+            String::new()
+        } else {
+            " it has no `name` in an AppProject's `clusterResourceWhitelist` (that came in 3.3), so its API server would drop the names from the platform project, whose whitelist would then admit every Namespace, not just the teams';".to_string()
+        };
+        diags.push(
+            Diagnostic::at(site, format!("fleetc's manifests are not for Argo CD {version}:{why} fleetc supports Argo CD {supported}"))
+                .help("upgrade Argo CD (its CRDs too: an old AppProject CRD prunes the field just the same) to 3.3 or newer, then set `argocd_version` to it"),
+        );
+    }
+    version
 }
 
 /// Namespaces no team may claim: Kubernetes' own, Argo CD's, and the

@@ -483,6 +483,10 @@ pub(crate) struct RawSettings {
     /// the README gives, so `depends_on` waits for health.
     #[serde(default)]
     pub application_health_check: Option<bool>,
+    /// The Argo CD release the output is for (`"3.5"`); any YAML scalar,
+    /// so that a bare `3.5` gets a clear error rather than a type error.
+    #[serde(default)]
+    pub argocd_version: Option<Value>,
     /// Team → the files it owns (path globs); the rest is the platform's.
     #[serde(default)]
     pub owners: BTreeMap<String, Vec<String>>,

@@ -149,6 +149,14 @@ pub(crate) fn render(
     check_tree(&out, &mut diags);
     out.notes.extend(source::unread_settings(inv, matrix));
     out.notes.extend(empty(inv, &out));
+    let version = inv.settings.argocd_version;
+    if version > crate::rules::argocd::Version::NEWEST {
+        out.notes.push(format!(
+            "`argocd_version` {version} is newer than fleetc is tested with ({}): the manifests are those for {}; see the compatibility table in fleetc's docs",
+            crate::rules::argocd::Version::NEWEST,
+            crate::rules::argocd::Version::NEWEST
+        ));
+    }
     if !inv.settings.application_health_check
         && out
             .apps

@@ -37,7 +37,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use fleetc::argocd::{filepath_match, glob_match, source_permitted};
+use fleetc::argocd::{filepath_match, glob_match, source_permitted, Version};
 use fleetc::Mode;
 use serde_json::Value;
 
@@ -99,8 +99,18 @@ fn group_of(api_version: &str) -> &str {
     }
 }
 
-/// `AppProject.IsGroupKindNamePermitted`.
-fn kind_permitted(project: &Object, group: &str, kind: &str, name: &str, namespaced: bool) -> bool {
+/// `AppProject.IsGroupKindNamePermitted`, as Argo CD `version` reads the
+/// project: before 3.3 its AppProject CRD has no `name` in the cluster
+/// resource lists, so the API server prunes it (a structural schema,
+/// `manifests/crds/appproject-crd.yaml` of v3.2.0) and the entry matches
+/// every name of its kind.
+fn kind_permitted(
+    project: &Object,
+    (group, kind, name): (&str, &str, &str),
+    namespaced: bool,
+    version: Version,
+) -> bool {
+    let names = version.has_cluster_resource_names();
     let list = |key: &str| {
         project.doc["spec"]
             .get(key)
@@ -114,7 +124,7 @@ fn kind_permitted(project: &Object, group: &str, kind: &str, name: &str, namespa
             let n = i["name"].as_str().unwrap_or_default();
             filepath_match(k, kind)
                 && filepath_match(g, group)
-                && (!named || n.is_empty() || filepath_match(n, name))
+                && (!named || !names || n.is_empty() || filepath_match(n, name))
         })
     };
     if namespaced {
@@ -169,6 +179,15 @@ fn destination_permitted(project: &Object, server: &str, name: &str, namespace: 
 
 /// Every problem Argo CD would have with the tree, as a cluster meets it.
 fn admission_problems(files: &BTreeMap<String, String>, fleet: &Fleet) -> Vec<String> {
+    admission_problems_in(files, fleet, Version::NEWEST)
+}
+
+/// The problems Argo CD `version` has with the tree.
+fn admission_problems_in(
+    files: &BTreeMap<String, String>,
+    fleet: &Fleet,
+    version: Version,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let mut objects = Vec::new();
     for (path, text) in files {
@@ -331,7 +350,8 @@ fn admission_problems(files: &BTreeMap<String, String>, fleet: &Fleet) -> Vec<St
                     .filter_map(Value::as_str)
                     .collect();
                 let creates_namespace = options.contains(&"CreateNamespace=true");
-                if creates_namespace && !kind_permitted(project, "", "Namespace", namespace, false)
+                if creates_namespace
+                    && !kind_permitted(project, ("", "Namespace", namespace), false, version)
                 {
                     problems.push(format!(
                         "{at}: resource :Namespace is not permitted in project {project_name} (CreateNamespace=true)"
@@ -342,7 +362,12 @@ fn admission_problems(files: &BTreeMap<String, String>, fleet: &Fleet) -> Vec<St
                     for o in under(app.str_at("/spec/source/path")) {
                         let group = group_of(o.doc["apiVersion"].as_str().unwrap_or_default());
                         let namespaced = !CLUSTER_SCOPED.contains(&o.kind());
-                        if !kind_permitted(project, group, o.kind(), o.name(), namespaced) {
+                        if !kind_permitted(
+                            project,
+                            (group, o.kind(), o.name()),
+                            namespaced,
+                            version,
+                        ) {
                             problems.push(format!(
                                 "{}: resource {group}:{} is not permitted in project {project_name}",
                                 o.path,
@@ -376,7 +401,16 @@ fn admission_problems(files: &BTreeMap<String, String>, fleet: &Fleet) -> Vec<St
         }
         // Team projects allow no cluster-scoped resource but their own
         // namespaces by name; platform projects, Namespaces by name only.
+        // And as this Argo CD reads them: no project admits a Namespace
+        // that is no team's (`kube-system`, say, which a team's chart or a
+        // mistaken file could then take over).
         for project in projects.values() {
+            if kind_permitted(project, ("", "Namespace", "kube-system"), false, version) {
+                problems.push(format!(
+                    "{}: Argo CD {version} lets it create or take over any Namespace, `kube-system` too",
+                    project.path
+                ));
+            }
             for item in project.doc["spec"]["clusterResourceWhitelist"]
                 .as_array()
                 .into_iter()
@@ -544,16 +578,45 @@ fn every_fixture_tree_is_admitted_by_argo_cd_s_rules() {
         "{names:?}"
     );
     let mut failures = Vec::new();
-    for (name, files, fleet) in trees {
-        let problems = admission_problems(files, fleet);
-        println!(
-            "argocd admission: {name}: {} files, {} problems",
-            files.len(),
-            problems.len()
-        );
-        failures.extend(problems.into_iter().map(|p| format!("{name}: {p}")));
+    // Each supported Argo CD release reads the same tree (fleetc renders
+    // the same manifests for all of them).
+    for version in Version::SUPPORTED {
+        for (name, files, fleet) in trees {
+            let problems = admission_problems_in(files, fleet, version);
+            println!(
+                "argocd admission: Argo CD {version}: {name}: {} files, {} problems",
+                files.len(),
+                problems.len()
+            );
+            failures.extend(
+                problems
+                    .into_iter()
+                    .map(|p| format!("Argo CD {version}: {name}: {p}")),
+            );
+        }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Why `argocd_version` below 3.3 is refused: Argo CD 3.2 prunes the
+/// names from the platform project's Namespace whitelist, which then
+/// admits every Namespace. The checker, reading the same tree as 3.2
+/// does, says so (and fleetc refuses to render for 3.2:
+/// fixtures/err-argocd-version-too-old).
+#[test]
+fn argo_cd_3_2_would_let_the_platform_project_take_any_namespace() {
+    let trees = fixture_trees();
+    let (_, good, fleet) = trees.iter().find(|(n, _, _)| n == "example").unwrap();
+    let v32 = Version::parse("3.2").unwrap();
+    let problems = admission_problems_in(good, fleet, v32);
+    let platform = "clusters/east-qld-brisbane-01/platform/project.yaml";
+    assert!(
+        problems.contains(&format!(
+            "{platform}: Argo CD 3.2 lets it create or take over any Namespace, `kube-system` too"
+        )),
+        "{problems:#?}"
+    );
+    assert!(admission_problems_in(good, fleet, Version::OLDEST).is_empty());
 }
 
 /// The checker finds what Argo CD would refuse: each change below breaks a

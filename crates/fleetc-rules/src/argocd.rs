@@ -447,3 +447,84 @@ mod tests {
         ));
     }
 }
+
+/// An Argo CD release, `major.minor`: what the rendered manifests are for
+/// (`argocd_version` in fleetc.yaml).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version {
+    /// The major version (3 in 3.5.1).
+    pub major: u32,
+    /// The minor version (5 in 3.5.1).
+    pub minor: u32,
+}
+
+impl Version {
+    /// The oldest Argo CD fleetc's output is for: 3.3 brought `name` to an
+    /// AppProject's `clusterResourceWhitelist` (argoproj/argo-cd#24674),
+    /// which the platform project needs to admit its own Namespaces and no
+    /// others. (It is also the oldest release Argo CD still supports, as
+    /// it supports its three newest minor releases.)
+    pub const OLDEST: Version = Version { major: 3, minor: 3 };
+    /// The newest Argo CD fleetc is tested against (its CRDs are the
+    /// conformance data's, v3.5.1): the default.
+    pub const NEWEST: Version = Version { major: 3, minor: 5 };
+    /// Every release from [`Version::OLDEST`] to [`Version::NEWEST`].
+    pub const SUPPORTED: [Version; 3] = [
+        Version { major: 3, minor: 3 },
+        Version { major: 3, minor: 4 },
+        Version { major: 3, minor: 5 },
+    ];
+
+    /// Reads `3.5`, `3.5.1` or `v3.5.1` (the patch is not needed: fields
+    /// come with minor releases).
+    pub fn parse(text: &str) -> Option<Version> {
+        let text = text.strip_prefix('v').unwrap_or(text);
+        let mut parts = text.split('.');
+        let number = |p: Option<&str>| {
+            p.filter(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|p| p.parse::<u32>().ok())
+        };
+        let major = number(parts.next())?;
+        let minor = number(parts.next())?;
+        match (parts.next(), parts.next()) {
+            (None, _) => {}
+            (Some(patch), None) if number(Some(patch)).is_some() => {}
+            _ => return None,
+        }
+        Some(Version { major, minor })
+    }
+
+    /// Whether an AppProject's cluster resource lists take `name`. Before
+    /// 3.3 the API server prunes it (the CRD's schema has no such field),
+    /// and an entry `{kind: Namespace, name: team-a}` then admits every
+    /// Namespace.
+    pub fn has_cluster_resource_names(self) -> bool {
+        self >= Version { major: 3, minor: 3 }
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::Version;
+
+    #[test]
+    fn versions_are_read_as_argo_cd_writes_them() {
+        let v35 = Version { major: 3, minor: 5 };
+        assert_eq!(Version::parse("3.5"), Some(v35));
+        assert_eq!(Version::parse("3.5.1"), Some(v35));
+        assert_eq!(Version::parse("v3.5.1"), Some(v35));
+        for bad in ["3", "3.", "three", "3.5.1.2", "3.5-rc1", "", "v", "3.x"] {
+            assert_eq!(Version::parse(bad), None, "{bad}");
+        }
+        assert!(Version::parse("2.14").unwrap() < Version::OLDEST);
+        assert!(!Version::parse("3.2").unwrap().has_cluster_resource_names());
+        assert!(Version::OLDEST.has_cluster_resource_names());
+        assert_eq!(Version::NEWEST.to_string(), "3.5");
+    }
+}
