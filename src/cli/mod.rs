@@ -80,8 +80,19 @@ pub(crate) fn print(e: &Error) {
         // Every message says its cause already (an I/O error's Display
         // ends with the OS's words): printing the source chain as well
         // said it twice.
+        // A message of several lines (a refusal naming what holds it
+        // back) keeps its lines, each made terminal-safe, and every line
+        // after the first is indented, so no text can pass for a message
+        // of its own.
         other => {
-            let _ = writeln!(w, "error: {}", terminal_safe(&other.to_string()));
+            let text = other.to_string();
+            let mut lines = text.lines().map(terminal_safe);
+            let _ = write!(w, "error: {}", lines.next().unwrap_or_default());
+            for line in lines {
+                let pad = if line.starts_with(' ') { "" } else { "  " };
+                let _ = write!(w, "\n{pad}{line}");
+            }
+            let _ = writeln!(w);
         }
     }
 }

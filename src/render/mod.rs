@@ -164,7 +164,7 @@ pub(crate) fn render(
             .any(|r| !inv.apps[r.app].depends_on.is_empty())
     {
         out.notes.push(
-            "`depends_on` puts dependents in later sync waves, but Argo CD waits for a wave's Applications to be Synced and Healthy only when argocd-cm has a health check for `argoproj.io/Application` (it has none since Argo CD 1.8): add the one in fleetc's README (\"Dependencies\"), then set `application_health_check: true` in fleetc.yaml".to_string(),
+            "`depends_on` puts dependents in later sync waves, but Argo CD waits for a wave's Applications to be Synced and Healthy only when argocd-cm has a health check for `argoproj.io/Application` (it has none since Argo CD 1.8): add the one in fleetc's docs (\"What Argo CD gets\", \"Dependencies\"), then set `application_health_check: true` in fleetc.yaml".to_string(),
         );
     }
     if !diags.is_empty() {

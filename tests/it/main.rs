@@ -1,5 +1,6 @@
 //! fleetc's integration tests: one binary (`autotests = false`).
 
+mod action;
 mod argocd_admission;
 mod argocd_schema;
 mod ask;
@@ -9,6 +10,7 @@ mod conformance_helm;
 mod conformance_labels;
 mod corpus;
 mod delivery;
+mod docs;
 mod faults;
 mod first_hour;
 mod fuzz_regressions;
