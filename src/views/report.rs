@@ -221,7 +221,8 @@ pub(crate) fn placed_table(cells: &[Cell], first: &str, with_log: bool) -> Table
     }
 }
 
-/// Aligned columns for a terminal, with a count line.
+/// Aligned columns for a terminal, with a count line of `what` (a noun,
+/// singular: "(1 cluster)", "(6 apps)").
 pub(crate) fn table_text(t: &Table, what: &str) -> String {
     let mut widths: Vec<usize> = t.columns.iter().map(|c| c.chars().count()).collect();
     for row in &t.rows {
@@ -245,7 +246,10 @@ pub(crate) fn table_text(t: &Table, what: &str) -> String {
     for row in &t.rows {
         out.push_str(&line(row));
     }
-    out.push_str(&format!("({} {what})\n", t.rows.len()));
+    out.push_str(&format!(
+        "({})\n",
+        crate::base::words::count(t.rows.len() as u128, what)
+    ));
     out
 }
 

@@ -170,6 +170,8 @@ fn counts_are_worded_and_an_empty_inventory_is_noted() {
         run.stdout,
         "ok: 1 file, 1 cluster, 1 app, 1 team, 1 policy; 1 Application on 1 cluster\n"
     );
+    let run = fleetc(&inv, &["query", "matrix"]);
+    assert!(run.stdout.ends_with("\n(1 cluster)\n"), "{}", run.stdout);
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     let run = fleetc(&empty, &["check"]);

@@ -47,19 +47,19 @@ pub(super) fn run(root: &Path, args: QueryArgs) -> Result<i32> {
     let (cells, table, what): (Vec<Cell>, Table, &str) = match args.what {
         Query::Matrix => {
             let t = report::matrix_table(&c, &all);
-            (all, t, "clusters")
+            (all, t, "cluster")
         }
         Query::Apps { cluster } => {
             let cluster = &inv.clusters[cluster_index(&c, &cluster)?].name;
             let cells: Vec<_> = all.into_iter().filter(|x| &x.cluster == cluster).collect();
             let t = report::placed_table(&cells, "app", with_log);
-            (cells, t, "apps")
+            (cells, t, "app")
         }
         Query::Clusters { app } => {
             let app = &inv.apps[app_index(&c, &app)?].name;
             let cells: Vec<_> = all.into_iter().filter(|x| &x.app == app).collect();
             let t = report::placed_table(&cells, "cluster", with_log);
-            (cells, t, "clusters")
+            (cells, t, "cluster")
         }
     };
     let text = match args.format {

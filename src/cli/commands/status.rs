@@ -50,7 +50,7 @@ pub(super) fn run(root: &Path, args: StatusArgs) -> Result<i32> {
     }
     let text = match args.format {
         TableFormat::Table => {
-            let mut t = table_text(&table(&st.applications), "Applications");
+            let mut t = table_text(&table(&st.applications), "Application");
             t.push_str(&summary(&st));
             t
         }
