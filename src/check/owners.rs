@@ -102,7 +102,11 @@ pub(super) fn check(
             );
         }
     }
-    unmatched(owners, owners_site, teams, clusters, apps, policies, diags);
+    let sites = (teams.iter().map(|t| &t.site))
+        .chain(clusters.iter().map(|c| &c.site))
+        .chain(apps.iter().map(|a| &a.site))
+        .chain(policies.iter().map(|p| &p.site));
+    unmatched(owners, owners_site, sites, diags);
     // A file of a team `owners` misnames is left alone: that is one error.
     let mut owner_of = |site: &Site| -> Option<String> {
         match owners.owner(&site.file) {
@@ -165,19 +169,13 @@ pub(super) fn check(
 /// A glob of `owners` that takes no document's file: most often a typo or a
 /// path written from the repository's root rather than the inventory's,
 /// and the team's files would silently stay the platform's.
-fn unmatched(
+fn unmatched<'a>(
     owners: &Owners,
     owners_site: &Site,
-    teams: &[Team],
-    clusters: &[Cluster],
-    apps: &[App],
-    policies: &[Policy],
+    documents: impl Iterator<Item = &'a Site>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let files: std::collections::BTreeSet<String> = (teams.iter().map(|t| &t.site))
-        .chain(clusters.iter().map(|c| &c.site))
-        .chain(apps.iter().map(|a| &a.site))
-        .chain(policies.iter().map(|p| &p.site))
+    let files: std::collections::BTreeSet<String> = documents
         .map(|site| site.file.to_string_lossy().replace('\\', "/"))
         .collect();
     for (team, globs) in &owners.each {

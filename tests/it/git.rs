@@ -478,34 +478,24 @@ fn diff_against_another_inventory_revision_needs_no_deploy_repo() {
         assert!(md.stdout.contains(row), "{row}: {}", md.stdout);
     }
     assert!(md.stdout.contains("```diff\n"), "{}", md.stdout);
-    let short = fleetc(
-        &s.inv,
-        &[
+    let capped = |bytes: &str| {
+        let args = [
             "diff",
             "--base",
             "HEAD~1",
             "--format",
             "markdown",
             "--max-bytes",
-            "2048",
-        ],
-    );
+            bytes,
+        ];
+        fleetc(&s.inv, &args)
+    };
+    let short = capped("2048");
     assert!(short.stdout.len() <= 2048, "{}", short.stdout.len());
     assert!(short.stdout.contains("truncated"), "{}", short.stdout);
     // Less than room for the summary and one change is refused, rather
     // than quietly written larger than asked (it once had a silent floor).
-    let tiny = fleetc(
-        &s.inv,
-        &[
-            "diff",
-            "--base",
-            "HEAD~1",
-            "--format",
-            "markdown",
-            "--max-bytes",
-            "1500",
-        ],
-    );
+    let tiny = capped("1500");
     assert_eq!(tiny.status, 1, "{}", tiny.stderr);
     assert!(
         tiny.stderr.contains("at least 2048 bytes"),
