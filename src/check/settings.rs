@@ -121,8 +121,8 @@ fn argocd_version(raw: &RawSettings, site: &Site, diags: &mut Vec<Diagnostic>) -
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(other) => {
             diags.push(
-                Diagnostic::at(site, format!("`argocd_version` is `{other}`, not a string"))
-                    .help(format!("quote it, `argocd_version: \"{other}\"`: YAML reads a bare 3.10 as the number 3.1")),
+                Diagnostic::at(site, format!("`argocd_version` is not a string: YAML read it as `{other}`"))
+                    .help(format!("quote the version as you mean it, e.g. `argocd_version: \"{}\"`: unquoted, YAML reads 3.10 as the number 3.1", Version::NEWEST)),
             );
             return Version::NEWEST;
         }
@@ -134,14 +134,10 @@ fn argocd_version(raw: &RawSettings, site: &Site, diags: &mut Vec<Diagnostic>) -
         );
         return Version::NEWEST;
     };
+    // (Every release before the oldest lacks the whitelist's `name`.)
     if version < Version::OLDEST {
-        let why = if version.has_cluster_resource_names() {
-            String::new()
-        } else {
-            " it has no `name` in an AppProject's `clusterResourceWhitelist` (that came in 3.3), so its API server would drop the names from the platform project, whose whitelist would then admit every Namespace, not just the teams';".to_string()
-        };
         diags.push(
-            Diagnostic::at(site, format!("fleetc's manifests are not for Argo CD {version}:{why} fleetc supports Argo CD {supported}"))
+            Diagnostic::at(site, format!("fleetc's manifests are not for Argo CD {version}: it has no `name` in an AppProject's `clusterResourceWhitelist` (that came in 3.3), so its API server would drop the names from the platform project, whose whitelist would then admit every Namespace, not just the teams'; fleetc supports Argo CD {supported}"))
                 .help("upgrade Argo CD (its CRDs too: an old AppProject CRD prunes the field just the same) to 3.3 or newer, then set `argocd_version` to it"),
         );
     }

@@ -371,7 +371,7 @@ pub(crate) struct QueryArgs {
     #[arg(long, value_name = "PATH", global = true)]
     pub repo: Option<PathBuf>,
     /// The deploy branch (with `--repo`; default: the one HEAD names, or `main`).
-    #[arg(long, value_name = "B", global = true)]
+    #[arg(long, value_name = "B", global = true, requires = "repo")]
     pub branch: Option<String>,
 }
 
@@ -443,7 +443,7 @@ pub(crate) enum LogFormat {
     Json,
 }
 
-#[derive(Debug, PartialEq, Eq, Subcommand)]
+#[derive(Debug, Subcommand)]
 pub(crate) enum Query {
     /// The cluster × app matrix: placed (●), excluded (x) or not (·).
     Matrix,

@@ -77,15 +77,12 @@ pub(crate) fn print(e: &Error) {
                 )
             );
         }
-        // Every message says its cause already (an I/O error's Display
-        // ends with the OS's words): printing the source chain as well
-        // said it twice.
-        // A message of several lines (a refusal naming what holds it
-        // back) keeps its lines, each made terminal-safe, and every line
-        // after the first is indented, so no text can pass for a message
-        // of its own.
-        other => {
-            let text = other.to_string();
+        // A refusal says what holds it back, one line each: its lines are
+        // kept, each made terminal-safe, and every line after the first is
+        // indented under it. (Its text is fleetc's, naming things by
+        // names the inventory's checks allow.)
+        Error::Refused(why) => {
+            let text = why.to_string();
             let mut lines = text.lines().map(terminal_safe);
             let _ = write!(w, "error: {}", lines.next().unwrap_or_default());
             for line in lines {
@@ -93,6 +90,13 @@ pub(crate) fn print(e: &Error) {
                 let _ = write!(w, "\n{pad}{line}");
             }
             let _ = writeln!(w);
+        }
+        // Every other message is one line, with every control character
+        // escaped (a name or path from outside may hold a line break).
+        // It says its cause already (an I/O error's Display ends with the
+        // OS's words): printing the source chain as well said it twice.
+        other => {
+            let _ = writeln!(w, "error: {}", terminal_safe(&other.to_string()));
         }
     }
 }

@@ -270,8 +270,9 @@ struct Lock {
 
 impl Lock {
     fn take(path: PathBuf) -> Result<Lock> {
-        use std::os::unix::fs::MetadataExt;
-        loop {
+        // Each retry means another writer finished and removed the file
+        // between our open and our lock: a few in a row is already rare.
+        for _ in 0..1000 {
             let file = fs::OpenOptions::new()
                 .create(true)
                 .truncate(false)
@@ -279,18 +280,34 @@ impl Lock {
                 .open(&path)
                 .map_err(|e| Error::io(&path, e))?;
             file.lock().map_err(|e| Error::io(&path, e))?;
-            let held = file.metadata().map_err(|e| Error::io(&path, e))?;
-            match fs::metadata(&path) {
-                Ok(now) if now.ino() == held.ino() && now.dev() == held.dev() => {
-                    return Ok(Lock { path, _file: file })
-                }
-                // Removed (or replaced) by the writer before: lock anew.
-                Ok(_) => continue,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(Error::io(&path, e)),
+            if still_named(&file, &path)? {
+                return Ok(Lock { path, _file: file });
             }
         }
+        Err(Error::Usage(format!(
+            "`{}` was removed and made again 1000 times while fleetc waited to lock it: is something else deleting it?",
+            path.display()
+        )))
     }
+}
+
+/// Whether `path` still names the file `file` has open (not removed, or
+/// removed and made anew, by the writer before).
+#[cfg(unix)]
+fn still_named(file: &fs::File, path: &Path) -> Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let held = file.metadata().map_err(|e| Error::io(path, e))?;
+    match fs::metadata(path) {
+        Ok(now) => Ok(now.ino() == held.ino() && now.dev() == held.dev()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// (Elsewhere an open file cannot be removed: the path names it.)
+#[cfg(not(unix))]
+fn still_named(_file: &fs::File, _path: &Path) -> Result<bool> {
+    Ok(true)
 }
 
 impl Drop for Lock {

@@ -4,8 +4,8 @@
 //! and its `run:` text handed to `bash --noprofile --norc -eo pipefail`
 //! with `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`, `GITHUB_PATH` and
 //! `RUNNER_TEMP` as a runner sets them. What the tests cannot run stands in:
-//! `gh` is a stub that records its calls and the comment it was given,
-//! `cargo` a stub that "installs" this build's fleetc, and
+//! `gh` is a stub that keeps the pull requests' comments and records its
+//! calls, `cargo` a stub that "installs" this build's fleetc, and
 //! `actions/checkout` is a clone (a shallow one, as it makes by default).
 //!
 //! The evaluator knows only what the action uses: `${{ a.b.c }}` context
@@ -17,6 +17,7 @@ use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use serde_json::{json, Value as Json};
 use serde_yaml::Value;
 
 use crate::support::{bin, copy_tree, example_inventory_repo, fsck, git, repo, seed_deploy_repo};
@@ -161,26 +162,182 @@ struct Runner {
     github: Contexts,
 }
 
-/// Records each call, keeps the comment, and, like gh, fails to
-/// `--edit-last` before there is a comment to edit.
-const GH_STUB: &str = r#"#!/bin/sh
-echo "$*" >> "$STUBS/gh.log"
-echo "GH_TOKEN=$GH_TOKEN GH_REPO=$GH_REPO" >> "$STUBS/gh.env"
-edit=no
-body=
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --edit-last) edit=yes ;;
-    --body-file) shift; body=$1 ;;
-  esac
-  shift
-done
-if [ "$edit" = yes ] && [ ! -f "$STUBS/comment.md" ]; then
-  echo "no comments found for current user" >&2
-  exit 1
-fi
-cp "$body" "$STUBS/comment.md"
-"#;
+/// `gh`, as far as the action uses it, on a store of the pull requests'
+/// comments (`comments.json`: id, issue, user, body, oldest first, as the
+/// API lists them) where the job's token is `github-actions[bot]`, as
+/// `GITHUB_TOKEN` is. Records each call. Models:
+///
+/// - `api repos/R/issues/N/comments [--paginate] [--jq JQ]`: pages of 30,
+///   the first only without `--paginate`; `--jq` applied to each page,
+///   for the one expression the action uses (any other fails loudly);
+/// - `api -X PATCH repos/R/issues/comments/ID -F body=@FILE [--silent]`;
+/// - `pr comment N --body-file FILE`: a new comment by the bot;
+///   `--edit-last` edits the bot's last comment on N, whoever's job made it.
+///
+/// `gh.fail` names calls that fail as real ones can: `list` (a 502),
+/// `edit` and `create` (the 403 of a fork's read-only token).
+const GH_STUB: &str = r##"#!/usr/bin/env python3
+import json, os, re, sys
+
+STUBS = os.environ["STUBS"]
+REPO = os.environ.get("GH_REPO", "")
+BOT = {"login": "github-actions[bot]", "type": "Bot"}
+JQ = r'.[] | select(.body | startswith("<!-- fleetc-diff ")) | "\(.id) \(.body | split("\n") | .[0])"'
+FORBIDDEN = "gh: Resource not accessible by integration (HTTP 403)"
+
+
+def die(message, status=1):
+    sys.stderr.write(message + "\n")
+    sys.exit(status)
+
+
+def unmodelled(why="not modelled"):
+    die("gh stub: %s: gh %s" % (why, " ".join(sys.argv[1:])), 64)
+
+
+def stub_file(name):
+    return os.path.join(STUBS, name)
+
+
+def load():
+    if not os.path.exists(stub_file("comments.json")):
+        return []
+    with open(stub_file("comments.json")) as f:
+        return json.load(f)
+
+
+def save(comments):
+    with open(stub_file("comments.json"), "w") as f:
+        json.dump(comments, f, indent=2)
+
+
+def failing(call):
+    if not os.path.exists(stub_file("gh.fail")):
+        return False
+    with open(stub_file("gh.fail")) as f:
+        return call in f.read().split()
+
+
+def public(comment):
+    """A comment as the API shows it."""
+    shown = {k: v for k, v in comment.items() if k != "issue"}
+    shown["html_url"] = "https://github.com/%s/pull/%d#issuecomment-%d" % (
+        REPO, comment["issue"], comment["id"])
+    return shown
+
+
+def parse(args, flags, switches):
+    """(positionals, {flag: [values]}, {switches given})"""
+    pos, values, on = [], {}, set()
+    args = iter(args)
+    for a in args:
+        if a in switches:
+            on.add(a)
+        elif a in flags:
+            value = next(args, None)
+            if value is None:
+                unmodelled("no value for " + a)
+            values.setdefault(flags[a], []).append(value)
+        elif a.startswith("-"):
+            unmodelled("unknown flag " + a)
+        else:
+            pos.append(a)
+    return pos, values, on
+
+
+def list_comments(issue, jq, paginate):
+    if failing("list"):
+        die("gh: Server Error (HTTP 502)")
+    mine = [public(c) for c in load() if c["issue"] == issue]
+    pages = [mine[i:i + 30] for i in range(0, len(mine), 30)] or [[]]
+    for page in pages if paginate else pages[:1]:
+        if jq is None:
+            print(json.dumps(page))
+        elif jq == JQ:
+            for c in page:
+                if c["body"].startswith("<!-- fleetc-diff "):
+                    print("%d %s" % (c["id"], c["body"].split("\n")[0]))
+        else:
+            unmodelled("jq expression not modelled: %r" % jq)
+
+
+def edit_comment(comment_id, body, silent):
+    comments = load()
+    found = [c for c in comments if c["id"] == comment_id]
+    if not found:
+        die("gh: Not Found (HTTP 404)")
+    if failing("edit"):
+        die(FORBIDDEN)
+    found[0]["body"] = body
+    save(comments)
+    if not silent:
+        print(json.dumps(public(found[0])))
+
+
+def api(args):
+    flags = {"-X": "method", "--method": "method", "--jq": "jq", "-q": "jq",
+             "-F": "field", "--field": "field"}
+    pos, values, on = parse(args, flags, {"--paginate", "--silent"})
+    if len(pos) != 1:
+        unmodelled()
+    fields = {}
+    for field in values.get("field", []):
+        key, _, value = field.partition("=")
+        if not value.startswith("@"):
+            unmodelled("a field that is not @file")
+        with open(value[1:]) as f:
+            fields[key] = f.read()
+    method = values.get("method", ["POST" if fields else "GET"])[-1].upper()
+    jq = values.get("jq", [None])[-1]
+    listing = re.fullmatch(r"repos/([^/]+/[^/]+)/issues/(\d+)/comments", pos[0])
+    one = re.fullmatch(r"repos/([^/]+/[^/]+)/issues/comments/(\d+)", pos[0])
+    if (listing or one) and (listing or one).group(1) != REPO:
+        die("gh: Not Found (HTTP 404)")
+    if listing and method == "GET" and not fields:
+        list_comments(int(listing.group(2)), jq, "--paginate" in on)
+    elif one and method == "PATCH" and set(fields) == {"body"} and jq is None:
+        edit_comment(int(one.group(2)), fields["body"], "--silent" in on)
+    else:
+        unmodelled()
+
+
+def pr_comment(args):
+    pos, values, on = parse(args, {"--body-file": "body"}, {"--edit-last"})
+    if len(pos) != 1 or not pos[0].isdigit() or "body" not in values:
+        unmodelled()
+    issue = int(pos[0])
+    with open(values["body"][-1]) as f:
+        body = f.read()
+    comments = load()
+    if "--edit-last" in on:
+        own = [c for c in comments if c["issue"] == issue and c["user"] == BOT]
+        if not own:
+            die("no comments found for current user")
+        if failing("edit"):
+            die(FORBIDDEN)
+        comment = own[-1]
+        comment["body"] = body
+    else:
+        if failing("create"):
+            die(FORBIDDEN)
+        new_id = max([c["id"] for c in comments], default=1000) + 1
+        comment = {"id": new_id, "issue": issue, "user": BOT, "body": body}
+        comments.append(comment)
+    save(comments)
+    print(public(comment)["html_url"])
+
+
+with open(stub_file("gh.log"), "a") as f:
+    f.write(" ".join(sys.argv[1:]) + "\n")
+with open(stub_file("gh.env"), "a") as f:
+    f.write("GH_TOKEN=%s GH_REPO=%s\n" % (os.environ.get("GH_TOKEN", ""), REPO))
+if sys.argv[1:2] == ["api"]:
+    api(sys.argv[2:])
+elif sys.argv[1:3] == ["pr", "comment"]:
+    pr_comment(sys.argv[3:])
+else:
+    unmodelled()
+"##;
 
 /// Records each call; `install` puts this build's fleetc where cargo
 /// would put the one it built.
@@ -239,9 +396,28 @@ impl Runner {
         self.root.join("tools")
     }
 
-    /// A file a stub wrote (`gh.log`, `comment.md`, `cargo.log`), or "".
+    /// A file a stub wrote (`gh.log`, `gh.env`, `cargo.log`), or "".
     fn stub(&self, name: &str) -> String {
         read(&self.root.join("stubs").join(name))
+    }
+
+    /// The comments in the `gh` stub's store, oldest first.
+    fn comments(&self) -> Vec<Json> {
+        let text = self.stub("comments.json");
+        if text.is_empty() {
+            return Vec::new();
+        }
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn set_comments(&self, comments: &[Json]) {
+        let text = serde_json::to_string_pretty(comments).unwrap();
+        std::fs::write(self.root.join("stubs/comments.json"), text).unwrap();
+    }
+
+    /// The `gh` calls that fail from now on: `list`, `edit`, `create`.
+    fn fail_gh(&self, calls: &str) {
+        std::fs::write(self.root.join("stubs/gh.fail"), calls).unwrap();
     }
 
     /// The `pull_request` event of PR `number` onto `base_sha`.
@@ -461,8 +637,9 @@ fn check_annotates_each_problem_on_its_file_and_line() {
     );
 }
 
-#[test]
-fn diff_comments_what_a_pull_request_changes() {
+/// A runner whose workspace is the shallow checkout of pull request
+/// `number`, which moves pos-api to v2.15.0.
+fn pos_api_pr(number: &str) -> Runner {
     let mut r = Runner::new();
     let (inv, base) = inventory_pr(&r.root, "pos-api 2.15", |inv| {
         replace_in(&inv.join("apps/pos.yaml"), "tag: v2.14.0", "tag: v2.15.0");
@@ -470,7 +647,22 @@ fn diff_comments_what_a_pull_request_changes() {
     let ws = r.workspace.join("inventory");
     checkout_shallow(&inv, &ws);
     r.workspace = ws;
-    r.pull_request("7", &base);
+    r.pull_request(number, &base);
+    r
+}
+
+/// The first line of fleetc's comment on the example inventory.
+const MARKER: &str = "<!-- fleetc-diff inventory=. -->\n";
+
+/// fleetc's comments among `comments`.
+fn fleetc_comments(comments: &[Json]) -> Vec<&Json> {
+    let fleetc = |c: &&Json| c["body"].as_str().unwrap().starts_with(MARKER);
+    comments.iter().filter(fleetc).collect()
+}
+
+#[test]
+fn diff_comments_what_a_pull_request_changes() {
+    let r = pos_api_pr("7");
     let out = r.run(&[("command", "diff")]);
     assert_eq!(out.status, 0, "{out}");
     assert_eq!(out.output("changed"), "true", "{out}");
@@ -486,22 +678,145 @@ fn diff_comments_what_a_pull_request_changes() {
         "{md}"
     );
     assert_eq!(out.summary, md);
-    // No comment yet to edit: gh is asked again to post a new one.
-    let file = out.output("diff-file");
-    assert_eq!(
-        r.stub("gh.log"),
-        format!("pr comment 7 --body-file {file} --edit-last\npr comment 7 --body-file {file}\n")
-    );
-    assert_eq!(r.stub("comment.md"), md);
+    let comments = r.comments();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!(comments[0]["issue"], 7);
+    assert_eq!(comments[0]["body"], format!("{MARKER}{md}"));
     assert!(r
         .stub("gh.env")
         .starts_with("GH_TOKEN=ghs_job_token GH_REPO=acme/fleet-inventory\n"));
-    // The next push to the pull request edits that comment.
+    assert_eq!(r.stub("cargo.log"), "", "the install ran cargo");
+}
+
+/// Every workflow that comments with `GITHUB_TOKEN` comments as
+/// `github-actions[bot]`: fleetc edits its own comment, found by the
+/// marker on its first line, and no other.
+#[test]
+fn diff_edits_its_own_comment_and_no_other_workflows() {
+    let r = pos_api_pr("7");
+    let bot = json!({"login": "github-actions[bot]", "type": "Bot"});
+    let person = json!({"login": "alice", "type": "User"});
+    // Another workflow's comment, then enough of people's (and one on
+    // another pull request) that fleetc's lands on the second page.
+    let mut seed = vec![json!({"id": 11, "issue": 7, "user": bot, "body": "Coverage: 93%\n"})];
+    for id in 12..41 {
+        seed.push(json!({"id": id, "issue": 7, "user": person, "body": "LGTM"}));
+    }
+    seed.push(json!({"id": 41, "issue": 6, "user": bot, "body": MARKER}));
+    r.set_comments(&seed);
+    let out = r.run(&[("command", "diff")]);
+    assert_eq!(out.status, 0, "{out}");
+    let first = r.comments();
+    assert_eq!(first[..seed.len()], seed[..], "another comment changed");
+    assert_eq!(first.len(), seed.len() + 1, "{out}");
+    let posted = &first[seed.len()];
+    assert_eq!(posted["issue"], 7);
+    assert_eq!(posted["user"], bot);
+    let md = read(Path::new(out.output("diff-file")));
+    assert_eq!(posted["body"], format!("{MARKER}{md}"));
+    // A push to the pull request: the next run edits that comment.
+    replace_in(
+        &r.workspace.join("apps/pos.yaml"),
+        "tag: v2.15.0",
+        "tag: v2.16.0",
+    );
+    git(&r.workspace, &["commit", "-qam", "pos-api 2.16"]);
     let again = r.run(&[("command", "diff")]);
     assert_eq!(again.status, 0, "{again}");
-    assert_eq!(r.stub("gh.log").lines().count(), 3);
-    assert!(r.stub("gh.log").ends_with("--edit-last\n"));
-    assert_eq!(r.stub("cargo.log"), "", "the install ran cargo");
+    let second = r.comments();
+    assert_eq!(second[..seed.len()], seed[..], "another comment changed");
+    assert_eq!(second.len(), first.len(), "{again}");
+    let edited = &second[seed.len()];
+    assert_eq!(edited["id"], posted["id"]);
+    let md = read(Path::new(again.output("diff-file")));
+    assert!(md.contains("+            tag: v2.16.0"), "{md}");
+    assert_eq!(edited["body"], format!("{MARKER}{md}"));
+    assert_eq!(fleetc_comments(&second).len(), 2, "one here, one on #6");
+    let log = r.stub("gh.log");
+    let id = posted["id"].as_i64().unwrap();
+    let patch = format!("-X PATCH repos/acme/fleet-inventory/issues/comments/{id} -F body=@");
+    assert!(log.lines().last().unwrap().contains(&patch), "{log}");
+}
+
+/// When gh fails, the job warns (the summary holds the diff) and posts
+/// nothing it cannot be sure is the only fleetc comment.
+#[test]
+fn diff_comment_failures_warn_and_post_no_second_comment() {
+    let r = pos_api_pr("7");
+    let diff = [("command", "diff")];
+    // The comments cannot be read: fleetc's may be among them.
+    r.fail_gh("list");
+    let out = r.run(&diff);
+    assert_eq!(out.status, 0, "{out}");
+    assert!(
+        out.stdout.contains(
+            "::warning title=fleetc action::could not read the comments on pull request #7"
+        ),
+        "{out}"
+    );
+    assert_eq!(r.comments(), Vec::<Json>::new(), "{out}");
+    r.fail_gh("");
+    assert_eq!(r.run(&diff).status, 0);
+    let posted = r.comments();
+    assert_eq!(fleetc_comments(&posted).len(), 1, "{posted:?}");
+    // The edit fails: the comment stays as it was, and alone.
+    r.fail_gh("edit");
+    let out = r.run(&diff);
+    assert_eq!(out.status, 0, "{out}");
+    assert!(
+        out.stdout.contains(
+            "::warning title=fleetc action::could not edit fleetc's comment on pull request #7"
+        ),
+        "{out}"
+    );
+    assert_eq!(r.comments(), posted, "{out}");
+    // A fork's read-only token: no comment, a warning.
+    r.set_comments(&[]);
+    r.fail_gh("create edit");
+    let out = r.run(&diff);
+    assert_eq!(out.status, 0, "{out}");
+    assert!(
+        out.stdout
+            .contains("::warning title=fleetc action::could not comment on pull request #7"),
+        "{out}"
+    );
+    assert_eq!(r.comments(), Vec::<Json>::new(), "{out}");
+}
+
+/// `git fetch origin "$BASE"` would read a base of `--upload-pack=…` as
+/// an option, and run its command.
+#[test]
+fn diff_refuses_a_base_that_git_would_read_as_an_option() {
+    let r = pos_api_pr("7");
+    let pwned = r.root.join("stubs/pwned");
+    let x = r.tools().join("x");
+    std::fs::write(
+        &x,
+        format!("#!/bin/sh\ntouch {}\nexit 1\n", pwned.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&x, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = r.run(&[("command", "diff"), ("base", "--upload-pack=x")]);
+    assert_eq!(out.status, 1, "{out}");
+    assert_eq!(out.ran.last().unwrap(), "fleetc diff", "{out}");
+    assert!(
+        out.stdout.contains(
+            "::error title=fleetc action::base must be a git revision, not `--upload-pack=x`"
+        ),
+        "{out}"
+    );
+    assert!(!pwned.exists(), "git ran the base as --upload-pack");
+    assert_eq!(r.stub("gh.log"), "");
+    // Nor does a pull request other than a number reach an API path.
+    let out = r.run(&[("command", "diff"), ("pull-request", "7/../../x")]);
+    assert_eq!(out.status, 1, "{out}");
+    assert!(
+        out.stdout.contains(
+            "::error title=fleetc action::pull-request must be a number, not `7/../../x`"
+        ),
+        "{out}"
+    );
+    assert_eq!(r.stub("gh.log"), "");
 }
 
 #[test]

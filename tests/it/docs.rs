@@ -270,11 +270,10 @@ impl Reader {
 
 /// Runs every example of one page: the problems, and the page with each
 /// example's output as it was printed (for `UPDATE_DOCS=1`).
-fn run_page(page: &Path) -> (Vec<String>, String, usize) {
-    let rel = page.strip_prefix(repo()).unwrap().display().to_string();
+fn run_page(page: &Path, rel: &str) -> (Vec<String>, String, usize) {
     let text = std::fs::read_to_string(page).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    let (examples, mut problems) = examples(&text, &rel);
+    let (examples, mut problems) = examples(&text, rel);
     let reader = Reader::new();
     let mut updated: Vec<String> = Vec::new();
     let mut at = 0;
@@ -325,7 +324,8 @@ fn every_command_example_prints_what_its_page_shows() {
     let mut problems = Vec::new();
     let (mut pages_run, mut commands) = (0, 0);
     for page in pages() {
-        let (found, new_text, ran) = run_page(&page);
+        let rel = page.strip_prefix(repo()).unwrap().display().to_string();
+        let (found, new_text, ran) = run_page(&page, &rel);
         pages_run += 1;
         commands += ran;
         if update && std::fs::read_to_string(&page).unwrap() != new_text {
@@ -355,12 +355,31 @@ fn the_runner_catches_drift_failures_and_unrun_commands() {
     let page = tmp.path().join("page.md");
     std::fs::write(
         &page,
-        "```console\n$ echo one\ntwo\n$ false\n```\n\n```sh\nfleetc check\n```\n\n```console\n$ kubectl get pods\nNAME\n```\n",
+        "```console\n$ echo one\ntwo\n$ false\n$ echo fine\nfine\n```\n\n```sh\nfleetc check\n```\n\n\
+         ```console\n$ kubectl get pods\nNAME\n```\n\n```\nuntyped\n```\n",
     )
     .unwrap();
-    let text = std::fs::read_to_string(&page).unwrap();
-    let (found, _) = examples(&text, "page.md");
-    assert_eq!(found.len(), 3);
+    let (problems, updated, ran) = run_page(&page, "page.md");
+    let expected = [
+        "page.md:2: `echo one` printed something else",
+        "page.md:4: `false` exited 1",
+        "page.md:9: a ```sh block",
+        "page.md:14: `kubectl get pods` is not run here, so the page may not show its output",
+        "page.md:18: a fenced block says what it holds",
+    ];
+    assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+    for want in expected {
+        assert!(
+            problems.iter().any(|p| p.starts_with(want)),
+            "{want}: {problems:#?}"
+        );
+    }
+    assert_eq!(ran, 3);
+    // The update writes what was printed, and leaves what matched.
+    assert!(
+        updated.starts_with("```console\n$ echo one\none\n$ false\n$ echo fine\nfine\n```"),
+        "{updated}"
+    );
     let reader = Reader::new();
     assert_eq!(reader.run("echo one"), ("one\n".to_string(), 0));
     assert_eq!(reader.run("x=5; cd fixtures").1, 0);
@@ -653,8 +672,10 @@ fn field_reference() -> String {
 
 /// The command reference: `fleetc --help`, then each command's.
 fn command_reference() -> String {
+    // clap wraps help to the terminal's width, which COLUMNS may set:
+    // the page is written at clap's own default, 100.
     let help = |args: &[&str]| {
-        let run = crate::support::fleetc(&repo(), args);
+        let run = crate::support::fleetc_env(&repo(), args, &[("COLUMNS", "100")]);
         assert_eq!(run.status, 0, "{args:?}: {}", run.stderr);
         run.stdout
     };

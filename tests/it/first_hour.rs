@@ -104,7 +104,12 @@ fn query_options_that_mean_nothing_are_refused() {
         ],
     );
     assert_eq!(run.status, 1);
-    assert!(run.stderr.contains("give it with --repo"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("required arguments were not provided")
+            && run.stderr.contains("--repo"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// A cluster by its `shortName`, and a pair by the Application name Argo
@@ -139,6 +144,41 @@ fn short_names_and_application_names_stand_for_their_cluster_and_app() {
         run.stdout,
         fleetc(&e, &["query", "clusters", "--app", "pos-api"]).stdout
     );
+    // An Application name and a cluster that disagree are refused, not
+    // read as the app on that cluster.
+    let run = fleetc(&e, &["explain", "pos-api-bne01", "per01"]);
+    assert_eq!(run.status, 1);
+    assert!(
+        run.stderr.contains("Application `pos-api-bne01` is on cluster `east-qld-brisbane-01`, not `west-wa-perth-01`"),
+        "{}",
+        run.stderr
+    );
+    // `status --app` with an Application's name: that row alone (an
+    // orphan's too, whose app is placed elsewhere under another name).
+    let live = repo().join("fixtures/status/example");
+    let status = |app: &str| {
+        let args = [
+            "status",
+            "--from",
+            live.to_str().unwrap(),
+            "--now",
+            "2026-11-30T12:00:00Z",
+            "--app",
+            app,
+            "--format",
+            "csv",
+        ];
+        fleetc(&e, &args).stdout
+    };
+    for (app, rows) in [("app1-per01", 1), ("pos-api-bne01", 1), ("pos-api", 4)] {
+        assert_eq!(
+            status(app).lines().count(),
+            1 + rows,
+            "{app}: {}",
+            status(app)
+        );
+    }
+    assert!(status("app1-per01").contains(",ORPHANED,"));
     // A name that is none of these still gets a did-you-mean, short names
     // among the candidates.
     let run = fleetc(&e, &["explain", "pos-api", "lab1"]);
@@ -219,6 +259,33 @@ fn the_compile_check_hint_is_a_command_that_runs() {
         fleetc(&inv, &["compile", "--check", "--out", "rendered"]).status,
         0
     );
+    // Paths a shell would split are quoted, so the hint runs as given.
+    std::fs::rename(&inv, tmp.path().join("my inv")).unwrap();
+    let run = fleetc(
+        tmp.path(),
+        &["-i", "my inv", "compile", "--check", "--out", "out dir"],
+    );
+    let hint = run.stdout.lines().last().unwrap();
+    assert_eq!(
+        hint,
+        "run `fleetc -i 'my inv' compile --out 'out dir'` to update it"
+    );
+    let command = hint
+        .trim_start_matches("run `")
+        .trim_end_matches("` to update it");
+    let bin = crate::support::bin();
+    let ran = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(command.replacen("fleetc", &format!("'{}'", bin.display()), 1))
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert!(tmp.path().join("out dir/.fleetc-manifest").exists());
 }
 
 /// `compile --out rendered` leaves nothing beside the folder: no lock file
@@ -257,7 +324,7 @@ fn check_speaks_json_for_ci_annotations() {
         serde_json::json!([{
             "file": "fleetc.yaml",
             "line": 4,
-            "message": "the `owners` glob `inventory/apps/payments/**` of team `payments` matches no file of the inventory",
+            "message": "the `owners` glob `inventory/apps/payments/**` of team `payments` matches no file of the inventory that holds a document",
             "hint": "globs are paths relative to the inventory root, e.g. `inventory.yaml`; fix the glob or remove it",
         }])
     );

@@ -45,7 +45,7 @@ fn to_dir(root: &Path, out: &Path, check: bool, allow_removals: bool) -> Result<
     let mut cs = diff::classify(&output::dir_changes(out, &tree)?);
     deploylog::explain(&c, &mut cs);
     if check {
-        let fix = format!("{}--out {}", fleetc_at(root), out.display());
+        let fix = format!("{}--out {}", fleetc_at(root), shell_word(out));
         return report_stale(&cs, &out.display().to_string(), &fix);
     }
     refuse_removals(&c, &cs, allow_removals, false)?;
@@ -80,10 +80,10 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let fix = format!(
         "{}--repo {}{} --commit",
         fleetc_at(root),
-        repo.display(),
+        shell_word(repo),
         args.branch
             .as_deref()
-            .map(|b| format!(" --branch {b}"))
+            .map(|b| format!(" --branch {}", shell_word(Path::new(b))))
             .unwrap_or_default()
     );
     progress::lap("start");
@@ -238,7 +238,18 @@ fn fleetc_at(root: &Path) -> String {
     if root == Path::new(".") {
         "fleetc compile ".to_string()
     } else {
-        format!("fleetc -i {} compile ", root.display())
+        format!("fleetc -i {} compile ", shell_word(root))
+    }
+}
+
+/// A path as a shell word: as it is when that is safe, else quoted.
+fn shell_word(path: &Path) -> String {
+    let text = path.display().to_string();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 

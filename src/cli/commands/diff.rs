@@ -161,8 +161,8 @@ fn base_changes(
                 Ok(b) => Some(b),
                 Err(Error::Invalid(d)) => {
                     notes.push(format!(
-                        "the inventory at `{rev}` does not compile ({} problems); everything is shown as added",
-                        d.len()
+                        "the inventory at `{rev}` does not compile ({}); everything is shown as added",
+                        crate::base::words::count(d.len() as u128, "problem")
                     ));
                     None
                 }

@@ -14,20 +14,29 @@ use crate::views::explain;
 pub(super) fn run(root: &Path, args: ExplainArgs) -> Result<i32> {
     let c = compile_keeping(root, Keep::Texts, &Progress)?;
     let inv = &c.inventory;
-    // One name that is not an app but an Application's (what Argo CD
-    // shows): that pair.
-    let (ai, ci) = match (&args.cluster, inv.app(&args.app)) {
-        (None, None) => match super::application(&c, &args.app) {
-            Some((ci, ai)) => (ai, Some(ci)),
-            None => (app_index(&c, &args.app)?, None),
-        },
-        (cluster, _) => (
-            app_index(&c, &args.app)?,
-            cluster
-                .as_deref()
-                .map(|n| cluster_index(&c, n))
-                .transpose()?,
-        ),
+    // A name that is not an app's but an Application's (what Argo CD
+    // shows) stands for its pair; with a cluster too, the two must agree.
+    let named = match inv.app(&args.app) {
+        Some(_) => Vec::new(),
+        None => super::applications(&c, &args.app),
+    };
+    let (ai, ci) = match (&args.cluster, named.as_slice()) {
+        (None, [(ci, ai)]) => (*ai, Some(*ci)),
+        (None, _) => (app_index(&c, &args.app)?, None),
+        (Some(cluster), _) => {
+            let ci = cluster_index(&c, cluster)?;
+            match named.iter().find(|&&(at, _)| at == ci) {
+                Some(&(_, ai)) => (ai, Some(ci)),
+                None if !named.is_empty() => {
+                    let (on, _) = named[0];
+                    return Err(crate::base::error::Error::Usage(format!(
+                        "Application `{}` is on cluster `{}`, not `{}`",
+                        args.app, inv.clusters[on].name, inv.clusters[ci].name
+                    )));
+                }
+                None => (app_index(&c, &args.app)?, Some(ci)),
+            }
+        }
     };
     let text = match ci {
         Some(ci) => {

@@ -74,32 +74,67 @@ fn to_json<T: serde::Serialize>(v: &T) -> String {
 /// shows, `pos-api-lab01`).
 fn cluster_index(c: &Compiled, name: &str) -> Result<usize> {
     let inv = &c.inventory;
-    inv.cluster(name)
+    if let Some(ci) = inv
+        .cluster(name)
         .or_else(|| (inv.clusters.iter()).position(|cl| cl.short_name.as_deref() == Some(name)))
-        .or_else(|| application(c, name).map(|(ci, _)| ci))
-        .ok_or_else(|| {
+    {
+        return Ok(ci);
+    }
+    let named = applications(c, name);
+    match the_one(named.iter().map(|&(ci, _)| ci)) {
+        Some(ci) => Ok(ci),
+        None if !named.is_empty() => Err(on_several(c, name, &named, "cluster")),
+        None => {
             let names = inv.clusters.iter().map(|c| c.name.as_str());
             let short = inv.clusters.iter().filter_map(|c| c.short_name.as_deref());
-            unknown("cluster", name, names.chain(short))
-        })
+            Err(unknown("cluster", name, names.chain(short)))
+        }
+    }
 }
 
 /// The index of the app named on the command line: by its name or the
 /// name of one of its Applications.
 fn app_index(c: &Compiled, name: &str) -> Result<usize> {
     let inv = &c.inventory;
-    inv.app(name)
-        .or_else(|| application(c, name).map(|(_, ai)| ai))
-        .ok_or_else(|| unknown("app", name, inv.apps.iter().map(|a| a.name.as_str())))
+    if let Some(ai) = inv.app(name) {
+        return Ok(ai);
+    }
+    let named = applications(c, name);
+    the_one(named.iter().map(|&(_, ai)| ai)).ok_or_else(|| {
+        if named.is_empty() {
+            unknown("app", name, inv.apps.iter().map(|a| a.name.as_str()))
+        } else {
+            on_several(c, name, &named, "app")
+        }
+    })
 }
 
-/// The (cluster, app) of the Application named `name`, when one
-/// Application has that name (a fleet whose `application_name` repeats a
-/// name across clusters has no answer by name alone).
-fn application(c: &Compiled, name: &str) -> Option<(usize, usize)> {
-    let mut found = c.rendered.apps.iter().filter(|r| r.name == name);
-    let first = found.next()?;
-    found.next().is_none().then_some((first.cluster, first.app))
+/// The (cluster, app) of every Application named `name`: one, unless the
+/// fleet's `application_name` repeats a name across clusters.
+fn applications(c: &Compiled, name: &str) -> Vec<(usize, usize)> {
+    (c.rendered.apps.iter())
+        .filter(|r| r.name == name)
+        .map(|r| (r.cluster, r.app))
+        .collect()
+}
+
+/// The value every item has, if they all have the same one.
+fn the_one(mut items: impl Iterator<Item = usize>) -> Option<usize> {
+    let first = items.next()?;
+    items.all(|i| i == first).then_some(first)
+}
+
+/// An Application name that stands for more than one `what`.
+fn on_several(c: &Compiled, name: &str, named: &[(usize, usize)], what: &str) -> Error {
+    let clusters: Vec<&str> = named
+        .iter()
+        .map(|&(ci, _)| c.inventory.clusters[ci].name.as_str())
+        .collect();
+    Error::Usage(format!(
+        "Applications named `{name}` are on {} ({}): name the {what} itself",
+        crate::base::words::count(clusters.len() as u128, "cluster"),
+        clusters.join(", ")
+    ))
 }
 
 /// An unknown name, with a did-you-mean.

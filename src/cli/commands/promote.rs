@@ -202,7 +202,7 @@ fn gate(
             } else {
                 "\n  run it again later (`fleetc rollout status` says how long), or pass the gate with --force --reason TEXT"
             });
-            Err(Error::Usage(m))
+            Err(Error::Refused(m.into()))
         }
     }
 }

@@ -13,18 +13,13 @@ use crate::render::Keep;
 use crate::views::report::{self, Cell, Placement, Table};
 
 pub(super) fn run(root: &Path, args: QueryArgs) -> Result<i32> {
-    let c = compile_keeping(root, Keep::Paths, &Progress)?;
-    let inv = &c.inventory;
-    if args.what == Query::Matrix && args.repo.is_some() {
+    if matches!(args.what, Query::Matrix) && args.repo.is_some() {
         return Err(Error::Usage(
             "--repo adds each Application's last change to `query apps` and `query clusters`; the matrix has no place for it: drop --repo".to_string(),
         ));
     }
-    if args.branch.is_some() && args.repo.is_none() {
-        return Err(Error::Usage(
-            "--branch names a branch of the deploy repository: give it with --repo".to_string(),
-        ));
-    }
+    let c = compile_keeping(root, Keep::Paths, &Progress)?;
+    let inv = &c.inventory;
     let filter = match &args.selector {
         Some(s) => {
             let selector =

@@ -22,11 +22,17 @@ pub(super) fn run(root: &Path, args: StatusArgs) -> Result<i32> {
     let inv = &c.inventory;
     let mut st = live_status(&c, &args.live)?.expect("exports were given");
     // A name on the command line must be one the inventory or an orphan
-    // has; a short name or an Application's name stands for its own.
+    // has. `--app` may name one Application (as Argo CD shows it, an
+    // orphan's too): that row alone; a cluster's short name or one of its
+    // Applications' names stands for the cluster.
     let mut args = args;
-    if let Some(a) = &args.app {
-        if !st.applications.iter().any(|r| &r.app == a) {
-            args.app = Some(inv.apps[app_index(&c, a)?].name.clone());
+    let mut application = None;
+    if let Some(a) = args.app.clone() {
+        let an_app = st.applications.iter().any(|r| r.app == a);
+        if !an_app && st.applications.iter().any(|r| r.application == a) {
+            application = args.app.take();
+        } else if !an_app {
+            args.app = Some(inv.apps[app_index(&c, &a)?].name.clone());
         }
     }
     if let Some(cl) = &args.cluster {
@@ -37,6 +43,7 @@ pub(super) fn run(root: &Path, args: StatusArgs) -> Result<i32> {
     let only: Vec<State> = args.only.iter().map(|s| state(*s)).collect();
     st.applications.retain(|r| {
         args.app.as_ref().is_none_or(|a| &r.app == a)
+            && application.as_ref().is_none_or(|a| &r.application == a)
             && args.cluster.as_ref().is_none_or(|cl| &r.cluster == cl)
             && (only.is_empty() || only.contains(&r.status))
     });
