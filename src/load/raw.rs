@@ -544,10 +544,12 @@ pub(crate) struct RawLayout {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawGuard {
-    /// Largest share (0..=1) of the rendered Applications one compile may remove.
+    /// Largest share (0..=1) of the Applications in the tree before the
+    /// compile that one compile may remove.
     #[serde(default)]
     pub max_share: Option<f64>,
-    /// Removals up to this many are always allowed.
+    /// Fewer removals than this are always allowed (the guard refuses from
+    /// this many on, when they are also over `max_share`).
     #[serde(default)]
     pub min_count: Option<usize>,
 }
