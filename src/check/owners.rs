@@ -15,20 +15,28 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use globset::{Glob, GlobMatcher, GlobSet};
+use globset::GlobSet;
 
 use crate::base::error::Seg;
 
 use super::{App, Cluster, Policy, Team};
 use crate::base::error::{Diagnostic, Site};
-use crate::load::glob_set;
+use crate::load::glob_set_indexed;
 
 /// Each owning team's files.
 #[derive(Clone, Debug)]
 pub struct Owners {
-    teams: Vec<(String, GlobSet)>,
-    /// Each team's globs one by one, to find one that matches no file.
-    each: Vec<(String, Vec<Option<GlobMatcher>>)>,
+    teams: Vec<TeamGlobs>,
+}
+
+/// One team's globs.
+#[derive(Clone, Debug)]
+struct TeamGlobs {
+    team: String,
+    set: GlobSet,
+    /// Each glob of the set: its index in the team's list, and its text
+    /// (to name one that matches no file).
+    globs: Vec<(usize, String)>,
 }
 
 impl Owners {
@@ -39,15 +47,17 @@ impl Owners {
         diags: &mut Vec<Diagnostic>,
     ) -> Owners {
         let mut teams = Vec::new();
-        let mut each = Vec::new();
         for (team, patterns) in raw {
             let help = "a path glob relative to the inventory, e.g. `apps/payments/**`";
-            let set = glob_set(patterns, &site.key(team), false, help, diags);
-            teams.push((team.clone(), set));
-            let one = |p: &String| Glob::new(p).map(|g| g.compile_matcher());
-            each.push((team.clone(), patterns.iter().map(|p| one(p).ok()).collect()));
+            let (set, kept) = glob_set_indexed(patterns, &site.key(team), false, help, diags);
+            let globs = kept.into_iter().map(|i| (i, patterns[i].clone())).collect();
+            teams.push(TeamGlobs {
+                team: team.clone(),
+                set,
+                globs,
+            });
         }
-        Owners { teams, each }
+        Owners { teams }
     }
 
     /// The team that owns `file` (`None`: the platform), or the two teams
@@ -55,8 +65,8 @@ impl Owners {
     fn owner(&self, file: &Path) -> Result<Option<&str>, (&str, &str)> {
         let path = file.to_string_lossy().replace('\\', "/");
         let mut found: Option<&str> = None;
-        for (team, globs) in &self.teams {
-            if globs.is_match(&path) {
+        for TeamGlobs { team, set, .. } in &self.teams {
+            if set.is_match(&path) {
                 if let Some(other) = found {
                     return Err((other, team));
                 }
@@ -87,7 +97,7 @@ pub(super) fn check(
     }
     let names: Vec<&str> = teams.iter().map(|t| t.name.as_str()).collect();
     let mut unknown = Vec::new();
-    for (team, _) in &owners.teams {
+    for TeamGlobs { team, .. } in &owners.teams {
         if !names.contains(&team.as_str()) {
             unknown.push(team.as_str());
             diags.push(
@@ -180,26 +190,32 @@ fn unmatched<'a>(
     let files: std::collections::BTreeSet<String> = documents
         .map(|site| site.file.to_string_lossy().replace('\\', "/"))
         .collect();
-    for (team, globs) in &owners.each {
+    let example = files
+        .iter()
+        .next()
+        .map(String::as_str)
+        .unwrap_or("apps/web.yaml");
+    for TeamGlobs { team, set, globs } in &owners.teams {
         if unknown.contains(&team.as_str()) {
             continue;
         }
-        for (i, glob) in globs.iter().enumerate() {
-            let Some(glob) = glob else { continue };
-            if !files.iter().any(|f| glob.is_match(f)) {
-                let example = files
-                    .iter()
-                    .next()
-                    .map(String::as_str)
-                    .unwrap_or("apps/web.yaml");
-                diags.push(
-                    Diagnostic::at(
-                        owners_site.key(team).at(Seg::Index(i)),
-                        format!("the `owners` glob `{}` of team `{team}` matches no file of the inventory that holds a document", glob.glob()),
-                    )
-                    .help(format!("globs are paths relative to the inventory root, e.g. `{example}`; fix the glob or remove it")),
-                );
+        let mut matched = vec![false; globs.len()];
+        for f in &files {
+            for g in set.matches(f) {
+                matched[g] = true;
             }
+        }
+        for ((i, glob), _) in globs.iter().zip(&matched).filter(|(_, m)| !**m) {
+            diags.push(
+                Diagnostic::at(
+                    owners_site.key(team).at(Seg::Index(*i)),
+                    format!(
+                        "the `owners` glob `{}` of team `{team}` matches no file of the inventory that holds a document",
+                        glob
+                    ),
+                )
+                .help(format!("globs are paths relative to the inventory root, e.g. `{example}`; fix the glob or remove it")),
+            );
         }
     }
 }

@@ -175,7 +175,20 @@ pub(crate) fn glob_set(
     help: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> GlobSet {
+    glob_set_indexed(patterns, site, literal_separator, help, diags).0
+}
+
+/// [`glob_set`], and for each glob of the set (in its order) the index of
+/// its pattern in `patterns` (a pattern that does not compile is left out).
+pub(crate) fn glob_set_indexed(
+    patterns: &[String],
+    site: &Site,
+    literal_separator: bool,
+    help: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> (GlobSet, Vec<usize>) {
     let mut b = GlobSetBuilder::new();
+    let mut kept = Vec::new();
     for (i, p) in patterns.iter().enumerate() {
         match GlobBuilder::new(p)
             .literal_separator(literal_separator)
@@ -183,6 +196,7 @@ pub(crate) fn glob_set(
         {
             Ok(glob) => {
                 b.add(glob);
+                kept.push(i);
             }
             Err(e) => diags.push(
                 Diagnostic::at(
@@ -193,7 +207,7 @@ pub(crate) fn glob_set(
             ),
         }
     }
-    b.build().unwrap_or_else(|_| GlobSet::empty())
+    (b.build().unwrap_or_else(|_| GlobSet::empty()), kept)
 }
 
 fn globs(patterns: &[String], field: &str, diags: &mut Vec<Diagnostic>) -> GlobSet {

@@ -13,8 +13,8 @@ mod files;
 pub(crate) mod raw;
 pub(crate) mod schema;
 
-pub(crate) use files::glob_set;
 pub use files::Files;
+pub(crate) use files::{glob_set, glob_set_indexed};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

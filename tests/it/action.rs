@@ -640,15 +640,22 @@ fn check_annotates_each_problem_on_its_file_and_line() {
 /// A runner whose workspace is the shallow checkout of pull request
 /// `number`, which moves pos-api to v2.15.0.
 fn pos_api_pr(number: &str) -> Runner {
-    let mut r = Runner::new();
-    let (inv, base) = inventory_pr(&r.root, "pos-api 2.15", |inv| {
+    let (r, _) = pr_runner(number, "pos-api 2.15", |inv| {
         replace_in(&inv.join("apps/pos.yaml"), "tag: v2.14.0", "tag: v2.15.0");
     });
+    r
+}
+
+/// A runner on pull request `number`, whose commit `why` makes `edit`:
+/// its workspace a shallow checkout of it; and the base commit.
+fn pr_runner(number: &str, why: &str, edit: impl FnOnce(&Path)) -> (Runner, String) {
+    let mut r = Runner::new();
+    let (inv, base) = inventory_pr(&r.root, why, edit);
     let ws = r.workspace.join("inventory");
     checkout_shallow(&inv, &ws);
     r.workspace = ws;
     r.pull_request(number, &base);
-    r
+    (r, base)
 }
 
 /// The first line of fleetc's comment on the example inventory.
@@ -821,18 +828,13 @@ fn diff_refuses_a_base_that_git_would_read_as_an_option() {
 
 #[test]
 fn diff_of_a_pull_request_that_renders_the_same() {
-    let mut r = Runner::new();
-    let (inv, base) = inventory_pr(&r.root, "a comment", |inv| {
+    let (mut r, base) = pr_runner("8", "a comment", |inv| {
         replace_in(
             &inv.join("apps/pos.yaml"),
             "# The point",
             "# Still the point",
         );
     });
-    let ws = r.workspace.join("inventory");
-    checkout_shallow(&inv, &ws);
-    r.workspace = ws;
-    r.pull_request("8", &base);
     let out = r.run(&[("command", "diff"), ("comment", "false")]);
     assert_eq!(out.status, 0, "{out}");
     assert_eq!(out.output("changed"), "false", "{out}");
@@ -857,14 +859,9 @@ fn diff_of_a_pull_request_that_renders_the_same() {
 
 #[test]
 fn diff_fails_when_fleetc_does_and_posts_nothing() {
-    let mut r = Runner::new();
-    let (inv, base) = inventory_pr(&r.root, "a typo", |inv| {
+    let (r, _) = pr_runner("9", "a typo", |inv| {
         replace_in(&inv.join("apps/pos.yaml"), "name: pos-api", "name: Pos_API");
     });
-    let ws = r.workspace.join("inventory");
-    checkout_shallow(&inv, &ws);
-    r.workspace = ws;
-    r.pull_request("9", &base);
     let out = r.run(&[("command", "diff")]);
     assert_eq!(out.status, 1, "{out}");
     assert_eq!(out.ran.last().unwrap(), "fleetc diff", "{out}");

@@ -1,16 +1,9 @@
 //! The binary end to end: what a user runs, and what they would check after.
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::kill::{fleetc_command, Schedule};
-use crate::support::{copy_tree, fleetc, leftovers, read_tree, repo};
-
-fn example_copy(dir: &Path) -> std::path::PathBuf {
-    let inv = dir.join("inventory");
-    copy_tree(&repo().join("fixtures/example"), &inv);
-    inv
-}
+use crate::support::{copy_tree, example_copy, fleetc, leftovers, read_tree, repo};
 
 #[test]
 fn compile_renders_the_example_and_a_second_run_is_a_noop() {

@@ -1,19 +1,7 @@
 //! The rough edges a new user meets in the first hour (issue 21): each one
 //! failed before it was fixed.
 
-use std::path::{Path, PathBuf};
-
-use crate::support::{copy_tree, fleetc, repo};
-
-fn example() -> PathBuf {
-    repo().join("fixtures/example")
-}
-
-fn example_copy(dir: &Path) -> PathBuf {
-    let inv = dir.join("inventory");
-    copy_tree(&example(), &inv);
-    inv
-}
+use crate::support::{example, example_copy, fleetc, repo};
 
 /// A typo'd label key answers with the keys clusters have, not with an
 /// empty answer ("(0 clusters)") or one group of everything ("(none)").

@@ -22,14 +22,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::support::{copy_tree, fleetc, repo};
+use crate::support::{copy_tree, example, fleetc, repo};
 
 /// The time the fixture exports were taken at (see fixtures/status/README.md).
 const NOW: &str = "2026-11-30T12:00:00Z";
-
-fn example() -> PathBuf {
-    repo().join("fixtures/example")
-}
 
 fn exports() -> PathBuf {
     repo().join("fixtures/status/example")

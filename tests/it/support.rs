@@ -207,6 +207,18 @@ pub(crate) fn leftovers(out: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The example fleet, `fixtures/example`.
+pub(crate) fn example() -> PathBuf {
+    repo().join("fixtures/example")
+}
+
+/// A copy of the example fleet, as `root/inventory`.
+pub(crate) fn example_copy(root: &Path) -> PathBuf {
+    let inv = root.join("inventory");
+    copy_tree(&example(), &inv);
+    inv
+}
+
 /// The deployment log on `rev` of the deploy repo `dir`, as one text: the
 /// old single file, if any, then the entry files under `deployments/`.
 pub(crate) fn deploy_log(dir: &Path, rev: &str) -> String {
@@ -263,8 +275,7 @@ pub(crate) fn skipped(what: &str) {
 /// The example fleet as an inventory repository (`root/inventory`, one
 /// commit on `main`), as a team keeps it.
 pub(crate) fn example_inventory_repo(root: &Path) -> PathBuf {
-    let inv = root.join("inventory");
-    copy_tree(&repo().join("fixtures/example"), &inv);
+    let inv = example_copy(root);
     git(&inv, &["init", "-q", "-b", "main"]);
     git(&inv, &["add", "-A"]);
     git(&inv, &["commit", "-qm", "inventory v1"]);

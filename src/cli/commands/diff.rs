@@ -25,7 +25,7 @@ fn cluster_groups(c: &Compiled, asked: Option<&str>) -> Result<diff::Groups> {
     let Some(label) = crate::views::html::group_label(c, asked) else {
         return Ok(diff::Groups::new());
     };
-    super::known_label(c, &label, "--group-by")?;
+    super::known_labels(c, [label.as_str()], "--group-by")?;
     let clusters = &c.inventory.clusters;
     Ok(crate::views::html::cluster_groups(c, Some(&label))
         .into_iter()

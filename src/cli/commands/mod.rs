@@ -162,20 +162,27 @@ fn notes(c: &Compiled) {
     }
 }
 
-/// Refuses a label key that no cluster has (`flag` names where it was
-/// given), with the nearest keys clusters do have: a typo would otherwise
-/// answer "nothing" (a selector) or put every cluster in one group
-/// (`--group-by`).
-fn known_label(c: &Compiled, key: &str, flag: &str) -> Result<()> {
+/// Refuses the first label key asked for that no cluster has (`flag` names
+/// where it was given), with the nearest keys clusters do have: a typo
+/// would otherwise answer "nothing" (a selector) or put every cluster in
+/// one group (`--group-by`). The clusters' keys are gathered once.
+fn known_labels<'a>(
+    c: &Compiled,
+    asked: impl IntoIterator<Item = &'a str>,
+    flag: &str,
+) -> Result<()> {
+    if c.inventory.clusters.is_empty() {
+        return Ok(());
+    }
     let keys: std::collections::BTreeSet<&str> = c
         .inventory
         .clusters
         .iter()
         .flat_map(|cl| cl.labels.keys().map(String::as_str))
         .collect();
-    if keys.contains(key) || c.inventory.clusters.is_empty() {
+    let Some(key) = asked.into_iter().find(|k| !keys.contains(k)) else {
         return Ok(());
-    }
+    };
     let known: Vec<&str> = keys.into_iter().collect();
     Err(Error::Usage(format!(
         "{flag}: no cluster has the label `{key}`{}",

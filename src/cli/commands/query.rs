@@ -24,9 +24,8 @@ pub(super) fn run(root: &Path, args: QueryArgs) -> Result<i32> {
         Some(s) => {
             let selector =
                 check::parse_selector(s).map_err(|e| Error::Usage(format!("--selector: {e}")))?;
-            for r in selector.requirements() {
-                super::known_label(&c, r.key(), "--selector")?;
-            }
+            let keys = selector.requirements().iter().map(|r| r.key());
+            super::known_labels(&c, keys, "--selector")?;
             Some(selector)
         }
         None => None,

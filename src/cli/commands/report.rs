@@ -19,7 +19,7 @@ pub(super) fn run(root: &Path, args: ReportArgs) -> Result<i32> {
     };
     let c = compile_keeping(root, keep, &Progress)?;
     if let Some(label) = &args.group_by {
-        super::known_label(&c, label, "--group-by")?;
+        super::known_labels(&c, [label.as_str()], "--group-by")?;
     }
     let status = super::live_status(&c, &args.live)?;
     let page = crate::views::html::page_live(&c, args.group_by.as_deref(), status.as_ref());
