@@ -77,8 +77,10 @@ pub use pipeline::{
 pub use place::delivery::Plan;
 pub use place::matrix::{ClusterReason, Hit, Matrix, Pair};
 pub use render::tree::{FileChange, Known, Tree};
-pub use render::{ClusterPrior, Kind as ClusterFileKind, Prior, Rendered, RenderedApp, Reuse};
-pub use repo::cache::reuse_of;
+pub use render::{
+    ClusterPrior, Hash, Kind as ClusterFileKind, Prior, Rendered, RenderedApp, Reuse, Seal,
+};
+pub use repo::cache::{records, reuse_from_records, reuse_of};
 pub use repo::diff::{Action, ChangeSet, Counts, Item};
 pub use repo::git::{DeployRepo, Snapshot};
 pub use repo::refusal::Refusal;

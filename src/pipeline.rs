@@ -92,9 +92,11 @@ pub(crate) fn read(root: &Path, watch: &dyn Watch) -> Result<Read> {
 
 impl Read {
     /// The digest of everything a compile of these files reads: the files
-    /// (paths and bytes), where they were read, and fleetc itself. Two
-    /// reads with one digest compile alike, byte for byte (the compile is
-    /// deterministic). `None` when reading found a problem.
+    /// (paths relative to the inventory folder, and bytes) and fleetc
+    /// itself. Two reads with one digest compile alike, byte for byte (the
+    /// compile is deterministic, and where the folder is is named only in
+    /// messages), wherever the folder is: a CI job's checkout too. `None`
+    /// when reading found a problem.
     pub(crate) fn digest(&self) -> Option<render::Hash> {
         use sha2::{Digest, Sha256};
         if !self.diags.is_empty() {
@@ -107,7 +109,6 @@ impl Read {
             h.update((bytes.len() as u64).to_le_bytes());
             h.update(bytes);
         };
-        field(f.root.as_os_str().as_encoded_bytes());
         match &f.settings {
             Some(b) => field(b),
             None => field(b"<no settings>"),

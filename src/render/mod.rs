@@ -35,8 +35,9 @@ use crate::place::matrix::Matrix;
 use apps::{check_collisions, compile_expressions, render_pair, Memo, Shared};
 use clusters::{render_platform, render_projects, render_roots};
 use env::{environment, jv, unknown_templates};
-pub(crate) use reuse::{fleetc_identity, Hash};
-pub use reuse::{ClusterPrior, Kind, Prior, Reuse};
+pub(crate) use reuse::fleetc_identity;
+pub use reuse::Hash;
+pub use reuse::{ClusterPrior, Kind, Prior, Reuse, Seal};
 use source::ExpansionErrors;
 
 /// One rendered Application and what it came from.

@@ -7,7 +7,11 @@
 //! fleetc itself. [`Inputs`] hashes each of those once and a pair's digest
 //! from theirs. When an earlier compile rendered the pair from the same
 //! digest ([`Reuse`]), its file is taken as it was: known by its digests,
-//! never rendered, read or hashed again. A compile that succeeded had no
+//! never rendered, read or hashed again. An earlier render is kept sealed
+//! ([`Prior`]): the digest it was made from is not kept, only a seal of it
+//! with everything the render says, so an earlier render read from a deploy
+//! branch (where anyone could have edited it) is taken only whole, for the
+//! very same inputs. A compile that succeeded had no
 //! error on that pair, and its errors, like its file, follow from the
 //! digest's inputs alone; every check that spans pairs (names, files,
 //! release names) still runs on every pair.
@@ -31,13 +35,20 @@ use crate::place::matrix::{self, Pair};
 use crate::render::tree::Known;
 
 /// A SHA-256 digest.
-pub(crate) type Hash = [u8; 32];
+pub type Hash = [u8; 32];
 
-/// What an earlier compile rendered for one pair.
+/// A SHA-256 digest cut to 128 bits: a seal (see [`Prior`]).
+pub type Seal = [u8; 16];
+
+/// What an earlier compile rendered for one pair, sealed: the seal binds
+/// the digest of the pair's inputs then to everything else here, so that
+/// the render is taken only for the very same inputs, and only as this
+/// file. An entry edited by hand, cut short or copied from another pair
+/// does not match its seal and is rendered again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prior {
-    /// The digest of the pair's inputs then.
-    pub inputs: Hash,
+    /// The seal of the inputs then with the fields below.
+    pub seal: Seal,
     /// The Application's name then.
     pub name: String,
     /// Its file's path then.
@@ -46,6 +57,68 @@ pub struct Prior {
     pub policies: Vec<String>,
     /// Its file, known by its digests.
     pub file: Known,
+}
+
+impl Prior {
+    /// The render of `app` on `cluster` from `inputs`, sealed.
+    pub fn new(
+        (cluster, app): (&str, &str),
+        inputs: &Hash,
+        name: String,
+        path: String,
+        policies: Vec<String>,
+        file: Known,
+    ) -> Prior {
+        let mut p = Prior {
+            seal: [0; 16],
+            name,
+            path,
+            policies,
+            file,
+        };
+        p.seal = p.seal_for(cluster, app, inputs);
+        p
+    }
+
+    /// What the seal of this render from `inputs` is.
+    fn seal_for(&self, cluster: &str, app: &str, inputs: &Hash) -> Seal {
+        let mut s = Sealer::new("application", inputs);
+        for f in [cluster, app, &self.name, &self.path] {
+            s.field(f.as_bytes());
+        }
+        s.field(&self.file.sha256);
+        s.field(&self.file.blob);
+        for p in &self.policies {
+            s.field(p.as_bytes());
+        }
+        s.finish()
+    }
+}
+
+/// A seal in the making: length-prefixed fields, so that no two lists of
+/// fields hash alike.
+struct Sealer(Sha256);
+
+impl Sealer {
+    fn new(what: &str, inputs: &Hash) -> Sealer {
+        let mut s = Sealer(Sha256::new());
+        s.field(b"fleetc seal 1");
+        s.field(what.as_bytes());
+        s.field(inputs);
+        s
+    }
+
+    fn field(&mut self, bytes: &[u8]) {
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+
+    fn finish(self) -> Seal {
+        let full: Hash = self.0.finalize().into();
+        let mut seal = [0; 16];
+        seal.copy_from_slice(&full[..16]);
+        seal
+    }
 }
 
 /// What one of a cluster's own files is (beside its Applications).
@@ -62,7 +135,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// Each kind's letter in the render cache.
+    /// Each kind's letter in the branch's records of renders.
     const LETTERS: [(Kind, char); 4] = [
         (Kind::Project, 'P'),
         (Kind::Platform, 'A'),
@@ -85,13 +158,44 @@ impl Kind {
     }
 }
 
-/// What an earlier compile rendered of one cluster's own files.
+/// What an earlier compile rendered of one cluster's own files, sealed
+/// as [`Prior`] is: all of them or none (a file missing from the list
+/// breaks the seal).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClusterPrior {
-    /// The digest of their inputs then.
-    pub inputs: Hash,
-    /// Each file: what it is, its path, and its digests.
+    /// The seal of their inputs then with the files.
+    pub seal: Seal,
+    /// Each file: what it is, its path, and its digests; in path order.
     pub files: Vec<(Kind, String, Known)>,
+}
+
+impl ClusterPrior {
+    /// `cluster`'s own files rendered from `inputs`, sealed.
+    pub fn new(
+        cluster: &str,
+        inputs: &Hash,
+        mut files: Vec<(Kind, String, Known)>,
+    ) -> ClusterPrior {
+        files.sort_by(|a, b| a.1.cmp(&b.1));
+        let mut p = ClusterPrior {
+            seal: [0; 16],
+            files,
+        };
+        p.seal = p.seal_for(cluster, inputs);
+        p
+    }
+
+    fn seal_for(&self, cluster: &str, inputs: &Hash) -> Seal {
+        let mut s = Sealer::new("cluster files", inputs);
+        s.field(cluster.as_bytes());
+        for (kind, path, known) in &self.files {
+            s.field(kind.letter().to_string().as_bytes());
+            s.field(path.as_bytes());
+            s.field(&known.sha256);
+            s.field(&known.blob);
+        }
+        s.finish()
+    }
 }
 
 /// Earlier renders: Applications by (cluster name, app name), and each
@@ -138,7 +242,9 @@ impl Reuse {
     /// The earlier render of the cluster's own files, if it came from the
     /// same inputs.
     pub(super) fn cluster(&self, cluster: &str, inputs: &Hash) -> Option<&ClusterPrior> {
-        self.clusters.get(cluster).filter(|p| p.inputs == *inputs)
+        self.clusters
+            .get(cluster)
+            .filter(|p| p.seal == p.seal_for(cluster, inputs))
     }
 
     /// The earlier render of the pair, if it came from the same inputs.
@@ -146,7 +252,7 @@ impl Reuse {
         self.pairs
             .get(cluster)?
             .get(app)
-            .filter(|p| p.inputs == *inputs)
+            .filter(|p| p.seal == p.seal_for(cluster, app, inputs))
     }
 }
 

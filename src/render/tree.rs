@@ -61,7 +61,7 @@ pub(crate) const MANIFESTS_DIR: &str = ".fleetc/manifests";
 
 /// The file name of each group's list, in the group's folder under
 /// [`MANIFESTS_DIR`].
-const MANIFEST_PART: &str = "MANIFEST";
+pub(crate) const MANIFEST_PART: &str = "MANIFEST";
 
 impl Tree {
     /// The manifest in parts, by group: a file's group is its first two
@@ -100,20 +100,36 @@ impl Tree {
                     text.push_str(path);
                     text.push('\n');
                 }
-                let part = if group.is_empty() {
-                    format!("{MANIFESTS_DIR}/{MANIFEST_PART}")
-                } else {
-                    format!("{MANIFESTS_DIR}/{group}/{MANIFEST_PART}")
-                };
-                (part, text)
+                (part_path(MANIFESTS_DIR, group, MANIFEST_PART), text)
             })
             .collect()
     }
 }
 
+/// Where a group's `name` file of fleetc's records under `dir` is:
+/// `dir/group/name`, or `dir/name` for the top.
+pub(crate) fn part_path(dir: &str, group: &str, name: &str) -> String {
+    if group.is_empty() {
+        format!("{dir}/{name}")
+    } else {
+        format!("{dir}/{group}/{name}")
+    }
+}
+
+/// The group of a list in fleetc's records under `dir`
+/// (`dir/clusters/east-1/MANIFEST` → `clusters/east-1`), if `path` is one.
+pub(crate) fn part_group<'a>(dir: &str, path: &'a str, name: &str) -> Option<&'a str> {
+    let rest = path.strip_prefix(dir)?.strip_prefix('/')?;
+    let group = rest.strip_suffix(name)?;
+    match group {
+        "" => Some(""),
+        g => g.strip_suffix('/'),
+    }
+}
+
 /// A file's group: its first two folders (`clusters/east-1`), or its one
 /// folder (`bootstrap`), or none (the top).
-fn group_of(path: &str) -> &str {
+pub(crate) fn group_of(path: &str) -> &str {
     let Some(dir_end) = path.rfind('/') else {
         return "";
     };

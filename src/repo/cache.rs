@@ -1,187 +1,275 @@
-//! The render cache of a deploy branch: what the last compile rendered for
-//! each pair, kept in the repository's git folder (never committed), so
-//! that the next compile against the branch renders only the pairs whose
-//! inputs changed ([`crate::render::Reuse`]).
+//! The render cache that travels with a deploy branch: what the last
+//! compile rendered for each pair, recorded in the branch itself beside the
+//! lists of fleetc's files, so that any clone (a CI job's fresh one too)
+//! renders only the pairs whose inputs changed ([`crate::render::Reuse`]),
+//! and answers at once when the inventory is the one the branch was
+//! compiled from.
 //!
-//! It is an optimisation only. It belongs to one commit of one branch (and
-//! deploy path) and is used only while the branch is still there; each
-//! render in it is used only if the branch holds its file, blob for blob;
-//! the file ends with the SHA-256 of all it says, and one that does not
-//! read back whole (truncated, edited, of another version) is ignored, as
-//! if it were not there. Deleting it costs one full render.
+//! It is an optimisation only. Each render is sealed: its seal binds the
+//! digest of the pair's inputs to the Application's name, path, policies
+//! and file (SHA-256 from the group's list, blob from the branch), so a
+//! render is taken only for the very same inputs and only as the file the
+//! branch holds. A line edited by hand, copied from another pair, cut short
+//! or from another fleetc does not match its seal and the pair is rendered
+//! again; a file edited by hand has another blob and is rendered again too.
+//! Wrong, missing or foreign records cost time, never a wrong byte. The
+//! seals are not signatures: whoever can push to the branch can write
+//! records that pass, as they can write the manifests Argo CD applies.
 //!
-//! When the inventory itself is the one the cache was made from (the same
-//! files, byte for byte, and the same fleetc), and the branch is still at
-//! its commit, the branch is up to date without compiling at all.
-//!
-//! The format, one line each (tab-separated):
+//! The records, in `.fleetc/renders/<group>/RENDERS` (a group as for the
+//! lists in `.fleetc/manifests/`: a cluster's folder, say), one line per
+//! file, tab-separated:
 //!
 //! ```text
-//! fleetc render cache 2
-//! commit <hex>
-//! inventory <hex digest of the inventory as read, or ->
+//! fleetc renders 1
+//! <seal> <path> <cluster> <app> <Application name> <policy>...
+//! <seal> <path> <cluster> @<kind>
+//! ```
+//!
+//! The first for an Application, the second for a file of a cluster's own
+//! (its kind a letter: AppProject `P`, platform `A`, namespace `N`, root
+//! `R`; every file of a cluster carries the cluster's one seal).
+//!
+//! And `.fleetc/COMPILED`, written with every commit:
+//!
+//! ```text
+//! fleetc compiled 1
+//! inventory <hex digest of the inventory as read>
+//! files <hex seal of that digest with every file under the deploy path>
 //! summary <what the compile said of the inventory>
-//! <cluster> <app> <inputs> <sha256> <blob> <name> <path> <policy>...
-//! @ <cluster> <inputs>
-//! + <kind> <path> <sha256> <blob>
-//! end <sha256 of every byte above>
 //! ```
 //!
-//! A line per Application; a line per cluster, followed by one per file of
-//! its own (its kind a letter: AppProject `P`, platform `A`, namespace `N`,
-//! root `R`).
-//!
-//! ```text
-//! ```
+//! When the inventory reads to that digest and the branch still holds the
+//! very files the seal names (blob for blob; the deployment log and this
+//! file aside), the branch is up to date without compiling.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 
+use crate::base::error::Result;
 use crate::pipeline::Compiled;
-use crate::render::tree::{push_hex, Known, Tree};
-use crate::render::{ClusterPrior, Hash, Kind, Prior, Reuse};
-use crate::repo::git::{known, DeployRepo, Oid, Snapshot, CACHE_DIR as DIR};
+use crate::render::tree::{self, push_hex, Known, Tree};
+use crate::render::{ClusterPrior, Hash, Kind, Prior, Reuse, Seal};
+use crate::repo::deploylog::{LOG_DIR, LOG_FILE};
+use crate::repo::git::{DeployRepo, Oid, Snapshot};
 
-const HEADER: &str = "fleetc render cache 2";
+/// Where the records are, one part per group.
+pub(crate) const RENDERS_DIR: &str = ".fleetc/renders";
+/// Each group's part.
+const PART: &str = "RENDERS";
+const HEADER: &str = "fleetc renders 1";
+/// What the last commit was compiled from.
+pub(crate) const STAMP: &str = ".fleetc/COMPILED";
+const STAMP_HEADER: &str = "fleetc compiled 1";
+/// A part larger than this is not fleetc's: it is not read.
+const MAX_PART: usize = 16 << 20;
 
-/// The cache of the branch and deploy path `prefix`.
-fn path(deploy: &DeployRepo, prefix: &str) -> PathBuf {
-    let mut name = String::new();
-    push_hex(
-        &mut name,
-        &Sha256::digest(format!("{}\0{prefix}", deploy.refname()))[..8],
-    );
-    deploy.repo.path().join(DIR).join(name)
-}
-
-/// A cache read back whole: its head, and the lines of its renders.
-pub(crate) struct Cache {
-    commit: String,
-    inventory: String,
-    summary: String,
-    body: String,
-    renders: std::ops::Range<usize>,
-}
-
-/// The cache of the branch (and deploy path), if there is one that reads
-/// back whole.
-pub(crate) fn open(deploy: &DeployRepo, prefix: &str) -> Option<Cache> {
-    let bytes = std::fs::read(path(deploy, prefix)).ok()?;
-    let body = String::from_utf8(bytes).ok()?;
-    let end_at = body.trim_end_matches('\n').rfind('\n')? + 1;
-    let mut sum = String::new();
-    push_hex(&mut sum, &Sha256::digest(&body.as_bytes()[..end_at]));
-    if body[end_at..] != format!("end {sum}\n") {
+/// What the compile said of the inventory, when the branch was compiled
+/// from this very inventory (`digest`, see [`crate::pipeline::Read::digest`])
+/// and holds what that compile committed: the branch is up to date.
+pub(crate) fn unchanged(
+    deploy: &DeployRepo,
+    snapshot: &Snapshot,
+    digest: Option<Hash>,
+) -> Option<String> {
+    let digest = digest?;
+    let text = deploy.file(snapshot, STAMP).ok()??;
+    let text = String::from_utf8(text).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != STAMP_HEADER {
         return None;
     }
-    let mut head = body[..end_at].splitn(5, '\n');
-    if head.next()? != HEADER {
-        return None;
-    }
-    let commit = head.next()?.strip_prefix("commit ")?.to_string();
-    let inventory = head.next()?.strip_prefix("inventory ")?.to_string();
-    let summary = head.next()?.strip_prefix("summary ")?.to_string();
-    let renders = end_at - head.next()?.len()..end_at;
-    Some(Cache {
-        commit,
-        inventory,
-        summary,
-        body,
-        renders,
-    })
+    let inventory = lines.next()?.strip_prefix("inventory ")?;
+    let files = lines.next()?.strip_prefix("files ")?;
+    let summary = lines.next()?.strip_prefix("summary ")?;
+    let held = snapshot.files.iter().map(|(p, oid)| (p.as_str(), *oid));
+    (inventory == hex(&digest) && files == hex(&files_seal(&digest, held)))
+        .then(|| summary.to_string())
 }
 
-impl Cache {
-    /// What the compile said of the inventory, when the cache was made from
-    /// this very inventory (`digest`, see [`crate::pipeline::Read::digest`])
-    /// and the branch is still at its commit: the branch is up to date.
-    pub(crate) fn unchanged(&self, head: Option<Oid>, digest: Option<Hash>) -> Option<&str> {
-        let (head, digest) = (head?, digest?);
-        let mut hex = String::new();
-        push_hex(&mut hex, &digest);
-        (self.commit == head.to_string() && self.inventory == hex).then_some(&self.summary)
-    }
+/// The stamp of a commit of the inventory of `digest` (its compile saying
+/// `summary`) whose files under the deploy path will be `files`.
+pub(crate) fn stamp<'a>(
+    digest: &Hash,
+    summary: &str,
+    files: impl Iterator<Item = (&'a str, Oid)>,
+) -> String {
+    format!(
+        "{STAMP_HEADER}\ninventory {}\nfiles {}\nsummary {}\n",
+        hex(digest),
+        hex(&files_seal(digest, files)),
+        summary.replace('\n', " ")
+    )
 }
 
-/// The renders of `cache` that can be reused on top of `snapshot`: none
-/// when there is no cache, or it is for another commit.
-pub(crate) fn load(cache: Option<Cache>, snapshot: &Snapshot) -> Reuse {
-    let Some(commit) = snapshot.commit else {
-        return Reuse::default();
+/// The seal of `digest` with the files (path order), the log and the
+/// stamp aside.
+fn files_seal<'a>(digest: &Hash, files: impl Iterator<Item = (&'a str, Oid)>) -> Hash {
+    let log = format!("{LOG_DIR}/");
+    let mut h = Sha256::new();
+    h.update(b"fleetc files 1\0");
+    h.update(digest);
+    for (path, oid) in files {
+        if path == STAMP || path == LOG_FILE || path.starts_with(&log) {
+            continue;
+        }
+        h.update((path.len() as u64).to_le_bytes());
+        h.update(path.as_bytes());
+        h.update(oid.as_bytes());
+    }
+    h.finalize().into()
+}
+
+/// The renders the branch records that can be reused on top of
+/// `snapshot`: those whose file the branch holds. A part that cannot be
+/// read or parsed is skipped (its pairs are rendered again).
+pub(crate) fn load(deploy: &DeployRepo, snapshot: &Snapshot) -> Reuse {
+    // Each part with its group's list (the files' SHA-256), read serially
+    // (one repository handle), parsed in parallel.
+    let read = |p: &str| {
+        deploy
+            .file(snapshot, p)
+            .ok()
+            .flatten()
+            .filter(|b| b.len() <= MAX_PART)
+            .and_then(|b| String::from_utf8(b).ok())
     };
-    let Some(cache) = cache.filter(|c| c.commit == commit.to_string()) else {
-        return Reuse::default();
+    let mut texts = Vec::new();
+    for path in deploy.paths_in(snapshot, RENDERS_DIR) {
+        let Some(group) = tree::part_group(RENDERS_DIR, &path, PART) else {
+            continue;
+        };
+        let list = tree::part_path(tree::MANIFESTS_DIR, group, tree::MANIFEST_PART);
+        if let (Some(part), Some(list)) = (read(&path), read(&list)) {
+            texts.push((part, list));
+        }
+    }
+    use rayon::prelude::*;
+    let sums: Vec<HashMap<&str, [u8; 32]>> = texts
+        .par_iter()
+        .map(|(_, list)| {
+            list.lines()
+                .filter_map(|l| {
+                    let (sum, path) = l.split_once("  ")?;
+                    Some((path, unhex(sum)?))
+                })
+                .collect()
+        })
+        .collect();
+    let held = |sums: &HashMap<&str, [u8; 32]>, path: &str| -> Option<Known> {
+        let mut known = Known {
+            sha256: *sums.get(path)?,
+            blob: [0; 20],
+        };
+        known
+            .blob
+            .copy_from_slice(snapshot.files.get(path)?.as_bytes());
+        Some(known)
     };
-    let mut reuse = parse(&cache.body[cache.renders]).unwrap_or_default();
-    reuse.retain(|path, known| {
-        snapshot
-            .files
-            .get(path)
-            .is_some_and(|oid| oid.as_bytes() == known.blob)
-    });
+    gather(
+        texts
+            .iter()
+            .zip(&sums)
+            .map(|((part, _), sums)| (part.as_str(), move |path: &str| held(sums, path))),
+    )
+}
+
+/// The renders recorded in `parts` (the text of each), as [`load`] reads
+/// them, with `held` giving the digests of each file the branch holds;
+/// for tests that edit the records by hand.
+pub fn reuse_from_records<'a>(
+    parts: impl Iterator<Item = &'a str>,
+    held: &(dyn Fn(&str) -> Option<Known> + Sync),
+) -> Reuse {
+    gather(parts.map(|part| (part, held)))
+}
+
+/// The renders of each part (its text, and the digests of the files the
+/// branch holds), gathered.
+fn gather<'a, F: Fn(&str) -> Option<Known> + Sync + Send>(
+    parts: impl Iterator<Item = (&'a str, F)>,
+) -> Reuse {
+    use rayon::prelude::*;
+    let parts: Vec<(&str, F)> = parts.collect();
+    let parsed: Vec<Parsed> = parts
+        .par_iter()
+        .filter_map(|(part, held)| parse(part, held))
+        .collect();
+    let mut reuse = Reuse::default();
+    // A cluster's own files may be in several groups: gathered, then
+    // sealed as one.
+    let mut clusters: BTreeMap<&str, (Seal, Vec<ClusterFile>)> = BTreeMap::new();
+    let mut broken = std::collections::BTreeSet::new();
+    for p in &parsed {
+        for (cluster, app, prior) in &p.apps {
+            reuse.insert(cluster.to_string(), app.to_string(), prior.clone());
+        }
+        for (cluster, seal, kind, path, known) in &p.files {
+            let entry = clusters.entry(cluster).or_insert((*seal, Vec::new()));
+            if entry.0 != *seal {
+                broken.insert(*cluster);
+            }
+            entry.1.push((*kind, path.to_string(), *known));
+        }
+    }
+    for (cluster, (seal, mut files)) in clusters {
+        if broken.contains(cluster) {
+            continue;
+        }
+        files.sort_by(|a, b| a.1.cmp(&b.1));
+        reuse.insert_cluster(cluster.to_string(), ClusterPrior { seal, files });
+    }
     reuse
 }
 
-/// The renders of a cache, one per line.
-fn parse(lines: &str) -> Option<Reuse> {
-    use rayon::prelude::*;
-    // The Applications' lines come first, one each: read in parallel.
-    let clusters_at = match lines.starts_with("@\t") {
-        true => 0,
-        false => lines.find("\n@\t").map_or(lines.len(), |at| at + 1),
-    };
-    let (apps, clusters) = lines.split_at(clusters_at);
-    let pairs: Vec<(&str, &str, Prior)> = apps
-        .par_lines()
-        .map(|line| {
-            let mut f = line.split('\t');
-            let (cluster, app) = (f.next()?, f.next()?);
-            let inputs = unhex(f.next()?)?;
-            let sha256 = unhex(f.next()?)?;
-            let blob = unhex(f.next()?)?;
-            let (name, path) = (f.next()?, f.next()?);
-            let prior = Prior {
-                inputs,
-                name: name.to_string(),
-                path: path.to_string(),
-                policies: f.map(str::to_string).collect(),
-                file: Known { sha256, blob },
-            };
-            Some((cluster, app, prior))
-        })
-        .collect::<Option<_>>()?;
-    let mut reuse = Reuse::default();
-    for (cluster, app, prior) in pairs {
-        reuse.insert(cluster.to_string(), app.to_string(), prior);
+/// One of a cluster's own files: what it is, its path, its digests.
+type ClusterFile = (Kind, String, Known);
+
+/// One part, read: its Applications (cluster, app, render) and its
+/// clusters' files (cluster, seal, kind, path, digests).
+#[derive(Default)]
+struct Parsed<'a> {
+    apps: Vec<(&'a str, &'a str, Prior)>,
+    files: Vec<(&'a str, Seal, Kind, &'a str, Known)>,
+}
+
+/// A part; `None` when it is not one fleetc wrote. A line whose file the
+/// branch does not hold (`held`) is left out.
+fn parse<'a>(part: &'a str, held: &dyn Fn(&str) -> Option<Known>) -> Option<Parsed<'a>> {
+    let mut lines = part.lines();
+    if lines.next()? != HEADER {
+        return None;
     }
-    // Then each cluster's line, followed by its files'.
-    let mut cluster: Option<(String, ClusterPrior)> = None;
-    for line in clusters.lines() {
-        if let Some(rest) = line.strip_prefix("@\t") {
-            let (name, inputs) = rest.split_once('\t')?;
-            if let Some((name, prior)) = cluster.take() {
-                reuse.insert_cluster(name, prior);
-            }
-            let prior = ClusterPrior {
-                inputs: unhex(inputs)?,
-                files: Vec::new(),
-            };
-            cluster = Some((name.to_string(), prior));
+    let mut out = Parsed::default();
+    for line in lines {
+        let mut f = line.split('\t');
+        let seal = unhex(f.next()?)?;
+        let path = f.next()?;
+        let cluster = f.next()?;
+        let what = f.next()?;
+        let Some(known) = held(path) else {
             continue;
+        };
+        match what.strip_prefix('@') {
+            Some(letter) => {
+                let kind = Kind::from_letter(letter)?;
+                out.files.push((cluster, seal, kind, path, known));
+            }
+            None => {
+                let name = f.next()?.to_string();
+                let prior = Prior {
+                    seal,
+                    name,
+                    path: path.to_string(),
+                    policies: f.map(str::to_string).collect(),
+                    file: known,
+                };
+                out.apps.push((cluster, what, prior));
+            }
         }
-        let mut f = line.strip_prefix("+\t")?.split('\t');
-        let kind = Kind::from_letter(f.next()?)?;
-        let path = f.next()?.to_string();
-        let (sha256, blob) = (unhex(f.next()?)?, unhex(f.next()?)?);
-        let (_, prior) = cluster.as_mut()?;
-        prior.files.push((kind, path, Known { sha256, blob }));
     }
-    if let Some((name, prior)) = cluster.take() {
-        reuse.insert_cluster(name, prior);
-    }
-    Some(reuse)
+    Some(out)
 }
 
 fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
@@ -195,90 +283,119 @@ fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
-/// Saves what `c` rendered (from the inventory of `digest`, saying
-/// `summary` of it) as the cache of `commit`.
-pub(crate) fn save(
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(2 * bytes.len());
+    push_hex(&mut s, bytes);
+    s
+}
+
+/// The parts a commit of `c` writes (or, `None`, removes): those whose
+/// text differs from what the branch holds. `fresh` has the digests of
+/// the files rendered this time.
+pub(crate) fn writes(
     deploy: &DeployRepo,
-    prefix: &str,
-    commit: Oid,
-    (digest, summary): (Option<Hash>, &str),
+    snapshot: &Snapshot,
     c: &Compiled,
     fresh: &HashMap<String, Known>,
-) -> crate::base::error::Result<()> {
-    let mut text = format!("{HEADER}\ncommit {commit}\ninventory ");
-    match digest {
-        Some(d) => push_hex(&mut text, &d),
-        None => text.push('-'),
+) -> Result<BTreeMap<String, Option<String>>> {
+    let parts = parts(c, fresh);
+    let mut writes = BTreeMap::new();
+    for old in deploy.paths_in(snapshot, RENDERS_DIR) {
+        if !parts.contains_key(&old) {
+            writes.insert(old, None);
+        }
     }
-    text.push_str("\nsummary ");
-    text.push_str(&summary.replace('\n', " "));
-    text.push('\n');
-    let (pairs, clusters) = priors(c, &|path| fresh.get(path).copied());
+    for (path, text) in parts {
+        if !snapshot.holds(&path, text.as_bytes())? {
+            writes.insert(path, Some(text));
+        }
+    }
+    Ok(writes)
+}
+
+/// The records of what `c` rendered, by path, as a commit writes them;
+/// `tree` is `c`'s, taken out.
+pub fn records(c: &Compiled, tree: &Tree) -> BTreeMap<String, String> {
+    sealed_parts(c, &|path| {
+        tree.files.get(path).map(|b| crate::repo::git::known(b))
+    })
+}
+
+/// Every part of the records of `c`, by path.
+fn parts(c: &Compiled, fresh: &HashMap<String, Known>) -> BTreeMap<String, String> {
+    sealed_parts(c, &|path| fresh.get(path).copied())
+}
+
+fn sealed_parts(
+    c: &Compiled,
+    known: &(dyn Fn(&str) -> Option<Known> + Sync),
+) -> BTreeMap<String, String> {
+    use rayon::prelude::*;
+    let (pairs, clusters) = priors(c, known);
     let inv = &c.inventory;
-    let plain = |f: &str| !f.contains(['\t', '\n']);
-    for (ci, ai, p) in pairs {
-        let (cluster, app) = (&inv.clusters[ci].name, &inv.apps[ai].name);
+    let plain = |f: &str| !f.is_empty() && !f.contains(['\t', '\n', '\r']);
+    // Each line in its file's group, then each group's lines in path order.
+    let mut groups: BTreeMap<&str, Vec<(&str, String)>> = BTreeMap::new();
+    for (ci, ai, p) in &pairs {
+        let (cluster, app) = (&inv.clusters[*ci].name, &inv.apps[*ai].name);
         let fields = [cluster, app, &p.name, &p.path]
             .into_iter()
             .chain(&p.policies);
         if !fields.clone().all(|f| plain(f)) {
             continue;
         }
-        text.push_str(cluster);
-        text.push('\t');
-        text.push_str(app);
-        for digest in [&p.inputs[..], &p.file.sha256, &p.file.blob] {
-            text.push('\t');
-            push_hex(&mut text, digest);
+        let mut line = hex(&p.seal);
+        for f in [&p.path, cluster, app, &p.name]
+            .into_iter()
+            .chain(&p.policies)
+        {
+            line.push('\t');
+            line.push_str(f);
         }
-        for f in [&p.name, &p.path].into_iter().chain(&p.policies) {
-            text.push('\t');
-            text.push_str(f);
-        }
-        text.push('\n');
+        groups
+            .entry(tree::group_of(&p.path))
+            .or_default()
+            .push((&p.path, line));
     }
-    for (ci, prior) in clusters {
-        let cluster = &inv.clusters[ci].name;
+    for (ci, prior) in &clusters {
+        let cluster = &inv.clusters[*ci].name;
         if !plain(cluster) || !prior.files.iter().all(|(_, p, _)| plain(p)) {
             continue;
         }
-        text.push_str("@\t");
-        text.push_str(cluster);
-        text.push('\t');
-        push_hex(&mut text, &prior.inputs);
-        text.push('\n');
-        for (kind, path, k) in &prior.files {
-            text.push_str("+\t");
-            text.push(kind.letter());
-            text.push('\t');
-            text.push_str(path);
-            for digest in [&k.sha256[..], &k.blob] {
-                text.push('\t');
-                push_hex(&mut text, digest);
-            }
-            text.push('\n');
+        for (kind, path, _) in &prior.files {
+            let line = format!(
+                "{}\t{path}\t{cluster}\t@{}",
+                hex(&prior.seal),
+                kind.letter()
+            );
+            groups
+                .entry(tree::group_of(path))
+                .or_default()
+                .push((path, line));
         }
     }
-    let sum = Sha256::digest(text.as_bytes());
-    text.push_str("end ");
-    push_hex(&mut text, &sum);
-    text.push('\n');
-    // Written whole under a name of its own, then renamed: two fleetc
-    // saving at once leave one cache or the other, never a mix.
-    let file = path(deploy, prefix);
-    let dir = file.parent().unwrap_or(&file);
-    let io = |e| crate::base::error::Error::io(&file, e);
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(io)?;
-    tmp.persist(&file).map_err(|e| io(e.error))?;
-    Ok(())
+    groups
+        .into_par_iter()
+        .map(|(group, mut lines)| {
+            lines.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            let mut text = String::with_capacity(64 + lines.len() * 160);
+            text.push_str(HEADER);
+            text.push('\n');
+            for (_, line) in lines {
+                text.push_str(&line);
+                text.push('\n');
+            }
+            (tree::part_path(RENDERS_DIR, group, PART), text)
+        })
+        .collect()
 }
 
 /// What `c` rendered, as renders a later compile of the same inventory
 /// (or an edited one) can reuse; `tree` is `c`'s, taken out.
 pub fn reuse_of(c: &Compiled, tree: &Tree) -> Reuse {
-    let (pairs, clusters) = priors(c, &|path| tree.files.get(path).map(|b| known(b)));
+    let (pairs, clusters) = priors(c, &|path| {
+        tree.files.get(path).map(|b| crate::repo::git::known(b))
+    });
     let mut reuse = Reuse::default();
     for (cluster, app, prior) in pairs {
         reuse.insert(
@@ -298,29 +415,31 @@ pub fn reuse_of(c: &Compiled, tree: &Tree) -> Reuse {
 type Priors = (Vec<(usize, usize, Prior)>, Vec<(usize, ClusterPrior)>);
 
 /// What `c` rendered, as renders a later compile can reuse: each
-/// Application, and each cluster's own files, with their digests. Reused
-/// files bring theirs; `known` gives those of the files rendered this time
-/// (a render it has none for is left out).
-pub(crate) fn priors(c: &Compiled, known: &(dyn Fn(&str) -> Option<Known> + Sync)) -> Priors {
+/// Application, and each cluster's own files, sealed with their digests.
+/// Reused files bring theirs; `known` gives those of the files rendered
+/// this time (a render it has none for is left out).
+fn priors(c: &Compiled, known: &(dyn Fn(&str) -> Option<Known> + Sync)) -> Priors {
     use rayon::prelude::*;
     let r = &c.rendered;
+    let inv = &c.inventory;
     let pairs = r
         .apps
         .par_iter()
         .filter_map(|a| {
-            let prior = Prior {
-                inputs: a.inputs,
-                name: a.name.clone(),
-                path: a.path.clone(),
-                policies: a.policies.clone(),
-                file: a.reused.or_else(|| known(&a.path))?,
-            };
+            let prior = Prior::new(
+                (&inv.clusters[a.cluster].name, &inv.apps[a.app].name),
+                &a.inputs,
+                a.name.clone(),
+                a.path.clone(),
+                a.policies.clone(),
+                a.reused.or_else(|| known(&a.path))?,
+            );
             Some((a.cluster, a.app, prior))
         })
         .collect();
     let file = |path: &str| r.reused_files.get(path).copied().or_else(|| known(path));
     let clusters = r
-        .cluster_files(c.inventory.clusters.len())
+        .cluster_files(inv.clusters.len())
         .into_par_iter()
         .enumerate()
         .filter_map(|(ci, files)| {
@@ -328,8 +447,8 @@ pub(crate) fn priors(c: &Compiled, known: &(dyn Fn(&str) -> Option<Known> + Sync
                 .into_iter()
                 .map(|(kind, path)| Some((kind, path.to_string(), file(path)?)))
                 .collect::<Option<Vec<_>>>()?;
-            let inputs = *r.cluster_inputs.get(ci)?;
-            Some((ci, ClusterPrior { inputs, files }))
+            let inputs = r.cluster_inputs.get(ci)?;
+            Some((ci, ClusterPrior::new(&inv.clusters[ci].name, inputs, files)))
         })
         .collect();
     (pairs, clusters)

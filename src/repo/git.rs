@@ -417,9 +417,8 @@ impl DeployRepo {
             let held = snapshot.files.get(path).map(|oid| oid.as_bytes());
             if held != Some(&known.blob[..]) {
                 return Err(Error::Usage(format!(
-                    "fleetc bug: {path} was taken from an earlier compile but is not what branch `{}` holds; delete {} and compile again",
+                    "fleetc bug: {path} was taken from an earlier compile but is not what branch `{}` holds; please report it",
                     self.branch,
-                    self.repo.path().join(CACHE_DIR).display()
                 )));
             }
         }
@@ -672,15 +671,16 @@ fn clear(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The folder of fleetc's render caches, in the git folder (see
-/// `crate::repo::cache`): never committed.
-pub(crate) const CACHE_DIR: &str = "fleetc-cache";
-
 /// For commands that only read and show (`log`): objects are not hashed
 /// again as they are read, as git reads them (only `git fsck` re-hashes);
 /// libgit2's check was a quarter of `log` on a long history.
 pub(crate) fn read_only() {
     git2::opts::strict_hash_verification(false);
+}
+
+/// The git blob id of `bytes`.
+pub(crate) fn blob_id(bytes: &[u8]) -> Oid {
+    Oid::hash_object(ObjectType::Blob, bytes).unwrap_or(Oid::ZERO_SHA1)
 }
 
 /// A file's digests: SHA-256 and its git blob id.

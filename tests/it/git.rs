@@ -264,8 +264,12 @@ fn a_one_label_change_shows_alike_in_diff_commit_and_log() {
             "D\tclusters/lab-sydney-01/projects/ieb.yaml",
             "D\tnamespaces/lab-sydney-01/ieb.yaml",
             // fleetc's lists of its files: only the changed cluster's.
+            "M\t.fleetc/COMPILED",
             "M\t.fleetc/manifests/clusters/lab-sydney-01/MANIFEST",
             "M\t.fleetc/manifests/namespaces/lab-sydney-01/MANIFEST",
+            "M\t.fleetc/renders/bootstrap/RENDERS",
+            "M\t.fleetc/renders/clusters/lab-sydney-01/RENDERS",
+            "M\t.fleetc/renders/namespaces/lab-sydney-01/RENDERS",
             "M\tclusters/lab-sydney-01/apps/log-shipper.yaml",
             "M\tclusters/lab-sydney-01/apps/node-exporter.yaml",
             "M\tclusters/lab-sydney-01/apps/pos-api.yaml",
@@ -887,6 +891,7 @@ fn an_emptied_cluster_keeps_its_root_and_a_removed_one_leaves_nothing() {
         lab,
         [
             ".fleetc/manifests/clusters/lab-sydney-01/MANIFEST",
+            ".fleetc/renders/clusters/lab-sydney-01/RENDERS",
             "bootstrap/lab-sydney-01.yaml",
             "clusters/lab-sydney-01/platform/project.yaml"
         ]
@@ -1086,30 +1091,44 @@ fn an_old_single_file_log_and_manifest_are_split_by_the_next_commit() {
     s.fsck();
 }
 
-/// The render cache in the deploy repo's git folder changes nothing but
-/// time: a commit (and a `diff --repo`) with it, with it deleted, and with
-/// it garbled or from another repo, give the same files, blob for blob.
+/// The records fleetc keeps in the deploy branch (`.fleetc/renders/`,
+/// `.fleetc/COMPILED`) make a fresh clone as fast as the machine that
+/// committed, and change nothing but time: a commit (and a `diff --repo`)
+/// on a clone, and with the records edited by hand, cut short, deleted or
+/// taken from another branch, gives the same files, blob for blob, as a
+/// compile that renders everything.
 #[test]
-fn the_render_cache_changes_nothing_but_time() {
+fn the_branch_records_travel_with_a_clone_and_change_nothing_but_time() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
-    let warm = seed_deploy_repo(root);
+    let origin = seed_deploy_repo(root);
     let inv = [root.join("v1"), root.join("v2")];
     crate::faults::write_fleet(&inv[0], 20, 1);
     crate::faults::write_fleet(&inv[1], 20, 2);
+    let run = |v: usize, args: &[&str]| {
+        let run = fleetc_env(&inv[v], args, &[("FLEETC_TIMINGS", "1")]);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        run
+    };
     let commit = |v: usize, repo: &Path| {
-        let run = fleetc(
-            &inv[v],
+        run(
+            v,
             &["compile", "--repo", repo.to_str().unwrap(), "--commit"],
-        );
-        assert_eq!(run.status, 0, "{}", run.stderr);
-        run.stdout
+        )
     };
-    let diff = |v: usize, repo: &Path| {
-        let run = fleetc(&inv[v], &["diff", "--repo", repo.to_str().unwrap()]);
-        assert_eq!(run.status, 0, "{}", run.stderr);
-        run.stdout
+    let diff = |v: usize, repo: &Path| run(v, &["diff", "--repo", repo.to_str().unwrap()]);
+    // What the compile reused, from FLEETC_TIMINGS: Applications and
+    // clusters' own files, each as (reused, of all), summed.
+    let reused = |stderr: &str| -> (usize, usize) {
+        let line = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("timing: reused "))
+            .unwrap_or_else(|| panic!("no reuse line: {stderr}"));
+        // "A of B Applications and the own files of C of D clusters"
+        let n: Vec<usize> = line.split(' ').filter_map(|w| w.parse().ok()).collect();
+        (n[0] + n[2], n[1] + n[3])
     };
+    let same = "timing: the inventory is the one the branch was last compiled from";
     // The branch's files with their blob ids, the log aside (it has times).
     let files = |repo: &Path| -> String {
         git(repo, &["ls-tree", "-r", "main"])
@@ -1118,134 +1137,158 @@ fn the_render_cache_changes_nothing_but_time() {
             .map(|l| format!("{l}\n"))
             .collect()
     };
-    let caches = |repo: &Path| -> Vec<PathBuf> {
-        std::fs::read_dir(repo.join("fleetc-cache"))
-            .map(|d| d.map(|e| e.unwrap().path()).collect())
-            .unwrap_or_default()
+    let clone = |from: &Path, name: &str| -> PathBuf {
+        let to = root.join(name);
+        let _ = std::fs::remove_dir_all(&to);
+        let args = [
+            "clone",
+            "-q",
+            "--no-local",
+            from.to_str().unwrap(),
+            to.to_str().unwrap(),
+        ];
+        git(root, &args);
+        to
+    };
+    // A change made by hand on a clone's branch, pushed to `repo`.
+    let by_hand = |repo: &Path, edit: &dyn Fn(&Path)| {
+        let hand = clone(repo, "by-hand");
+        edit(&hand);
+        git(&hand, &["add", "-A"]);
+        git(&hand, &["commit", "-qm", "by hand"]);
+        git(&hand, &["push", "-q", "origin", "HEAD:main"]);
+    };
+    // The reference: a compile with no records at all renders everything.
+    let cold = |v: usize| -> String {
+        let repo = clone(&origin, "cold");
+        git(&repo, &["rm", "-rq", ".fleetc/renders", ".fleetc/COMPILED"]);
+        git(&repo, &["commit", "-qm", "no records"]);
+        let (kept, _) = reused(&commit(v, &repo).stderr);
+        assert_eq!(kept, 0, "a branch without records renders everything");
+        files(&repo)
     };
 
-    commit(0, &warm);
-    let cache = caches(&warm);
-    assert_eq!(cache.len(), 1, "a commit saves the branch's render cache");
-    // A copy of the branch without the cache: every compile there is cold.
-    let cold = root.join("cold.git");
+    commit(0, &origin);
+    let listing = git(&origin, &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(listing.contains(".fleetc/COMPILED\n"), "{listing}");
+    assert!(
+        listing.contains(".fleetc/renders/clusters/edge-000/RENDERS\n"),
+        "{listing}"
+    );
+
+    // A fresh clone, as a CI job makes: nothing changed is up to date at
+    // once, without compiling; one edit renders only what it touches.
+    let ci = clone(&origin, "ci");
+    assert!(commit(0, &ci).stderr.contains(same));
+    assert!(diff(0, &ci).stderr.contains(same));
+    let d = diff(1, &ci);
+    let (kept, all) = reused(&d.stderr);
+    assert!(kept > 0 && kept < all, "reused {kept} of {all}");
+    let (kept, all) = reused(&commit(1, &ci).stderr);
+    assert!(kept > 0 && kept < all, "reused {kept} of {all}");
+    git(&ci, &["push", "-q", "origin", "main"]);
+    assert_eq!(files(&origin), cold(1), "a commit on a fresh clone");
+    assert!(commit(1, &clone(&origin, "ci2"))
+        .stdout
+        .contains("up to date"));
+
+    // A manifest edited by hand on the branch: the next compile restores
+    // it (its blob is not the one its seal names, nor the stamp's).
+    by_hand(&origin, &|repo| {
+        let listing = git(repo, &["ls-files", "clusters"]);
+        let app = listing.lines().find(|l| l.contains("/apps/")).unwrap();
+        std::fs::write(repo.join(app), "edited: by hand\n").unwrap();
+    });
+    let out = commit(1, &origin);
+    assert!(out.stdout.contains("committed"), "{}", out.stdout);
+    assert_eq!(files(&origin), cold(1), "after a manifest edited by hand");
+
+    // The records edited by hand: each edit costs renders, never a byte.
+    let part = ".fleetc/renders/clusters/edge-003/RENDERS";
+    type Edit<'a> = (&'a str, &'a dyn Fn(&str) -> String);
+    let edits: [Edit; 6] = [
+        ("a seal's digit flipped", &|t| {
+            let line = t.lines().nth(1).unwrap();
+            let flipped = format!(
+                "{}{}",
+                if line.starts_with('0') { '1' } else { '0' },
+                &line[1..]
+            );
+            t.replacen(line, &flipped, 1)
+        }),
+        ("two lines' seals swapped", &|t| {
+            let lines: Vec<&str> = t.lines().collect();
+            let (a, b) = (lines[1].split_at(32), lines[2].split_at(32));
+            t.replacen(lines[1], &format!("{}{}", b.0, a.1), 1)
+                .replacen(lines[2], &format!("{}{}", a.0, b.1), 1)
+        }),
+        ("a policy added to a line", &|t| {
+            let line = t.lines().nth(1).unwrap();
+            t.replacen(line, &format!("{line}\tforged"), 1)
+        }),
+        ("a cluster's file line removed", &|t| {
+            let line = t.lines().find(|l| l.contains("\t@")).unwrap();
+            t.replacen(&format!("{line}\n"), "", 1)
+        }),
+        ("cut short", &|t| t[..t.len() / 2].to_string()),
+        ("another version", &|t| {
+            t.replacen("fleetc renders 1", "fleetc renders 9", 1)
+        }),
+    ];
+    for (what, edit) in edits {
+        by_hand(&origin, &|repo| {
+            let text = std::fs::read_to_string(repo.join(part)).unwrap();
+            let edited = edit(&text);
+            assert_ne!(edited, text, "{what}");
+            std::fs::write(repo.join(part), edited).unwrap();
+        });
+        // The same inventory: every render would be reused but the edited
+        // group's, which are rendered again and recorded anew.
+        let ci = clone(&origin, "ci");
+        let out = commit(1, &ci);
+        let (kept, all) = reused(&out.stderr);
+        assert!(kept < all, "{what}: every Application was reused");
+        assert!(out.stdout.contains("records"), "{what}: {}", out.stdout);
+        git(&ci, &["push", "-q", "origin", "main"]);
+        assert_eq!(files(&origin), cold(1), "records {what}");
+        let again = commit(1, &clone(&origin, "ci"));
+        assert!(again.stderr.contains(same), "{what}: {}", again.stderr);
+    }
+
+    // Another branch's records (another inventory's renders), copied over
+    // these with a manifest changed by hand; the stamp kept.
+    let other = root.join("other.git");
     git(
         root,
         &[
-            "clone",
+            "init",
             "-q",
             "--bare",
-            warm.to_str().unwrap(),
-            cold.to_str().unwrap(),
+            "-b",
+            "main",
+            other.to_str().unwrap(),
         ],
     );
-    assert!(caches(&cold).is_empty());
-    let deleting = |repo: &Path| {
-        let _ = std::fs::remove_dir_all(repo.join("fleetc-cache"));
-    };
-
-    // With FLEETC_TIMINGS=1, what the compile reused (stderr).
-    let timed = |v: usize, args: &[&str]| {
-        let run = fleetc_env(&inv[v], args, &[("FLEETC_TIMINGS", "1")]);
-        assert_eq!(run.status, 0, "{}", run.stderr);
-        run.stderr
-    };
-    let reused = |stderr: &str| -> (usize, usize) {
-        let line = stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("timing: reused "))
-            .unwrap_or_else(|| panic!("nothing reused: {stderr}"));
-        let words: Vec<&str> = line.split(' ').collect();
-        (words[0].parse().unwrap(), words[2].parse().unwrap())
-    };
-    let w = warm.to_str().unwrap();
-
-    // An edit: the diff, then the commit, which renders only what changed.
-    assert_eq!(diff(1, &warm), diff(1, &cold), "diff --repo with the cache");
-    let (kept, all) = reused(&timed(1, &["compile", "--repo", w, "--commit"]));
-    assert!(kept > 0 && kept < all, "reused {kept} of {all}");
-    deleting(&cold);
-    commit(1, &cold);
-    assert_eq!(files(&warm), files(&cold), "a commit with the cache");
-    assert!(files(&warm).contains("clusters/"), "{}", files(&warm));
-
-    // Nothing changed: up to date at once, without compiling.
-    let same = "timing: the inventory is the one the branch was last compiled from";
-    assert!(timed(1, &["compile", "--repo", w, "--commit"]).contains(same));
-    assert!(timed(1, &["diff", "--repo", w]).contains(same));
-    assert!(commit(1, &warm).contains("up to date"));
-    assert_eq!(
-        diff(1, &warm),
-        diff(1, &cold),
-        "diff --repo, nothing changed"
-    );
-
-    // Someone edits one of fleetc's files on the branch by hand: the cache
-    // is of the commit before, so the next compile finds and restores it.
-    let hand = root.join("by-hand");
-    git(
-        root,
-        &[
-            "clone",
-            "-q",
-            warm.to_str().unwrap(),
-            hand.to_str().unwrap(),
-        ],
-    );
-    let listing = git(&hand, &["ls-files", "clusters"]);
-    let app = listing.lines().find(|l| l.contains("/apps/")).unwrap();
-    std::fs::write(hand.join(app), "edited: by hand\n").unwrap();
-    git(&hand, &["commit", "-qam", "an edit by hand"]);
-    git(&hand, &["push", "-q", "origin", "HEAD:main"]);
+    commit(0, &other);
+    let theirs = git(&other, &["show", &format!("main:{part}")]);
+    by_hand(&origin, &|repo| {
+        let listing = git(repo, &["ls-files", "clusters/edge-003"]);
+        let app = listing.lines().find(|l| l.contains("/apps/")).unwrap();
+        std::fs::write(repo.join(app), "edited: by hand\n").unwrap();
+        std::fs::write(repo.join(part), &theirs).unwrap();
+    });
+    let (kept, all) = reused(&commit(1, &origin).stderr);
+    assert!(kept < all, "reused {kept} of {all}");
+    assert_eq!(files(&origin), cold(1), "another branch's records");
+    // Records alone are committed without a log entry.
+    let log = git(&origin, &["log", "--format=%s", "main"]);
+    assert!(log.lines().any(|l| l.contains("records")), "{log}");
+    let fsck = crate::support::fsck(&origin);
     assert!(
-        commit(1, &warm).contains("committed"),
-        "a file edited by hand on the branch was not restored"
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
     );
-    assert_eq!(files(&warm), files(&cold), "after an edit by hand");
-
-    // A garbled cache is ignored: one hex digit of a file's SHA-256 (which
-    // would land in the branch's list of files if it were believed).
-    let cache = caches(&warm).pop().unwrap();
-    let text = std::fs::read_to_string(&cache).unwrap();
-    let line = text.lines().nth(4).unwrap();
-    let sha = line.split('\t').nth(3).unwrap();
-    assert_eq!(sha.len(), 64, "{line}");
-    let flipped = format!(
-        "{}{}",
-        if sha.starts_with('0') { '1' } else { '0' },
-        &sha[1..]
-    );
-    std::fs::write(&cache, text.replacen(sha, &flipped, 1)).unwrap();
-    commit(0, &warm);
-    deleting(&cold);
-    commit(0, &cold);
-    assert_eq!(files(&warm), files(&cold), "a commit with a garbled cache");
-
-    // A cache cut short, and then another repo's cache (of another commit).
-    let text = std::fs::read(&cache).unwrap();
-    std::fs::write(&cache, &text[..text.len() * 2 / 3]).unwrap();
-    commit(1, &warm);
-    deleting(&cold);
-    commit(1, &cold);
-    assert_eq!(files(&warm), files(&cold), "a commit with a cut cache");
-    let theirs = caches(&cold).pop().unwrap();
-    std::fs::copy(&theirs, &cache).unwrap();
-    commit(0, &warm);
-    deleting(&cold);
-    commit(0, &cold);
-    assert_eq!(
-        files(&warm),
-        files(&cold),
-        "a commit with another repo's cache"
-    );
-    for repo in [&warm, &cold] {
-        let fsck = crate::support::fsck(repo);
-        assert!(
-            fsck.status.success(),
-            "{}",
-            String::from_utf8_lossy(&fsck.stderr)
-        );
-    }
 }
 
 /// A deploy repo checked out as a linked worktree (`git worktree add`):

@@ -13,7 +13,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use fleetc::{compile_files, compile_files_reusing, reuse_of, Compiled, Files, Known, Tree};
+use fleetc::{
+    compile_files, compile_files_reusing, records, reuse_from_records, reuse_of, Compiled, Files,
+    Known, Tree,
+};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -1473,6 +1476,96 @@ fn known_of(bytes: &[u8]) -> Known {
     }
 }
 
+/// A deploy branch's records (`parts`) and files (`branch`), edited by
+/// hand: in chosen parts, a seal's digit flipped, two lines' seals swapped,
+/// a policy added, a cluster's file line dropped, a line moved to another
+/// part, an app's name changed to another's, a part cut short; and one
+/// rendered file edited. Which part each edit hits follows from the tree.
+fn edit_by_hand(
+    parts: &BTreeMap<String, String>,
+    branch: &BTreeMap<String, Vec<u8>>,
+) -> (Vec<String>, BTreeMap<String, Vec<u8>>) {
+    let mut texts: Vec<String> = parts.values().cloned().collect();
+    let n = texts.len();
+    if n == 0 {
+        return (texts, branch.clone());
+    }
+    let salt = branch.len() + branch.values().map(Vec::len).sum::<usize>();
+    let at = |k: usize| (salt + 7 * k) % n;
+    let lines = |t: &str| -> Vec<String> { t.lines().map(str::to_string).collect() };
+    let join = |ls: &[String]| ls.iter().map(|l| format!("{l}\n")).collect::<String>();
+    // 1. a seal's digit flipped
+    let mut ls = lines(&texts[at(1)]);
+    if let Some(l) = ls.get_mut(1) {
+        let first = if l.starts_with('0') { "1" } else { "0" };
+        l.replace_range(..1, first);
+    }
+    texts[at(1)] = join(&ls);
+    // 2. two lines' seals swapped
+    let mut ls = lines(&texts[at(2)]);
+    if ls.len() >= 3 {
+        let (a, b) = (ls[1][..32].to_string(), ls[2][..32].to_string());
+        ls[1].replace_range(..32, &b);
+        ls[2].replace_range(..32, &a);
+    }
+    texts[at(2)] = join(&ls);
+    // 3. a policy added to an Application's line
+    let mut ls = lines(&texts[at(3)]);
+    if let Some(l) = ls.iter_mut().skip(1).find(|l| !l.contains("\t@")) {
+        l.push_str("\tforged");
+    }
+    texts[at(3)] = join(&ls);
+    // 4. a cluster's file line dropped
+    let mut ls = lines(&texts[at(4)]);
+    if let Some(i) = ls.iter().position(|l| l.contains("\t@")) {
+        ls.remove(i);
+    }
+    texts[at(4)] = join(&ls);
+    // 5. a line moved to another part
+    let mut ls = lines(&texts[at(5)]);
+    if ls.len() >= 2 {
+        let moved = ls.remove(1);
+        texts[at(5)] = join(&ls);
+        let to = (at(5) + 1) % n;
+        texts[to].push_str(&format!("{moved}\n"));
+    }
+    // 6. an app's name changed to another line's
+    let mut ls = lines(&texts[at(6)]);
+    let apps: Vec<String> = ls
+        .iter()
+        .skip(1)
+        .filter_map(|l| {
+            l.split('\t')
+                .nth(3)
+                .filter(|w| !w.starts_with('@'))
+                .map(str::to_string)
+        })
+        .collect();
+    if let (Some(first), Some(other)) = (apps.first(), apps.iter().find(|a| *a != &apps[0])) {
+        if let Some(l) = ls
+            .iter_mut()
+            .skip(1)
+            .find(|l| l.split('\t').nth(3) == Some(first))
+        {
+            let f: Vec<&str> = l.split('\t').collect();
+            let mut f: Vec<String> = f.into_iter().map(str::to_string).collect();
+            f[3] = other.clone();
+            *l = f.join("\t");
+        }
+    }
+    texts[at(6)] = join(&ls);
+    // 7. a part cut short
+    let t = &mut texts[at(7)];
+    t.truncate(t.len() * 2 / 3);
+    // And one rendered file edited on the branch.
+    let mut branch = branch.clone();
+    let which = salt % branch.len().max(1);
+    if let Some(bytes) = branch.values_mut().nth(which) {
+        bytes.extend_from_slice(b"# edited by hand\n");
+    }
+    (texts, branch)
+}
+
 /// The incremental compile's whole tree: its files, and at each path it
 /// knows by digests, the earlier compile's bytes, which must have those
 /// digests.
@@ -1551,6 +1644,8 @@ struct Stats {
     no_edit: AtomicUsize,
     apps: AtomicUsize,
     reused: AtomicUsize,
+    /// Files reused from records edited by hand.
+    reused_hostile: AtomicUsize,
     /// Inventories A with replicas divided, a rollout, a pin, patches, a
     /// revision override.
     divided: AtomicUsize,
@@ -1696,6 +1791,38 @@ fn check(a: &Model, edits: &[Edit], stats: &Stats) -> Result<(), TestCaseError> 
         }
     }
 
+    // The same renders as a deploy branch records them: whole, they are
+    // the same renders; edited by hand, with a manifest edited by hand on
+    // the branch too, they cost renders, never a byte.
+    let parts = records(&cold_a, &tree_a);
+    let held =
+        |branch: &BTreeMap<String, Vec<u8>>, path: &str| branch.get(path).map(|b| known_of(b));
+    let whole = reuse_from_records(parts.values().map(String::as_str), &|p| {
+        held(&tree_a.files, p)
+    });
+    // (A cluster with no file of its own has no line to record.)
+    let with_files = cold_a
+        .rendered
+        .cluster_files(cold_a.inventory.clusters.len())
+        .iter()
+        .filter(|f| !f.is_empty())
+        .count();
+    prop_assert_eq!(
+        whole.len(),
+        (reuse.len().0, with_files),
+        "the records are not the renders"
+    );
+    let (edited, branch) = edit_by_hand(&parts, &tree_a.files);
+    let hostile = reuse_from_records(edited.iter().map(String::as_str), &|p| held(&branch, p));
+    let mut inc_h = compile_files_reusing(&files_b, &hostile)
+        .map_err(|e| TestCaseError::fail(format!("B compiled, then failed: {e:?}")))?;
+    let h_tree = inc_h.take_tree();
+    let full_h = reconstruct(&h_tree, &branch).map_err(TestCaseError::fail)?;
+    same_tree(&cold_tree.files, &full_h).map_err(TestCaseError::fail)?;
+    stats
+        .reused_hostile
+        .fetch_add(h_tree.known.len(), Ordering::Relaxed);
+
     // The incremental compile's own renders are reusable in turn: compiling
     // B again from them renders no Application and gives the same tree.
     let reuse_b = reuse_of(&inc_b, &inc_tree);
@@ -1750,13 +1877,14 @@ fn an_incremental_compile_is_byte_identical_to_a_cold_one() {
     }
     let get = |n: &AtomicUsize| n.load(Ordering::Relaxed);
     println!(
-        "cases {}, A compiles {}, B compiles {}, unedited {}, Applications {} of which reused {}",
+        "cases {}, A compiles {}, B compiles {}, unedited {}, Applications {} of which reused {}; files reused from records edited by hand {}",
         get(&stats.cases),
         get(&stats.valid_a),
         get(&stats.valid_b),
         get(&stats.no_edit),
         get(&stats.apps),
         get(&stats.reused),
+        get(&stats.reused_hostile),
     );
     println!(
         "of the A compiles, with replicas divided {}, a rollout {}, a pin {}, patches {}, a revision override {}, a Kustomize app {}, a values repo {}",
@@ -1777,6 +1905,10 @@ fn an_incremental_compile_is_byte_identical_to_a_cold_one() {
         "too few generated inventories compile"
     );
     assert!(get(&stats.reused) > 0, "no Application was ever reused");
+    assert!(
+        get(&stats.reused_hostile) > 0,
+        "nothing was reused from records edited by hand"
+    );
     assert!(
         get(&stats.divided) * 2 >= get(&stats.valid_a),
         "too few inventories divide replicas"
@@ -1868,17 +2000,16 @@ fn an_edited_app_is_rendered_again_and_a_wrong_reuse_is_caught() {
             Some(known) => known,
             None => known_of(&tree_a.files[&a.path]),
         };
-        forged.insert(
-            inc_b.inventory.clusters[a.cluster].name.clone(),
-            app_name(a),
-            fleetc::Prior {
-                inputs: a.inputs,
-                name: a.name.clone(),
-                path: a.path.clone(),
-                policies: a.policies.clone(),
-                file,
-            },
+        let cluster = inc_b.inventory.clusters[a.cluster].name.clone();
+        let prior = fleetc::Prior::new(
+            (&cluster, &app_name(a)),
+            &a.inputs,
+            a.name.clone(),
+            a.path.clone(),
+            a.policies.clone(),
+            file,
         );
+        forged.insert(cluster, app_name(a), prior);
     }
     let mut wrong = compile_files_reusing(&files_b, &forged).unwrap();
     let wrong_tree = wrong.take_tree();

@@ -89,11 +89,10 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     progress::lap("start");
     let read = pipeline::read(root, &Progress)?;
     let digest = read.digest();
+    let snapshot = deploy.snapshot(prefix)?;
+    progress::lap("branch: read");
     // The very inventory the branch was last compiled from: up to date.
-    let cache = cache::open(&deploy, prefix);
-    let head = deploy.head()?;
-    progress::lap("cache: read");
-    if let Some(summary) = cache.as_ref().and_then(|c| c.unchanged(head, digest)) {
+    if let Some(summary) = cache::unchanged(&deploy, &snapshot, digest) {
         progress::fact("the inventory is the one the branch was last compiled from");
         if args.check {
             return report_stale(&diff::classify(&[]), &where_, &fix);
@@ -103,9 +102,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         ))?;
         return Ok(EXIT_OK);
     }
-    let snapshot = deploy.snapshot(prefix)?;
-    progress::lap("branch: read");
-    let reuse = cache::load(cache, &snapshot);
+    let reuse = cache::load(&deploy, &snapshot);
     progress::lap("cache: load");
     let mut c = read.compile(Keep::Texts, Some(&reuse), &Progress)?;
     let summary = summary_line(&c, "compiled");
@@ -115,6 +112,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let fresh = git::digests(&tree);
     progress::lap("hashing");
     let lists = deploy.manifest_writes(&snapshot, &tree, &fresh)?;
+    let records = cache::writes(&deploy, &snapshot, &c, &fresh)?;
     progress::lap("lists of files");
     let changes = deploy.changes(&snapshot, tree, &lists, &fresh)?;
     let mut cs = diff::classify(&changes);
@@ -124,12 +122,32 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         return report_stale(&cs, &where_, &fix);
     }
     if changes.is_empty() && lists.is_empty() {
-        if let Some(commit) = snapshot.commit {
-            save_cache(&deploy, prefix, commit, (digest, &summary), &c, &fresh);
+        if records.is_empty() {
+            emit(&format!(
+                "{summary}: {where_} is up to date; nothing to commit\n"
+            ))?;
+        } else {
+            // Only fleetc's records differ (missing, damaged, or of inputs
+            // that changed and render the same): committed, without a log
+            // entry, so that every clone is warm again.
+            let mut writes: BTreeMap<String, Option<&[u8]>> = records
+                .iter()
+                .map(|(path, text)| (path.clone(), text.as_ref().map(|t| t.as_bytes())))
+                .collect();
+            let stamp = digest.map(|d| stamped(&snapshot, &writes, &fresh, &d, &summary));
+            if let Some(stamp) = &stamp {
+                writes.insert(cache::STAMP.to_string(), Some(stamp.as_bytes()));
+            }
+            let parts = crate::base::words::count(records.len() as u128, "list");
+            let message = format!(
+                "fleetc: records of what was rendered ({parts})\n\nNo manifest changed: fleetc's records of the renders the branch holds\nwere missing, damaged or of other inputs; the next compile of any\nclone reuses them.\n"
+            );
+            let commit = deploy.commit_watched(&snapshot, prefix, &writes, &message, &Progress)?;
+            emit(&format!(
+                "{summary}: {where_} is up to date; committed {} with fleetc's records only ({parts})\n",
+                git::short(commit)
+            ))?;
         }
-        emit(&format!(
-            "{summary}: {where_} is up to date; nothing to commit\n"
-        ))?;
         super::at_exit((c, snapshot, fresh));
         return Ok(EXIT_OK);
     }
@@ -171,16 +189,18 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
         .iter()
         .map(|ch| (ch.path.clone(), ch.new.as_deref()))
         .collect();
-    for (path, text) in &lists {
+    for (path, text) in lists.iter().chain(&records) {
         writes.insert(path.clone(), text.as_ref().map(|t| t.as_bytes()));
     }
     for (path, text) in &record.files {
         writes.insert(path.clone(), text.as_deref());
     }
+    let stamp = digest.map(|d| stamped(&snapshot, &writes, &fresh, &d, &summary));
+    if let Some(stamp) = &stamp {
+        writes.insert(cache::STAMP.to_string(), Some(stamp.as_bytes()));
+    }
     let commit = deploy.commit_watched(&snapshot, prefix, &writes, &record.message, &Progress)?;
     progress::lap("commit");
-    save_cache(&deploy, prefix, commit, (digest, &summary), &c, &fresh);
-    progress::lap("cache: save");
     notes(&c);
     emit(&format!(
         "{summary}: committed {} to {where_}: {} (log entry {})\n",
@@ -200,21 +220,31 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// Saves the render cache of `commit`; one that cannot be saved only costs
-/// the next compile time, and a note says so.
-fn save_cache(
-    deploy: &DeployRepo,
-    prefix: &str,
-    commit: git::Oid,
-    inventory: (Option<crate::render::Hash>, &str),
-    c: &Compiled,
+/// The stamp of a commit of `writes` on top of `snapshot`, from the
+/// inventory of `digest`: the files it will hold, by blob id.
+fn stamped(
+    snapshot: &git::Snapshot,
+    writes: &BTreeMap<String, Option<&[u8]>>,
     fresh: &std::collections::HashMap<String, Known>,
-) {
-    if let Err(e) = cache::save(deploy, prefix, commit, inventory, c, fresh) {
-        note(&format!(
-            "the render cache could not be saved ({e}); the next compile renders every Application again"
-        ));
+    digest: &crate::render::Hash,
+    summary: &str,
+) -> String {
+    let mut files = snapshot.files.clone();
+    for (path, bytes) in writes {
+        match bytes {
+            Some(b) => {
+                let oid = match fresh.get(path) {
+                    Some(k) => git::Oid::from_bytes(&k.blob).ok(),
+                    None => None,
+                };
+                files.insert(path.clone(), oid.unwrap_or_else(|| git::blob_id(b)));
+            }
+            None => {
+                files.remove(path);
+            }
+        }
     }
+    cache::stamp(digest, summary, files.iter().map(|(p, o)| (p.as_str(), *o)))
 }
 
 /// The removal guard, unless the user allowed removals.

@@ -60,24 +60,18 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
             (Some(c), changes)
         }
         (_, Some(repo), _) => {
-            // The branch's render cache spares the pairs that did not
-            // change, or the whole compile (as in `compile --repo`).
+            // The branch's records spare the pairs that did not change,
+            // or the whole compile (as in `compile --repo`).
             let settings = pipeline::load_settings(root)?;
             let prefix = settings.deploy_prefix();
             let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
             let read = pipeline::read(root, &Progress)?;
-            let cache = cache::open(&deploy, prefix);
-            let head = deploy.head()?;
-            if cache
-                .as_ref()
-                .and_then(|c| c.unchanged(head, read.digest()))
-                .is_some()
-            {
+            let snapshot = deploy.snapshot(prefix)?;
+            if cache::unchanged(&deploy, &snapshot, read.digest()).is_some() {
                 progress::fact("the inventory is the one the branch was last compiled from");
                 (None, Vec::new())
             } else {
-                let snapshot = deploy.snapshot(prefix)?;
-                let reuse = cache::load(cache, &snapshot);
+                let reuse = cache::load(&deploy, &snapshot);
                 let mut c = read.compile(Keep::Texts, Some(&reuse), &Progress)?;
                 let tree = c.take_tree();
                 let digests = git::digests(&tree);
