@@ -10,9 +10,9 @@
 //! What is timed, and what is not:
 //! - `check`, `compile --out` into a fresh empty folder, the same again
 //!   with nothing changed (no-op), `compile --repo --commit` into a fresh
-//!   bare repo, the same again (no-op; and again without the render cache
-//!   in the repo), one cluster's `environment` changed (`diff --repo`,
-//!   then the commit), `diff --base HEAD~1` in an inventory
+//!   bare repo, the same again (no-op), on a fresh clone of it (a no-op
+//!   commit, and one cluster's change as a `diff --repo`), one cluster's
+//!   `environment` changed (`diff --repo`, then the commit), `diff --base HEAD~1` in an inventory
 //!   that is a git repo, `log --app --cluster`, and `status` over an
 //!   export per cluster in which every Application is deployed.
 //! - The trivial writer: fleetc's output tree, read into memory first, then
@@ -482,29 +482,56 @@ impl Bench {
         row.bytes = Some(self.repo_note(&repo, "after the commit into an empty repo")?);
         rows.push(row);
 
-        // f. the same commit again, nothing changed; then f'. the same
-        // without the render cache in the repo's git folder (a fresh clone
-        // in CI): every Application is rendered again.
-        let cache = repo.join("fleetc-cache");
-        for (name, without_cache) in [
-            ("commit (no-op)", false),
-            ("commit (no-op, no cache)", true),
-        ] {
-            let mut row = Row::new(name, target(Target::Secs(1.0)));
-            for r in 0..runs {
-                if without_cache && cache.exists() {
-                    fs::remove_dir_all(&cache).map_err(|e| io(&cache, e))?;
-                }
-                let commit = ["compile", "-i", &inv, "--repo", &repo_s, "--commit"];
-                let s = self.timed(name, r, runs, &commit, &[0])?;
-                if !s.stdout.contains("nothing to commit") {
-                    self.note(format!("{name} committed: {}", s.stdout.trim()));
-                }
-                row.add(s);
+        // f. the same commit again, nothing changed.
+        let mut row = Row::new("commit (no-op)", target(Target::Secs(1.0)));
+        for r in 0..runs {
+            let commit = ["compile", "-i", &inv, "--repo", &repo_s, "--commit"];
+            let s = self.timed("commit (no-op)", r, runs, &commit, &[0])?;
+            if !s.stdout.contains("nothing to commit") {
+                self.note(format!("commit (no-op) committed: {}", s.stdout.trim()));
             }
-            row.bytes = rows.last().and_then(|r| r.bytes);
-            rows.push(row);
+            row.add(s);
         }
+        row.bytes = rows.last().and_then(|r| r.bytes);
+        rows.push(row);
+
+        // f'. a fresh clone, as a CI job starts from (`git clone
+        // --no-local --no-checkout`, untimed; fleetc reads the object
+        // store only): the same no-op commit, then one cluster's change
+        // as a `diff --repo`.
+        let clone = self.run.join("clone");
+        let clone_s = clone.display().to_string();
+        let mut noop_row = Row::new("fresh clone: commit (no-op)", target(Target::Secs(1.0)));
+        let mut diff_row = Row::new("fresh clone: diff (1 cluster)", target(Target::Secs(1.5)));
+        for r in 0..runs {
+            if clone.exists() {
+                fs::remove_dir_all(&clone).map_err(|e| io(&clone, e))?;
+            }
+            untimed(
+                git()
+                    .args(["clone", "-q", "--no-local", "--no-checkout"])
+                    .arg(&repo)
+                    .arg(&clone),
+            )?;
+            syncfs(&self.run)?;
+            let commit = ["compile", "-i", &inv, "--repo", &clone_s, "--commit"];
+            let s = self.timed("fresh clone: commit (no-op)", r, runs, &commit, &[0])?;
+            if !s.stdout.contains("nothing to commit") {
+                self.note(format!("fresh clone: commit (no-op) committed: {}", s.stdout.trim()));
+            }
+            noop_row.add(s);
+            self.set_environment("staging")?;
+            let diff = ["diff", "-i", &inv, "--repo", &clone_s, "--exit-code"];
+            let s = self.timed("fresh clone: diff", r, runs, &diff, &[0, 2])?;
+            if s.code == 0 {
+                self.note("fresh clone: diff saw no change".to_string());
+            }
+            diff_row.add(s);
+            self.set_environment("prod")?;
+        }
+        fs::remove_dir_all(&clone).map_err(|e| io(&clone, e))?;
+        rows.push(noop_row);
+        rows.push(diff_row);
 
         // g. one cluster's environment changed: prod → staging, back, …, so
         // every run is a real change against what the repo holds.

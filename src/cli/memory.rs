@@ -16,12 +16,18 @@
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 
-/// Bytes fleetc holds now.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// Bytes fleetc holds now, but for what each thread has not yet settled
+/// (less than [`BATCH`] a thread, either way). Signed: a thread may settle
+/// the freeing of bytes another thread has not settled the allocation of.
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+/// What a thread allocates or frees is settled into [`LIVE`] by the
+/// [`BATCH`]: one shared atomic touched per allocation made the two
+/// threads of a render fight over its cache line for a third of their time.
+const BATCH: isize = 256 << 10;
 /// Bytes fleetc may hold; set from `limits.memory_bytes`.
 static LIMIT: AtomicUsize = AtomicUsize::new(8 << 30);
 /// Set once fleetc is stopping: what is allocated from then on is not
@@ -31,6 +37,10 @@ static STOPPING: AtomicBool = AtomicBool::new(false);
 const TASK_BYTES: usize = 240;
 
 thread_local! {
+    /// Bytes this thread allocated (freed, if negative) and has not yet
+    /// settled into [`LIVE`]. Const-initialised and without a destructor,
+    /// so reading it never allocates.
+    static UNSETTLED: Cell<isize> = const { Cell::new(0) };
     /// What this thread is rendering, for the message: a fixed buffer, so
     /// that reading it when stopping allocates nothing.
     static TASK: RefCell<([u8; TASK_BYTES], usize)> = const { RefCell::new(([0; TASK_BYTES], 0)) };
@@ -54,7 +64,7 @@ unsafe impl GlobalAlloc for MemoryGuard {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        release(layout.size());
         // SAFETY: `ptr` and `layout` come from this allocator, which took
         // them from the system allocator.
         unsafe { System.dealloc(ptr, layout) }
@@ -64,7 +74,7 @@ unsafe impl GlobalAlloc for MemoryGuard {
         if new_size > layout.size() {
             charge(new_size - layout.size());
         } else {
-            LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            release(layout.size() - new_size);
         }
         // SAFETY: as for `dealloc`; the new size is the caller's, as the
         // system allocator expects it.
@@ -74,10 +84,45 @@ unsafe impl GlobalAlloc for MemoryGuard {
 
 /// Counts `size` more bytes, or stops fleetc when they would be too many.
 fn charge(size: usize) {
-    let live = LIVE.fetch_add(size, Ordering::Relaxed).saturating_add(size);
+    let size = isize::try_from(size).unwrap_or(isize::MAX);
+    let Some(settled) = settle(size) else {
+        return;
+    };
+    let live = LIVE
+        .fetch_add(settled, Ordering::Relaxed)
+        .saturating_add(settled);
     let limit = LIMIT.load(Ordering::Relaxed);
-    if live > limit && !STOPPING.swap(true, Ordering::SeqCst) {
+    if usize::try_from(live).is_ok_and(|live| live > limit)
+        && !STOPPING.swap(true, Ordering::SeqCst)
+    {
         stop(limit);
+    }
+}
+
+/// Counts `size` bytes fewer.
+fn release(size: usize) {
+    let size = isize::try_from(size).unwrap_or(isize::MAX);
+    if let Some(settled) = settle(-size) {
+        LIVE.fetch_add(settled, Ordering::Relaxed);
+    }
+}
+
+/// Adds `delta` to this thread's unsettled bytes; returns what is to be
+/// settled into [`LIVE`] now (all of it, once it reaches a [`BATCH`]
+/// either way, or when the thread's own count is gone, as it exits).
+fn settle(delta: isize) -> Option<isize> {
+    match UNSETTLED.try_with(|u| {
+        let now = u.get().saturating_add(delta);
+        if now.abs() >= BATCH {
+            u.set(0);
+            Some(now)
+        } else {
+            u.set(now);
+            None
+        }
+    }) {
+        Ok(settled) => settled,
+        Err(_) => Some(delta),
     }
 }
 
