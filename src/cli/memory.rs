@@ -12,10 +12,10 @@
 //! writes only after all rendering is done.
 //!
 //! This is the crate's only `unsafe` code: the [`GlobalAlloc`] impl, which
-//! forwards to the system allocator.
+//! forwards to mimalloc (see [`MemoryGuard`]).
 #![allow(unsafe_code)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
@@ -46,28 +46,33 @@ thread_local! {
     static TASK: RefCell<([u8; TASK_BYTES], usize)> = const { RefCell::new(([0; TASK_BYTES], 0)) };
 }
 
-/// The allocator of the `fleetc` binary: the system's, counted.
+/// The allocator of the `fleetc` binary: mimalloc, counted. mimalloc
+/// rather than the system's (glibc's) malloc: a render is a storm of small
+/// allocations freed on both threads, where glibc's arenas and free lists
+/// took a quarter of `check`'s samples; mimalloc's thread-local pages
+/// made `check` at 116,680 Applications about a fifth faster, in less
+/// memory.
 #[derive(Debug)]
 pub struct MemoryGuard;
 
 unsafe impl GlobalAlloc for MemoryGuard {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         charge(layout.size());
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
+        // SAFETY: forwarded unchanged to mimalloc.
+        unsafe { mimalloc::MiMalloc.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         charge(layout.size());
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc_zeroed(layout) }
+        // SAFETY: forwarded unchanged to mimalloc.
+        unsafe { mimalloc::MiMalloc.alloc_zeroed(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         release(layout.size());
         // SAFETY: `ptr` and `layout` come from this allocator, which took
-        // them from the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
+        // them from mimalloc.
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -77,8 +82,8 @@ unsafe impl GlobalAlloc for MemoryGuard {
             release(layout.size() - new_size);
         }
         // SAFETY: as for `dealloc`; the new size is the caller's, as the
-        // system allocator expects it.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        // mimalloc expects it.
+        unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
     }
 }
 
