@@ -72,7 +72,8 @@ pub use cli::memory::MemoryGuard;
 pub use cli::{main, EXIT_CHANGES, EXIT_OK, EXIT_USER};
 pub use load::Files;
 pub use pipeline::{
-    compile, compile_files, compile_files_reusing, compile_reusing, load_settings, Compiled,
+    compile, compile_files, compile_files_reusing, compile_reusing, compile_shard, load_settings,
+    Compiled, Shard,
 };
 pub use place::delivery::Plan;
 pub use place::matrix::{ClusterReason, Hit, Matrix, Pair};

@@ -61,11 +61,58 @@ pub fn compile(root: &Path) -> Result<Compiled> {
     compile_keeping(root, Keep::Texts, &Quiet)
 }
 
+/// A shard of the fleet: the clusters a label selector matches (`compile
+/// --clusters`). A shard's compile places, divides and checks the whole
+/// fleet, as a whole compile does, but renders the Applications and own
+/// files of its clusters only, with the fleet-wide files (hub mode's
+/// AppProjects and their root): so the shards of a fleet, each its own
+/// deploy repo, together hold what the whole compile writes.
+#[derive(Debug)]
+pub struct Shard {
+    /// The selector as given.
+    pub text: String,
+    selector: crate::rules::selector::Selector,
+}
+
+impl Shard {
+    /// The shard of the clusters `text` (a label selector) matches.
+    pub fn parse(text: &str) -> std::result::Result<Shard, String> {
+        Ok(Shard {
+            text: text.to_string(),
+            selector: check::parse_selector(text)?,
+        })
+    }
+
+    /// By cluster, whether it is in the shard; an error names a label key
+    /// that no cluster has (a typo would make the shard empty).
+    fn clusters(&self, inv: &Inventory) -> Result<Vec<bool>> {
+        for r in self.selector.requirements() {
+            if !inv.clusters.iter().any(|c| c.labels.contains_key(r.key())) {
+                return Err(Error::Usage(format!(
+                    "the shard's selector `{}` names the label `{}`, which no cluster has",
+                    self.text,
+                    r.key()
+                )));
+            }
+        }
+        Ok(inv
+            .clusters
+            .iter()
+            .map(|c| self.selector.matches(&c.labels))
+            .collect())
+    }
+}
+
 /// [`compile`], keeping of the Applications only what `keep` says: a
 /// command that writes nothing refuses exactly what a compile refuses,
 /// without holding every text.
 pub(crate) fn compile_keeping(root: &Path, keep: Keep, watch: &dyn Watch) -> Result<Compiled> {
     read(root, watch)?.compile(keep, None, watch)
+}
+
+/// [`compile`] of one [`Shard`] of the fleet.
+pub fn compile_shard(root: &Path, shard: &Shard) -> Result<Compiled> {
+    read(root, &Quiet)?.compile_shard(Keep::Texts, None, Some(shard), &Quiet)
 }
 
 /// [`compile`], taking the files of pairs whose inputs have not changed
@@ -97,7 +144,7 @@ impl Read {
     /// compile is deterministic, and where the folder is is named only in
     /// messages), wherever the folder is: a CI job's checkout too. `None`
     /// when reading found a problem.
-    pub(crate) fn digest(&self) -> Option<render::Hash> {
+    pub(crate) fn digest(&self, shard: Option<&Shard>) -> Option<render::Hash> {
         use sha2::{Digest, Sha256};
         if !self.diags.is_empty() {
             return None;
@@ -105,6 +152,11 @@ impl Read {
         let f = &self.files;
         let mut h = Sha256::new();
         h.update(render::fleetc_identity());
+        // A shard's compile writes less than the whole.
+        match shard {
+            Some(s) => h.update(format!("shard {}\0", s.text)),
+            None => h.update("whole\0"),
+        }
         let mut field = |bytes: &[u8]| {
             h.update((bytes.len() as u64).to_le_bytes());
             h.update(bytes);
@@ -133,29 +185,42 @@ impl Read {
         reuse: Option<&Reuse>,
         watch: &dyn Watch,
     ) -> Result<Compiled> {
-        compile_read(&self.files, self.diags, keep, reuse, watch)
+        compile_read(&self.files, self.diags, (keep, None), reuse, watch)
+    }
+
+    /// [`Read::compile`] of one shard of the fleet, or of the whole.
+    pub(crate) fn compile_shard(
+        self,
+        keep: Keep,
+        reuse: Option<&Reuse>,
+        shard: Option<&Shard>,
+        watch: &dyn Watch,
+    ) -> Result<Compiled> {
+        compile_read(&self.files, self.diags, (keep, shard), reuse, watch)
     }
 }
 
 /// [`compile`] of an inventory held in memory: no disk at all.
 pub fn compile_files(files: &Files) -> Result<Compiled> {
-    compile_read(files, Vec::new(), Keep::Texts, None, &Quiet)
+    compile_read(files, Vec::new(), (Keep::Texts, None), None, &Quiet)
 }
 
 /// [`compile_files`], lending `watch` the compile.
 pub(crate) fn compile_files_watched(files: &Files, watch: &dyn Watch) -> Result<Compiled> {
-    compile_read(files, Vec::new(), Keep::Texts, None, watch)
+    compile_read(files, Vec::new(), (Keep::Texts, None), None, watch)
 }
 
 /// [`compile_files`], reusing as [`compile_reusing`] does.
 pub fn compile_files_reusing(files: &Files, reuse: &Reuse) -> Result<Compiled> {
-    compile_read(files, Vec::new(), Keep::Texts, Some(reuse), &Quiet)
+    compile_read(files, Vec::new(), (Keep::Texts, None), Some(reuse), &Quiet)
 }
 
+/// The stages after reading; `keep` says what to keep of the texts, and
+/// of which shard of the fleet (`None`: all of it).
 fn compile_read(
     files: &Files,
     mut diags: Vec<Diagnostic>,
-    keep: Keep,
+    (keep, shard): (Keep, Option<&Shard>),
     reuse: Option<&Reuse>,
     watch: &dyn Watch,
 ) -> Result<Compiled> {
@@ -182,7 +247,13 @@ fn compile_read(
     let (plan, more) = delivery::plan(&inventory, &matrix);
     diags.extend(more);
     watch.lap("place");
-    let rendered = match render::render(&inventory, &matrix, &plan, keep, reuse, watch) {
+    let shard = shard.map(|s| s.clusters(&inventory)).transpose()?;
+    let how = render::How {
+        keep,
+        reuse,
+        shard: shard.as_deref(),
+    };
+    let rendered = match render::render(&inventory, &matrix, &plan, how, watch) {
         Ok(r) if diags.is_empty() => r,
         Ok(_) => return Err(located(diags)),
         Err(more) => {

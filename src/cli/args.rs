@@ -292,6 +292,12 @@ pub(crate) struct CompileArgs {
     /// guard allows (removal_guard in fleetc.yaml), or empties the tree.
     #[arg(long)]
     pub allow_removals: bool,
+    /// Compile one shard of the fleet: the files of the clusters this label
+    /// selector matches (`region in (east)`), with the fleet-wide ones, for
+    /// a deploy repo of the shard's own. The whole fleet is still placed
+    /// and checked.
+    #[arg(long, value_name = "SELECTOR")]
+    pub clusters: Option<String>,
 }
 
 // `fleetc diff`
@@ -309,6 +315,10 @@ pub(crate) struct DiffArgs {
     /// With --repo: the branch.
     #[arg(long, value_name = "B", requires = "repo")]
     pub branch: Option<String>,
+    /// With --out or --repo: compare one shard of the fleet, as `compile
+    /// --clusters SELECTOR` writes it.
+    #[arg(long, value_name = "SELECTOR", conflicts_with = "base")]
+    pub clusters: Option<String>,
     /// How to print: text, Markdown (a pull-request comment), or JSON.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

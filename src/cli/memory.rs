@@ -28,6 +28,8 @@ static LIVE: AtomicIsize = AtomicIsize::new(0);
 /// [`BATCH`]: one shared atomic touched per allocation made the two
 /// threads of a render fight over its cache line for a third of their time.
 const BATCH: isize = 256 << 10;
+/// The most [`LIVE`] has been.
+static PEAK: AtomicIsize = AtomicIsize::new(0);
 /// Bytes fleetc may hold; set from `limits.memory_bytes`.
 static LIMIT: AtomicUsize = AtomicUsize::new(8 << 30);
 /// Set once fleetc is stopping: what is allocated from then on is not
@@ -87,6 +89,13 @@ unsafe impl GlobalAlloc for MemoryGuard {
     }
 }
 
+/// The bytes fleetc holds now, and the most it has held (within a
+/// [`BATCH`] a thread).
+pub(crate) fn held() -> (usize, usize) {
+    let get = |a: &AtomicIsize| usize::try_from(a.load(Ordering::Relaxed)).unwrap_or(0);
+    (get(&LIVE), get(&PEAK))
+}
+
 /// Counts `size` more bytes, or stops fleetc when they would be too many.
 fn charge(size: usize) {
     let size = isize::try_from(size).unwrap_or(isize::MAX);
@@ -96,6 +105,7 @@ fn charge(size: usize) {
     let live = LIVE
         .fetch_add(settled, Ordering::Relaxed)
         .saturating_add(settled);
+    PEAK.fetch_max(live, Ordering::Relaxed);
     let limit = LIMIT.load(Ordering::Relaxed);
     if usize::try_from(live).is_ok_and(|live| live > limit)
         && !STOPPING.swap(true, Ordering::SeqCst)

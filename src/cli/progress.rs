@@ -116,7 +116,9 @@ fn thousands(n: usize) -> String {
 }
 
 /// Stage timings on stderr when `FLEETC_TIMINGS=1`, for profiles and the
-/// benchmark: the time since the previous lap (or the start).
+/// benchmark: the time since the previous lap (or the start), and the
+/// memory fleetc holds at its end and has held at most so far (as the
+/// memory guard counts it: fleetc's own, not libgit2's).
 pub(crate) fn lap(stage: &str) {
     use std::sync::Mutex;
     use std::time::Instant;
@@ -127,7 +129,13 @@ pub(crate) fn lap(stage: &str) {
     let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
     let now = Instant::now();
     let since = last.map_or(0.0, |t| (now - t).as_secs_f64() * 1e3);
-    eprintln!("timing: {stage:<18} {since:>9.1} ms");
+    let (held, peak) = crate::cli::memory::held();
+    let mib = |b: usize| b as f64 / f64::from(1 << 20);
+    eprintln!(
+        "timing: {stage:<18} {since:>9.1} ms {:>8.1} MiB held, {:>8.1} at most",
+        mib(held),
+        mib(peak)
+    );
     *last = Some(now);
 }
 

@@ -244,7 +244,8 @@ pub(super) fn render_pair<'a>(
     // The built-in template, written out in Rust; a user's template is held
     // to its source.
     let builtin_text = || builtin::application(&made, app, cluster, &inv.teams[app.team]);
-    let text = if inv.templates.contains_key(APPLICATION_TEMPLATE) {
+    let user_template = inv.templates.contains_key(APPLICATION_TEMPLATE);
+    let text = if user_template {
         let full = user_context(ctx, pair, app, &made, &merged);
         let text = render_manifest(
             env,
@@ -264,15 +265,31 @@ pub(super) fn render_pair<'a>(
             Some((&app.name, &cluster.name)),
         )?
     };
-    let text = match super::patch::apply(inv, pair, &text)? {
-        Some(patched) => within_limit(
-            patched,
-            &template_site(inv, APPLICATION_TEMPLATE),
-            inv,
-            Some((&app.name, &cluster.name)),
-        )?,
-        None => text,
+    let (text, patched) = match super::patch::apply(inv, pair, &text)? {
+        Some(patched) => (
+            within_limit(
+                patched,
+                &template_site(inv, APPLICATION_TEMPLATE),
+                inv,
+                Some((&app.name, &cluster.name)),
+            )?,
+            true,
+        ),
+        None => (text, false),
     };
+    // What the built-in template wrote in the head, as it wrote it.
+    let head = (!user_template && !patched).then(|| {
+        Box::new(super::Head {
+            name: name.clone(),
+            cluster: cluster.name.clone(),
+            app: app.name.clone(),
+            policies: policies.iter().filter(|p| !p.is_empty()).cloned().collect(),
+            revision: revision.value.clone(),
+            rollout: rollout
+                .as_ref()
+                .map(|r| (r.name.clone(), r.ring.clone(), r.state.to_string())),
+        })
+    });
     Ok((
         RenderedApp {
             cluster: pair.cluster,
@@ -282,6 +299,7 @@ pub(super) fn render_pair<'a>(
             policies,
             inputs: [0; 32],
             reused: None,
+            head,
         },
         text,
     ))

@@ -23,24 +23,25 @@ struct Role {
 }
 
 /// AppProjects: per cluster for the teams with apps there (per-cluster
-/// mode), or one per team with placed apps (hub mode).
+/// mode), or one per team with placed apps (hub mode: of every placed
+/// pair, also when the compile renders one shard of the fleet).
 /// `rendering` says which clusters' files are rendered (the rest were
 /// taken from an earlier compile), here and in the next two.
 pub(super) fn render_projects(
     inv: &Inventory,
     env: &Environment<'static>,
     ctx: &Contexts,
-    out: &mut Rendered,
+    (matrix, out): (&crate::place::matrix::Matrix, &mut Rendered),
     diags: &mut Vec<Diagnostic>,
     rendering: &dyn Fn(usize) -> bool,
 ) {
     // team → cluster → placed (so destinations and repos are known).
     let mut by_team: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-    for r in &out.apps {
+    for p in &matrix.placed {
         by_team
-            .entry(inv.apps[r.app].team)
+            .entry(inv.apps[p.app].team)
             .or_default()
-            .insert(r.cluster);
+            .insert(p.cluster);
     }
     let mut files = Vec::new();
     for (&ti, clusters) in &by_team {

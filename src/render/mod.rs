@@ -58,6 +58,28 @@ pub struct RenderedApp {
     /// Set when it was not rendered: an earlier compile's file, from the
     /// same inputs (its text in [`Rendered::files`] is empty).
     pub reused: Option<crate::render::tree::Known>,
+    /// What its file's head says, when fleetc wrote it with the built-in
+    /// template and no patch: read from here, not parsed again.
+    pub head: Option<Box<Head>>,
+}
+
+/// The head of an Application file as the built-in template writes it:
+/// what a review of an added Application reads from its `metadata` and
+/// source, known without parsing the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// `metadata.name`.
+    pub name: String,
+    /// The `fleetc.io/cluster` and `fleetc.io/app` labels.
+    pub cluster: String,
+    pub app: String,
+    /// The `fleetc.io/policies` annotation, split.
+    pub policies: Vec<String>,
+    /// The primary source's `targetRevision`.
+    pub revision: String,
+    /// The `fleetc.io/rollout`, `fleetc.io/ring` and
+    /// `fleetc.io/rollout-state` annotations, when it has the first.
+    pub rollout: Option<(String, Option<String>, String)>,
 }
 
 /// Everything a compile writes, before it is written.
@@ -121,17 +143,27 @@ pub(crate) enum Keep {
     Paths,
 }
 
-/// Renders the whole tree: the Applications, then each cluster's own
-/// files, then the checks of the tree as a whole. Every problem is
-/// reported, and nothing is returned when there is one.
+/// How to render: what to keep of the texts, the earlier renders that may
+/// be reused, and the shard of the fleet (by cluster, whether it is
+/// rendered; `None`: every cluster).
+#[derive(Clone, Copy)]
+pub(crate) struct How<'a> {
+    pub keep: Keep,
+    pub reuse: Option<&'a Reuse>,
+    pub shard: Option<&'a [bool]>,
+}
+
+/// Renders the whole tree (or a shard's): the Applications, then each
+/// cluster's own files, then the checks of the tree as a whole. Every
+/// problem is reported, and nothing is returned when there is one.
 pub(crate) fn render(
     inv: &Inventory,
     matrix: &Matrix,
     plan: &Plan,
-    keep: Keep,
-    reuse: Option<&Reuse>,
+    how: How<'_>,
     watch: &dyn Watch,
 ) -> Result<Rendered, Vec<Diagnostic>> {
+    let How { keep, reuse, shard } = how;
     check_count(inv, matrix)?;
     let env = environment(inv)?;
     let ctx = Contexts::new(inv);
@@ -140,6 +172,7 @@ pub(crate) fn render(
     let run = Run {
         inv,
         reuse,
+        shard,
         watch,
         env: &env,
         ctx: &ctx,
@@ -207,6 +240,7 @@ fn empty(inv: &Inventory, out: &Rendered) -> Option<String> {
 struct Run<'a> {
     inv: &'a Inventory,
     reuse: Option<&'a Reuse>,
+    shard: Option<&'a [bool]>,
     watch: &'a dyn Watch,
     env: &'a Environment<'static>,
     ctx: &'a Contexts,
@@ -245,6 +279,7 @@ fn render_apps(
     let &Run {
         inv,
         reuse,
+        shard,
         watch,
         env,
         ctx,
@@ -264,9 +299,14 @@ fn render_apps(
         exprs: &exprs,
         watch,
     };
-    watch.stage("rendering Applications", matrix.placed.len());
-    let results: Vec<_> = matrix
+    let in_shard = |ci: usize| shard.is_none_or(|s| s[ci]);
+    let pairs: Vec<&crate::place::matrix::Pair> = matrix
         .placed
+        .iter()
+        .filter(|p| in_shard(p.cluster))
+        .collect();
+    watch.stage("rendering Applications", pairs.len());
+    let results: Vec<_> = pairs
         .par_iter()
         .map_init(Memo::new, |memo, pair| {
             let digest = inputs.pair(inv, plan, pair);
@@ -281,6 +321,7 @@ fn render_apps(
                         policies: prior.policies.clone(),
                         inputs: digest,
                         reused: Some(prior.file),
+                        head: None,
                     },
                     String::new(),
                 )),
@@ -377,8 +418,8 @@ fn render_cluster_files(
             reused.len()
         ));
     }
-    let rendering = |ci: usize| !reused[ci];
-    render_projects(inv, env, ctx, out, diags, &rendering);
+    let rendering = |ci: usize| !reused[ci] && run.shard.is_none_or(|s| s[ci]);
+    render_projects(inv, env, ctx, (matrix, out), diags, &rendering);
     render_platform(inv, env, ctx, out, diags, &rendering, &teams_on);
     render_roots(inv, env, ctx, out, diags, &rendering);
     // One order, however they were made.

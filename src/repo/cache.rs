@@ -44,6 +44,7 @@
 //! file aside), the branch is up to date without compiling.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -452,4 +453,89 @@ fn priors(c: &Compiled, known: &(dyn Fn(&str) -> Option<Known> + Sync)) -> Prior
         })
         .collect();
     (pairs, clusters)
+}
+
+/// Where `diff --base` keeps what it rendered of an inventory revision:
+/// in the inventory repository's git folder, never committed.
+const BASE_DIR: &str = "fleetc-base";
+const BASE_HEADER: &str = "fleetc base renders 1";
+/// How many revisions' renders are kept (the newest).
+const BASE_KEEP: usize = 3;
+
+/// The file of the renders of the inventory tree `tree` (by this fleetc).
+fn base_path(git_dir: &Path, tree: Oid) -> PathBuf {
+    let key = Sha256::digest(format!("{tree}\0{}", crate::render::fleetc_identity()));
+    git_dir.join(BASE_DIR).join(hex(&key[..16]))
+}
+
+/// The renders `diff --base` saved of the inventory tree `tree`, if any
+/// read back whole. Sealed as a branch's records are, so a file edited or
+/// cut short costs renders, never a byte.
+pub(crate) fn load_base(git_dir: &Path, tree: Oid) -> Option<Reuse> {
+    let text = std::fs::read_to_string(base_path(git_dir, tree)).ok()?;
+    let end_at = text.trim_end_matches('\n').rfind('\n')? + 1;
+    if text[end_at..] != format!("end {}\n", hex(&Sha256::digest(&text.as_bytes()[..end_at]))) {
+        return None;
+    }
+    let body = text[..end_at]
+        .strip_prefix(BASE_HEADER)?
+        .strip_prefix('\n')?;
+    let (held, parts) = body.split_once("\n\n")?;
+    let held: HashMap<&str, Known> = held
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.splitn(3, ' ');
+            let (sha256, blob, path) = (unhex(f.next()?)?, unhex(f.next()?)?, f.next()?);
+            Some((path, Known { sha256, blob }))
+        })
+        .collect();
+    let parts = parts.split("\u{1e}\n").filter(|p| !p.is_empty());
+    Some(reuse_from_records(parts, &|path| held.get(path).copied()))
+}
+
+/// Saves what `c` rendered of the inventory tree `tree` (`files`, its
+/// tree taken out, every text there) for the next `diff --base` of it;
+/// keeps the newest few. Only an optimisation: failures are ignored.
+pub(crate) fn save_base(git_dir: &Path, tree: Oid, c: &Compiled, files: &Tree) {
+    let path = base_path(git_dir, tree);
+    let mut text = format!("{BASE_HEADER}\n");
+    for (p, bytes) in &files.files {
+        if p.contains(['\n', '\r']) {
+            continue;
+        }
+        let k = crate::repo::git::known(bytes);
+        text.push_str(&format!("{} {} {p}\n", hex(&k.sha256), hex(&k.blob)));
+    }
+    text.push('\n');
+    for part in records(c, files).values() {
+        text.push_str(part);
+        text.push_str("\u{1e}\n");
+    }
+    let sum = hex(&Sha256::digest(text.as_bytes()));
+    text.push_str(&format!("end {sum}\n"));
+    let Some(dir) = path.parent() else {
+        return;
+    };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) else {
+        return;
+    };
+    if std::io::Write::write_all(&mut tmp, text.as_bytes()).is_err() || tmp.persist(&path).is_err()
+    {
+        return;
+    }
+    // The newest few stay.
+    let mut saved: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    saved.sort();
+    let old = saved.len().saturating_sub(BASE_KEEP);
+    for (_, p) in saved.into_iter().take(old) {
+        let _ = std::fs::remove_file(p);
+    }
 }

@@ -513,11 +513,97 @@ pub(crate) fn classify_with_diffs(changes: &[FileChange]) -> ChangeSet {
     classify_files(changes, true)
 }
 
+/// What the render knows of the files it wrote (by path): the head of an
+/// Application from the built-in template, and each file's SHA-256.
+pub(crate) struct Rendered<'a> {
+    pub heads: std::collections::HashMap<&'a str, &'a crate::render::Head>,
+    pub sha256: &'a (dyn Fn(&str) -> Option<[u8; 32]> + Sync),
+}
+
+impl<'a> Rendered<'a> {
+    /// The heads of `c`'s Applications; `sha256` gives the digests taken.
+    pub(crate) fn of(
+        c: &'a crate::pipeline::Compiled,
+        sha256: &'a (dyn Fn(&str) -> Option<[u8; 32]> + Sync),
+    ) -> Rendered<'a> {
+        Rendered {
+            heads: c
+                .rendered
+                .apps
+                .iter()
+                .filter_map(|a| Some((a.path.as_str(), a.head.as_deref()?)))
+                .collect(),
+            sha256,
+        }
+    }
+}
+
+/// [`classify`], taking an added Application's head from the render
+/// (`known`) instead of parsing its file: in a first commit of a hundred
+/// thousand Applications the parsing was a quarter of the commit.
+pub(crate) fn classify_rendered(changes: &[FileChange], known: &Rendered<'_>) -> ChangeSet {
+    classify_all(changes, false, Some(known))
+}
+
+/// An added Application's item, from what the render knows of its head.
+fn added(c: &FileChange, head: &crate::render::Head, known: &Rendered<'_>) -> Item {
+    let bytes = c.new.as_deref().unwrap_or_default();
+    let sha256 = match (known.sha256)(&c.path) {
+        Some(sum) => {
+            let mut hex = String::with_capacity(64);
+            crate::render::tree::push_hex(&mut hex, &sum);
+            hex
+        }
+        None => crate::render::tree::sha256_hex(bytes),
+    };
+    Item {
+        diff: String::new(),
+        name: Some(head.name.clone()),
+        old_name: None,
+        old_path: None,
+        cascade: None,
+        kind: "Application".to_string(),
+        cluster: Some(head.cluster.clone()),
+        app: Some(head.app.clone()),
+        policies: head.policies.clone(),
+        why: None,
+        drained: false,
+        what: Vec::new(),
+        revision_old: None,
+        revision_new: Some(head.revision.clone()),
+        rollout: head
+            .rollout
+            .as_ref()
+            .map(|(name, ring, state)| RolloutMark {
+                name: name.clone(),
+                ring: ring.clone(),
+                state: state.clone(),
+                was: None,
+            }),
+        sha256_old: None,
+        sha256_new: Some(sha256),
+        action: Action::Added,
+        path: c.path.clone(),
+    }
+}
+
 fn classify_files(changes: &[FileChange], with_diffs: bool) -> ChangeSet {
+    classify_all(changes, with_diffs, None)
+}
+
+fn classify_all(
+    changes: &[FileChange],
+    with_diffs: bool,
+    known: Option<&Rendered<'_>>,
+) -> ChangeSet {
     use rayon::prelude::*;
     let mut items: Vec<Item> = changes
         .par_iter()
         .map(|c| {
+            let head = known.and_then(|k| Some((k, *k.heads.get(c.path.as_str())?)));
+            if let (None, Some((known, head))) = (&c.old, head) {
+                return added(c, head, known);
+            }
             // An added or removed file needs only its head (kind, name,
             // labels, annotations, finalizers); a changed one is compared whole.
             let whole = c.old.is_some() && c.new.is_some();
@@ -1180,4 +1266,48 @@ pub(crate) fn json(cs: &ChangeSet, extra: Value) -> String {
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An added Application classified from the render's head is what
+    /// parsing its file gives, field for field, for every fixture that
+    /// compiles (rollouts, rings, pins, values repos, hub mode among them).
+    #[test]
+    fn the_render_knows_an_added_application_as_its_file_says() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut heads = 0;
+        for entry in std::fs::read_dir(&fixtures).unwrap() {
+            let dir = entry.unwrap().path();
+            if !dir.join("fleetc.yaml").is_file() {
+                continue;
+            }
+            let Ok(mut c) = crate::pipeline::compile(&dir) else {
+                continue;
+            };
+            let tree = c.take_tree();
+            let changes: Vec<FileChange> = tree
+                .files
+                .iter()
+                .map(|(path, bytes)| FileChange {
+                    path: path.clone(),
+                    old: None,
+                    new: Some(bytes.clone()),
+                })
+                .collect();
+            let no_sums = |_: &str| None;
+            let known = Rendered::of(&c, &no_sums);
+            heads += known.heads.len();
+            let json = |cs: &ChangeSet| serde_json::to_string_pretty(&cs.items).unwrap();
+            assert_eq!(
+                json(&classify_rendered(&changes, &known)),
+                json(&classify(&changes)),
+                "{}",
+                dir.display()
+            );
+        }
+        assert!(heads >= 40, "only {heads} heads");
+    }
 }

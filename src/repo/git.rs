@@ -183,17 +183,68 @@ impl DeployRepo {
         changes: &BTreeMap<String, Option<&[u8]>>,
         message: &str,
     ) -> Result<Oid> {
-        self.commit_watched(snapshot, prefix, changes, message, &Quiet)
+        self.commit_watched(snapshot, prefix, changes, message, (None, &Quiet))
     }
 
-    /// [`DeployRepo::commit`], telling `watch` how far the writing is.
+    /// The blobs of `changes` for a pack: each one's id (from `known`, or
+    /// hashed) recorded in `by_path`; returned, those the repository does
+    /// not have yet, once each, with the path each was written at.
+    fn hash_blobs<'a>(
+        &self,
+        prefix: &str,
+        changes: &'a BTreeMap<String, Option<&'a [u8]>>,
+        (known, watch): (
+            Option<&std::collections::HashMap<String, Known>>,
+            &dyn Watch,
+        ),
+        by_path: &mut BTreeMap<String, Option<Oid>>,
+    ) -> Result<Vec<(Oid, &'a [u8], &'a str)>> {
+        use rayon::prelude::*;
+        let id = |path: &str, b: &[u8]| {
+            known
+                .and_then(|k| k.get(path))
+                .and_then(|k| Oid::from_bytes(&k.blob).ok())
+                .unwrap_or_else(|| blob_id(b))
+        };
+        /// A path, and its new blob's id and bytes (none: removed).
+        type Hashed<'b> = (&'b String, Option<(Oid, &'b [u8])>);
+        let hashed: Vec<Hashed> = changes
+            .par_iter()
+            .map(|(path, bytes)| (path, bytes.map(|b| (id(path, b), b))))
+            .collect();
+        // Blobs the repository has already need no place in the pack
+        // (asked without rescanning its packs on every miss).
+        let existing = self
+            .repo
+            .odb()
+            .map_err(|e| git_err("opening the object store", e))?;
+        let no_refresh = git2::OdbLookupFlags::NO_REFRESH;
+        let mut seen = std::collections::HashSet::new();
+        let mut blobs = Vec::new();
+        for (path, blob) in hashed {
+            watch.tick();
+            if let Some((oid, bytes)) = blob {
+                if seen.insert(oid) && !existing.exists_ext(oid, no_refresh) {
+                    blobs.push((oid, bytes, path.as_str()));
+                }
+            }
+            by_path.insert(under(prefix, path), blob.map(|(oid, _)| oid));
+        }
+        Ok(blobs)
+    }
+
+    /// [`DeployRepo::commit`], telling `watch` how far the writing is;
+    /// `known` has the digests of files hashed already (by path).
     pub(crate) fn commit_watched(
         &self,
         snapshot: &Snapshot,
         prefix: &str,
         changes: &BTreeMap<String, Option<&[u8]>>,
         message: &str,
-        watch: &dyn Watch,
+        (known, watch): (
+            Option<&std::collections::HashMap<String, Known>>,
+            &dyn Watch,
+        ),
     ) -> Result<Oid> {
         // Many new objects go into one pack, as a push leaves them; a few
         // stay loose, as git keeps a fetch of fewer than 100 objects
@@ -228,21 +279,25 @@ impl DeployRepo {
             ),
             None => None,
         };
-        // Blobs first: only the ones that are new to the repo.
+        // Blobs first: only the ones that are new to the repo. Those of a
+        // pack are only hashed here, and written with it.
         let mut by_path: BTreeMap<String, Option<Oid>> = BTreeMap::new();
+        let mut pack_blobs: Vec<(Oid, &[u8], &str)> = Vec::new();
+        let mut lenient = None;
         watch.stage("writing git objects", changes.len());
-        for (path, bytes) in changes {
-            watch.tick();
-            let full = if prefix.is_empty() {
-                path.clone()
-            } else {
-                format!("{prefix}/{path}")
-            };
-            let oid = match bytes {
-                Some(b) => Some(repo.blob(b).map_err(|e| git_err("writing a blob", e))?),
-                None => None,
-            };
-            by_path.insert(full, oid);
+        if packing.is_some() {
+            pack_blobs = self.hash_blobs(prefix, changes, (known, watch), &mut by_path)?;
+            // The trees name blobs that are not written yet.
+            lenient = Some(Lenient::new());
+        } else {
+            for (path, bytes) in changes {
+                watch.tick();
+                let oid = match bytes {
+                    Some(b) => Some(repo.blob(b).map_err(|e| git_err("writing a blob", e))?),
+                    None => None,
+                };
+                by_path.insert(under(prefix, path), oid);
+            }
         }
         watch.end();
         let mut trees = Vec::new();
@@ -268,14 +323,16 @@ impl DeployRepo {
         let commit = repo
             .commit(None, &author, &committer, message, &tree, &parent_refs)
             .map_err(|e| git_err("writing the commit", e))?;
-        if let Some(mempack) = &mempack {
-            let new = by_path
-                .values()
-                .flatten()
-                .chain(&trees)
-                .chain(std::iter::once(&commit));
+        drop(lenient);
+        if let (Some(mempack), Some(odb)) = (&mempack, &odb) {
             watch.stage("packing git objects", 0);
-            let packed = write_pack(repo, mempack, new);
+            let packed = write_pack(
+                repo,
+                mempack,
+                odb,
+                &pack_blobs,
+                trees.iter().chain([&commit]),
+            );
             watch.end();
             packed?;
         }
@@ -519,10 +576,19 @@ pub(crate) fn inventory_revision(root: &Path) -> (String, bool) {
     (head, dirty)
 }
 
+/// The inventory folder `root` at a revision of its git repository: its
+/// files (relative to the folder), the id of its git tree then, and the
+/// repository's git folder (where fleetc may keep what it made of it).
+pub(crate) struct InventoryAt {
+    pub files: Tree,
+    pub tree: Oid,
+    pub git_dir: PathBuf,
+}
+
 /// The files of the inventory folder `root` as they were at revision `rev`
 /// of its git repository, relative to the folder; `None` when the folder
 /// did not exist then.
-pub(crate) fn inventory_at(root: &Path, rev: &str) -> Result<Option<Tree>> {
+pub(crate) fn inventory_at(root: &Path, rev: &str) -> Result<Option<InventoryAt>> {
     let repo = Repository::discover(root).map_err(|e| {
         Error::Usage(format!(
             "--base needs the inventory in a git repository: {}",
@@ -577,9 +643,13 @@ pub(crate) fn inventory_at(root: &Path, rev: &str) -> Result<Option<Tree>> {
         return Err(e);
     }
     walked.map_err(|e| git_err(format!("reading revision `{rev}`"), e))?;
-    Ok(Some(Tree {
-        files,
-        known: BTreeMap::new(),
+    Ok(Some(InventoryAt {
+        files: Tree {
+            files,
+            known: BTreeMap::new(),
+        },
+        tree: sub.id(),
+        git_dir: repo.commondir().to_path_buf(),
     }))
 }
 
@@ -594,29 +664,31 @@ fn head_branch(repo: &Repository) -> Option<String> {
 /// one pack instead of loose.
 const PACK_AT: usize = 100;
 
-/// Writes the objects `new` (held in `mempack`) as a pack and its index
-/// into the repository. Deltas are searched on every core. The pack and
-/// its index are built in `GITDIR/fleetc-packing/`, then renamed into
-/// `objects/pack/`, the index last: git and libgit2 read a pack only once
-/// its index is there, so the branch can never point into half a pack, and
-/// a killed commit leaves its scraps in fleetc's folder, not among git's
-/// packs (libgit2's own pack writer leaves `pack_git2_*` files there that
-/// `git gc` never removes). The folder is locked while in use, and the
-/// next commit clears what a killed one left.
+/// Writes `blobs` and the objects `held` (trees and the commit, in
+/// `mempack`) as one pack and its index into the repository
+/// ([`super::pack`]). The pack is built in `GITDIR/fleetc-packing/`,
+/// then renamed into `objects/pack/`, the index last, so a killed commit
+/// leaves its scraps in fleetc's folder, not among git's packs. The folder
+/// is locked while in use, and the next commit clears what a killed one
+/// left.
 fn write_pack<'a>(
     repo: &Repository,
     mempack: &git2::Mempack,
-    new: impl Iterator<Item = &'a Oid>,
+    odb: &git2::Odb<'_>,
+    blobs: &[(Oid, &[u8], &str)],
+    held: impl Iterator<Item = &'a Oid>,
 ) -> Result<()> {
-    let mut builder = repo
-        .packbuilder()
+    let read: Vec<git2::OdbObject<'_>> = held
+        .map(|oid| odb.read(*oid))
+        .collect::<std::result::Result<_, _>>()
         .map_err(|e| git_err("packing the new objects", e))?;
-    builder.set_threads(0);
-    for oid in new {
-        builder
-            .insert_object(*oid, None)
-            .map_err(|e| git_err("packing the new objects", e))?;
-    }
+    let mut objects: Vec<super::pack::Object<'_>> = blobs
+        .iter()
+        .map(|(oid, bytes, _)| (*oid, ObjectType::Blob, *bytes))
+        .collect();
+    objects.extend(read.iter().map(|o| (o.id(), o.kind(), o.data())));
+    // Blobs by the path they were written at: alike names, alike files.
+    let names: Vec<&str> = blobs.iter().map(|(_, _, path)| *path).collect();
     // The objects are shared by every worktree: the common git folder
     // holds them, and the packing folder beside them (one filesystem, so
     // the renames are atomic).
@@ -634,24 +706,43 @@ fn write_pack<'a>(
         lock.lock().map_err(|e| io(&work, e))?;
     }
     clear(&work)?;
-    builder
-        .write(&work, 0)
-        .map_err(|e| git_err("writing a pack", e))?;
-    let packs = common.join("objects").join("pack");
-    let mut made: Vec<PathBuf> = fs::read_dir(&work)
-        .map_err(|e| io(&work, e))?
-        .map(|e| e.map(|e| e.path()).map_err(|e| io(&work, e)))
-        .collect::<Result<_>>()?;
-    // `.pack` before `.idx`: the index makes the pack visible.
-    made.sort_by_key(|p| p.extension().is_some_and(|x| x == "idx"));
-    for from in &made {
-        let to = packs.join(from.file_name().unwrap_or_default());
-        fs::rename(from, &to).map_err(|e| io(&to, e))?;
-    }
+    super::pack::write(
+        &work,
+        &common.join("objects").join("pack"),
+        &objects,
+        &names,
+    )?;
     drop(lock);
-    mempack
-        .reset()
+    drop(read);
+    odb.refresh()
+        .and_then(|()| mempack.reset())
         .map_err(|e| git_err("packing the new objects", e))
+}
+
+/// While alive, libgit2 lets trees name objects it does not have yet (the
+/// blobs of a pack still to be written).
+struct Lenient;
+
+impl Lenient {
+    fn new() -> Lenient {
+        git2::opts::strict_object_creation(false);
+        Lenient
+    }
+}
+
+impl Drop for Lenient {
+    fn drop(&mut self) {
+        git2::opts::strict_object_creation(true);
+    }
+}
+
+/// `path` under the deploy path `prefix`.
+fn under(prefix: &str, path: &str) -> String {
+    if prefix.is_empty() {
+        path.to_string()
+    } else {
+        format!("{prefix}/{path}")
+    }
 }
 
 /// Where packs are assembled, inside the git directory.

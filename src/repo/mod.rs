@@ -11,4 +11,5 @@ pub(crate) mod diff;
 pub(crate) mod git;
 pub(crate) mod guard;
 pub(crate) mod output;
+mod pack;
 pub(crate) mod refusal;

@@ -10,6 +10,19 @@
 //! the new folder as hard links (same inode, same bytes, untouched); files it
 //! wrote before and no longer renders are left behind. What fleetc wrote is
 //! listed in `DIR/.fleetc-manifest`, in `sha256sum` format.
+//!
+//! After each compile into the folder, an index records the digest of the
+//! inventory it was compiled from and each of fleetc's files as `stat`
+//! sees it (size, mtime, ctime, inode): the next compile of the same
+//! inventory answers "up to date" from a `stat` of each file, without
+//! compiling ([`unchanged`]). The index is kept in the user's cache folder
+//! (`$XDG_CACHE_HOME/fleetc/out/`, or `~/.cache/fleetc/out/`), one per
+//! output folder, never in the output folder, whose bytes stay the
+//! compile's alone. A file whose change time is too close to the
+//! index's own to tell a later edit apart is checked against its SHA-256
+//! in the manifest instead. Any doubt (a file edited, replaced, touched or
+//! gone; an index that is missing, damaged or of another inventory) means a
+//! compile, which writes the index again.
 
 use std::collections::{BTreeSet, HashSet};
 use std::fs;
@@ -19,7 +32,188 @@ use std::path::{Path, PathBuf};
 use crate::base::error::{Error, Result};
 use crate::base::watch::Watch;
 use crate::load::MANIFEST_FILE;
-use crate::render::tree::{manifest_paths, FileChange, Tree};
+use crate::render::tree::{manifest_paths, push_hex, sha256_hex, FileChange, Tree};
+use crate::render::Hash;
+
+const INDEX_HEADER: &str = "fleetc index 1";
+
+/// Where the stat index of the output folder `dir` is kept (see the
+/// module doc); `None` without a cache folder or a folder to index.
+fn index_path(dir: &Path) -> Option<PathBuf> {
+    use sha2::{Digest, Sha256};
+    let cache = match std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from) {
+        Some(p) if p.is_absolute() => p,
+        _ => PathBuf::from(std::env::var_os("HOME")?).join(".cache"),
+    };
+    let real = fs::canonicalize(dir).ok()?;
+    let mut name = String::new();
+    push_hex(
+        &mut name,
+        &Sha256::digest(real.as_os_str().as_encoded_bytes())[..16],
+    );
+    Some(cache.join("fleetc").join("out").join(name))
+}
+/// How close (ns) a file's change time may be to the index's before a
+/// later edit in the same tick of the file system's clock could hide.
+const RACY_NS: i128 = 2_000_000_000;
+
+/// What the compile said (its summary line and notes), when `dir` holds
+/// exactly what a compile of the inventory of `digest` wrote there.
+pub(crate) fn unchanged(dir: &Path, digest: Option<Hash>) -> Option<(String, Vec<String>)> {
+    use rayon::prelude::*;
+    let digest = digest?;
+    let index_path = index_path(dir)?;
+    let index = fs::read_to_string(&index_path).ok()?;
+    let written = stamp_of(&fs::metadata(&index_path).ok()?)?;
+    let mut lines = index.lines();
+    if lines.next()? != INDEX_HEADER {
+        return None;
+    }
+    let mut hex = String::new();
+    push_hex(&mut hex, &digest);
+    if lines.next()?.strip_prefix("inventory ")? != hex {
+        return None;
+    }
+    let summary = lines.next()?.strip_prefix("summary ")?.to_string();
+    let manifest_sum = lines.next()?.strip_prefix("manifest ")?.to_string();
+    let mut notes = Vec::new();
+    let mut files = Vec::new();
+    for line in lines {
+        match line.strip_prefix("note ") {
+            Some(n) => notes.push(n.to_string()),
+            None => files.push(line),
+        }
+    }
+    // Each file as recorded: unchanged, or close enough to the index's
+    // time to need its bytes checked (`Some(path)`).
+    let states: Vec<Option<Option<&str>>> = files
+        .par_iter()
+        .map(|line| {
+            let mut f = line.splitn(5, '\t');
+            let recorded: [i128; 4] = [
+                f.next()?.parse().ok()?,
+                f.next()?.parse().ok()?,
+                f.next()?.parse().ok()?,
+                f.next()?.parse().ok()?,
+            ];
+            let path = f.next()?;
+            let now = stamp_of(&fs::symlink_metadata(dir.join(path)).ok()?)?;
+            if now.fields() != recorded {
+                return None;
+            }
+            Some((written.ctime - now.ctime < RACY_NS).then_some(path))
+        })
+        .collect();
+    let mut racy = Vec::new();
+    for state in states {
+        racy.extend(state?);
+    }
+    if files.is_empty() {
+        return None;
+    }
+    if !racy.is_empty() {
+        // The manifest is checked against its SHA-256 in the index, then
+        // each racy file against its own in the manifest.
+        let manifest = fs::read_to_string(dir.join(MANIFEST_FILE)).ok()?;
+        if sha256_hex(manifest.as_bytes()) != manifest_sum {
+            return None;
+        }
+        let sums: std::collections::HashMap<&str, &str> = manifest
+            .lines()
+            .filter_map(|l| l.split_once("  ").map(|(sum, path)| (path, sum)))
+            .collect();
+        let fine = racy
+            .par_iter()
+            .filter(|p| **p != MANIFEST_FILE)
+            .all(|path| {
+                let bytes = fs::read(dir.join(path)).ok();
+                bytes.is_some_and(|b| sums.get(path) == Some(&sha256_hex(&b).as_str()))
+            });
+        if !fine {
+            return None;
+        }
+    }
+    Some((summary, notes))
+}
+
+/// Records the index of `dir`, which holds what the compile of the
+/// inventory of `digest` (saying `summary` and `notes`) wrote: `paths`, and
+/// the manifest. Only an optimisation: a folder it cannot be written into
+/// is compiled again next time.
+pub(crate) fn write_index(
+    dir: &Path,
+    (digest, summary, notes): (&Hash, &str, &[String]),
+    paths: impl Iterator<Item = String>,
+) {
+    use rayon::prelude::*;
+    let mut paths: Vec<String> = paths.collect();
+    paths.push(MANIFEST_FILE.to_string());
+    let lines: Option<Vec<String>> = paths
+        .par_iter()
+        .map(|path| {
+            let s = stamp_of(&fs::symlink_metadata(dir.join(path)).ok()?)?.fields();
+            (!path.contains(['\n', '\r']))
+                .then(|| format!("{}\t{}\t{}\t{}\t{path}\n", s[0], s[1], s[2], s[3]))
+        })
+        .collect();
+    let Some(lines) = lines else {
+        return;
+    };
+    let Ok(manifest) = fs::read(dir.join(MANIFEST_FILE)) else {
+        return;
+    };
+    let mut text = format!("{INDEX_HEADER}\ninventory ");
+    push_hex(&mut text, digest);
+    text.push_str("\nsummary ");
+    text.push_str(&summary.replace(['\n', '\r'], " "));
+    text.push_str("\nmanifest ");
+    text.push_str(&sha256_hex(&manifest));
+    text.push('\n');
+    for n in notes {
+        text.push_str("note ");
+        text.push_str(&n.replace(['\n', '\r'], " "));
+        text.push('\n');
+    }
+    text.extend(lines);
+    if let Some(path) = index_path(dir) {
+        if path.parent().is_some_and(|p| fs::create_dir_all(p).is_ok()) {
+            let _ = write_file_atomic(&path, text.as_bytes());
+        }
+    }
+}
+
+/// What the index records of a file: its size, mtime, ctime and inode,
+/// in nanoseconds where they are times; `None` for anything but a file.
+struct Stamp {
+    size: i128,
+    mtime: i128,
+    ctime: i128,
+    ino: i128,
+}
+
+impl Stamp {
+    fn fields(&self) -> [i128; 4] {
+        [self.size, self.mtime, self.ctime, self.ino]
+    }
+}
+
+#[cfg(unix)]
+fn stamp_of(m: &fs::Metadata) -> Option<Stamp> {
+    use std::os::unix::fs::MetadataExt;
+    let ns = |secs: i64, nsec: i64| i128::from(secs) * 1_000_000_000 + i128::from(nsec);
+    m.is_file().then(|| Stamp {
+        size: i128::from(m.size()),
+        mtime: ns(m.mtime(), m.mtime_nsec()),
+        ctime: ns(m.ctime(), m.ctime_nsec()),
+        ino: i128::from(m.ino()),
+    })
+}
+
+/// Elsewhere than Unix there is no change time or inode to trust: no index.
+#[cfg(not(unix))]
+fn stamp_of(_m: &fs::Metadata) -> Option<Stamp> {
+    None
+}
 
 /// The files that differ between the folder `dir` and `tree` (fleetc's
 /// files only: the folder's manifest says which old ones were fleetc's).

@@ -3,7 +3,7 @@
 use std::process::{Command, Stdio};
 
 use crate::kill::{fleetc_command, Schedule};
-use crate::support::{copy_tree, example_copy, fleetc, leftovers, read_tree, repo};
+use crate::support::{copy_tree, example_copy, fleetc, fleetc_env, leftovers, read_tree, repo};
 
 #[test]
 fn compile_renders_the_example_and_a_second_run_is_a_noop() {
@@ -418,4 +418,89 @@ fn a_progress_line_only_on_a_terminal_and_not_with_quiet() {
     let quiet = on_terminal("--quiet check").unwrap();
     assert!(!quiet.contains("\x1b[K"), "{quiet:?}");
     assert!(quiet.contains("ok: "), "{quiet}");
+}
+
+/// `compile --out` of the inventory the folder was last compiled from
+/// answers "up to date" from a stat of each of fleetc's files (an index in
+/// the cache folder, never in the output); any doubt compiles: a file
+/// edited by hand with its size and mtime kept, one removed, another
+/// inventory, no cache folder at all.
+#[test]
+fn an_unchanged_output_folder_is_known_by_its_files_stats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (inv, cache, out) = (
+        tmp.path().join("inv"),
+        tmp.path().join("cache"),
+        tmp.path().join("out"),
+    );
+    crate::support::copy_tree(&repo().join("fixtures/example"), &inv);
+    let o = out.to_str().unwrap();
+    let c = cache.to_str().unwrap();
+    let compile = |extra: &[&str]| {
+        let mut args = vec!["compile", "--out", o];
+        args.extend_from_slice(extra);
+        let env = [("XDG_CACHE_HOME", c), ("FLEETC_TIMINGS", "1")];
+        let run = fleetc_env(&inv, &args, &env);
+        assert!(run.status == 0 || run.status == 2, "{}", run.stderr);
+        run
+    };
+    let indexed = "timing: the folder holds what this inventory compiled to";
+    let first = compile(&[]);
+    assert!(first.stdout.contains("written"), "{}", first.stdout);
+    assert!(!first.stderr.contains(indexed));
+    assert!(!out.join(".fleetc-index").exists());
+    let tree = crate::support::read_tree(&out);
+    // At once: the files are as young as the index, so each is checked
+    // against its SHA-256 in the manifest.
+    let again = compile(&[]);
+    assert!(again.stderr.contains(indexed), "{}", again.stderr);
+    assert!(again.stdout.ends_with(": up to date\n"), "{}", again.stdout);
+    assert!(compile(&["--check"]).stdout.contains("is up to date"));
+
+    // Edited by hand, same size, mtime put back: its change time tells.
+    let app = out.join("clusters/lab-sydney-01/apps/app1.yaml");
+    let mtime = std::fs::metadata(&app).unwrap().modified().unwrap();
+    let text = std::fs::read_to_string(&app).unwrap();
+    std::fs::write(&app, text.replacen("app1", "ppa1", 1)).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&app)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let check = compile(&["--check"]);
+    assert_eq!(check.status, 2, "{}", check.stdout);
+    let fixed = compile(&[]);
+    assert!(!fixed.stderr.contains(indexed), "{}", fixed.stderr);
+    assert!(fixed.stdout.contains("1 written"), "{}", fixed.stdout);
+    assert_eq!(crate::support::read_tree(&out), tree);
+    assert!(compile(&[]).stderr.contains(indexed));
+
+    // Removed: written again.
+    std::fs::remove_file(&app).unwrap();
+    assert!(compile(&[]).stdout.contains("1 written"));
+    assert_eq!(crate::support::read_tree(&out), tree);
+
+    // Another inventory: compiled (and written).
+    let pos = inv.join("apps/pos.yaml");
+    let text = std::fs::read_to_string(&pos).unwrap();
+    std::fs::write(&pos, text.replace("replicaCount: 2", "replicaCount: 3")).unwrap();
+    let other = compile(&[]);
+    assert!(!other.stderr.contains(indexed), "{}", other.stderr);
+    assert!(!other.stdout.contains("up to date"), "{}", other.stdout);
+
+    // No cache folder: every compile compiles, and says the same.
+    let bare = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(crate::support::bin());
+        cmd.args(args)
+            .current_dir(&inv)
+            .env_clear()
+            .env("FLEETC_TIMINGS", "1");
+        cmd.output().unwrap()
+    };
+    let plain = bare(&["compile", "--out", o]);
+    assert!(plain.status.success());
+    let plain = bare(&["compile", "--out", o]);
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains(indexed));
+    assert!(String::from_utf8_lossy(&plain.stdout).contains("up to date"));
 }

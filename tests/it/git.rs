@@ -447,6 +447,16 @@ fn compile_check_exits_2_when_the_tree_is_stale() {
     assert_eq!(s.count(), 2, "--check committed");
 }
 
+/// "timing: reused A of B Applications …" from FLEETC_TIMINGS: (A, B).
+fn reused_apps(stderr: &str) -> (usize, usize) {
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("timing: reused "))
+        .unwrap_or_else(|| panic!("no reuse line: {stderr}"));
+    let n: Vec<usize> = line.split(' ').filter_map(|w| w.parse().ok()).collect();
+    (n[0], n[1])
+}
+
 #[test]
 fn diff_against_another_inventory_revision_needs_no_deploy_repo() {
     let s = Setup::new();
@@ -465,6 +475,37 @@ fn diff_against_another_inventory_revision_needs_no_deploy_repo() {
         "{}",
         run.stdout
     );
+    // The base revision's renders are saved in the inventory repo's git
+    // folder: the next diff against it says the same, rendering less; a
+    // saved file that is damaged is not used, and changes nothing either.
+    let timed = || {
+        let args = ["diff", "--base", "HEAD~1", "--exit-code"];
+        fleetc_env(&s.inv, &args, &[("FLEETC_TIMINGS", "1")])
+    };
+    let saved = "timing: renders of the base revision saved by an earlier diff";
+    let again = timed();
+    assert_eq!(again.stdout, run.stdout);
+    assert!(again.stderr.contains(saved), "{}", again.stderr);
+    let (kept, all) = reused_apps(&again.stderr);
+    assert!(kept > 0 && kept < all, "reused {kept} of {all}");
+    let dir = s.inv.join(".git/fleetc-base");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replacen("fleetc renders 1", "fleetc renders 2", 1),
+    )
+    .unwrap();
+    let damaged = timed();
+    assert_eq!(damaged.stdout, run.stdout);
+    assert!(!damaged.stderr.contains(saved), "{}", damaged.stderr);
+    assert!(timed().stderr.contains(saved), "saved again");
+
     let same = fleetc(&s.inv, &["diff", "--base", "HEAD", "--exit-code"]);
     assert_eq!(same.status, 0, "{}", same.stdout);
     assert!(same.stdout.contains("no changes"));

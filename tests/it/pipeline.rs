@@ -382,3 +382,96 @@ fn the_built_in_application_template_renders_alike_both_ways() {
     println!("{compared} fixtures render alike both ways");
     assert_eq!(compared, wanted);
 }
+
+/// What a platform team splitting its fleet into deploy repos by cluster
+/// group relies on (`compile --clusters SELECTOR`, one CI job per shard):
+/// the shards together hold exactly the whole compile's files, each
+/// cluster's files in its shard only, and the fleet-wide files (hub mode's
+/// AppProjects and their root) alike in every shard; in per-cluster and in
+/// hub mode.
+#[test]
+fn the_shards_of_a_fleet_together_are_the_whole_compile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let per_cluster = repo().join("fixtures/example");
+    let hub = tmp.path().join("hub");
+    crate::support::copy_tree(&per_cluster, &hub);
+    let settings = std::fs::read_to_string(hub.join("fleetc.yaml")).unwrap();
+    let hub_settings = settings.replace("mode: per-cluster", "mode: hub");
+    assert_ne!(hub_settings, settings);
+    std::fs::write(hub.join("fleetc.yaml"), hub_settings).unwrap();
+    let shards = ["region=east", "region=west", "region notin (east,west)"];
+    for inv in [&per_cluster, &hub] {
+        let mut whole = compile(inv).unwrap();
+        let clusters: Vec<String> = whole
+            .inventory
+            .clusters
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        let whole = whole.take_tree().files;
+        let mut union: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
+        let mut fleet_wide = 0;
+        for selector in shards {
+            let shard = fleetc::Shard::parse(selector).unwrap();
+            let tree = fleetc::compile_shard(inv, &shard)
+                .unwrap()
+                .take_tree()
+                .files;
+            assert!(!tree.is_empty(), "{selector}: an empty shard");
+            assert!(tree.len() < whole.len(), "{selector}: the whole fleet");
+            for (path, bytes) in tree {
+                // A cluster's own path names it; the rest is fleet-wide.
+                let of = clusters
+                    .iter()
+                    .filter(|c| path.contains(c.as_str()))
+                    .count();
+                match union.get(&path) {
+                    Some(seen) => {
+                        assert_eq!(of, 0, "{path} is in two shards");
+                        assert_eq!(seen, &bytes, "{path} differs between shards");
+                        fleet_wide += 1;
+                    }
+                    None => {
+                        union.insert(path, bytes);
+                    }
+                }
+            }
+        }
+        assert_eq!(union, whole, "{}: the shards' union", inv.display());
+        let hub_mode = inv == &hub;
+        assert_eq!(fleet_wide > 0, hub_mode, "fleet-wide files in every shard");
+    }
+    // The command: a shard's selector is checked, and a shard compiled into
+    // a folder is not the whole fleet's.
+    let out = tmp.path().join("out");
+    let out_s = out.to_str().unwrap();
+    let run = fleetc(&per_cluster, &["compile", "--out", out_s]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let run = fleetc(
+        &per_cluster,
+        &[
+            "compile",
+            "--out",
+            out_s,
+            "--clusters",
+            "region=east",
+            "--allow-removals",
+        ],
+    );
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("removed"), "{}", run.stdout);
+    let west = walkdir::WalkDir::new(out.join("clusters/west-wa-perth-01"));
+    assert!(west.into_iter().flatten().all(|e| !e.file_type().is_file()));
+    assert!(out.join("clusters/lab-sydney-01").exists());
+    let run = fleetc(
+        &per_cluster,
+        &["compile", "--out", out_s, "--clusters", "regoin=east"],
+    );
+    assert_eq!(run.status, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the label `regoin`, which no cluster has"),
+        "{}",
+        run.stderr
+    );
+}

@@ -73,6 +73,7 @@ pub(crate) fn fleetc(cwd: &Path, args: &[&str]) -> Run {
         .args(args)
         .current_dir(cwd)
         .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", test_cache())
         .env_remove("FLEETC_DEBUG_RENDER")
         .output()
         .expect("run fleetc");
@@ -81,6 +82,12 @@ pub(crate) fn fleetc(cwd: &Path, args: &[&str]) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// The cache folder the tests' fleetc keeps (the stat indexes of output
+/// folders), inside `target/`, not the user's.
+pub(crate) fn test_cache() -> PathBuf {
+    repo().join("target/test-cache")
 }
 
 /// Every file under `dir`, relative, `/`-separated, with its bytes.
@@ -112,7 +119,10 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) {
 /// Runs fleetc with extra environment variables.
 pub(crate) fn fleetc_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(bin());
-    cmd.args(args).current_dir(cwd).env("NO_COLOR", "1");
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env("XDG_CACHE_HOME", test_cache());
     for (k, v) in env {
         cmd.env(k, v);
     }

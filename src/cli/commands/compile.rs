@@ -10,7 +10,7 @@ use crate::cli::args::CompileArgs;
 use crate::cli::progress::{self, Progress};
 use crate::cli::{EXIT_CHANGES, EXIT_OK};
 use crate::load::MANIFEST_FILE;
-use crate::pipeline::{self, compile_keeping, Compiled};
+use crate::pipeline::{self, Compiled, Shard};
 use crate::render::tree::Known;
 use crate::render::Keep;
 use crate::repo::cache;
@@ -22,15 +22,16 @@ use crate::repo::output;
 use crate::repo::refusal::Refusal;
 
 pub(super) fn run(root: &Path, args: CompileArgs) -> Result<i32> {
+    let shard = shard(args.clusters.as_deref())?;
     match (&args.target.out, &args.target.repo) {
-        (Some(out), _) => to_dir(root, out, args.check, args.allow_removals),
+        (Some(out), _) => to_dir(root, out, shard.as_ref(), &args),
         (_, Some(repo)) => {
             if !args.check && !args.commit {
                 return Err(Error::Usage(
                     "with --repo, say --commit to commit, or --check to compare".to_string(),
                 ));
             }
-            to_repo(root, repo, &args)
+            to_repo(root, repo, shard.as_ref(), &args)
         }
         (None, None) => Err(Error::Usage(
             "say where: --out DIR or --repo PATH".to_string(),
@@ -38,18 +39,53 @@ pub(super) fn run(root: &Path, args: CompileArgs) -> Result<i32> {
     }
 }
 
+/// The shard `--clusters` names, if any.
+pub(super) fn shard(clusters: Option<&str>) -> Result<Option<Shard>> {
+    clusters
+        .map(|text| Shard::parse(text).map_err(|e| Error::Usage(format!("--clusters: {e}"))))
+        .transpose()
+}
+
 /// `compile --out DIR` (and `--check`).
-fn to_dir(root: &Path, out: &Path, check: bool, allow_removals: bool) -> Result<i32> {
-    let mut c = compile_keeping(root, Keep::Texts, &Progress)?;
+fn to_dir(root: &Path, out: &Path, shard: Option<&Shard>, args: &CompileArgs) -> Result<i32> {
+    let (check, allow_removals) = (args.check, args.allow_removals);
+    let read = pipeline::read(root, &Progress)?;
+    let digest = read.digest(shard);
+    // The folder holds what a compile of this very inventory wrote.
+    if let Some((summary, notes)) = output::unchanged(out, digest) {
+        progress::fact("the folder holds what this inventory compiled to");
+        if check {
+            return report_stale(&diff::classify(&[]), &out.display().to_string(), "");
+        }
+        for n in &notes {
+            note(n);
+        }
+        emit(&format!("{summary} → {}: up to date\n", out.display()))?;
+        return Ok(EXIT_OK);
+    }
+    let mut c = read.compile_shard(Keep::Texts, None, shard, &Progress)?;
     let tree = c.take_tree();
     let mut cs = diff::classify(&output::dir_changes(out, &tree)?);
     deploylog::explain(&c, &mut cs);
     if check {
-        let fix = format!("{}--out {}", fleetc_at(root), shell_word(out));
+        let fix = format!(
+            "{}--out {}{}",
+            fleetc_at(root),
+            shell_word(out),
+            shard_flag(shard)
+        );
         return report_stale(&cs, &out.display().to_string(), &fix);
     }
     refuse_removals(&c, &cs, allow_removals, false)?;
     let w = output::write_dir(out, &tree, root, &Progress)?;
+    let summary = summary_line(&c, "compiled");
+    if let Some(d) = &digest {
+        output::write_index(
+            out,
+            (d, &summary, &c.rendered.notes),
+            tree.files.into_keys(),
+        );
+    }
     notes(&c);
     let changes = if w.is_noop() {
         "up to date".to_string()
@@ -61,16 +97,12 @@ fn to_dir(root: &Path, out: &Path, check: bool, allow_removals: bool) -> Result<
             w.removed.len()
         )
     };
-    emit(&format!(
-        "{} → {}: {changes}\n",
-        summary_line(&c, "compiled"),
-        out.display()
-    ))?;
+    emit(&format!("{summary} → {}: {changes}\n", out.display()))?;
     Ok(EXIT_OK)
 }
 
 /// `compile --repo PATH --commit` (and `--check`).
-fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
+fn to_repo(root: &Path, repo: &Path, shard: Option<&Shard>, args: &CompileArgs) -> Result<i32> {
     // The branch as the compile starts: the commit it must still be at when
     // the compile is done.
     let settings = pipeline::load_settings(root)?;
@@ -85,10 +117,10 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
             .as_deref()
             .map(|b| format!(" --branch {}", shell_word(Path::new(b))))
             .unwrap_or_default()
-    );
+    ) + &shard_flag(shard);
     progress::lap("start");
     let read = pipeline::read(root, &Progress)?;
-    let digest = read.digest();
+    let digest = read.digest(shard);
     let snapshot = deploy.snapshot(prefix)?;
     progress::lap("branch: read");
     // The very inventory the branch was last compiled from: up to date.
@@ -104,7 +136,7 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     }
     let reuse = cache::load(&deploy, &snapshot);
     progress::lap("cache: load");
-    let mut c = read.compile(Keep::Texts, Some(&reuse), &Progress)?;
+    let mut c = read.compile_shard(Keep::Texts, Some(&reuse), shard, &Progress)?;
     let summary = summary_line(&c, "compiled");
     let tree = c.take_tree();
     // The digests of what was rendered: for the lists of fleetc's files,
@@ -115,9 +147,12 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     let records = cache::writes(&deploy, &snapshot, &c, &fresh)?;
     progress::lap("lists of files");
     let changes = deploy.changes(&snapshot, tree, &lists, &fresh)?;
-    let mut cs = diff::classify(&changes);
-    deploylog::explain(&c, &mut cs);
     progress::lap("changes");
+    let sha256 = |path: &str| fresh.get(path).map(|k| k.sha256);
+    let mut cs = diff::classify_rendered(&changes, &diff::Rendered::of(&c, &sha256));
+    progress::lap("classify");
+    deploylog::explain(&c, &mut cs);
+    progress::lap("explain");
     if args.check {
         return report_stale(&cs, &where_, &fix);
     }
@@ -127,25 +162,12 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
                 "{summary}: {where_} is up to date; nothing to commit\n"
             ))?;
         } else {
-            // Only fleetc's records differ (missing, damaged, or of inputs
-            // that changed and render the same): committed, without a log
-            // entry, so that every clone is warm again.
-            let mut writes: BTreeMap<String, Option<&[u8]>> = records
-                .iter()
-                .map(|(path, text)| (path.clone(), text.as_ref().map(|t| t.as_bytes())))
-                .collect();
-            let stamp = digest.map(|d| stamped(&snapshot, &writes, &fresh, &d, &summary));
-            if let Some(stamp) = &stamp {
-                writes.insert(cache::STAMP.to_string(), Some(stamp.as_bytes()));
-            }
-            let parts = crate::base::words::count(records.len() as u128, "list");
-            let message = format!(
-                "fleetc: records of what was rendered ({parts})\n\nNo manifest changed: fleetc's records of the renders the branch holds\nwere missing, damaged or of other inputs; the next compile of any\nclone reuses them.\n"
-            );
-            let commit = deploy.commit_watched(&snapshot, prefix, &writes, &message, &Progress)?;
+            let stamp = digest.map(|d| (d, summary.as_str()));
+            let commit = commit_records(&deploy, (&snapshot, prefix), &records, &fresh, stamp)?;
             emit(&format!(
-                "{summary}: {where_} is up to date; committed {} with fleetc's records only ({parts})\n",
-                git::short(commit)
+                "{summary}: {where_} is up to date; committed {} with fleetc's records only ({})\n",
+                git::short(commit),
+                crate::base::words::count(records.len() as u128, "list")
             ))?;
         }
         super::at_exit((c, snapshot, fresh));
@@ -185,6 +207,11 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
             "the deployment log in {where_} cannot be read ({e}); fleetc only appends to a log it can read"
         ))
     })?;
+    // What the commit says of itself, and nothing more of the review: at
+    // a first commit of a fleet it is a hundred megabytes, and the pack is
+    // written next.
+    let what = cs.summary();
+    drop(cs);
     let mut writes: BTreeMap<String, Option<&[u8]>> = changes
         .iter()
         .map(|ch| (ch.path.clone(), ch.new.as_deref()))
@@ -199,13 +226,19 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     if let Some(stamp) = &stamp {
         writes.insert(cache::STAMP.to_string(), Some(stamp.as_bytes()));
     }
-    let commit = deploy.commit_watched(&snapshot, prefix, &writes, &record.message, &Progress)?;
+    let commit = deploy.commit_watched(
+        &snapshot,
+        prefix,
+        &writes,
+        &record.message,
+        (Some(&fresh), &Progress),
+    )?;
     progress::lap("commit");
     notes(&c);
     emit(&format!(
         "{summary}: committed {} to {where_}: {} (log entry {})\n",
         git::short(commit),
-        cs.summary(),
+        what,
         record.entry
     ))?;
     if deploy.is_checked_out() {
@@ -218,6 +251,37 @@ fn to_repo(root: &Path, repo: &Path, args: &CompileArgs) -> Result<i32> {
     }
     super::at_exit((c, snapshot, fresh));
     Ok(EXIT_OK)
+}
+
+/// Commits fleetc's records alone, when only they differ from what the
+/// branch holds (missing, damaged, or of inputs that changed and render
+/// the same), without a log entry, so that every clone is warm again.
+fn commit_records(
+    deploy: &DeployRepo,
+    (snapshot, prefix): (&git::Snapshot, &str),
+    records: &BTreeMap<String, Option<String>>,
+    fresh: &std::collections::HashMap<String, Known>,
+    stamp: Option<(crate::render::Hash, &str)>,
+) -> Result<git::Oid> {
+    let mut writes: BTreeMap<String, Option<&[u8]>> = records
+        .iter()
+        .map(|(path, text)| (path.clone(), text.as_ref().map(|t| t.as_bytes())))
+        .collect();
+    let stamp = stamp.map(|(d, summary)| stamped(snapshot, &writes, fresh, &d, summary));
+    if let Some(stamp) = &stamp {
+        writes.insert(cache::STAMP.to_string(), Some(stamp.as_bytes()));
+    }
+    let parts = crate::base::words::count(records.len() as u128, "list");
+    let message = format!(
+        "fleetc: records of what was rendered ({parts})\n\nNo manifest changed: fleetc's records of the renders the branch holds\nwere missing, damaged or of other inputs; the next compile of any\nclone reuses them.\n"
+    );
+    deploy.commit_watched(
+        snapshot,
+        prefix,
+        &writes,
+        &message,
+        (Some(fresh), &Progress),
+    )
 }
 
 /// The stamp of a commit of `writes` on top of `snapshot`, from the
@@ -270,6 +334,13 @@ fn fleetc_at(root: &Path) -> String {
     } else {
         format!("fleetc -i {} compile ", shell_word(root))
     }
+}
+
+/// ` --clusters SELECTOR`, for a command to run again, or nothing.
+fn shard_flag(shard: Option<&Shard>) -> String {
+    shard
+        .map(|s| format!(" --clusters {}", shell_word(Path::new(&s.text))))
+        .unwrap_or_default()
 }
 
 /// A path as a shell word: as it is when that is safe, else quoted.

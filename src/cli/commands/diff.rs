@@ -10,7 +10,7 @@ use crate::cli::args::{DiffArgs, Format};
 use crate::cli::progress::{self, Progress};
 use crate::cli::{EXIT_CHANGES, EXIT_OK};
 use crate::load::Files;
-use crate::pipeline::{self, compile_files_watched, compile_keeping, Compiled};
+use crate::pipeline::{self, compile_files_watched, Compiled};
 use crate::render::tree::{FileChange, Tree};
 use crate::render::{Keep, Reuse};
 use crate::repo::cache;
@@ -49,12 +49,15 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
                 .to_string(),
         ));
     }
+    let shard = super::compile::shard(args.clusters.as_deref())?;
+    let shard = shard.as_ref();
     let mut notes = Vec::new();
     // The compile (none when the branch is known to be up to date), and
     // what differs.
     let (c, changes) = match (&args.out, &args.repo, &args.base) {
         (Some(out), _, _) => {
-            let mut c = compile_keeping(root, Keep::Texts, &Progress)?;
+            let read = pipeline::read(root, &Progress)?;
+            let mut c = read.compile_shard(Keep::Texts, None, shard, &Progress)?;
             let tree = c.take_tree();
             let changes = output::dir_changes(out, &tree)?;
             (Some(c), changes)
@@ -67,12 +70,12 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
             let deploy = DeployRepo::open(repo, args.branch.as_deref())?;
             let read = pipeline::read(root, &Progress)?;
             let snapshot = deploy.snapshot(prefix)?;
-            if cache::unchanged(&deploy, &snapshot, read.digest()).is_some() {
+            if cache::unchanged(&deploy, &snapshot, read.digest(shard)).is_some() {
                 progress::fact("the inventory is the one the branch was last compiled from");
                 (None, Vec::new())
             } else {
                 let reuse = cache::load(&deploy, &snapshot);
-                let mut c = read.compile(Keep::Texts, Some(&reuse), &Progress)?;
+                let mut c = read.compile_shard(Keep::Texts, Some(&reuse), shard, &Progress)?;
                 let tree = c.take_tree();
                 let digests = git::digests(&tree);
                 let lists = deploy.manifest_writes(&snapshot, &tree, &digests)?;
@@ -138,14 +141,35 @@ pub(super) fn run(root: &Path, args: DiffArgs) -> Result<i32> {
 /// What cannot be rendered at REV counts as an empty tree, with a note.
 /// The current inventory is compiled second, reusing REV's renders of the
 /// pairs whose inputs did not change: only what changed is rendered twice.
+/// REV's renders are saved in the inventory repository's git folder: the
+/// next diff against the same revision compiles the current inventory
+/// first, reusing them, and then renders of REV only what changed.
 fn base_changes(
     root: &Path,
     rev: &str,
     notes: &mut Vec<String>,
 ) -> Result<(Compiled, Vec<FileChange>)> {
-    let base = match git::inventory_at(root, rev)? {
-        Some(tree) => {
-            let (files, problems) = Files::from_tree(root, &tree.files);
+    let at = git::inventory_at(root, rev)?;
+    if let Some(at) = &at {
+        if let Some(saved) = cache::load_base(&at.git_dir, at.tree) {
+            progress::fact("renders of the base revision saved by an earlier diff");
+            let read = pipeline::read(root, &Progress)?;
+            let mut c = read.compile(Keep::Texts, Some(&saved), &Progress)?;
+            let tree = c.take_tree();
+            let mut unchanged = saved;
+            unchanged.retain(|path, _| tree.known.contains_key(path));
+            let (files, problems) = Files::from_tree(root, &at.files.files);
+            if problems.is_empty() {
+                if let Ok(mut b) = crate::pipeline::compile_files_reusing(&files, &unchanged) {
+                    let base_tree = b.take_tree();
+                    return Ok((c, crate::render::tree::tree_changes(&base_tree, &tree)));
+                }
+            }
+        }
+    }
+    let base = match &at {
+        Some(at) => {
+            let (files, problems) = Files::from_tree(root, &at.files.files);
             let compiled = if problems.is_empty() {
                 compile_files_watched(&files, &Progress)
             } else {
@@ -170,12 +194,13 @@ fn base_changes(
             None
         }
     };
-    let (reuse, base_tree) = match base {
-        Some(mut b) => {
+    let (reuse, base_tree) = match (base, &at) {
+        (Some(mut b), Some(at)) => {
             let tree = b.take_tree();
-            (crate::repo::cache::reuse_of(&b, &tree), tree)
+            cache::save_base(&at.git_dir, at.tree, &b, &tree);
+            (cache::reuse_of(&b, &tree), tree)
         }
-        None => (Reuse::default(), Tree::default()),
+        _ => (Reuse::default(), Tree::default()),
     };
     let mut c = pipeline::read(root, &Progress)?.compile(Keep::Texts, Some(&reuse), &Progress)?;
     let tree = c.take_tree();

@@ -196,7 +196,7 @@ fn known_labels<'a>(
 fn summary_line(c: &Compiled, verb: &str) -> String {
     let inv = &c.inventory;
     let clusters: std::collections::BTreeSet<usize> =
-        c.matrix.placed.iter().map(|p| p.cluster).collect();
+        c.rendered.apps.iter().map(|a| a.cluster).collect();
     let count = crate::base::words::count;
     format!(
         "{verb}: {}, {}, {}, {}, {}; {} on {}",
