@@ -33,8 +33,8 @@ pub(crate) struct LiveApp {
     pub file: usize,
     pub name: String,
     pub namespace: String,
-    pub labels: serde_json::Map<String, Value>,
-    pub annotations: serde_json::Map<String, Value>,
+    pub labels: Meta,
+    pub annotations: Meta,
     pub finalizers: Vec<Value>,
     /// `metadata.deletionTimestamp`: it is being deleted.
     pub deleting: Option<String>,
@@ -70,6 +70,27 @@ pub(crate) struct LiveApp {
     /// The Applications among `status.resources` (what a root Application
     /// manages): (name, whether Synced, so it exists as rendered).
     pub children: Vec<(String, bool)>,
+}
+
+/// Labels or annotations, sorted by key, held compactly: a map per
+/// Application was 600 bytes of tree nodes over a fleet's export.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Meta(Box<[(String, Value)]>);
+
+impl Meta {
+    fn of(map: serde_json::Map<String, Value>) -> Meta {
+        let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Meta(entries.into_boxed_slice())
+    }
+
+    /// The value of `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<&Value> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
 }
 
 /// kubectl's copy of what was applied: the whole Application again, which
@@ -580,14 +601,18 @@ mod raw {
                 file,
                 name,
                 namespace: meta.namespace.unwrap_or_default(),
-                labels: meta.labels.unwrap_or_default(),
-                annotations,
+                labels: super::Meta::of(meta.labels.unwrap_or_default()),
+                annotations: super::Meta::of(annotations),
                 finalizers: meta.finalizers.unwrap_or_default(),
                 deleting: meta.deletion_timestamp,
                 revision: str_at("/source/targetRevision")
                     .or_else(|| str_at("/sources/0/targetRevision")),
                 destination_name: str_at("/destination/name"),
-                spec_json: compact(&spec),
+                spec_json: {
+                    let mut json = compact(&spec);
+                    json.shrink_to_fit();
+                    json
+                },
                 sync: sync_status,
                 compared_to: compared_to.map(Value::Object),
                 sync_revision,

@@ -340,6 +340,10 @@ fn render_apps(
     for result in results {
         match result {
             Ok((app, text)) => {
+                // A text is built in a buffer sized by guess: its slack,
+                // over a fleet, was a third of the texts' memory.
+                let mut text = text;
+                text.shrink_to_fit();
                 out.files.insert(app.path.clone(), text);
                 out.apps.push(app);
             }

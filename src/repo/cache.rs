@@ -126,23 +126,26 @@ fn files_seal<'a>(digest: &Hash, files: impl Iterator<Item = (&'a str, Oid)>) ->
 /// `snapshot`: those whose file the branch holds. A part that cannot be
 /// read or parsed is skipped (its pairs are rendered again).
 pub(crate) fn load(deploy: &DeployRepo, snapshot: &Snapshot) -> Reuse {
-    // Each part with its group's list (the files' SHA-256), read serially
-    // (one repository handle), parsed in parallel.
-    let read = |p: &str| {
-        deploy
-            .file(snapshot, p)
-            .ok()
-            .flatten()
-            .filter(|b| b.len() <= MAX_PART)
-            .and_then(|b| String::from_utf8(b).ok())
-    };
-    let mut texts = Vec::new();
+    // Each part with its group's list (the files' SHA-256), read and
+    // parsed in parallel.
+    let mut wanted: Vec<String> = Vec::new();
     for path in deploy.paths_in(snapshot, RENDERS_DIR) {
         let Some(group) = tree::part_group(RENDERS_DIR, &path, PART) else {
             continue;
         };
         let list = tree::part_path(tree::MANIFESTS_DIR, group, tree::MANIFEST_PART);
-        if let (Some(part), Some(list)) = (read(&path), read(&list)) {
+        wanted.push(path);
+        wanted.push(list);
+    }
+    let names: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    let text = |b: Option<Vec<u8>>| {
+        b.filter(|b| b.len() <= MAX_PART)
+            .and_then(|b| String::from_utf8(b).ok())
+    };
+    let mut read = deploy.files(snapshot, &names).into_iter().map(text);
+    let mut texts = Vec::new();
+    while let (Some(part), Some(list)) = (read.next(), read.next()) {
+        if let (Some(part), Some(list)) = (part, list) {
             texts.push((part, list));
         }
     }

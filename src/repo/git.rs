@@ -404,6 +404,25 @@ impl DeployRepo {
         Ok(writes)
     }
 
+    /// The bytes of each of `paths` (under the prefix) in the snapshot, if
+    /// it is there and can be read, read on every core (a repository
+    /// handle per thread: libgit2's are not shared between threads).
+    pub(crate) fn files(&self, snapshot: &Snapshot, paths: &[&str]) -> Vec<Option<Vec<u8>>> {
+        use rayon::prelude::*;
+        let at = self.repo.path().to_path_buf();
+        paths
+            .par_iter()
+            .map_init(
+                || Repository::open(&at).ok(),
+                |repo, path| {
+                    let oid = snapshot.files.get(*path)?;
+                    let blob = repo.as_ref()?.find_blob(*oid).ok()?;
+                    Some(blob.content().to_vec())
+                },
+            )
+            .collect()
+    }
+
     /// The bytes of `path` (under the prefix) in the snapshot, if it is there.
     pub fn file(&self, snapshot: &Snapshot, path: &str) -> Result<Option<Vec<u8>>> {
         snapshot

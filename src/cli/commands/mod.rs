@@ -227,7 +227,10 @@ fn live_status(
     })?;
     let now = now(live)?;
     let exports = crate::live::exports::read(&live.from)?;
-    crate::live::status::judge(c, &exports, now, max_age).map(Some)
+    crate::cli::progress::lap("exports: read");
+    let status = crate::live::status::judge(c, &exports, now, max_age);
+    crate::cli::progress::lap("judge");
+    status.map(Some)
 }
 
 /// The time ages are measured from: `--now`, or the clock.

@@ -18,7 +18,20 @@ pub(super) fn run(root: &Path, args: StatusArgs) -> Result<i32> {
             "status needs Argo CD's exports: --from FILE|DIR (from `argocd app list -o json` or `kubectl get applications.argoproj.io -A -o json`)".into(),
         ));
     }
-    let c = compile_keeping(root, Keep::Texts, &Progress)?;
+    let mut c = compile_keeping(root, Keep::Texts, &Progress)?;
+    // Only Applications are judged: the other files' texts (namespaces,
+    // AppProjects) go before the exports come in.
+    let r = &c.rendered;
+    let applications: std::collections::HashSet<String> = (r.apps.iter().map(|a| &a.path))
+        .chain(r.roots.iter().map(|(_, p)| p))
+        .chain(r.platform.iter().map(|(_, p)| p))
+        .cloned()
+        .collect();
+    c.rendered
+        .files
+        .retain(|path, _| applications.contains(path));
+    drop(applications);
+    let c = c;
     let inv = &c.inventory;
     let mut st = live_status(&c, &args.live)?.expect("exports were given");
     // A name on the command line must be one the inventory or an orphan
