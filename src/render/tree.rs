@@ -40,16 +40,22 @@ impl Tree {
         }
     }
 
-    /// `sha256sum` format: `<hex>  <path>` per file, sorted by path.
+    /// `sha256sum` format: `<hex>  <path>` per file, sorted by path (the
+    /// files hashed on every core).
     pub fn manifest(&self) -> String {
-        let mut out = String::new();
-        for (path, bytes) in &self.files {
-            out.push_str(&sha256_hex(bytes));
-            out.push_str("  ");
-            out.push_str(path);
-            out.push('\n');
-        }
-        out
+        use rayon::prelude::*;
+        let lines: Vec<String> = self
+            .files
+            .par_iter()
+            .map(|(path, bytes)| {
+                let mut line = sha256_hex(bytes);
+                line.push_str("  ");
+                line.push_str(path);
+                line.push('\n');
+                line
+            })
+            .collect();
+        lines.concat()
     }
 }
 

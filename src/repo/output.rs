@@ -438,7 +438,10 @@ pub(crate) fn write_dir(
     let staging = parent.join(format!("{staging_prefix}{}", std::process::id()));
     fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
     let result = assemble(&target, &staging, tree, &previous, &same, watch)
-        .and_then(|()| flush(&staging))
+        .and_then(|()| {
+            watch.lap("files");
+            flush(&staging)
+        })
         .map_err(|e| in_staging(e, &staging, dir))
         .and_then(|()| swap(&staging, &target));
     // After a swap the staging name holds the old tree; after a failure, the

@@ -65,8 +65,20 @@ fn to_dir(root: &Path, out: &Path, shard: Option<&Shard>, args: &CompileArgs) ->
     }
     let mut c = read.compile_shard(Keep::Texts, None, shard, &Progress)?;
     let tree = c.take_tree();
-    let mut cs = diff::classify(&output::dir_changes(out, &tree)?);
-    deploylog::explain(&c, &mut cs);
+    // What changes is classified for --check, and for the removal guard
+    // when fleetc's files leave the folder; a compile that removes none of
+    // them is written without reading what it changes twice.
+    let removing = output::read_manifest(out)?
+        .iter()
+        .any(|p| !tree.files.contains_key(p));
+    let mut cs = diff::classify(&[]);
+    if check || removing {
+        let no_sums = |_: &str| None;
+        let changes = output::dir_changes(out, &tree)?;
+        cs = diff::classify_rendered(&changes, &diff::Rendered::of(&c, &no_sums));
+        deploylog::explain(&c, &mut cs);
+        progress::lap("classify");
+    }
     if check {
         let fix = format!(
             "{}--out {}{}",
@@ -77,6 +89,7 @@ fn to_dir(root: &Path, out: &Path, shard: Option<&Shard>, args: &CompileArgs) ->
         return report_stale(&cs, &out.display().to_string(), &fix);
     }
     refuse_removals(&c, &cs, allow_removals, false)?;
+    drop(cs);
     let w = output::write_dir(out, &tree, root, &Progress)?;
     let summary = summary_line(&c, "compiled");
     if let Some(d) = &digest {
