@@ -40,8 +40,9 @@
 //! ```
 //!
 //! When the inventory reads to that digest and the branch still holds the
-//! very files the seal names (blob for blob; the deployment log and this
-//! file aside), the branch is up to date without compiling.
+//! very files the seal names (blob for blob: fleetc's, in the groups it
+//! keeps records of and under `.fleetc/`; the deployment log and this file
+//! aside), the branch is up to date without compiling.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -94,7 +95,7 @@ pub(crate) fn unchanged(
 pub(crate) fn stamp<'a>(
     digest: &Hash,
     summary: &str,
-    files: impl Iterator<Item = (&'a str, Oid)>,
+    files: impl Iterator<Item = (&'a str, Oid)> + Clone,
 ) -> String {
     format!(
         "{STAMP_HEADER}\ninventory {}\nfiles {}\nsummary {}\n",
@@ -104,15 +105,23 @@ pub(crate) fn stamp<'a>(
     )
 }
 
-/// The seal of `digest` with the files (path order), the log and the
-/// stamp aside.
-fn files_seal<'a>(digest: &Hash, files: impl Iterator<Item = (&'a str, Oid)>) -> Hash {
+/// The seal of `digest` with fleetc's files (path order): those in the
+/// groups it keeps records of, and its own under `.fleetc/` (the stamp
+/// aside); not the log, nor the files of others beside them (a README
+/// edited on the branch does not make the next compile a full one).
+fn files_seal<'a>(digest: &Hash, files: impl Iterator<Item = (&'a str, Oid)> + Clone) -> Hash {
     let log = format!("{LOG_DIR}/");
+    let recorded: std::collections::HashSet<&str> = files
+        .clone()
+        .filter_map(|(p, _)| tree::part_group(RENDERS_DIR, p, PART))
+        .collect();
     let mut h = Sha256::new();
-    h.update(b"fleetc files 1\0");
+    h.update(b"fleetc files 2\0");
     h.update(digest);
     for (path, oid) in files {
-        if path == STAMP || path == LOG_FILE || path.starts_with(&log) {
+        let own = path.starts_with(".fleetc/") && path != STAMP;
+        let fleetcs = own || recorded.contains(tree::group_of(path));
+        if !fleetcs || path == LOG_FILE || path.starts_with(&log) {
             continue;
         }
         h.update((path.len() as u64).to_le_bytes());

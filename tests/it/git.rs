@@ -1232,6 +1232,11 @@ fn the_branch_records_travel_with_a_clone_and_change_nothing_but_time() {
     assert!(commit(1, &clone(&origin, "ci2"))
         .stdout
         .contains("up to date"));
+    // Someone else's file on the branch edited: fleetc's are the same.
+    by_hand(&origin, &|repo| {
+        std::fs::write(repo.join("README.md"), "The fleet's deploy repo, edited.\n").unwrap();
+    });
+    assert!(commit(1, &clone(&origin, "ci2")).stderr.contains(same));
 
     // A manifest edited by hand on the branch: the next compile restores
     // it (its blob is not the one its seal names, nor the stamp's).
