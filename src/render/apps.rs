@@ -280,10 +280,6 @@ pub(super) fn render_pair<'a>(
     // What the built-in template wrote in the head, as it wrote it.
     let head = (!user_template && !patched).then(|| {
         Box::new(super::Head {
-            name: name.clone(),
-            cluster: cluster.name.clone(),
-            app: app.name.clone(),
-            policies: policies.iter().filter(|p| !p.is_empty()).cloned().collect(),
             revision: revision.value.clone(),
             rollout: rollout
                 .as_ref()

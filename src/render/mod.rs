@@ -63,18 +63,12 @@ pub struct RenderedApp {
     pub head: Option<Box<Head>>,
 }
 
-/// The head of an Application file as the built-in template writes it:
-/// what a review of an added Application reads from its `metadata` and
-/// source, known without parsing the file.
+/// What the head of an Application file says beyond its [`RenderedApp`]
+/// (whose name, policies, cluster and app it carries as labels and
+/// annotations), as the built-in template writes it: what a review of an
+/// added Application reads, known without parsing the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Head {
-    /// `metadata.name`.
-    pub name: String,
-    /// The `fleetc.io/cluster` and `fleetc.io/app` labels.
-    pub cluster: String,
-    pub app: String,
-    /// The `fleetc.io/policies` annotation, split.
-    pub policies: Vec<String>,
     /// The primary source's `targetRevision`.
     pub revision: String,
     /// The `fleetc.io/rollout`, `fleetc.io/ring` and

@@ -185,8 +185,13 @@ pub(crate) fn tree_changes(old: &Tree, new: &Tree) -> Vec<FileChange> {
 
 /// SHA-256 of `bytes`, in lower-case hex.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(64);
-    push_hex(&mut s, &Sha256::digest(bytes));
+    hex(&Sha256::digest(bytes))
+}
+
+/// `bytes` in lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(2 * bytes.len());
+    push_hex(&mut s, bytes);
     s
 }
 

@@ -51,7 +51,7 @@ use sha2::{Digest, Sha256};
 
 use crate::base::error::Result;
 use crate::pipeline::Compiled;
-use crate::render::tree::{self, push_hex, Known, Tree};
+use crate::render::tree::{self, hex, Known, Tree};
 use crate::render::{ClusterPrior, Hash, Kind, Prior, Reuse, Seal};
 use crate::repo::deploylog::{LOG_DIR, LOG_FILE};
 use crate::repo::git::{DeployRepo, Oid, Snapshot};
@@ -188,7 +188,7 @@ pub(crate) fn load(deploy: &DeployRepo, snapshot: &Snapshot) -> Reuse {
     )
 }
 
-/// The renders recorded in `parts` (the text of each), as [`load`] reads
+/// The renders recorded in `parts` (the text of each), as a compile reads
 /// them, with `held` giving the digests of each file the branch holds;
 /// for tests that edit the records by hand.
 pub fn reuse_from_records<'a>(
@@ -294,12 +294,6 @@ fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
         *b = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
     Some(out)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(2 * bytes.len());
-    push_hex(&mut s, bytes);
-    s
 }
 
 /// The parts a commit of `c` writes (or, `None`, removes): those whose

@@ -516,7 +516,7 @@ pub(crate) fn classify_with_diffs(changes: &[FileChange]) -> ChangeSet {
 /// What the render knows of the files it wrote (by path): the head of an
 /// Application from the built-in template, and each file's SHA-256.
 pub(crate) struct Rendered<'a> {
-    pub heads: std::collections::HashMap<&'a str, &'a crate::render::Head>,
+    pub heads: std::collections::HashMap<&'a str, (Head<'a>, &'a crate::render::Head)>,
     pub sha256: &'a (dyn Fn(&str) -> Option<[u8; 32]> + Sync),
 }
 
@@ -531,7 +531,15 @@ impl<'a> Rendered<'a> {
                 .rendered
                 .apps
                 .iter()
-                .filter_map(|a| Some((a.path.as_str(), a.head.as_deref()?)))
+                .filter_map(|a| {
+                    let names = Head {
+                        name: &a.name,
+                        cluster: &c.inventory.clusters[a.cluster].name,
+                        app: &c.inventory.apps[a.app].name,
+                        policies: &a.policies,
+                    };
+                    Some((a.path.as_str(), (names, a.head.as_deref()?)))
+                })
                 .collect(),
             sha256,
         }
@@ -545,27 +553,37 @@ pub(crate) fn classify_rendered(changes: &[FileChange], known: &Rendered<'_>) ->
     classify_all(changes, false, Some(known))
 }
 
+/// The names an Application's head carries: its own (`metadata.name`), its
+/// cluster's and app's (labels), its policies' (an annotation).
+#[derive(Clone, Copy)]
+pub(crate) struct Head<'a> {
+    name: &'a str,
+    cluster: &'a str,
+    app: &'a str,
+    policies: &'a [String],
+}
+
 /// An added Application's item, from what the render knows of its head.
-fn added(c: &FileChange, head: &crate::render::Head, known: &Rendered<'_>) -> Item {
+fn added(
+    c: &FileChange,
+    (names, head): (Head<'_>, &crate::render::Head),
+    known: &Rendered<'_>,
+) -> Item {
     let bytes = c.new.as_deref().unwrap_or_default();
     let sha256 = match (known.sha256)(&c.path) {
-        Some(sum) => {
-            let mut hex = String::with_capacity(64);
-            crate::render::tree::push_hex(&mut hex, &sum);
-            hex
-        }
+        Some(sum) => crate::render::tree::hex(&sum),
         None => crate::render::tree::sha256_hex(bytes),
     };
     Item {
         diff: String::new(),
-        name: Some(head.name.clone()),
+        name: Some(names.name.to_string()),
         old_name: None,
         old_path: None,
         cascade: None,
         kind: "Application".to_string(),
-        cluster: Some(head.cluster.clone()),
-        app: Some(head.app.clone()),
-        policies: head.policies.clone(),
+        cluster: Some(names.cluster.to_string()),
+        app: Some(names.app.to_string()),
+        policies: names.policies.to_vec(),
         why: None,
         drained: false,
         what: Vec::new(),

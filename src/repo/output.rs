@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use crate::base::error::{Error, Result};
 use crate::base::watch::Watch;
 use crate::load::MANIFEST_FILE;
-use crate::render::tree::{manifest_paths, push_hex, sha256_hex, FileChange, Tree};
+use crate::render::tree::{hex, manifest_paths, sha256_hex, FileChange, Tree};
 use crate::render::Hash;
 
 const INDEX_HEADER: &str = "fleetc index 1";
@@ -46,11 +46,7 @@ fn index_path(dir: &Path) -> Option<PathBuf> {
         _ => PathBuf::from(std::env::var_os("HOME")?).join(".cache"),
     };
     let real = fs::canonicalize(dir).ok()?;
-    let mut name = String::new();
-    push_hex(
-        &mut name,
-        &Sha256::digest(real.as_os_str().as_encoded_bytes())[..16],
-    );
+    let name = hex(&Sha256::digest(real.as_os_str().as_encoded_bytes())[..16]);
     Some(cache.join("fleetc").join("out").join(name))
 }
 /// How close (ns) a file's change time may be to the index's before a
@@ -69,9 +65,7 @@ pub(crate) fn unchanged(dir: &Path, digest: Option<Hash>) -> Option<(String, Vec
     if lines.next()? != INDEX_HEADER {
         return None;
     }
-    let mut hex = String::new();
-    push_hex(&mut hex, &digest);
-    if lines.next()?.strip_prefix("inventory ")? != hex {
+    if lines.next()?.strip_prefix("inventory ")? != hex(&digest) {
         return None;
     }
     let summary = lines.next()?.strip_prefix("summary ")?.to_string();
@@ -162,8 +156,7 @@ pub(crate) fn write_index(
     let Ok(manifest) = fs::read(dir.join(MANIFEST_FILE)) else {
         return;
     };
-    let mut text = format!("{INDEX_HEADER}\ninventory ");
-    push_hex(&mut text, digest);
+    let mut text = format!("{INDEX_HEADER}\ninventory {}", hex(digest));
     text.push_str("\nsummary ");
     text.push_str(&summary.replace(['\n', '\r'], " "));
     text.push_str("\nmanifest ");

@@ -25,6 +25,7 @@ use git2::{ObjectType, Oid};
 use sha1::{Digest, Sha1};
 
 use crate::base::error::{Error, Result};
+use crate::render::tree::hex;
 
 /// One object of the pack: its id, its type and its bytes.
 pub(crate) type Object<'a> = (Oid, ObjectType, &'a [u8]);
@@ -431,10 +432,4 @@ fn index_bytes(index: &[(Oid, u32, u64)], pack: &[u8; 20]) -> Vec<u8> {
     let sum: [u8; 20] = Sha1::digest(&out).into();
     out.extend_from_slice(&sum);
     out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(2 * bytes.len());
-    crate::render::tree::push_hex(&mut s, bytes);
-    s
 }
