@@ -185,7 +185,7 @@ impl Read {
         reuse: Option<&Reuse>,
         watch: &dyn Watch,
     ) -> Result<Compiled> {
-        compile_read(&self.files, self.diags, (keep, None), reuse, watch)
+        self.compile_shard(keep, reuse, None, watch)
     }
 
     /// [`Read::compile`] of one shard of the fleet, or of the whole.

@@ -52,32 +52,18 @@ pub(crate) fn write(
         (path.rsplit('/').next().unwrap_or(path), path)
     };
     order.sort_by(|&a, &b| name_of(a).cmp(&name_of(b)));
-    // Each object's base, if it is stored as a delta: the first object of
-    // its run of RUN of the same name and type.
-    let mut base: Vec<Option<usize>> = vec![None; objects.len()];
-    let mut run_start = 0;
-    for (k, &i) in order.iter().enumerate() {
-        let head = order[run_start];
-        let same = k > run_start
-            && k - run_start < RUN
-            && name_of(head).0 == name_of(i).0
-            && objects[head].1 == objects[i].1
-            && objects[i].1 == ObjectType::Blob;
-        if same {
-            base[i] = Some(head);
-        } else {
-            run_start = k;
-        }
-    }
-    // The runs: each a base and the objects that are deltas against it.
+    // The runs: each a base stored whole, and up to RUN - 1 blobs of the
+    // same name after it, stored as deltas against it.
     let mut runs: Vec<(usize, Vec<usize>)> = Vec::new();
     for &i in &order {
-        match base[i] {
-            Some(_) => {
-                if let Some((_, members)) = runs.last_mut() {
-                    members.push(i);
-                }
-            }
+        let joins = runs.last_mut().filter(|(head, members)| {
+            members.len() + 1 < RUN
+                && name_of(*head).0 == name_of(i).0
+                && objects[*head].1 == ObjectType::Blob
+                && objects[i].1 == ObjectType::Blob
+        });
+        match joins {
+            Some((_, members)) => members.push(i),
             None => runs.push((i, Vec::new())),
         }
     }
